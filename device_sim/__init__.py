@@ -1,0 +1,1 @@
+"""Simulated machines that publish telemetry and events over MQTT, per the contract."""

@@ -1,0 +1,1 @@
+"""The MQTT-to-InfluxDB gateway: input -> parse -> convert -> batch -> output."""

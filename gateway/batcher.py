@@ -1,0 +1,68 @@
+"""Collects points and the MQTT message ids they came from until a batch is due."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Batch:
+    """Points to write and the messages to acknowledge once they are durable."""
+
+    lines: list[str] = field(default_factory=list)
+    mids: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+class Batcher:
+    """Thread-safe accumulator: a batch is due at `max_points` or `max_age_s` after its first point."""
+
+    def __init__(self, max_points: int, max_age_s: float, max_messages: int) -> None:
+        self._max_points = max_points
+        self._max_age_s = max_age_s
+        # the broker stops sending past its in-flight window, so never wait beyond it
+        self._max_messages = max_messages
+        self._batch = Batch()
+        self._started = 0.0
+        self._cond = threading.Condition()
+
+    def add(self, lines: list[str], mid: int) -> None:
+        with self._cond:
+            if not self._batch.lines and not self._batch.mids:
+                self._started = time.monotonic()
+            self._batch.lines.extend(lines)
+            self._batch.mids.append(mid)
+            if self._due():
+                self._cond.notify()
+
+    def _due(self) -> bool:
+        return (
+            len(self._batch.lines) >= self._max_points
+            or len(self._batch.mids) >= self._max_messages
+        )
+
+    def take(self, timeout_s: float) -> Batch | None:
+        """Wait until a batch is due (or `timeout_s` passes) and hand it over; None if empty."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while True:
+                has_any = bool(self._batch.mids)
+                if has_any and (
+                    self._due() or time.monotonic() - self._started >= self._max_age_s
+                ):
+                    break
+                now = time.monotonic()
+                if now >= deadline:
+                    if not has_any:
+                        return None
+                    break
+                wait = deadline - now
+                if has_any:
+                    wait = min(wait, self._started + self._max_age_s - now)
+                self._cond.wait(max(wait, 0.001))
+            batch, self._batch = self._batch, Batch()
+            return batch

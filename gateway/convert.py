@@ -1,0 +1,28 @@
+"""Turn one MQTT message into line-protocol points, or say precisely why not."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shopfloor.contract.payloads import PayloadError, parse_event, parse_telemetry
+from shopfloor.contract.topics import EVENT, TopicTemplate
+
+from .points import event_line, telemetry_line
+
+
+class Converter:
+    """Topic + payload -> points; raises PayloadError with a reason code for bad input."""
+
+    def __init__(self, template: TopicTemplate, max_payload_bytes: int) -> None:
+        self._template = template
+        self._max_bytes = max_payload_bytes
+
+    def convert(self, topic: str, payload: bytes, arrival: datetime) -> list[str]:
+        tags = self._template.match(topic)
+        if tags is None:
+            raise PayloadError("unknown_topic", f"{topic!r} does not match {self._template.pattern!r}")
+        kind = tags.pop("kind")
+        if kind == EVENT:
+            return [event_line(tags, parse_event(payload, self._max_bytes), arrival)]
+        readings = parse_telemetry(payload, self._max_bytes)
+        return [telemetry_line(tags, reading, arrival) for reading in readings]

@@ -1,0 +1,78 @@
+"""Readings and events to InfluxDB line protocol, built as strings (no Point objects on the hot path)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from shopfloor.contract.payloads import (
+    AlarmEvent,
+    CycleEvent,
+    JobEndEvent,
+    JobStartEvent,
+    MachineEvent,
+    StateEvent,
+    TelemetryReading,
+)
+
+TELEMETRY_MEASUREMENT = "telemetry"
+EVENT_MEASUREMENT = "events"
+
+_KEY_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n", "\r": r"\r"})
+_MEASUREMENT_ESCAPES = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n", "\r": r"\r"})
+_STRING_ESCAPES = str.maketrans({'"': r"\"", "\\": "\\\\", "\n": r"\n"})
+
+
+def escape_key(text: str) -> str:
+    """Escape a tag key, tag value or field key."""
+    return text.translate(_KEY_ESCAPES)
+
+
+def epoch_ns(ts: datetime) -> int:
+    """Nanoseconds since the epoch for an aware datetime, exact to the microsecond."""
+    delta = ts - datetime(1970, 1, 1, tzinfo=ts.tzinfo)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+
+
+def _float(value: float) -> str:
+    # repr keeps full precision; a trailing ".0" is optional in line protocol, floats are default
+    return repr(float(value))
+
+
+def _string(value: str) -> str:
+    return '"' + value.translate(_STRING_ESCAPES) + '"'
+
+
+def _line(measurement: str, tags: Mapping[str, str], fields: Mapping[str, str], ts_ns: int) -> str:
+    tag_part = "".join(
+        f",{escape_key(k)}={escape_key(v)}" for k, v in sorted(tags.items()) if v != ""
+    )
+    field_part = ",".join(f"{escape_key(k)}={v}" for k, v in fields.items())
+    return f"{measurement.translate(_MEASUREMENT_ESCAPES)}{tag_part} {field_part} {ts_ns}"
+
+
+def telemetry_line(tags: Mapping[str, str], reading: TelemetryReading, arrival: datetime) -> str:
+    """One point: topic tags, every value as a float field, the device time (or arrival time)."""
+    fields = {name: _float(value) for name, value in reading.values.items()}
+    return _line(TELEMETRY_MEASUREMENT, tags, fields, epoch_ns(reading.ts or arrival))
+
+
+def event_line(tags: Mapping[str, str], event: MachineEvent, arrival: datetime) -> str:
+    """One point per event in its own measurement, tagged with its type, for state timelines."""
+    fields: dict[str, str] = {"event_id": _string(event.event_id)}
+    match event:
+        case StateEvent():
+            fields["state"] = _string(event.state.value)
+        case JobStartEvent() | JobEndEvent():
+            fields["order_id"] = _string(event.order_id)
+            fields["operation"] = _float(event.operation)
+        case CycleEvent():
+            fields["counter"] = _float(event.counter)
+            if event.scrap_counter is not None:
+                fields["scrap_counter"] = _float(event.scrap_counter)
+            if event.cycle_time_s is not None:
+                fields["cycle_time_s"] = _float(event.cycle_time_s)
+        case AlarmEvent():
+            fields["code"] = _string(event.code)
+            fields["message"] = _string(event.message)
+    return _line(EVENT_MEASUREMENT, {**tags, "type": event.type}, fields, epoch_ns(event.ts or arrival))

@@ -1,0 +1,134 @@
+"""The `shopfloor` command: gateway, tracker, sim and demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from . import logs
+
+log = logging.getLogger("shopfloor")
+
+
+def _settings_error(exc: ValidationError) -> int:
+    for err in exc.errors():
+        name = "SHOPFLOOR_" + "__".join(str(p) for p in err["loc"]).upper()
+        sys.stderr.write(f"shopfloor: bad setting {name}: {err['msg']}\n")
+    return 2
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+
+
+def cmd_gateway(_args: argparse.Namespace) -> int:
+    from gateway.service import Gateway
+    from gateway.settings import GatewaySettings
+
+    try:
+        settings = GatewaySettings()
+    except ValidationError as exc:
+        return _settings_error(exc)
+    gw = Gateway(settings)
+    gw.start()
+    log.info("gateway running: sink %s, topics %s", settings.influx.sink, settings.topic_template)
+    _wait_for_signal()
+    gw.stop()
+    return 0
+
+
+def cmd_tracker(_args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from tracker.bootstrap import Tracker
+    from tracker.entrypoints.api import create_app
+    from tracker.settings import TrackerSettings
+
+    try:
+        settings = TrackerSettings()  # type: ignore[call-arg]  # api_key comes from the env
+    except ValidationError as exc:
+        return _settings_error(exc)
+    app = create_app(Tracker(settings))
+    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None)
+    return 0
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from device_sim.machine import Job
+    from device_sim.runner import Simulation, run
+    from shopfloor.contract.topics import TopicTemplate
+    from shopfloor.mqtt import MqttSettings, parse_broker_url
+
+    try:
+        jobs = [Job.parse(spec) for spec in args.job]
+        host, port = parse_broker_url(args.broker)
+    except ValueError as exc:
+        sys.stderr.write(f"shopfloor sim: {exc}\n")
+        return 2
+    machines = args.machine or ([] if jobs else ["cnc-1"])
+    sim = Simulation(machines, jobs, seed=args.seed, speed=args.speed,
+                     telemetry_interval_s=args.telemetry_interval, site=args.site, line=args.line)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    run(sim, MqttSettings(host=host, port=port, protocol=args.mqtt_protocol),
+        TopicTemplate(args.topic_template), duration_s=args.duration,
+        exit_when_done=args.exit_when_done, stop=stop)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from shopfloor.contract.topics import DEFAULT_TEMPLATE
+
+    parser = argparse.ArgumentParser(prog="shopfloor", description=__doc__)
+    parser.add_argument("--log-level", default=os.environ.get("SHOPFLOOR_LOG_LEVEL", "INFO"))
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("gateway", help="MQTT -> InfluxDB gateway (settings from SHOPFLOOR_* env)")
+    sub.add_parser("tracker", help="order tracker and HTTP API (settings from SHOPFLOOR_* env)")
+
+    sim = sub.add_parser("sim", help="simulated machines publishing over MQTT")
+    sim.add_argument("--broker", default="mqtt://127.0.0.1:1883")
+    sim.add_argument("--mqtt-protocol", choices=["5", "3.1.1"], default="5")
+    sim.add_argument("--machine", action="append", default=[], help="a machine id (repeatable)")
+    sim.add_argument("--job", action="append", default=[],
+                     help="ORDER:SEQ:MACHINE:QTY:CYCLE_S[:SETUP_S] (repeatable)")
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
+    sim.add_argument("--telemetry-interval", type=float, default=1.0,
+                     help="simulated seconds between readings")
+    sim.add_argument("--site", default="plant1")
+    sim.add_argument("--line", default="line1")
+    sim.add_argument("--topic-template", default=DEFAULT_TEMPLATE)
+    sim.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    sim.add_argument("--exit-when-done", action="store_true", help="stop once every job is done")
+
+    demo = sub.add_parser("demo", help="the whole system on embedded defaults")
+    demo.add_argument("--data-dir", default="shopfloor-demo-data")
+    demo.add_argument("--port", type=int, default=8000, help="HTTP port of the tracker")
+    demo.add_argument("--mqtt-port", type=int, default=0, help="embedded broker port (0: free)")
+    demo.add_argument("--broker", default=None, help="use this broker instead: mqtt://host:port")
+    demo.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    logs.configure(args.log_level)
+    handlers = {"gateway": cmd_gateway, "tracker": cmd_tracker, "sim": cmd_sim, "demo": cmd_demo}
+    sys.exit(handlers[args.command](args))

@@ -1,0 +1,216 @@
+"""Payload models for telemetry and events, and the parsers that turn raw bytes into them."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+
+MAX_NAME_LENGTH = 128
+
+
+class PayloadError(ValueError):
+    """A message that does not follow the contract; `reason` is a short machine-readable code."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class MachineState(StrEnum):
+    """The states a machine reports (PackML-like, reduced to what the tracker needs)."""
+
+    RUNNING = "RUNNING"
+    IDLE = "IDLE"
+    SETUP = "SETUP"
+    DOWN = "DOWN"
+    OFFLINE = "OFFLINE"
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """RFC 3339 with an offset, or integer epoch milliseconds; None stays None (arrival time)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError("ts must be an RFC 3339 string or epoch milliseconds, not a boolean")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError("ts must be finite")
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"ts {value!r} is not RFC 3339") from None
+        if parsed.tzinfo is None:
+            raise ValueError(f"ts {value!r} has no UTC offset")
+        return parsed.astimezone(UTC)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("ts must be timezone-aware")
+        return value.astimezone(UTC)
+    raise ValueError("ts must be an RFC 3339 string or epoch milliseconds")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
+
+
+class TelemetryReading(_Frozen):
+    """One set of sensor values sampled at one instant."""
+
+    ts: datetime | None = None
+    values: dict[str, float]
+
+    @field_validator("ts", mode="before")
+    @classmethod
+    def _ts(cls, value: Any) -> datetime | None:
+        return parse_timestamp(value)
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _values(cls, value: Any) -> Any:
+        if not isinstance(value, dict) or not value:
+            raise ValueError("values must be a non-empty object of name: number")
+        for name, number in value.items():
+            if not name or len(name) > MAX_NAME_LENGTH:
+                raise ValueError(f"value name {name[:40]!r} must be 1-{MAX_NAME_LENGTH} chars")
+            if isinstance(number, bool) or not isinstance(number, int | float):
+                raise ValueError(f"value {name!r} must be a number, got {type(number).__name__}")
+        return value
+
+
+class _EventBase(_Frozen):
+    ts: datetime | None = None
+    event_id: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
+
+    @field_validator("ts", mode="before")
+    @classmethod
+    def _ts(cls, value: Any) -> datetime | None:
+        return parse_timestamp(value)
+
+
+OrderId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class StateEvent(_EventBase):
+    """The machine changed state."""
+
+    type: Literal["state"]
+    state: MachineState
+
+
+class JobStartEvent(_EventBase):
+    """The machine started working an order's operation."""
+
+    type: Literal["job_start"]
+    order_id: OrderId
+    operation: int = Field(ge=0)
+
+
+class JobEndEvent(_EventBase):
+    """The machine stopped working an order's operation."""
+
+    type: Literal["job_end"]
+    order_id: OrderId
+    operation: int = Field(ge=0)
+
+
+class CycleEvent(_EventBase):
+    """A machine cycle finished; `counter` is the PLC's cumulative good-part counter."""
+
+    type: Literal["cycle"]
+    counter: int = Field(ge=0)
+    scrap_counter: int | None = Field(default=None, ge=0)
+    cycle_time_s: float | None = Field(default=None, gt=0)
+    order_id: OrderId | None = None
+    operation: int | None = Field(default=None, ge=0)
+
+
+class AlarmEvent(_EventBase):
+    """The machine raised an alarm."""
+
+    type: Literal["alarm"]
+    code: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
+    message: str = Field(default="", max_length=1024)
+
+
+MachineEvent = Annotated[
+    StateEvent | JobStartEvent | JobEndEvent | CycleEvent | AlarmEvent,
+    Field(discriminator="type"),
+]
+_EVENT = TypeAdapter[MachineEvent](MachineEvent)
+_READINGS = TypeAdapter(list[TelemetryReading])
+
+
+def _load_json(payload: bytes, max_bytes: int) -> Any:
+    if len(payload) > max_bytes:
+        raise PayloadError("oversized", f"{len(payload)} bytes, limit {max_bytes}")
+    try:
+        return json.loads(payload, parse_constant=_reject_constant)
+    except PayloadError:
+        raise
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise PayloadError("invalid_json", str(exc)) from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise PayloadError("not_finite", f"{name} is not a number")
+
+
+def _schema_error(exc: ValidationError) -> PayloadError:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "payload"
+    return PayloadError("schema", f"{where}: {first['msg']}")
+
+
+def parse_telemetry(payload: bytes, max_bytes: int = 256 * 1024) -> list[TelemetryReading]:
+    """Parse one reading or a JSON array of readings; raise PayloadError with the reason."""
+    data = _load_json(payload, max_bytes)
+    items = data if isinstance(data, list) else [data]
+    if not items:
+        raise PayloadError("schema", "empty array")
+    try:
+        return _READINGS.validate_python(items)
+    except ValidationError as exc:
+        raise _schema_error(exc) from None
+
+
+def parse_event(payload: bytes, max_bytes: int = 64 * 1024) -> MachineEvent:
+    """Parse one machine event; raise PayloadError with the reason."""
+    data = _load_json(payload, max_bytes)
+    if not isinstance(data, dict):
+        raise PayloadError("schema", "an event must be a JSON object")
+    try:
+        return _EVENT.validate_python(data)
+    except ValidationError as exc:
+        raise _schema_error(exc) from None
+
+
+def encode(model: BaseModel) -> bytes:
+    """Serialise a payload model as the contract's JSON (timestamps in RFC 3339, UTC)."""
+    return model.model_dump_json(exclude_none=True).encode()
+
+
+class LateOrderAlert(_Frozen):
+    """Published when an order's projected completion passes its due date."""
+
+    alert_id: int
+    order_id: str
+    status: Literal["late", "on_track"]
+    eta: datetime | None
+    due: datetime
+    raised_at: datetime
+    message: str

@@ -1,0 +1,18 @@
+"""Logging setup for the command line: one line per record, UTC timestamps."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+
+def configure(level: str = "INFO") -> None:
+    """Log to stderr as `time level logger: message`."""
+    formatter = logging.Formatter("%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s",
+                                  datefmt="%Y-%m-%dT%H:%M:%S")
+    formatter.converter = time.gmtime
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())

@@ -1,0 +1,1 @@
+"""The order-progress tracker: machine events -> order operations -> progress, ETA, alerts."""

@@ -1,0 +1,1 @@
+"""Adapters: the database, the MQTT alert publisher."""

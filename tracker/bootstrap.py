@@ -1,0 +1,78 @@
+"""Wires the tracker: database, bus, MQTT consumer, alert dispatcher and periodic checks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from shopfloor.mqtt import connect, make_client
+from tracker.adapters.alerts import AlertDispatcher
+from tracker.adapters.database import create_schema, make_engine, session_factory
+from tracker.domain import commands
+from tracker.entrypoints.mqtt_consumer import EventConsumer
+from tracker.service_layer.bus import MessageBus
+from tracker.settings import TrackerSettings
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Tracker:
+    """One running tracker; `start()`/`stop()` run its background parts."""
+
+    def __init__(self, settings: TrackerSettings, clock: Callable[[], datetime] = utc_now) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.engine = make_engine(settings.database_url)
+        create_schema(self.engine)
+        self.sessions = session_factory(self.engine)
+        self.client = make_client(settings.mqtt, settings.mqtt.client_id, manual_ack=True)
+        self.dispatcher = AlertDispatcher(self.sessions, self.client, settings.site, clock)
+        self.bus = MessageBus(self.sessions, clock, on_alert=self.dispatcher.notify)
+        self.consumer = EventConsumer(self.client, self.bus, settings.template)
+        self.scheduler = BackgroundScheduler(timezone=UTC)
+        self.scheduler.add_job(
+            self.check_orders, "interval", seconds=settings.check_interval_s,
+            id="check-open-orders", max_instances=1, coalesce=True,
+        )
+
+    def check_orders(self) -> None:
+        """The periodic check: re-project every open order, then deliver pending alerts."""
+        try:
+            self.bus.handle(commands.CheckOrders())
+        except Exception:
+            log.exception("periodic order check failed")
+        self.dispatcher.notify()
+
+    def start(self) -> None:
+        connect(self.client, self.settings.mqtt)
+        self.client.loop_start()
+        self.dispatcher.start()
+        self.scheduler.start()
+        log.info("tracker started (database %s, checks every %.0fs)",
+                 self.engine.url.render_as_string(hide_password=True),
+                 self.settings.check_interval_s)
+
+    def stop(self) -> None:
+        self.scheduler.shutdown(wait=False)
+        self.dispatcher.stop()
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.engine.dispose()
+        log.info("tracker stopped")
+
+    @asynccontextmanager
+    async def lifespan(self, _app: Any) -> AsyncIterator[None]:
+        self.start()
+        try:
+            yield
+        finally:
+            self.stop()

@@ -1,0 +1,1 @@
+"""The tracker's domain: orders, operations, machines; standard library only."""

@@ -1,0 +1,72 @@
+"""Commands: what the entry points ask the tracker to do, in the imperative."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class OperationSpec:
+    seq: int
+    name: str
+    machine: str
+    setup_s: float
+    cycle_s: float
+
+
+@dataclass(frozen=True)
+class CreateOrder:
+    order_id: str
+    customer: str
+    product: str
+    quantity: int
+    due_at: datetime
+    operations: tuple[OperationSpec, ...]
+    token_hash: str
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class StartJob:
+    machine_id: str
+    event_id: str
+    order_id: str
+    seq: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class EndJob:
+    machine_id: str
+    event_id: str
+    order_id: str
+    seq: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RecordCycle:
+    machine_id: str
+    event_id: str
+    counter: int
+    at: datetime
+    cycle_time_s: float | None = None
+    order_id: str | None = None
+    seq: int | None = None
+
+
+@dataclass(frozen=True)
+class SetMachineState:
+    machine_id: str
+    event_id: str
+    state: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CheckOrders:
+    """Re-project every open order (the periodic check)."""
+
+
+Command = CreateOrder | StartJob | EndJob | RecordCycle | SetMachineState | CheckOrders

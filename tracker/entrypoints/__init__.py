@@ -1,0 +1,1 @@
+"""Entry points: MQTT events, HTTP requests and scheduler ticks become commands."""

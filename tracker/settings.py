@@ -1,0 +1,51 @@
+"""Tracker settings, read from SHOPFLOOR_* environment variables at start."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shopfloor.contract.topics import DEFAULT_TEMPLATE, TopicTemplate
+from shopfloor.mqtt import MqttSettings
+
+_PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "apikey", "api-key"}
+
+
+class TrackerSettings(BaseSettings):
+    """Everything the tracker needs; a bad value fails at start and names the variable."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHOPFLOOR_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    database_url: str = "sqlite:///shopfloor.db"
+    mqtt: MqttSettings = MqttSettings(client_id="shopfloor-tracker")
+    topic_template: str = DEFAULT_TEMPLATE
+    site: str = "plant1"
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    # supervisors/admins send this as `X-API-Key`; no default on purpose
+    api_key: SecretStr
+    check_interval_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("api_key")
+    @classmethod
+    def _strong_key(cls, value: SecretStr) -> SecretStr:
+        key = value.get_secret_value()
+        if len(key) < 16 or key.lower() in _PLACEHOLDERS:
+            raise ValueError("SHOPFLOOR_API_KEY must be at least 16 characters and not a placeholder")
+        return value
+
+    @field_validator("topic_template")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        TopicTemplate(value)
+        return value
+
+    def model_post_init(self, __context: object) -> None:
+        if not self.mqtt.client_id:
+            self.mqtt.client_id = "shopfloor-tracker"
+
+    @property
+    def template(self) -> TopicTemplate:
+        return TopicTemplate(self.topic_template)

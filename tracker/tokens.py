@@ -1,0 +1,28 @@
+"""Per-order access tokens: random, shown once, stored only as a hash, compared in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+
+def new_token() -> str:
+    """A fresh customer token (192 random bits)."""
+    return secrets.token_urlsafe(24)
+
+
+def hash_token(token: str) -> str:
+    # tokens carry 192 random bits, so a plain SHA-256 cannot be brute-forced; no salt needed
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_matches(token: str | None, stored_hash: str | None) -> bool:
+    """Constant-time check; a missing token or order compares like a wrong one."""
+    candidate = hash_token(token or "")
+    return hmac.compare_digest(candidate, stored_hash or "0" * 64)
+
+
+def key_matches(given: str | None, expected: str) -> bool:
+    """Constant-time API-key check."""
+    return hmac.compare_digest((given or "").encode(), expected.encode())
