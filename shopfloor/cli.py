@@ -59,6 +59,10 @@ def cmd_tracker(_args: argparse.Namespace) -> int:
     except ValidationError as exc:
         return _settings_error(exc)
     app = create_app(Tracker(settings))
+    # uvicorn re-raises the signal it stopped on once it has shut down; with a handler of our
+    # own installed that re-raise is a no-op, so a graceful stop exits 0 instead of -15
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
     uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None)
     return 0
 

@@ -1,0 +1,56 @@
+"""Session fixtures that start real servers for integration and end-to-end tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.services import (
+    InfluxDB1,
+    Mosquitto,
+    Victoria,
+    fresh_postgres_database,
+    run_influxdb1,
+    run_mosquitto,
+    run_victoria,
+)
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    """A Mosquitto broker on a free port, shared by the session."""
+    with run_mosquitto(tmp_path_factory.mktemp("mosquitto")) as broker:
+        yield broker
+
+
+@pytest.fixture(scope="session")
+def influxdb1(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxDB1]:
+    """An InfluxDB 1.x `influxd` on free ports, shared by the session."""
+    with run_influxdb1(tmp_path_factory.mktemp("influxdb1")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def victoria(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Victoria]:
+    """A VictoriaMetrics server on a free port, shared by the session."""
+    with run_victoria(tmp_path_factory.mktemp("victoria")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """SQLAlchemy URL of a PostgreSQL database created for this session and dropped after."""
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """SQLAlchemy URL of an empty database for one test: SQLite file, then fresh PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+    else:
+        with fresh_postgres_database() as url:
+            yield url

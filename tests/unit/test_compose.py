@@ -1,0 +1,418 @@
+"""docker-compose.yml, Grafana provisioning and dashboards agree with the code and each other.
+
+Docker is not needed: the files are parsed and checked against the services' settings classes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import types
+import typing
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from pydantic import BaseModel, SecretStr
+from pydantic_settings import BaseSettings
+
+from gateway.settings import GatewaySettings
+from tracker.settings import TrackerSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+ENV_EXAMPLE = ROOT / ".env.example"
+GRAFANA = ROOT / "deploy" / "grafana" / "provisioning"
+DATASOURCES = GRAFANA / "datasources" / "datasources.yml"
+DASHBOARD_PROVIDERS = GRAFANA / "dashboards" / "dashboards.yml"
+DASHBOARDS = ROOT / "dashboards"
+MOSQUITTO_CONF = ROOT / "deploy" / "mosquitto" / "mosquitto.conf"
+
+PREFIX = "SHOPFLOOR_"
+DELIMITER = "__"
+APP_SETTINGS: dict[str, type[BaseSettings]] = {
+    "gateway": GatewaySettings,
+    "tracker": TrackerSettings,
+}
+BIND_ALL = {"0.0.0.0", "::", "[::]"}
+
+# Compose interpolation: $$ (literal $), ${VAR}, ${VAR:-default}, ${VAR-default},
+# ${VAR:?error}, ${VAR?error}, ${VAR:+alt}, ${VAR+alt}, $VAR.
+_INTERPOLATION = re.compile(
+    r"\$(?:(?P<escaped>\$)"
+    r"|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}"
+    r"|(?P<named>[A-Za-z_][A-Za-z0-9_]*))"
+)
+# Grafana provisioning interpolation: $VAR or ${VAR} from Grafana's own environment.
+_GRAFANA_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+_SECRET_NAME = re.compile(r"PASSWORD|TOKEN|API_KEY|SECRET")
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _compose() -> dict[str, Any]:
+    data = yaml.safe_load(COMPOSE.read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def _services() -> dict[str, dict[str, Any]]:
+    services = _compose()["services"]
+    assert isinstance(services, dict)
+    return services
+
+
+def _environment(service: str) -> dict[str, str]:
+    """A service's `environment:` as name -> raw (uninterpolated) value."""
+    env = _services()[service].get("environment") or {}
+    if isinstance(env, list):
+        pairs = (item.split("=", 1) if "=" in item else (item, "") for item in env)
+        return {name: value for name, value in pairs}
+    return {name: "" if value is None else str(value) for name, value in env.items()}
+
+
+def _dummy(name: str) -> str:
+    # URL-safe (it lands in the database URL) and long enough for the API key's 16-char minimum
+    return f"dummy-{name.lower().replace('_', '-')}-0123456789"
+
+
+def _interpolate(text: str) -> str:
+    """Resolve compose interpolation: defaults where given, dummy values for the rest."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group("escaped"):
+            return "$"
+        name = match.group("braced") or match.group("named")
+        op, arg = match.group("op"), match.group("arg")
+        if op in (":-", "-"):
+            return str(arg)
+        return _dummy(name)
+
+    return _INTERPOLATION.sub(replace, text)
+
+
+def _strings(node: Any) -> Iterator[str]:
+    """Every string value in parsed YAML (comments are gone, so `$VAR` in them is not counted)."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item)
+
+
+def _compose_variables() -> dict[str, list[str | None]]:
+    """Every variable compose interpolates, with the operator of each use (None for plain)."""
+    found: dict[str, list[str | None]] = {}
+    matches = (m for text in _strings(_compose()) for m in _INTERPOLATION.finditer(text))
+    for match in matches:
+        if match.group("escaped"):
+            continue
+        name = match.group("braced") or match.group("named")
+        found.setdefault(name, []).append(match.group("op"))
+    return found
+
+
+def _env_example() -> dict[str, str]:
+    entries: dict[str, str] = {}
+    for line in ENV_EXAMPLE.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        assert sep, f".env.example line {line!r} is not NAME=value"
+        entries[name.strip()] = value.strip()
+    return entries
+
+
+def _model_class(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation such as `MqttSettings` or `MqttSettings | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        models = [m for arg in typing.get_args(annotation) if (m := _model_class(arg))]
+        return models[0] if len(models) == 1 else None
+    return None
+
+
+def _settings_variables(model: type[BaseModel], prefix: str = PREFIX) -> Iterator[str]:
+    """Every environment variable name a settings class reads, nested models via `__`."""
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{field.alias or name}".upper()
+        yield key  # a nested model may also be given whole, as JSON
+        nested = _model_class(field.annotation)
+        if nested is not None:
+            yield from _settings_variables(nested, key + DELIMITER)
+
+
+def _attribute(settings: BaseModel, variable: str) -> Any:
+    """The settings value that an environment variable name sets."""
+    value: Any = settings
+    for part in variable[len(PREFIX) :].lower().split(DELIMITER):
+        value = getattr(value, part)
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+def _app_environment(service: str) -> dict[str, str]:
+    return {
+        name: _interpolate(value)
+        for name, value in _environment(service).items()
+        if name.upper().startswith(PREFIX)
+    }
+
+
+def _host_of(value: str) -> str | None:
+    return urlsplit(value).hostname if "://" in value else value
+
+
+def _datasources() -> list[dict[str, Any]]:
+    data = yaml.safe_load(DATASOURCES.read_text())
+    assert data["apiVersion"] == 1
+    return list(data["datasources"])
+
+
+def _dashboard_files() -> list[Path]:
+    return sorted(DASHBOARDS.glob("*.json"))
+
+
+def _datasource_refs(node: Any) -> Iterator[dict[str, Any]]:
+    """Every `"datasource": {...}` object anywhere in a dashboard model."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "datasource" and isinstance(value, dict):
+                yield value
+            yield from _datasource_refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _datasource_refs(item)
+
+
+def _mount_target(service: str, source: str) -> str | None:
+    for volume in _services()[service].get("volumes", []):
+        parts = volume.split(":") if isinstance(volume, str) else []
+        if len(parts) >= 2 and parts[0].rstrip("/") == source:
+            return parts[1]
+    return None
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No SHOPFLOOR_* variable from the developer's shell leaks into the settings under test."""
+    for name in list(os.environ):
+        if name.upper().startswith(PREFIX):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+# --- compose and settings ------------------------------------------------------------------
+
+
+def test_compose_has_no_obsolete_version_key() -> None:
+    assert "version" not in _compose()
+
+
+@pytest.mark.parametrize("service", sorted(APP_SETTINGS))
+def test_every_shopfloor_variable_in_compose_names_a_settings_field(service: str) -> None:
+    known = set(_settings_variables(APP_SETTINGS[service]))
+    given = {name.upper() for name in _environment(service) if name.upper().startswith(PREFIX)}
+
+    assert given, f"{service} gets no {PREFIX}* variables"
+    unknown = sorted(given - known)
+    assert not unknown, (
+        f"{service}: {unknown} match no field of {APP_SETTINGS[service].__name__} "
+        f"(settings ignore unknown variables, so a typo would be silently dropped)"
+    )
+
+
+@pytest.mark.parametrize("service", sorted(APP_SETTINGS))
+def test_settings_build_from_the_compose_environment_with_every_value_applied(
+    service: str, clean_env: pytest.MonkeyPatch
+) -> None:
+    env = _app_environment(service)
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+
+    settings = APP_SETTINGS[service]()
+
+    for name, value in env.items():
+        actual = _attribute(settings, name.upper())
+        assert str(actual) == value or actual == type(actual)(value), (
+            f"{service}: {name}={value!r} ended up as {actual!r}"
+        )
+
+
+def test_gateway_writes_to_influxdb_2_and_tracker_serves_the_published_port(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    for service in APP_SETTINGS:
+        for name, value in _app_environment(service).items():
+            clean_env.setenv(name, value)
+    gateway, tracker = GatewaySettings(), TrackerSettings()  # type: ignore[call-arg]
+
+    assert gateway.influx.sink == "influx2"
+    assert tracker.api_host in BIND_ALL, "inside a container the API must listen on all interfaces"
+    published = [str(p) for p in _services()["tracker"].get("ports", [])]
+    assert any(p.endswith(f":{tracker.api_port}") for p in published), published
+
+
+def test_hosts_in_service_urls_are_compose_services() -> None:
+    services = set(_services())
+    checked = 0
+    for service in APP_SETTINGS:
+        for name, value in _app_environment(service).items():
+            if not name.upper().endswith(("HOST", "URL")):
+                continue
+            host = _host_of(value)
+            if host in BIND_ALL:
+                continue
+            assert host in services, f"{service}: {name}={value!r} points at unknown host {host!r}"
+            checked += 1
+    assert checked >= 3  # broker for both, InfluxDB for the gateway, PostgreSQL for the tracker
+
+
+def test_simulator_runs_under_its_profile_against_the_compose_broker() -> None:
+    sim = _services()["sim"]
+    command = [str(part) for part in sim["command"]]
+
+    assert sim.get("profiles") == ["sim"]
+    assert command[0] == "sim"
+    broker = command[command.index("--broker") + 1]
+    assert _host_of(broker) in _services()
+
+
+def test_app_services_wait_for_healthy_backing_services() -> None:
+    services = _services()
+    for name in [*APP_SETTINGS, "sim", "grafana"]:
+        for dependency, condition in services[name]["depends_on"].items():
+            assert dependency in services
+            assert "healthcheck" in services[dependency], f"{dependency} has no healthcheck"
+            assert condition == {"condition": "service_healthy"}, (name, dependency)
+
+
+def test_broker_listens_on_the_port_the_services_use(clean_env: pytest.MonkeyPatch) -> None:
+    lines = [line.split() for line in MOSQUITTO_CONF.read_text().splitlines()]
+    listeners = {int(words[1]) for words in lines if words and words[0] == "listener"}
+    for service in APP_SETTINGS:
+        env = _app_environment(service)
+        port = int(env.get(f"{PREFIX}MQTT{DELIMITER}PORT", "1883"))
+        assert port in listeners, f"{service} uses MQTT port {port}, broker listens on {listeners}"
+
+
+# --- secrets and .env.example --------------------------------------------------------------
+
+
+def test_env_example_lists_every_variable_compose_interpolates() -> None:
+    needed = set(_compose_variables())
+    listed = set(_env_example())
+
+    assert not needed - listed, f"missing from .env.example: {sorted(needed - listed)}"
+    assert not listed - needed, f".env.example has unused entries: {sorted(listed - needed)}"
+
+
+def test_secrets_are_required_in_compose_and_left_blank_in_the_example() -> None:
+    example = _env_example()
+    secrets = {name: ops for name, ops in _compose_variables().items() if _SECRET_NAME.search(name)}
+
+    assert secrets, "expected at least the API key, tokens and passwords"
+    for name, ops in secrets.items():
+        assert set(ops) == {":?"}, f"{name} must be written ${{{name}:?message}} everywhere"
+        assert example[name] == "", f".env.example must not suggest a value for {name}"
+
+
+# --- Grafana -------------------------------------------------------------------------------
+
+
+def test_datasource_provisioning_parses_with_unique_uids() -> None:
+    uids = [ds["uid"] for ds in _datasources()]
+
+    assert len(uids) == len(set(uids))
+    assert {ds["type"] for ds in _datasources()} >= {"influxdb", "grafana-postgresql-datasource"}
+
+
+def test_influxdb_datasource_uses_flux_with_token_org_and_bucket() -> None:
+    influx = next(ds for ds in _datasources() if ds["type"] == "influxdb")
+
+    assert influx["jsonData"]["version"] == "Flux"
+    assert influx["jsonData"]["organization"]
+    assert influx["jsonData"]["defaultBucket"]
+    assert influx["secureJsonData"]["token"]
+
+
+def test_datasources_point_at_compose_services() -> None:
+    services = set(_services())
+    for ds in _datasources():
+        url = ds["url"]
+        host = urlsplit(url if "://" in url else f"tcp://{url}").hostname
+        assert host in services, f"data source {ds['name']} points at {url}"
+
+
+def test_grafana_gets_every_variable_its_provisioning_files_use() -> None:
+    grafana_env = set(_environment("grafana"))
+    for path in (DATASOURCES, DASHBOARD_PROVIDERS):
+        values = _strings(yaml.safe_load(path.read_text()))
+        used = {name for text in values for name in _GRAFANA_VAR.findall(text)}
+        assert not used - grafana_env, f"{path.name} uses {sorted(used - grafana_env)}"
+
+
+def test_dashboard_provider_reads_the_mounted_dashboards_folder() -> None:
+    providers = yaml.safe_load(DASHBOARD_PROVIDERS.read_text())["providers"]
+    mounted = _mount_target("grafana", "./dashboards")
+    provisioning = _mount_target("grafana", "./deploy/grafana/provisioning")
+
+    assert provisioning == "/etc/grafana/provisioning"
+    assert mounted is not None
+    assert [p["options"]["path"] for p in providers] == [mounted]
+
+
+def test_every_dashboard_parses_and_uses_only_provisioned_datasources() -> None:
+    provisioned = {ds["uid"]: ds["type"] for ds in _datasources()}
+    files = _dashboard_files()
+    assert {f.name for f in files} >= {
+        "machine-telemetry.json",
+        "machine-events.json",
+        "order-progress.json",
+    }
+
+    uids = []
+    for path in files:
+        dashboard = json.loads(path.read_text())
+        uids.append(dashboard["uid"])
+        assert dashboard["title"] and dashboard["panels"], path.name
+        assert dashboard["schemaVersion"] >= 36, path.name
+        refs = [
+            ref
+            for ref in _datasource_refs(dashboard)
+            if ref.get("type") != "grafana"  # built-in annotations
+        ]
+        assert refs, f"{path.name} queries no data source"
+        for ref in refs:
+            assert ref["uid"] in provisioned, f"{path.name}: unknown data source uid {ref['uid']}"
+            assert ref["type"] == provisioned[ref["uid"]], f"{path.name}: {ref}"
+    assert len(uids) == len(set(uids)), "dashboard uids must be unique"
+
+
+def test_dashboard_panels_have_unique_ids_and_a_query_per_target() -> None:
+    for path in _dashboard_files():
+        panels = json.loads(path.read_text())["panels"]
+        ids = [p["id"] for p in panels]
+        assert len(ids) == len(set(ids)), path.name
+        for panel in panels:
+            for target in panel.get("targets", []):
+                assert target.get("query") or target.get("rawSql"), (path.name, panel["title"])
+
+
+def test_dashboard_template_variables_are_defined_where_used() -> None:
+    builtin = {"__all", "__field", "__timeFilter", "__timeFrom", "__timeTo", "__interval"}
+    for path in _dashboard_files():
+        text = path.read_text()
+        dashboard = json.loads(text)
+        defined = {v["name"] for v in dashboard["templating"]["list"]}
+        used = set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", text)) - builtin
+        assert not used - defined, f"{path.name} uses undefined variables {sorted(used - defined)}"
