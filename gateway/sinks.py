@@ -38,10 +38,15 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
+# only these say "this content is wrong"; anything else (5xx, 429, a missing database or bucket,
+# bad credentials) is a state of the store that can be fixed, so the data is kept and retried
+_CONTENT_REJECTED = {400, 413, 422}
+
+
 def _classify(status: int, body: str) -> Exception:
-    if status == 429 or status >= 500:
-        return SinkUnavailable(f"HTTP {status}: {body[:300]}")
-    return SinkRejected(f"HTTP {status}: {body[:300]}")
+    if status in _CONTENT_REJECTED:
+        return SinkRejected(f"HTTP {status}: {body[:300]}")
+    return SinkUnavailable(f"HTTP {status}: {body[:300]}")
 
 
 class InfluxV2Sink:

@@ -226,8 +226,10 @@ class InfluxDB1:
 def _influxd_config(workdir: Path, http_port: int, rpc_port: int) -> str:
     """Render an influxd 1.6 TOML config that keeps everything inside `workdir`."""
     meta, data, wal = (workdir / name for name in ("meta", "data", "wal"))
+    # Debian's build spells it `reporting-enabled` (upstream: `reporting-disabled`) and
+    # ignores unknown keys silently, so check `influxd config -config <file>` after edits.
     return f"""\
-reporting-disabled = true
+reporting-enabled = false
 bind-address = "{HOST}:{rpc_port}"
 
 [meta]
