@@ -53,7 +53,7 @@ def create_app(tracker: Tracker) -> FastAPI:
         except OrderExists as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
         except DomainError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=str(exc)) from None
+            raise HTTPException(422, detail=str(exc)) from None
         return OrderCreated(
             order_id=body.order_id, access_token=token,
             progress_url=f"/api/v1/orders/{body.order_id}/progress",

@@ -1,0 +1,1 @@
+"""Benchmarks: each runs side by side against a baseline and prints the ratio."""
