@@ -21,9 +21,15 @@ TAGS = {"site": "plant1", "line": "line1", "machine": "cnc-1"}
 def readings(n: int) -> list[TelemetryReading]:
     t0 = datetime(2026, 3, 2, tzinfo=UTC)
     return [
-        TelemetryReading(ts=t0 + timedelta(milliseconds=i), values={
-            "spindle_temp_c": 40.0 + i % 7, "vibration_mm_s": 2.5, "power_kw": 7.5,
-            "spindle_load_pct": 55.0})
+        TelemetryReading(
+            ts=t0 + timedelta(milliseconds=i),
+            values={
+                "spindle_temp_c": 40.0 + i % 7,
+                "vibration_mm_s": 2.5,
+                "power_kw": 7.5,
+                "spindle_load_pct": 55.0,
+            },
+        )
         for i in range(n)
     ]
 
@@ -64,8 +70,17 @@ def main() -> None:
     ours_rate, base_rate = best_rate(ours, batch), best_rate(baseline, batch)
     print(f"line protocol strings : {ours_rate:>10,.0f} points/s")
     print(f"influxdb_client.Point : {base_rate:>10,.0f} points/s")
-    print(json.dumps({"bench": "points", "n": n, "strings_pps": round(ours_rate),
-                      "point_pps": round(base_rate), "ratio": round(ours_rate / base_rate, 2)}))
+    print(
+        json.dumps(
+            {
+                "bench": "points",
+                "n": n,
+                "strings_pps": round(ours_rate),
+                "point_pps": round(base_rate),
+                "ratio": round(ours_rate / base_rate, 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

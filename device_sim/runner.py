@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
@@ -20,25 +22,43 @@ from .machine import Job, SimMachine
 log = logging.getLogger(__name__)
 
 
+def _event_ids(prefix: str) -> Callable[[], str]:
+    """`prefix-1`, `prefix-2`, ...: unique per machine and run."""
+    numbers = itertools.count(1)
+    return lambda: f"{prefix}-{next(numbers)}"
+
+
 class Simulation:
     """Machines working their jobs; a job waits for the order's earlier operations to finish."""
 
-    def __init__(self, machines: list[str], jobs: list[Job], seed: int, speed: float,
-                 telemetry_interval_s: float = 1.0, site: str = "plant1",
-                 line: str = "line1") -> None:
+    def __init__(
+        self,
+        machines: list[str],
+        jobs: list[Job],
+        seed: int,
+        speed: float,
+        telemetry_interval_s: float = 1.0,
+        site: str = "plant1",
+        line: str = "line1",
+    ) -> None:
         names = list(dict.fromkeys([*machines, *(j.machine for j in jobs)]))
         rng = random.Random(seed)
-        run = uuid.UUID(int=random.getrandbits(128)).hex[:8]  # unique per run: event ids never repeat
+        run = uuid.UUID(int=random.getrandbits(128)).hex[
+            :8
+        ]  # unique per run: event ids never repeat
         self.speed = speed
         self.site, self.line = site, line
         self.machines = []
         for name in names:
-            counter = iter(range(1, 1 << 62))
-            self.machines.append(SimMachine(
-                name, random.Random(rng.random()), [j for j in jobs if j.machine == name],
-                telemetry_interval_s,
-                event_id=lambda name=name, c=counter: f"{name}-{run}-{next(c)}",
-            ))
+            self.machines.append(
+                SimMachine(
+                    name,
+                    random.Random(rng.random()),
+                    [j for j in jobs if j.machine == name],
+                    telemetry_interval_s,
+                    event_id=_event_ids(f"{name}-{run}"),
+                )
+            )
         self._jobs = jobs
         self._done: set[tuple[str, int]] = set()
 
@@ -60,12 +80,20 @@ class Simulation:
         return out
 
 
-def run(sim: Simulation, mqtt_settings: MqttSettings, template: TopicTemplate,
-        tick_s: float = 0.05, duration_s: float | None = None, exit_when_done: bool = False,
-        stop: threading.Event | None = None) -> int:
+def run(
+    sim: Simulation,
+    mqtt_settings: MqttSettings,
+    template: TopicTemplate,
+    tick_s: float = 0.05,
+    duration_s: float | None = None,
+    exit_when_done: bool = False,
+    stop: threading.Event | None = None,
+) -> int:
     """Publish until stopped, `duration_s` passes, or (optionally) every job is done."""
     stop = stop or threading.Event()
-    client = make_client(mqtt_settings, mqtt_settings.client_id or f"shopfloor-sim-{uuid.uuid4().hex[:6]}")
+    client = make_client(
+        mqtt_settings, mqtt_settings.client_id or f"shopfloor-sim-{uuid.uuid4().hex[:6]}"
+    )
     client.max_inflight_messages_set(200)
     connected = threading.Event()
     client.on_connect = lambda *_a: connected.set()
@@ -100,6 +128,9 @@ def run(sim: Simulation, mqtt_settings: MqttSettings, template: TopicTemplate,
     finally:
         client.disconnect()
         client.loop_stop()
-    log.info("simulation published %d messages in %s", published,
-             timedelta(seconds=round(time.monotonic() - start)))
+    log.info(
+        "simulation published %d messages in %s",
+        published,
+        timedelta(seconds=round(time.monotonic() - start)),
+    )
     return published

@@ -19,7 +19,7 @@ class Batch:
 
 
 class Batcher:
-    """Thread-safe accumulator: a batch is due at `max_points` or `max_age_s` after its first point."""
+    """Thread-safe accumulator: a batch is due at `max_points`, or `max_age_s` after its start."""
 
     def __init__(self, max_points: int, max_age_s: float, max_messages: int) -> None:
         self._max_points = max_points
@@ -51,9 +51,7 @@ class Batcher:
         with self._cond:
             while True:
                 has_any = bool(self._batch.mids)
-                if has_any and (
-                    self._due() or time.monotonic() - self._started >= self._max_age_s
-                ):
+                if has_any and (self._due() or time.monotonic() - self._started >= self._max_age_s):
                     break
                 now = time.monotonic()
                 if now >= deadline:

@@ -20,7 +20,11 @@ class Converter:
     def convert(self, topic: str, payload: bytes, arrival: datetime) -> list[str]:
         tags = self._template.match(topic)
         if tags is None:
-            raise PayloadError("unknown_topic", f"{topic!r} does not match {self._template.pattern!r}")
+            raise PayloadError(
+                "unknown_topic", f"{topic!r} does not match {self._template.pattern!r}"
+            )
+        if any("\\" in value for value in tags.values()):
+            raise PayloadError("unknown_topic", f"{topic!r}: a backslash cannot be stored in a tag")
         kind = tags.pop("kind")
         if kind == EVENT:
             return [event_line(tags, parse_event(payload, self._max_bytes), arrival)]

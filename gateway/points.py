@@ -1,9 +1,9 @@
-"""Readings and events to InfluxDB line protocol, built as strings (no Point objects on the hot path)."""
+"""Readings and events to InfluxDB line protocol, built as strings (no Point objects)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 
 from shopfloor.contract.payloads import (
     AlarmEvent,
@@ -15,6 +15,7 @@ from shopfloor.contract.payloads import (
     TelemetryReading,
 )
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TELEMETRY_MEASUREMENT = "telemetry"
 EVENT_MEASUREMENT = "events"
 
@@ -30,7 +31,7 @@ def escape_key(text: str) -> str:
 
 def epoch_ns(ts: datetime) -> int:
     """Nanoseconds since the epoch for an aware datetime, exact to the microsecond."""
-    delta = ts - datetime(1970, 1, 1, tzinfo=ts.tzinfo)
+    delta = ts - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
 
 
@@ -75,4 +76,6 @@ def event_line(tags: Mapping[str, str], event: MachineEvent, arrival: datetime) 
         case AlarmEvent():
             fields["code"] = _string(event.code)
             fields["message"] = _string(event.message)
-    return _line(EVENT_MEASUREMENT, {**tags, "type": event.type}, fields, epoch_ns(event.ts or arrival))
+    return _line(
+        EVENT_MEASUREMENT, {**tags, "type": event.type}, fields, epoch_ns(event.ts or arrival)
+    )

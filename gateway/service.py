@@ -71,8 +71,9 @@ class Gateway:
         return [template.subscription(TELEMETRY), template.subscription(EVENT)]
 
     # -- MQTT callbacks (network thread) ----------------------------------------------------
-    def _on_connect(self, client: mqtt.Client, _u: object, _f: object, rc: ReasonCode,
-                    _p: object = None) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, _u: object, _f: object, rc: ReasonCode, _p: object = None
+    ) -> None:
         if rc.is_failure:
             log.error("MQTT connect refused: %s", rc)
             return
@@ -81,8 +82,9 @@ class Gateway:
         self.connected.set()
         log.info("connected to MQTT, subscribed to %s", self._filters())
 
-    def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, rc: ReasonCode,
-                       _p: object = None) -> None:
+    def _on_disconnect(
+        self, _c: mqtt.Client, _u: object, _f: object, rc: ReasonCode, _p: object = None
+    ) -> None:
         self.connected.clear()
         if not self._stop.is_set():
             log.warning("MQTT connection lost (%s); reconnecting", rc)
@@ -90,7 +92,7 @@ class Gateway:
     def _on_message(self, client: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         self.stats.count("messages")
         try:
-            lines = self._converter.convert(msg.topic, msg.payload, datetime.now(UTC))
+            lines = self._converter.convert(msg.topic, bytes(msg.payload), datetime.now(UTC))
         except PayloadError as exc:
             self._dead_letter(msg, exc)
             client.ack(msg.mid, msg.qos)
@@ -128,9 +130,12 @@ class Gateway:
                     return
                 continue
             if not self._write_durably(batch):
-                log.warning("stopping with %d points unwritten; their %d messages stay "
-                            "unacknowledged and the broker will deliver them again",
-                            len(batch), len(batch.mids))
+                log.warning(
+                    "stopping with %d points unwritten; their %d messages stay "
+                    "unacknowledged and the broker will deliver them again",
+                    len(batch),
+                    len(batch.mids),
+                )
                 return
             for mid in batch.mids:
                 if mid >= 0:
@@ -147,8 +152,9 @@ class Gateway:
                 if self._stop.is_set():
                     return False
                 self.stats.count("write_retries")
-                log.warning("store unavailable (%s); retrying %d points in %.1fs",
-                            exc, len(batch), backoff)
+                log.warning(
+                    "store unavailable (%s); retrying %d points in %.1fs", exc, len(batch), backoff
+                )
                 time.sleep(backoff)
                 backoff = min(backoff * 2, _MAX_BACKOFF_S)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shopfloor.contract.topics import DEFAULT_TEMPLATE, TopicTemplate
@@ -47,13 +47,20 @@ class GatewaySettings(BaseSettings):
     max_payload_bytes: int = Field(default=256 * 1024, ge=64)
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
+    @field_validator("topic_template")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        TopicTemplate(value)
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> GatewaySettings:
-        TopicTemplate(self.topic_template)
         if not self.mqtt.client_id:
             self.mqtt.client_id = "shopfloor-gateway"
         if self.influx.sink == "influx2" and self.influx.token is None:
-            raise ValueError("SHOPFLOOR_INFLUX__TOKEN is required when SHOPFLOOR_INFLUX__SINK=influx2")
+            raise ValueError(
+                "SHOPFLOOR_INFLUX__TOKEN is required when SHOPFLOOR_INFLUX__SINK=influx2"
+            )
         return self
 
     @property

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Protocol
 
 import httpx
-from influxdb_client import InfluxDBClient, WritePrecision
+from influxdb_client.client.influxdb_client import InfluxDBClient
 from influxdb_client.client.write_api import SYNCHRONOUS
+from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.rest import ApiException
 from urllib3.exceptions import HTTPError as Urllib3Error
 
@@ -74,7 +75,7 @@ class InfluxV2Sink:
                 bucket=self._settings.bucket,
                 org=self._settings.org,
                 record="\n".join(lines),
-                write_precision=WritePrecision.NS,
+                write_precision=WritePrecision.NS,  # type: ignore[arg-type]
             )
         except ApiException as exc:
             raise _classify(exc.status or 0, str(exc.body)) from None
@@ -83,7 +84,7 @@ class InfluxV2Sink:
 
     def close(self) -> None:
         if self._client is not None:
-            self._client.close()
+            self._client.close()  # type: ignore[no-untyped-call]
 
 
 class InfluxV1Sink:
@@ -95,7 +96,11 @@ class InfluxV1Sink:
 
     def connect(self) -> None:
         s = self._settings
-        auth = (s.username, s.password.get_secret_value() if s.password else "") if s.username else None
+        auth = (
+            (s.username, s.password.get_secret_value() if s.password else "")
+            if s.username
+            else None
+        )
         self._http = httpx.Client(
             base_url=s.url, auth=auth, timeout=s.timeout_s, verify=s.verify_tls
         )
@@ -133,8 +138,8 @@ class SqliteSink:
         self._db = sqlite3.connect(self._path, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(
-            "CREATE TABLE IF NOT EXISTS points (measurement TEXT NOT NULL, time_ns INTEGER NOT NULL,"
-            " line TEXT NOT NULL)"
+            "CREATE TABLE IF NOT EXISTS points"
+            " (measurement TEXT NOT NULL, time_ns INTEGER NOT NULL, line TEXT NOT NULL)"
         )
         self._db.execute("CREATE INDEX IF NOT EXISTS points_time ON points (measurement, time_ns)")
         self._db.commit()

@@ -23,8 +23,9 @@ class EmbeddedBroker:
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="mqtt-broker",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="mqtt-broker", daemon=True
+        )
         self._broker: object | None = None
 
     def start(self) -> None:
@@ -32,8 +33,9 @@ class EmbeddedBroker:
 
         config = {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
-            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {
-                "allow_anonymous": True}},
+            "plugins": {
+                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
+            },
         }
         self._thread.start()
 

@@ -19,8 +19,11 @@ log = logging.getLogger("shopfloor")
 
 def _settings_error(exc: ValidationError) -> int:
     for err in exc.errors():
-        name = "SHOPFLOOR_" + "__".join(str(p) for p in err["loc"]).upper()
-        sys.stderr.write(f"shopfloor: bad setting {name}: {err['msg']}\n")
+        if err["loc"]:
+            name = "SHOPFLOOR_" + "__".join(str(p) for p in err["loc"]).upper()
+            sys.stderr.write(f"shopfloor: bad setting {name}: {err['msg']}\n")
+        else:  # a check across settings: its message names the variables
+            sys.stderr.write(f"shopfloor: bad settings: {err['msg']}\n")
     return 2
 
 
@@ -80,14 +83,26 @@ def cmd_sim(args: argparse.Namespace) -> int:
         sys.stderr.write(f"shopfloor sim: {exc}\n")
         return 2
     machines = args.machine or ([] if jobs else ["cnc-1"])
-    sim = Simulation(machines, jobs, seed=args.seed, speed=args.speed,
-                     telemetry_interval_s=args.telemetry_interval, site=args.site, line=args.line)
+    sim = Simulation(
+        machines,
+        jobs,
+        seed=args.seed,
+        speed=args.speed,
+        telemetry_interval_s=args.telemetry_interval,
+        site=args.site,
+        line=args.line,
+    )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    run(sim, MqttSettings(host=host, port=port, protocol=args.mqtt_protocol),
-        TopicTemplate(args.topic_template), duration_s=args.duration,
-        exit_when_done=args.exit_when_done, stop=stop)
+    run(
+        sim,
+        MqttSettings(host=host, port=port, protocol=args.mqtt_protocol),
+        TopicTemplate(args.topic_template),
+        duration_s=args.duration,
+        exit_when_done=args.exit_when_done,
+        stop=stop,
+    )
     return 0
 
 
@@ -110,12 +125,17 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--broker", default="mqtt://127.0.0.1:1883")
     sim.add_argument("--mqtt-protocol", choices=["5", "3.1.1"], default="5")
     sim.add_argument("--machine", action="append", default=[], help="a machine id (repeatable)")
-    sim.add_argument("--job", action="append", default=[],
-                     help="ORDER:SEQ:MACHINE:QTY:CYCLE_S[:SETUP_S] (repeatable)")
+    sim.add_argument(
+        "--job",
+        action="append",
+        default=[],
+        help="ORDER:SEQ:MACHINE:QTY:CYCLE_S[:SETUP_S] (repeatable)",
+    )
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
-    sim.add_argument("--telemetry-interval", type=float, default=1.0,
-                     help="simulated seconds between readings")
+    sim.add_argument(
+        "--telemetry-interval", type=float, default=1.0, help="simulated seconds between readings"
+    )
     sim.add_argument("--site", default="plant1")
     sim.add_argument("--line", default="line1")
     sim.add_argument("--topic-template", default=DEFAULT_TEMPLATE)

@@ -9,6 +9,9 @@ import secrets
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr
 
 from .broker import EmbeddedBroker
 from .mqtt import MqttSettings, parse_broker_url
@@ -46,29 +49,41 @@ def run_demo(args: argparse.Namespace) -> int:
         broker.start()
         host, port = broker.host, broker.port
     # the embedded broker speaks MQTT 3.1.1 only
-    protocol = "3.1.1" if broker else "5"
+    protocol: Literal["5", "3.1.1"] = "3.1.1" if broker else "5"
     api_key = os.environ.get("SHOPFLOOR_API_KEY") or secrets.token_urlsafe(24)
 
-    gw = Gateway(GatewaySettings(
-        mqtt=MqttSettings(host=host, port=port, protocol=protocol, client_id="demo-gateway"),
-        influx=InfluxSettings(sink="sqlite", sqlite_path=data / "telemetry.db"),
-    ))
-    tracker = Tracker(TrackerSettings(
-        database_url=f"sqlite:///{data / 'shopfloor.db'}", api_key=api_key, check_interval_s=5,
-        api_port=args.port,
-        mqtt=MqttSettings(host=host, port=port, protocol=protocol, client_id="demo-tracker"),
-    ))
+    gw = Gateway(
+        GatewaySettings(
+            mqtt=MqttSettings(host=host, port=port, protocol=protocol, client_id="demo-gateway"),
+            influx=InfluxSettings(sink="sqlite", sqlite_path=data / "telemetry.db"),
+        )
+    )
+    tracker = Tracker(
+        TrackerSettings(
+            database_url=f"sqlite:///{data / 'shopfloor.db'}",
+            api_key=SecretStr(api_key),
+            check_interval_s=5,
+            api_port=args.port,
+            mqtt=MqttSettings(host=host, port=port, protocol=protocol, client_id="demo-tracker"),
+        )
+    )
     now = datetime.now(UTC)
     stamp = now.strftime("%H%M%S")
     links, jobs = [], []
     for order_id, due_min, qty, ops in DEMO_ORDERS:
         token = new_token()
         oid = f"{order_id}-{stamp}"
-        tracker.bus.handle(commands.CreateOrder(
-            order_id=oid, customer="Demo customer", product="bracket", quantity=qty,
-            due_at=now + timedelta(minutes=due_min), token_hash=hash_token(token),
-            operations=tuple(commands.OperationSpec(*op) for op in ops),
-        ))
+        tracker.bus.handle(
+            commands.CreateOrder(
+                order_id=oid,
+                customer="Demo customer",
+                product="bracket",
+                quantity=qty,
+                due_at=now + timedelta(minutes=due_min),
+                token_hash=hash_token(token),
+                operations=tuple(commands.OperationSpec(*op) for op in ops),
+            )
+        )
         links.append(f"http://127.0.0.1:{args.port}/api/v1/orders/{oid}/progress?token={token}")
         jobs += [Job(oid, seq, machine, qty, cycle, setup) for seq, _, machine, setup, cycle in ops]
 
@@ -76,9 +91,15 @@ def run_demo(args: argparse.Namespace) -> int:
     stop = threading.Event()
     sim = Simulation([], jobs, seed=1, speed=1.0)
     sim_thread = threading.Thread(
-        target=run, args=(sim, MqttSettings(host=host, port=port, protocol=protocol),
-                          TopicTemplate(DEFAULT_TEMPLATE)),
-        kwargs={"stop": stop}, daemon=True)
+        target=run,
+        args=(
+            sim,
+            MqttSettings(host=host, port=port, protocol=protocol),
+            TopicTemplate(DEFAULT_TEMPLATE),
+        ),
+        kwargs={"stop": stop},
+        daemon=True,
+    )
     sim_thread.start()
 
     print(f"shopfloor demo running (data in {data})")  # noqa: T201
@@ -88,8 +109,9 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"  customer link:   {link}")  # noqa: T201
     print(f"  MQTT broker:     mqtt://{host}:{port}   Ctrl-C stops everything")  # noqa: T201
 
-    server = uvicorn.Server(uvicorn.Config(create_app(tracker), host="127.0.0.1", port=args.port,
-                                           log_config=None))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(tracker), host="127.0.0.1", port=args.port, log_config=None)
+    )
     if args.duration:
         threading.Timer(args.duration, lambda: setattr(server, "should_exit", True)).start()
     try:

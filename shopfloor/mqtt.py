@@ -72,7 +72,7 @@ def make_client(settings: MqttSettings, client_id: str, *, manual_ack: bool = Fa
 def connect(client: mqtt.Client, settings: MqttSettings, *, session_expiry_s: int = 3600) -> None:
     """Start connecting in the background; paho's loop reconnects by itself after a drop."""
     if settings.protocol == "5":
-        props = Properties(PacketTypes.CONNECT)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = session_expiry_s
         props.ReceiveMaximum = settings.receive_maximum
         client.connect_async(
@@ -84,5 +84,6 @@ def connect(client: mqtt.Client, settings: MqttSettings, *, session_expiry_s: in
         )
     else:
         client.connect_async(settings.host, settings.port, keepalive=settings.keepalive_s)
-    log.info("connecting to MQTT broker %s:%d (MQTT %s)", settings.host, settings.port,
-             settings.protocol)
+    log.info(
+        "connecting to MQTT broker %s:%d (MQTT %s)", settings.host, settings.port, settings.protocol
+    )

@@ -20,8 +20,10 @@ class Process:
         full_env.update(env)
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "shopfloor", *args], env=full_env,
-            stdout=self._log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "shopfloor", *args],
+            env=full_env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
 
     def log(self) -> str:

@@ -40,8 +40,12 @@ class Tracker:
         self.consumer = EventConsumer(self.client, self.bus, settings.template)
         self.scheduler = BackgroundScheduler(timezone=UTC)
         self.scheduler.add_job(
-            self.check_orders, "interval", seconds=settings.check_interval_s,
-            id="check-open-orders", max_instances=1, coalesce=True,
+            self.check_orders,
+            "interval",
+            seconds=settings.check_interval_s,
+            id="check-open-orders",
+            max_instances=1,
+            coalesce=True,
         )
 
     def check_orders(self) -> None:
@@ -57,9 +61,11 @@ class Tracker:
         self.client.loop_start()
         self.dispatcher.start()
         self.scheduler.start()
-        log.info("tracker started (database %s, checks every %.0fs)",
-                 self.engine.url.render_as_string(hide_password=True),
-                 self.settings.check_interval_s)
+        log.info(
+            "tracker started (database %s, checks every %.0fs)",
+            self.engine.url.render_as_string(hide_password=True),
+            self.settings.check_interval_s,
+        )
 
     def stop(self) -> None:
         self.scheduler.shutdown(wait=False)

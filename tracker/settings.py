@@ -8,7 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shopfloor.contract.topics import DEFAULT_TEMPLATE, TopicTemplate
 from shopfloor.mqtt import MqttSettings
 
-_PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "apikey", "api-key"}
+_PLACEHOLDERS = ("changeme", "change-me", "change_me", "placeholder", "example", "your-")
 
 
 class TrackerSettings(BaseSettings):
@@ -32,8 +32,10 @@ class TrackerSettings(BaseSettings):
     @classmethod
     def _strong_key(cls, value: SecretStr) -> SecretStr:
         key = value.get_secret_value()
-        if len(key) < 16 or key.lower() in _PLACEHOLDERS:
-            raise ValueError("SHOPFLOOR_API_KEY must be at least 16 characters and not a placeholder")
+        if len(key) < 16 or any(word in key.lower() for word in _PLACEHOLDERS):
+            raise ValueError(
+                "SHOPFLOOR_API_KEY must be at least 16 characters and not a placeholder"
+            )
         return value
 
     @field_validator("topic_template")

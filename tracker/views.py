@@ -22,7 +22,8 @@ def order_progress(order: Order, now: datetime) -> dict[str, Any]:
         "quantity": order.quantity,
         "status": order.status.value,
         "percent_complete": round(order.percent, 1),
-        "current_operation": current.name if current and order.status is not OrderStatus.COMPLETED
+        "current_operation": current.name
+        if current and order.status is not OrderStatus.COMPLETED
         else None,
         "eta": eta,
         "due_at": order.due_at,

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -46,9 +47,12 @@ def parse_timestamp(value: Any) -> datetime | None:
     if isinstance(value, bool):
         raise ValueError("ts must be an RFC 3339 string or epoch milliseconds, not a boolean")
     if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise ValueError("ts must be finite")
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
+        try:
+            if not math.isfinite(value):
+                raise ValueError("ts must be finite")
+            return datetime.fromtimestamp(value / 1000, tz=UTC)
+        except (OverflowError, OSError):
+            raise ValueError(f"ts {value!r} is out of range for epoch milliseconds") from None
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -105,6 +109,16 @@ class _EventBase(_Frozen):
 OrderId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
+def _no_bool_or_text(value: Any) -> Any:
+    if isinstance(value, bool | str):
+        raise ValueError(f"must be a whole number, not {type(value).__name__}")
+    return value
+
+
+# counters and step numbers: 42 or 42.0 from a bridge that sends floats, never true or "42"
+WholeNumber = Annotated[int, BeforeValidator(_no_bool_or_text), Field(ge=0)]
+
+
 class StateEvent(_EventBase):
     """The machine changed state."""
 
@@ -117,7 +131,7 @@ class JobStartEvent(_EventBase):
 
     type: Literal["job_start"]
     order_id: OrderId
-    operation: int = Field(ge=0)
+    operation: WholeNumber
 
 
 class JobEndEvent(_EventBase):
@@ -125,18 +139,18 @@ class JobEndEvent(_EventBase):
 
     type: Literal["job_end"]
     order_id: OrderId
-    operation: int = Field(ge=0)
+    operation: WholeNumber
 
 
 class CycleEvent(_EventBase):
     """A machine cycle finished; `counter` is the PLC's cumulative good-part counter."""
 
     type: Literal["cycle"]
-    counter: int = Field(ge=0)
-    scrap_counter: int | None = Field(default=None, ge=0)
+    counter: WholeNumber
+    scrap_counter: WholeNumber | None = None
     cycle_time_s: float | None = Field(default=None, gt=0)
     order_id: OrderId | None = None
-    operation: int | None = Field(default=None, ge=0)
+    operation: WholeNumber | None = None
 
 
 class AlarmEvent(_EventBase):

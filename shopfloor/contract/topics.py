@@ -31,9 +31,13 @@ class TopicTemplate:
         names = [m.group(1) for s in self.segments if (m := _SEGMENT.match(s))]
         for segment in self.segments:
             if not segment or "+" in segment or "#" in segment:
-                raise TopicTemplateError(f"bad segment {segment!r} in topic template {self.pattern!r}")
-            if "{" in segment and not _SEGMENT.match(segment):
-                raise TopicTemplateError(f"bad segment {segment!r} in topic template {self.pattern!r}")
+                raise TopicTemplateError(
+                    f"bad segment {segment!r} in topic template {self.pattern!r}"
+                )
+            if ("{" in segment or "}" in segment) and not _SEGMENT.match(segment):
+                raise TopicTemplateError(
+                    f"bad segment {segment!r} in topic template {self.pattern!r}"
+                )
         if "machine" not in names or "kind" not in names:
             raise TopicTemplateError(
                 f"topic template {self.pattern!r} must contain {{machine}} and {{kind}}"
@@ -84,14 +88,18 @@ class TopicTemplate:
             raise TopicTemplateError(f"topic template {self.pattern!r} needs {exc}") from None
 
 
-def alert_topic(site: str, order_id: str) -> str:
-    """Where late-order alerts for one order are published."""
-    return f"shopfloor/{site}/alerts/order/{order_id}"
+def alert_topic(site: str, order_id: str, kind: str = "late") -> str:
+    """Where alerts of one kind for one order are published.
+
+    The topic ends in the alert kind, never in `telemetry` or `event`, so an order id such as
+    `event` cannot make an alert look like machine data to a subscriber of machine topics.
+    """
+    return f"shopfloor/{site}/alerts/order/{order_id}/{kind}"
 
 
 def alert_subscription(site: str = "+") -> str:
     """MQTT filter for all order alerts of a site (or of all sites)."""
-    return f"shopfloor/{site}/alerts/order/+"
+    return f"shopfloor/{site}/alerts/order/+/+"
 
 
 def dead_letter_topic(service: str) -> str:

@@ -1,4 +1,4 @@
-"""Simulator -> Mosquitto -> gateways (InfluxDB v1 and v2 APIs) and tracker, as separate processes."""
+"""Simulator -> Mosquitto -> gateways (InfluxDB v1 and v2 APIs) and tracker, as processes."""
 
 from __future__ import annotations
 
@@ -53,51 +53,77 @@ class Listener:
 
 
 @pytest.fixture
-def system(mosquitto: Mosquitto, influxdb1: InfluxDB1, victoria: Victoria,
-           tmp_path: Path) -> Iterator[dict[str, object]]:
+def system(
+    mosquitto: Mosquitto, influxdb1: InfluxDB1, victoria: Victoria, tmp_path: Path
+) -> Iterator[dict[str, object]]:
     influxdb1.create_database(INFLUX_DB)
     api_key = secrets.token_urlsafe(24)
     api_port = free_port()
     run = secrets.token_hex(3)  # fresh client ids: no broker session is shared between runs
-    gw1 = Process("gateway-v1", ["gateway"], {
-        **_mqtt_env(mosquitto, f"e2e-gw1-{run}"),
-        "SHOPFLOOR_INFLUX__SINK": "influx1",
-        "SHOPFLOOR_INFLUX__URL": influxdb1.url,
-        "SHOPFLOOR_INFLUX__DATABASE": INFLUX_DB,
-        "SHOPFLOOR_FLUSH_INTERVAL_S": "0.2",
-    }, tmp_path)
-    gw2 = Process("gateway-v2", ["gateway"], {
-        **_mqtt_env(mosquitto, f"e2e-gw2-{run}"),
-        "SHOPFLOOR_INFLUX__SINK": "influx2",
-        "SHOPFLOOR_INFLUX__URL": victoria.url,
-        "SHOPFLOOR_INFLUX__TOKEN": "unused-by-victoria",
-        "SHOPFLOOR_INFLUX__ORG": "shopfloor",
-        "SHOPFLOOR_INFLUX__BUCKET": "shopfloor",
-        "SHOPFLOOR_FLUSH_INTERVAL_S": "0.2",
-    }, tmp_path)
-    tracker = Process("tracker", ["tracker"], {
-        **_mqtt_env(mosquitto, f"e2e-tracker-{run}"),
-        "SHOPFLOOR_DATABASE_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
-        "SHOPFLOOR_API_KEY": api_key,
-        "SHOPFLOOR_API_PORT": str(api_port),
-        "SHOPFLOOR_CHECK_INTERVAL_S": "1",
-    }, tmp_path)
+    gw1 = Process(
+        "gateway-v1",
+        ["gateway"],
+        {
+            **_mqtt_env(mosquitto, f"e2e-gw1-{run}"),
+            "SHOPFLOOR_INFLUX__SINK": "influx1",
+            "SHOPFLOOR_INFLUX__URL": influxdb1.url,
+            "SHOPFLOOR_INFLUX__DATABASE": INFLUX_DB,
+            "SHOPFLOOR_FLUSH_INTERVAL_S": "0.2",
+        },
+        tmp_path,
+    )
+    gw2 = Process(
+        "gateway-v2",
+        ["gateway"],
+        {
+            **_mqtt_env(mosquitto, f"e2e-gw2-{run}"),
+            "SHOPFLOOR_INFLUX__SINK": "influx2",
+            "SHOPFLOOR_INFLUX__URL": victoria.url,
+            "SHOPFLOOR_INFLUX__TOKEN": "unused-by-victoria",
+            "SHOPFLOOR_INFLUX__ORG": "shopfloor",
+            "SHOPFLOOR_INFLUX__BUCKET": "shopfloor",
+            "SHOPFLOOR_FLUSH_INTERVAL_S": "0.2",
+        },
+        tmp_path,
+    )
+    tracker = Process(
+        "tracker",
+        ["tracker"],
+        {
+            **_mqtt_env(mosquitto, f"e2e-tracker-{run}"),
+            "SHOPFLOOR_DATABASE_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
+            "SHOPFLOOR_API_KEY": api_key,
+            "SHOPFLOOR_API_PORT": str(api_port),
+            "SHOPFLOOR_CHECK_INTERVAL_S": "1",
+        },
+        tmp_path,
+    )
     procs = [gw1, gw2, tracker]
     try:
         for p in procs:
             p.wait_for_log("subscribed to")
         tracker.wait_for_log("Uvicorn running")
-        yield {"gw1": gw1, "gw2": gw2, "tracker": tracker, "api_key": api_key,
-               "api": f"http://127.0.0.1:{api_port}", "tmp": tmp_path}
+        yield {
+            "gw1": gw1,
+            "gw2": gw2,
+            "tracker": tracker,
+            "api_key": api_key,
+            "api": f"http://127.0.0.1:{api_port}",
+            "tmp": tmp_path,
+        }
     finally:
         codes = {p.name: p.stop() for p in procs}
         assert codes == {p.name: 0 for p in procs}, f"unclean exits: {codes}"
 
 
-def _create_order(api: str, key: str, order_id: str, qty: int, due: datetime,
-                  cycle_s: float) -> str:
+def _create_order(
+    api: str, key: str, order_id: str, qty: int, due: datetime, cycle_s: float
+) -> str:
     body = {
-        "order_id": order_id, "customer": "ACME", "product": "bracket", "quantity": qty,
+        "order_id": order_id,
+        "customer": "ACME",
+        "product": "bracket",
+        "quantity": qty,
         "due_at": due.isoformat(),
         "operations": [
             {"seq": 10, "name": "cut", "machine": "saw-1", "setup_s": 0, "cycle_s": cycle_s},
@@ -110,18 +136,22 @@ def _create_order(api: str, key: str, order_id: str, qty: int, due: datetime,
 
 
 def _progress(api: str, order_id: str, token: str) -> dict[str, object]:
-    response = httpx.get(f"{api}/api/v1/orders/{order_id}/progress",
-                         headers={"Authorization": f"Bearer {token}"})
+    response = httpx.get(
+        f"{api}/api/v1/orders/{order_id}/progress", headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 200, response.text
     result: dict[str, object] = response.json()
     return result
 
 
 def test_simulated_machines_drive_orders_and_telemetry_reaches_both_influx_apis(
-    system: dict[str, object], mosquitto: Mosquitto, influxdb1: InfluxDB1, victoria: Victoria,
+    system: dict[str, object],
+    mosquitto: Mosquitto,
+    influxdb1: InfluxDB1,
+    victoria: Victoria,
 ) -> None:
     api, key = str(system["api"]), str(system["api_key"])
-    alerts = Listener(mosquitto, "shopfloor/+/alerts/order/+")
+    alerts = Listener(mosquitto, "shopfloor/+/alerts/order/+/+")
     dead = Listener(mosquitto, "shopfloor/_deadletter/+")
     now = datetime.now(UTC)
     on_time = _create_order(api, key, "SO-E2E-1", 4, now + timedelta(hours=1), 0.3)
@@ -132,17 +162,35 @@ def test_simulated_machines_drive_orders_and_telemetry_reaches_both_influx_apis(
     bad = mqtt.Client(CallbackAPIVersion.VERSION2)
     bad.connect(mosquitto.host, mosquitto.port)
     bad.loop_start()
-    bad.publish("shopfloor/plant1/line1/saw-1/telemetry", b'{"values": {"temp": "hot"}}',
-                qos=1).wait_for_publish(5)
+    bad.publish(
+        "shopfloor/plant1/line1/saw-1/telemetry", b'{"values": {"temp": "hot"}}', qos=1
+    ).wait_for_publish(5)
     bad.disconnect()
     bad.loop_stop()
 
-    sim = Process("sim", [
-        "sim", "--broker", mosquitto.url, "--seed", "7", "--telemetry-interval", "0.2",
-        "--job", "SO-E2E-1:10:saw-1:4:0.3", "--job", "SO-E2E-1:20:weld-1:4:0.3",
-        "--job", "SO-E2E-2:10:saw-1:5:1.0", "--job", "SO-E2E-2:20:weld-1:5:1.0",
-        "--exit-when-done",
-    ], {}, Path(str(system["tmp"])))
+    sim = Process(
+        "sim",
+        [
+            "sim",
+            "--broker",
+            mosquitto.url,
+            "--seed",
+            "7",
+            "--telemetry-interval",
+            "0.2",
+            "--job",
+            "SO-E2E-1:10:saw-1:4:0.3",
+            "--job",
+            "SO-E2E-1:20:weld-1:4:0.3",
+            "--job",
+            "SO-E2E-2:10:saw-1:5:1.0",
+            "--job",
+            "SO-E2E-2:20:weld-1:5:1.0",
+            "--exit-when-done",
+        ],
+        {},
+        Path(str(system["tmp"])),
+    )
     assert sim.proc.wait(120) == 0, sim.log()
     sim.stop()
 
@@ -162,7 +210,9 @@ def test_simulated_machines_drive_orders_and_telemetry_reaches_both_influx_apis(
     # several periodic checks later there is still exactly one alert, for the late order
     time.sleep(3)
     alerts.close()
-    assert [topic for topic, _ in alerts.messages] == ["shopfloor/plant1/alerts/order/SO-E2E-2"]
+    assert [topic for topic, _ in alerts.messages] == [
+        "shopfloor/plant1/alerts/order/SO-E2E-2/late"
+    ]
     assert alerts.messages[0][1]["order_id"] == "SO-E2E-2"
     listed = httpx.get(f"{api}/api/v1/alerts", headers={"X-API-Key": key}).json()
     assert [a["order_id"] for a in listed] == ["SO-E2E-2"]
@@ -178,9 +228,11 @@ def test_simulated_machines_drive_orders_and_telemetry_reaches_both_influx_apis(
     # telemetry and events are stored in InfluxDB 1.x (v1 API) and through the v2 API
     time.sleep(1)  # last flush interval
     cycles_v1 = influxdb1.query(
-        INFLUX_DB, "SELECT count(counter) FROM events WHERE \"type\"='cycle' GROUP BY machine")
-    per_machine = {s["tags"]["machine"]: s["values"][0][1]
-                   for s in cycles_v1["results"][0]["series"]}
+        INFLUX_DB, "SELECT count(counter) FROM events WHERE \"type\"='cycle' GROUP BY machine"
+    )
+    per_machine = {
+        s["tags"]["machine"]: s["values"][0][1] for s in cycles_v1["results"][0]["series"]
+    }
     assert per_machine == {"saw-1": 9, "weld-1": 9}
     temps_v1 = influxdb1.query(INFLUX_DB, "SELECT count(spindle_temp_c) FROM telemetry")
     n_temps_v1 = temps_v1["results"][0]["series"][0]["values"][0][1]

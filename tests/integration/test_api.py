@@ -24,9 +24,11 @@ KEY = "supervisor-key-" + "x" * 16
 @pytest.fixture
 def client(database_url: str, mosquitto: Mosquitto) -> Iterator[TestClient]:
     settings = TrackerSettings(
-        database_url=database_url, api_key=KEY,
-        mqtt=MqttSettings(host=mosquitto.host, port=mosquitto.port,
-                          client_id=f"api-test-{secrets.token_hex(4)}"),
+        database_url=database_url,
+        api_key=KEY,
+        mqtt=MqttSettings(
+            host=mosquitto.host, port=mosquitto.port, client_id=f"api-test-{secrets.token_hex(4)}"
+        ),
     )
     with TestClient(create_app(Tracker(settings))) as test_client:
         yield test_client
@@ -34,7 +36,10 @@ def client(database_url: str, mosquitto: Mosquitto) -> Iterator[TestClient]:
 
 def _body(order_id: str = "SO-1", **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "order_id": order_id, "customer": "ACME", "product": "bracket", "quantity": 10,
+        "order_id": order_id,
+        "customer": "ACME",
+        "product": "bracket",
+        "quantity": 10,
         "due_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
         "operations": [
             {"seq": 10, "name": "cut", "machine": "saw-1", "setup_s": 60, "cycle_s": 30},
@@ -54,14 +59,17 @@ def _create(client: TestClient, order_id: str = "SO-1") -> str:
 
 def test_customer_reads_progress_with_the_orders_token(client: TestClient) -> None:
     token = _create(client)
-    response = client.get("/api/v1/orders/SO-1/progress",
-                          headers={"Authorization": f"Bearer {token}"})
+    response = client.get(
+        "/api/v1/orders/SO-1/progress", headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "released" and body["percent_complete"] == 0.0
     assert body["on_time"] is True and body["current_operation"] == "cut"
     assert [(op["seq"], op["state"], op["quantity"]) for op in body["operations"]] == [
-        (10, "active", 10), (20, "pending", 10)]
+        (10, "active", 10),
+        (20, "pending", 10),
+    ]
     by_link = client.get(f"/api/v1/orders/SO-1/progress?token={token}")
     assert by_link.status_code == 200
 
@@ -75,7 +83,9 @@ def test_wrong_token_other_orders_token_and_missing_order_look_the_same(
         client.get("/api/v1/orders/SO-A/progress", headers={"Authorization": "Bearer nope"}),
         client.get("/api/v1/orders/SO-A/progress", headers={"Authorization": f"Bearer {token_b}"}),
         client.get("/api/v1/orders/SO-A/progress"),
-        client.get("/api/v1/orders/SO-404/progress", headers={"Authorization": f"Bearer {token_b}"}),
+        client.get(
+            "/api/v1/orders/SO-404/progress", headers={"Authorization": f"Bearer {token_b}"}
+        ),
     ]
     assert {(r.status_code, r.text) for r in answers} == {(404, '{"detail":"order not found"}')}
 
@@ -88,13 +98,16 @@ def test_supervisor_endpoints_need_the_api_key(client: TestClient) -> None:
     assert client.get("/api/v1/alerts", headers={"X-API-Key": KEY}).json() == []
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"due_at": "2026-03-02T08:00:00"}, "due_at"),  # no offset
-    ({"quantity": 0}, "quantity"),
-    ({"operations": []}, "operations"),
-    ({"order_id": "bad id/1"}, "order_id"),
-    ({"colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"due_at": "2026-03-02T08:00:00"}, "due_at"),  # no offset
+        ({"quantity": 0}, "quantity"),
+        ({"operations": []}, "operations"),
+        ({"order_id": "bad id/1"}, "order_id"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
 def test_invalid_orders_get_422_naming_the_field_and_nothing_is_stored(
     client: TestClient, change: dict[str, Any], field: str
 ) -> None:
@@ -108,8 +121,7 @@ def test_invalid_orders_get_422_naming_the_field_and_nothing_is_stored(
 def test_repeated_operation_numbers_are_refused(client: TestClient) -> None:
     ops = _body()["operations"]
     ops[1]["seq"] = 10
-    response = client.post("/api/v1/orders", json=_body(operations=ops),
-                           headers={"X-API-Key": KEY})
+    response = client.post("/api/v1/orders", json=_body(operations=ops), headers={"X-API-Key": KEY})
     assert response.status_code == 422 and "repeats" in response.text
 
 

@@ -48,9 +48,11 @@ def publisher(mosquitto: Mosquitto) -> Iterator[Callable[[str, bytes], None]]:
 
 def _gateway(mosquitto: Mosquitto, influx: InfluxSettings) -> Gateway:
     settings = GatewaySettings(
-        mqtt=MqttSettings(host=mosquitto.host, port=mosquitto.port,
-                          client_id=f"gw-test-{secrets.token_hex(4)}"),
-        influx=influx, flush_interval_s=0.1,
+        mqtt=MqttSettings(
+            host=mosquitto.host, port=mosquitto.port, client_id=f"gw-test-{secrets.token_hex(4)}"
+        ),
+        influx=influx,
+        flush_interval_s=0.1,
     )
     gateway = Gateway(settings)
     gateway.start()
@@ -71,10 +73,15 @@ def test_readings_are_written_with_topic_tags_float_fields_and_device_time(
     influxdb1.create_database(db)
     gateway = _gateway(mosquitto, InfluxSettings(sink="influx1", url=influxdb1.url, database=db))
     try:
-        publisher("shopfloor/p1/l2/cnc-7/telemetry", json.dumps([
-            {"ts": "2026-03-02T08:00:00.123456Z", "values": {"rpm": 1200, "temp": 41.5}},
-            {"ts": 1772438401000, "values": {"rpm": 1210}},
-        ]).encode())
+        publisher(
+            "shopfloor/p1/l2/cnc-7/telemetry",
+            json.dumps(
+                [
+                    {"ts": "2026-03-02T08:00:00.123456Z", "values": {"rpm": 1200, "temp": 41.5}},
+                    {"ts": 1772438401000, "values": {"rpm": 1210}},
+                ]
+            ).encode(),
+        )
         wait_for(lambda: gateway.stats.points_written >= 2, what="2 points written")
     finally:
         gateway.stop()
@@ -103,18 +110,26 @@ def test_bad_payloads_are_dead_lettered_with_reasons_and_ingest_continues(
     assert subscribed.wait(10)
     gateway = _gateway(mosquitto, InfluxSettings(sink="influx1", url=influxdb1.url, database=db))
     try:
-        for payload in [b"{not json", b'{"values": {"t": NaN}}', b'{"values": {"t": "hot"}}',
-                        b'{"ts": "yesterday", "values": {"t": 1}}', b"\xff\xfe"]:
+        for payload in [
+            b"{not json",
+            b'{"values": {"t": NaN}}',
+            b'{"values": {"t": "hot"}}',
+            b'{"ts": "yesterday", "values": {"t": 1}}',
+            b"\xff\xfe",
+        ]:
             publisher("shopfloor/p1/l1/m1/telemetry", payload)
         publisher("shopfloor/p1/l1/m1/telemetry", b'{"values": {"t": 2}}')
-        wait_for(lambda: len(dead) == 5 and gateway.stats.points_written == 1,
-                 what="5 dead letters and 1 good point")
+        wait_for(
+            lambda: len(dead) == 5 and gateway.stats.points_written == 1,
+            what="5 dead letters and 1 good point",
+        )
     finally:
         gateway.stop()
         watcher.disconnect()
         watcher.loop_stop()
     assert sorted(d["reason"] for d in dead) == sorted(
-        ["invalid_json", "not_finite", "schema", "schema", "invalid_json"])
+        ["invalid_json", "not_finite", "schema", "schema", "invalid_json"]
+    )
     assert all(d["topic"] and d["detail"] for d in dead)
     assert dict(gateway.stats.rejected) == {"invalid_json": 2, "not_finite": 1, "schema": 2}
     assert [d.get("payload_base64") for d in dead if "payload" not in d] == ["//4="]
@@ -126,13 +141,20 @@ def test_points_the_store_rejects_are_isolated_and_the_rest_of_the_batch_is_kept
     db = f"gw_{secrets.token_hex(4)}"
     influxdb1.create_database(db)
     # another tool already wrote `mode` as a string: our float `mode` is a field-type conflict
-    httpx.post(f"{influxdb1.url}/write", params={"db": db},
-               content=b'telemetry,line=l1,machine=m1,site=p1 mode="auto" 1').raise_for_status()
+    httpx.post(
+        f"{influxdb1.url}/write",
+        params={"db": db},
+        content=b'telemetry,line=l1,machine=m1,site=p1 mode="auto" 1',
+    ).raise_for_status()
     gateway = _gateway(mosquitto, InfluxSettings(sink="influx1", url=influxdb1.url, database=db))
     try:
-        publisher("shopfloor/p1/l1/m1/telemetry", json.dumps([
-            {"ts": 1000 * i, "values": {"speed": float(i)}} for i in range(1, 6)
-        ] + [{"ts": 9000, "values": {"mode": 2}}]).encode())
+        publisher(
+            "shopfloor/p1/l1/m1/telemetry",
+            json.dumps(
+                [{"ts": 1000 * i, "values": {"speed": float(i)}} for i in range(1, 6)]
+                + [{"ts": 9000, "values": {"mode": 2}}]
+            ).encode(),
+        )
         wait_for(lambda: gateway.stats.rejected["store_rejected"] == 1, what="one rejected point")
     finally:
         gateway.stop()
@@ -147,8 +169,10 @@ def test_points_wait_while_the_database_is_missing_and_arrive_when_it_exists(
     gateway = _gateway(mosquitto, InfluxSettings(sink="influx1", url=influxdb1.url, database=db))
     try:
         for i in range(20):
-            publisher("shopfloor/p1/l1/m1/telemetry",
-                      json.dumps({"ts": 1000 * (i + 1), "values": {"v": i}}).encode())
+            publisher(
+                "shopfloor/p1/l1/m1/telemetry",
+                json.dumps({"ts": 1000 * (i + 1), "values": {"v": i}}).encode(),
+            )
         wait_for(lambda: gateway.stats.write_retries >= 2, what="retries")
         assert gateway.stats.points_written == 0
         influxdb1.create_database(db)
@@ -163,13 +187,20 @@ def test_v2_write_api_through_influxdb_client(
     mosquitto: Mosquitto, victoria: Victoria, publisher: Callable[[str, bytes], None]
 ) -> None:
     machine = f"m-{secrets.token_hex(3)}"
-    gateway = _gateway(mosquitto, InfluxSettings(sink="influx2", url=victoria.url,
-                                                 token="t", org="o", bucket="b"))
+    gateway = _gateway(
+        mosquitto, InfluxSettings(sink="influx2", url=victoria.url, token="t", org="o", bucket="b")
+    )
     try:
-        publisher(f"shopfloor/p1/l1/{machine}/telemetry",
-                  json.dumps({"ts": 1772438400000, "values": {"temp": 41.5}}).encode())
-        publisher(f"shopfloor/p1/l1/{machine}/event", json.dumps(
-            {"ts": 1772438401000, "event_id": "e1", "type": "cycle", "counter": 17}).encode())
+        publisher(
+            f"shopfloor/p1/l1/{machine}/telemetry",
+            json.dumps({"ts": 1772438400000, "values": {"temp": 41.5}}).encode(),
+        )
+        publisher(
+            f"shopfloor/p1/l1/{machine}/event",
+            json.dumps(
+                {"ts": 1772438401000, "event_id": "e1", "type": "cycle", "counter": 17}
+            ).encode(),
+        )
         wait_for(lambda: gateway.stats.points_written == 2, what="2 points")
     finally:
         gateway.stop()

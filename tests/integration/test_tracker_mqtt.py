@@ -14,6 +14,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from shopfloor.contract.topics import alert_subscription
 from shopfloor.mqtt import MqttSettings
 from tests.services import Mosquitto
 from tracker.adapters.database import UnitOfWork
@@ -36,10 +37,13 @@ def wait_for(check: Callable[[], bool], timeout_s: float = 15, what: str = "cond
 @pytest.fixture
 def tracker(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[Tracker]:
     settings = TrackerSettings(
-        database_url=f"sqlite:///{tmp_path / 't.db'}", api_key="k" * 32, check_interval_s=0.2,
+        database_url=f"sqlite:///{tmp_path / 't.db'}",
+        api_key="k" * 32,
+        check_interval_s=0.2,
         site=f"site{secrets.token_hex(3)}",
-        mqtt=MqttSettings(host=mosquitto.host, port=mosquitto.port,
-                          client_id=f"trk-{secrets.token_hex(4)}"),
+        mqtt=MqttSettings(
+            host=mosquitto.host, port=mosquitto.port, client_id=f"trk-{secrets.token_hex(4)}"
+        ),
     )
     t = Tracker(settings)
     t.start()
@@ -60,12 +64,20 @@ def mqtt_client(mosquitto: Mosquitto) -> Iterator[mqtt.Client]:
 
 
 def _order(tracker: Tracker, order_id: str, due: timedelta) -> None:
-    tracker.bus.handle(commands.CreateOrder(
-        order_id=order_id, customer="ACME", product="p", quantity=3,
-        due_at=datetime.now(UTC) + due, token_hash="0" * 64,
-        operations=(commands.OperationSpec(10, "cut", "saw-9", 0, 1.0),
-                    commands.OperationSpec(20, "weld", "weld-9", 0, 1.0)),
-    ))
+    tracker.bus.handle(
+        commands.CreateOrder(
+            order_id=order_id,
+            customer="ACME",
+            product="p",
+            quantity=3,
+            due_at=datetime.now(UTC) + due,
+            token_hash="0" * 64,
+            operations=(
+                commands.OperationSpec(10, "cut", "saw-9", 0, 1.0),
+                commands.OperationSpec(20, "weld", "weld-9", 0, 1.0),
+            ),
+        )
+    )
 
 
 def _good(tracker: Tracker, order_id: str) -> list[int]:
@@ -99,8 +111,7 @@ def test_late_order_alert_is_published_once(tracker: Tracker, mosquitto: Mosquit
     received: list[dict[str, object]] = []
     subscribed = threading.Event()
     watcher = mqtt.Client(CallbackAPIVersion.VERSION2)
-    watcher.on_connect = lambda c, *_: c.subscribe(
-        f"shopfloor/{tracker.settings.site}/alerts/order/+", qos=1)
+    watcher.on_connect = lambda c, *_: c.subscribe(alert_subscription(tracker.settings.site), qos=1)
     watcher.on_subscribe = lambda *_: subscribed.set()
     watcher.on_message = lambda _c, _u, m: received.append(json.loads(m.payload))
     watcher.connect(mosquitto.host, mosquitto.port)
@@ -116,4 +127,5 @@ def test_late_order_alert_is_published_once(tracker: Tracker, mosquitto: Mosquit
         watcher.loop_stop()
     assert [(a["order_id"], a["status"]) for a in received] == [("SO-LATE", "late")]
     assert datetime.fromisoformat(str(received[0]["eta"])) > datetime.fromisoformat(
-        str(received[0]["due"]))
+        str(received[0]["due"])
+    )

@@ -48,13 +48,20 @@ def bus(engine: Engine, clock: Clock) -> MessageBus:
     return MessageBus(session_factory(engine), clock)
 
 
-def _order(order_id: str = "SO-1", qty: int = 3, due: timedelta = timedelta(hours=8),
-           cycle_s: float = 60.0) -> commands.CreateOrder:
+def _order(
+    order_id: str = "SO-1", qty: int = 3, due: timedelta = timedelta(hours=8), cycle_s: float = 60.0
+) -> commands.CreateOrder:
     return commands.CreateOrder(
-        order_id=order_id, customer="ACME", product="bracket", quantity=qty, due_at=T0 + due,
+        order_id=order_id,
+        customer="ACME",
+        product="bracket",
+        quantity=qty,
+        due_at=T0 + due,
         token_hash="a" * 64,
-        operations=(commands.OperationSpec(10, "cut", "saw-1", 300, cycle_s),
-                    commands.OperationSpec(20, "weld", "weld-1", 120, cycle_s)),
+        operations=(
+            commands.OperationSpec(10, "cut", "saw-1", 300, cycle_s),
+            commands.OperationSpec(20, "weld", "weld-1", 120, cycle_s),
+        ),
     )
 
 

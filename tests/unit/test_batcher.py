@@ -141,6 +141,6 @@ def test_waiting_take_wakes_as_soon_as_the_batch_becomes_due() -> None:
     taker.join(timeout=5)
 
     assert not taker.is_alive()
-    (batch, waited), = result
+    [(batch, waited)] = result
     assert batch is not None and batch.lines == ["a", "b"]
     assert waited < 1.0

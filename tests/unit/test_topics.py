@@ -99,11 +99,6 @@ def test_template_error_names_the_template() -> None:
         TopicTemplate("shopfloor/{site}/+/{machine}/{kind}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="a stray '}' passes validation, then topic() fails with str.format's ValueError",
-)
 def test_template_with_a_stray_closing_brace_is_refused() -> None:
     with pytest.raises(TopicTemplateError):
         TopicTemplate("shopfloor/{machine}/{kind}/x}")
@@ -149,9 +144,14 @@ def test_template_is_frozen() -> None:
 
 
 def test_alert_topic_and_subscription_agree() -> None:
-    assert alert_topic("plant1", "SO-1001") == "shopfloor/plant1/alerts/order/SO-1001"
-    assert alert_subscription("plant1") == "shopfloor/plant1/alerts/order/+"
-    assert alert_subscription() == "shopfloor/+/alerts/order/+"
+    assert alert_topic("plant1", "SO-1001") == "shopfloor/plant1/alerts/order/SO-1001/late"
+    assert alert_subscription("plant1") == "shopfloor/plant1/alerts/order/+/+"
+    assert alert_subscription() == "shopfloor/+/alerts/order/+/+"
+
+
+@pytest.mark.parametrize("order_id", ["event", "telemetry"])
+def test_alerts_of_orders_named_like_a_kind_never_look_like_machine_data(order_id: str) -> None:
+    assert DEFAULT.match(alert_topic("plant1", order_id)) is None
 
 
 def test_alert_topics_never_match_the_default_machine_template() -> None:

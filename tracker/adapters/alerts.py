@@ -1,4 +1,4 @@
-"""Delivers recorded alerts to the MQTT alert topic, at least once (outbox + broker acknowledgement)."""
+"""Delivers recorded alerts to the MQTT alert topic at least once (outbox + broker ack)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,14 @@ log = logging.getLogger(__name__)
 class AlertDispatcher:
     """A thread that publishes undelivered alerts and marks them delivered once acknowledged."""
 
-    def __init__(self, sessions: Any, client: mqtt.Client, site: str,
-                 clock: Callable[[], datetime], retry_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        sessions: Any,
+        client: mqtt.Client,
+        site: str,
+        clock: Callable[[], datetime],
+        retry_s: float = 5.0,
+    ) -> None:
         self._sessions = sessions
         self._client = client
         self._site = site
@@ -65,13 +71,19 @@ class AlertDispatcher:
 
     def _publish(self, row: dict[str, Any]) -> bool:
         alert = LateOrderAlert(
-            alert_id=row["id"], order_id=row["order_id"], status="late", eta=row["eta"],
-            due=row["due_at"], raised_at=row["raised_at"], message=row["message"],
+            alert_id=row["id"],
+            order_id=row["order_id"],
+            status="late",
+            eta=row["eta"],
+            due=row["due_at"],
+            raised_at=row["raised_at"],
+            message=row["message"],
         )
         info = self._client.publish(alert_topic(self._site, alert.order_id), encode(alert), qos=1)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
-            log.warning("alert %d not sent (%s); will retry", alert.alert_id,
-                        mqtt.error_string(info.rc))
+            log.warning(
+                "alert %d not sent (%s); will retry", alert.alert_id, mqtt.error_string(info.rc)
+            )
             return False
         try:
             info.wait_for_publish(timeout=5)

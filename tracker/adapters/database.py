@@ -47,8 +47,12 @@ class UnitOfWork:
         self.seen: list[Order] = []
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         # close() rolls back anything uncommitted; unlike rollback() it leaves loaded objects
         # readable (detached) for the caller
         self.session.close()

@@ -25,8 +25,8 @@ from sqlalchemy.orm import registry, relationship
 
 from tracker.domain.model import (
     Machine,
-    OperationState,
     Operation,
+    OperationState,
     Order,
     OrderStatus,
     ScheduleStatus,

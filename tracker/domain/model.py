@@ -32,6 +32,11 @@ class OperationState(StrEnum):
     COMPLETED = "completed"
 
 
+def _aware(at: datetime) -> None:
+    if at.tzinfo is None:
+        raise DomainError("times must be timezone-aware")
+
+
 # weight of the newest observation in the running-average cycle time
 _CYCLE_EMA_ALPHA = 0.3
 
@@ -83,8 +88,10 @@ class Operation:
             sample = (at - self.last_count_at).total_seconds() / parts
         if sample is not None and sample > 0:
             prev = self.observed_cycle_s
-            self.observed_cycle_s = sample if prev is None else (
-                _CYCLE_EMA_ALPHA * sample + (1 - _CYCLE_EMA_ALPHA) * prev
+            self.observed_cycle_s = (
+                sample
+                if prev is None
+                else (_CYCLE_EMA_ALPHA * sample + (1 - _CYCLE_EMA_ALPHA) * prev)
             )
         self.last_count_at = at
 
@@ -132,11 +139,13 @@ class Order:
 
     @property
     def current(self) -> Operation | None:
-        return next((op for op in self.operations if op.state is not OperationState.COMPLETED),
-                    None)
+        return next(
+            (op for op in self.operations if op.state is not OperationState.COMPLETED), None
+        )
 
     def start_operation(self, seq: int, at: datetime) -> Operation:
         """A machine began working operation `seq`."""
+        _aware(at)
         if self.status is OrderStatus.COMPLETED:
             raise DomainError(f"order {self.order_id} is already completed")
         self.release()
@@ -149,9 +158,11 @@ class Order:
         self.status = OrderStatus.IN_PROGRESS
         return op
 
-    def record_good(self, seq: int, parts: int, at: datetime,
-                    cycle_time_s: float | None = None) -> int:
+    def record_good(
+        self, seq: int, parts: int, at: datetime, cycle_time_s: float | None = None
+    ) -> int:
         """Add good parts to operation `seq`; returns how many counted (never past quantity)."""
+        _aware(at)
         op = self.operation(seq)
         if op.state is OperationState.COMPLETED or parts <= 0:
             return 0
@@ -191,11 +202,14 @@ class Order:
 
     def check_schedule(self, now: datetime) -> ScheduleStatus:
         """Re-project the ETA; record an event only when the on-track/late status changes."""
+        _aware(now)
         self.eta = self.project(now)
         status = ScheduleStatus.LATE if self.eta > self.due_at else ScheduleStatus.ON_TRACK
         if status is not self.schedule_status:
             self.schedule_status = status
-            cls = events.OrderFellBehind if status is ScheduleStatus.LATE else events.OrderBackOnTrack
+            cls = (
+                events.OrderFellBehind if status is ScheduleStatus.LATE else events.OrderBackOnTrack
+            )
             self.events.append(cls(self.order_id, self.eta, self.due_at, now))
         return status
 

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, status
 
+from tracker import views
 from tracker.adapters.database import UnitOfWork
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 from tracker.domain.model import DomainError
 from tracker.service_layer.handlers import OrderExists
 from tracker.tokens import hash_token, key_matches, new_token, token_matches
-from tracker import views
 
 from .schemas import AlertPublic, OrderCreate, OrderCreated, OrderProgressPublic
 
@@ -21,13 +21,15 @@ _NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, detail="order not found")
 
 def create_app(tracker: Tracker) -> FastAPI:
     """The FastAPI app bound to one running tracker."""
-    app = FastAPI(title="shopfloor tracker", version="0.1.0",
-                  lifespan=tracker.lifespan)
+    app = FastAPI(title="shopfloor tracker", version="0.1.0", lifespan=tracker.lifespan)
 
     def require_key(x_api_key: Annotated[str | None, Header()] = None) -> None:
         if not key_matches(x_api_key, tracker.settings.api_key.get_secret_value()):
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="missing or bad API key",
-                                headers={"WWW-Authenticate": "X-API-Key"})
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                detail="missing or bad API key",
+                headers={"WWW-Authenticate": "X-API-Key"},
+            )
 
     Supervisor = Depends(require_key)
 
@@ -35,13 +37,18 @@ def create_app(tracker: Tracker) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post("/api/v1/orders", status_code=201, response_model=OrderCreated,
-              dependencies=[Supervisor])
+    @app.post(
+        "/api/v1/orders", status_code=201, response_model=OrderCreated, dependencies=[Supervisor]
+    )
     def create_order(body: OrderCreate) -> OrderCreated:
         token = new_token()
         cmd = commands.CreateOrder(
-            order_id=body.order_id, customer=body.customer, product=body.product,
-            quantity=body.quantity, due_at=body.due_at, priority=body.priority,
+            order_id=body.order_id,
+            customer=body.customer,
+            product=body.product,
+            quantity=body.quantity,
+            due_at=body.due_at,
+            priority=body.priority,
             token_hash=hash_token(token),
             operations=tuple(
                 commands.OperationSpec(o.seq, o.name, o.machine, o.setup_s, o.cycle_s)
@@ -55,7 +62,8 @@ def create_app(tracker: Tracker) -> FastAPI:
         except DomainError as exc:
             raise HTTPException(422, detail=str(exc)) from None
         return OrderCreated(
-            order_id=body.order_id, access_token=token,
+            order_id=body.order_id,
+            access_token=token,
             progress_url=f"/api/v1/orders/{body.order_id}/progress",
         )
 

@@ -32,13 +32,21 @@ def to_command(machine_id: str, event: MachineEvent, arrival: datetime) -> comma
     at = event.ts or arrival
     match event:
         case JobStartEvent():
-            return commands.StartJob(machine_id, event.event_id, event.order_id, event.operation,
-                                     at)
+            return commands.StartJob(
+                machine_id, event.event_id, event.order_id, event.operation, at
+            )
         case JobEndEvent():
             return commands.EndJob(machine_id, event.event_id, event.order_id, event.operation, at)
         case CycleEvent():
-            return commands.RecordCycle(machine_id, event.event_id, event.counter, at,
-                                        event.cycle_time_s, event.order_id, event.operation)
+            return commands.RecordCycle(
+                machine_id,
+                event.event_id,
+                event.counter,
+                at,
+                event.cycle_time_s,
+                event.order_id,
+                event.operation,
+            )
         case StateEvent():
             return commands.SetMachineState(machine_id, event.event_id, event.state.value, at)
         case AlarmEvent():
@@ -59,8 +67,9 @@ class EventConsumer:
         client.on_connect = self._on_connect
         client.on_message = self._on_message
 
-    def _on_connect(self, client: mqtt.Client, _u: object, _f: object, rc: ReasonCode,
-                    _p: object = None) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, _u: object, _f: object, rc: ReasonCode, _p: object = None
+    ) -> None:
         if rc.is_failure:
             log.error("MQTT connect refused: %s", rc)
             return
@@ -69,7 +78,7 @@ class EventConsumer:
 
     def _on_message(self, client: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         try:
-            self.handle(msg.topic, msg.payload)
+            self.handle(msg.topic, bytes(msg.payload))
         except Exception:
             # the database is unreachable or a bug: keep the message unacknowledged so the broker
             # delivers it again after a reconnect, and keep the client alive
@@ -78,6 +87,7 @@ class EventConsumer:
         client.ack(msg.mid, msg.qos)
 
     def handle(self, topic: str, payload: bytes) -> None:
+        """Apply one message; rejects are counted and logged, database errors propagate."""
         tags = self._template.match(topic)
         if tags is None or tags.get("kind") != EVENT:
             self._reject(topic, "unknown_topic", "topic does not match the template")

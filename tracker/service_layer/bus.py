@@ -15,15 +15,23 @@ from .handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 
 log = logging.getLogger(__name__)
 
-_MACHINE_COMMANDS = (commands.StartJob, commands.EndJob, commands.RecordCycle,
-                     commands.SetMachineState)
+_MACHINE_COMMANDS = (
+    commands.StartJob,
+    commands.EndJob,
+    commands.RecordCycle,
+    commands.SetMachineState,
+)
 
 
 class MessageBus:
     """Commands in; domain events handled inside the same transaction (alerts go to an outbox)."""
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime],
-                 on_alert: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Callable[[], datetime],
+        on_alert: Callable[[], None] = lambda: None,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._on_alert = on_alert

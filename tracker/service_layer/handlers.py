@@ -22,14 +22,26 @@ def create_order(cmd: commands.CreateOrder, uow: UnitOfWork, now: datetime) -> N
     if uow.get_order(cmd.order_id) is not None:
         raise OrderExists(f"order {cmd.order_id} already exists")
     ops = [
-        Operation(seq=o.seq, name=o.name, machine=o.machine, setup_s=o.setup_s,
-                  cycle_s=o.cycle_s, quantity=cmd.quantity)
+        Operation(
+            seq=o.seq,
+            name=o.name,
+            machine=o.machine,
+            setup_s=o.setup_s,
+            cycle_s=o.cycle_s,
+            quantity=cmd.quantity,
+        )
         for o in cmd.operations
     ]
     order = Order(
-        order_id=cmd.order_id, customer=cmd.customer, product=cmd.product,
-        quantity=cmd.quantity, due_at=cmd.due_at, operations=ops, created_at=now,
-        priority=cmd.priority, token_hash=cmd.token_hash,
+        order_id=cmd.order_id,
+        customer=cmd.customer,
+        product=cmd.product,
+        quantity=cmd.quantity,
+        due_at=cmd.due_at,
+        operations=ops,
+        created_at=now,
+        priority=cmd.priority,
+        token_hash=cmd.token_hash,
     )
     order.release()
     order.check_schedule(now)
@@ -60,12 +72,19 @@ def record_cycle(cmd: commands.RecordCycle, uow: UnitOfWork, now: datetime) -> N
     order_id = cmd.order_id or machine.order_id
     seq = cmd.seq if cmd.order_id else machine.seq
     if parts == 0:
-        log.info("machine %s: counter %d is not past %s; nothing counted", cmd.machine_id,
-                 cmd.counter, machine.last_counter)
+        log.info(
+            "machine %s: counter %d is not past %s; nothing counted",
+            cmd.machine_id,
+            cmd.counter,
+            machine.last_counter,
+        )
         return
     if order_id is None or seq is None:
-        log.warning("machine %s: %d part(s) with no job bound; not attributed to an order",
-                    cmd.machine_id, parts)
+        log.warning(
+            "machine %s: %d part(s) with no job bound; not attributed to an order",
+            cmd.machine_id,
+            parts,
+        )
         return
     order = _order(uow, order_id)
     if order is None:
@@ -96,10 +115,14 @@ def _order(uow: UnitOfWork, order_id: str) -> Order | None:
 
 def record_late_alert(event: events.OrderFellBehind, uow: UnitOfWork, now: datetime) -> None:
     uow.add_alert(
-        order_id=event.order_id, kind="late", status="open", raised_at=event.at, eta=event.eta,
+        order_id=event.order_id,
+        kind="late",
+        status="open",
+        raised_at=event.at,
+        eta=event.eta,
         due_at=event.due_at,
         message=f"order {event.order_id} is projected to finish {event.eta:%Y-%m-%d %H:%M:%S}Z, "
-                f"after its due date {event.due_at:%Y-%m-%d %H:%M:%S}Z",
+        f"after its due date {event.due_at:%Y-%m-%d %H:%M:%S}Z",
     )
     log.warning("order %s fell behind: ETA %s, due %s", event.order_id, event.eta, event.due_at)
 
