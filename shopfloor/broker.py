@@ -45,7 +45,8 @@ class EmbeddedBroker:
             return broker
 
         self._broker = asyncio.run_coroutine_threadsafe(_start(), self._loop).result(timeout=30)
-        logging.getLogger("amqtt").setLevel(logging.WARNING)
+        for noisy in ("amqtt", "transitions"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
         log.info("embedded MQTT broker on %s:%d", self.host, self.port)
 
     def stop(self) -> None:
