@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from shopfloor.contract.payloads import PayloadError, parse_event, parse_telemetry
 from shopfloor.contract.topics import EVENT, TopicTemplate
 
 from .points import event_line, telemetry_line
+
+if TYPE_CHECKING:
+    from .settings import GatewaySettings
 
 
 class Converter:
@@ -16,6 +20,11 @@ class Converter:
     def __init__(self, template: TopicTemplate, max_payload_bytes: int) -> None:
         self._template = template
         self._max_bytes = max_payload_bytes
+
+    @classmethod
+    def from_settings(cls, settings: GatewaySettings) -> Converter:
+        """The converter the gateway's settings describe."""
+        return cls(settings.template, settings.max_payload_bytes)
 
     def convert(self, topic: str, payload: bytes, arrival: datetime) -> list[str]:
         tags = self._template.match(topic)

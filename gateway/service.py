@@ -13,7 +13,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
 from shopfloor.contract.payloads import PayloadError
-from shopfloor.contract.topics import EVENT, TELEMETRY, dead_letter_topic
+from shopfloor.contract.topics import dead_letter_topic
 from shopfloor.mqtt import connect, make_client
 
 from .batcher import Batch, Batcher
@@ -35,7 +35,7 @@ class Gateway:
         self.settings = settings
         self.stats = GatewayStats()
         self._sink = sink or make_sink(settings.influx)
-        self._converter = Converter(settings.template, settings.max_payload_bytes)
+        self._converter = Converter.from_settings(settings)
         self._batcher = Batcher(
             settings.batch_size,
             settings.flush_interval_s,
@@ -67,8 +67,7 @@ class Gateway:
         log.info("gateway stopped: %s", self.stats.snapshot())
 
     def _filters(self) -> list[str]:
-        template = self.settings.template
-        return [template.subscription(TELEMETRY), template.subscription(EVENT)]
+        return self.settings.subscriptions()
 
     # -- MQTT callbacks (network thread) ----------------------------------------------------
     def _on_connect(

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shopfloor.contract.topics import DEFAULT_TEMPLATE, TopicTemplate
+from shopfloor.contract.topics import DEFAULT_TEMPLATE, EVENT, TELEMETRY, TopicTemplate
 from shopfloor.mqtt import MqttSettings
 
 
@@ -66,3 +66,8 @@ class GatewaySettings(BaseSettings):
     @property
     def template(self) -> TopicTemplate:
         return TopicTemplate(self.topic_template)
+
+    def subscriptions(self) -> list[str]:
+        """The MQTT topic filters the gateway subscribes to."""
+        template = self.template
+        return [template.subscription(TELEMETRY), template.subscription(EVENT)]
