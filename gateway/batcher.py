@@ -1,4 +1,4 @@
-"""Collects points and the MQTT message ids they came from until a batch is due."""
+"""Collects points and the tokens of the MQTT messages they came from until a batch is due."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from .acks import Token
+
 
 @dataclass
 class Batch:
     """Points to write and the messages to acknowledge once they are durable."""
 
     lines: list[str] = field(default_factory=list)
-    mids: list[int] = field(default_factory=list)
+    tokens: list[Token] = field(default_factory=list)
+    messages: int = 0
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -30,19 +33,20 @@ class Batcher:
         self._started = 0.0
         self._cond = threading.Condition()
 
-    def add(self, lines: list[str], mid: int) -> None:
+    def add(self, lines: list[str], token: Token | None) -> None:
         with self._cond:
-            if not self._batch.lines and not self._batch.mids:
+            if not self._batch.messages:
                 self._started = time.monotonic()
             self._batch.lines.extend(lines)
-            self._batch.mids.append(mid)
+            if token is not None:
+                self._batch.tokens.append(token)
+            self._batch.messages += 1
             if self._due():
                 self._cond.notify()
 
     def _due(self) -> bool:
         return (
-            len(self._batch.lines) >= self._max_points
-            or len(self._batch.mids) >= self._max_messages
+            len(self._batch.lines) >= self._max_points or self._batch.messages >= self._max_messages
         )
 
     def take(self, timeout_s: float) -> Batch | None:
@@ -50,10 +54,10 @@ class Batcher:
         deadline = time.monotonic() + timeout_s
         with self._cond:
             while True:
-                has_any = bool(self._batch.mids)
-                if has_any and (self._due() or time.monotonic() - self._started >= self._max_age_s):
-                    break
+                has_any = self._batch.messages > 0
                 now = time.monotonic()
+                if has_any and (self._due() or now - self._started >= self._max_age_s):
+                    break
                 if now >= deadline:
                     if not has_any:
                         return None
@@ -64,3 +68,8 @@ class Batcher:
                 self._cond.wait(max(wait, 0.001))
             batch, self._batch = self._batch, Batch()
             return batch
+
+    def wake(self) -> None:
+        """Let a waiting `take` re-check (used at shutdown)."""
+        with self._cond:
+            self._cond.notify_all()

@@ -16,20 +16,25 @@ from shopfloor.contract.payloads import PayloadError
 from shopfloor.contract.topics import dead_letter_topic
 from shopfloor.mqtt import connect, make_client
 
+from .acks import AckSequencer
 from .batcher import Batch, Batcher
 from .convert import Converter
+from .metrics import GatewayMetrics
 from .settings import GatewaySettings
 from .sinks import Sink, SinkRejected, SinkUnavailable, make_sink
+from .spool import Spool, SpoolFull
 from .stats import GatewayStats
 
 log = logging.getLogger(__name__)
 
 DEAD_LETTER_TOPIC = dead_letter_topic("gateway")
+_MIN_BACKOFF_S = 0.5
 _MAX_BACKOFF_S = 30.0
 
 
 class Gateway:
-    """Subscribes at QoS 1 and acknowledges each message only after its points are stored."""
+    """Subscribes at QoS 1 and acknowledges a message only once its points are durable:
+    written to the store, or appended to the on-disk spool that is replayed when it returns."""
 
     def __init__(self, settings: GatewaySettings, sink: Sink | None = None) -> None:
         self.settings = settings
@@ -39,35 +44,70 @@ class Gateway:
         self._batcher = Batcher(
             settings.batch_size,
             settings.flush_interval_s,
-            max_messages=max(1, settings.mqtt.receive_maximum // 2),
+            max_messages=max(1, settings.mqtt.receive_maximum // (settings.write_concurrency + 1)),
         )
+        self.spool = Spool(settings.spool_dir, settings.spool_max_bytes)
         self._client = make_client(settings.mqtt, settings.mqtt.client_id, manual_ack=True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
-        self._stop = threading.Event()
-        self._writer = threading.Thread(target=self._write_loop, name="gateway-writer", daemon=True)
+        self._acks = AckSequencer(lambda mid: self._client.ack(mid, 1))
+        self.metrics = GatewayMetrics(
+            self.stats,
+            {
+                "spool_batches": lambda: len(self.spool),
+                "spool_bytes": lambda: self.spool.bytes,
+                "unacked_messages": lambda: self._acks.pending,
+                "connected": lambda: float(self.connected.is_set()),
+            },
+        )
+        self._stopping = threading.Event()
+        self._replay_wake = threading.Event()
+        self._spool_full_logged = 0.0
+        self._writers = [
+            threading.Thread(target=self._write_loop, name=f"gateway-writer-{i}", daemon=True)
+            for i in range(settings.write_concurrency)
+        ]
+        self._replayer = threading.Thread(
+            target=self._replay_loop, name="gateway-replay", daemon=True
+        )
         self.connected = threading.Event()
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
         self._sink.connect()
-        self._writer.start()
+        if self.settings.metrics_port:
+            self.metrics.serve(self.settings.metrics_port, self.settings.metrics_host)
+            log.info(
+                "metrics on http://%s:%d/metrics",
+                self.settings.metrics_host,
+                self.settings.metrics_port,
+            )
+        for writer in self._writers:
+            writer.start()
+        self._replayer.start()
         connect(self._client, self.settings.mqtt)
         self._client.loop_start()
 
     def stop(self) -> None:
-        """Stop taking messages, write what is pending, acknowledge it, disconnect."""
-        self._client.unsubscribe(self._filters())
-        self._stop.set()
-        self._writer.join(timeout=60)
-        self._client.disconnect()
+        """Stop taking messages, store or spool what is pending, acknowledge it, disconnect.
+
+        The subscription is kept, so the broker queues what arrives while the gateway is away.
+        """
+        self._stopping.set()
+        self._batcher.wake()
+        for writer in self._writers:
+            writer.join(timeout=120)
+        self._replay_wake.set()
+        self._replayer.join(timeout=60)
+        self._client.disconnect()  # queued after the last acknowledgements, so they go first
         self._client.loop_stop()
         self._sink.close()
-        log.info("gateway stopped: %s", self.stats.snapshot())
-
-    def _filters(self) -> list[str]:
-        return self.settings.subscriptions()
+        log.info(
+            "gateway stopped: %s; %d batches left in the spool",
+            self.stats.snapshot(),
+            len(self.spool),
+        )
 
     # -- MQTT callbacks (network thread) ----------------------------------------------------
     def _on_connect(
@@ -76,32 +116,37 @@ class Gateway:
         if rc.is_failure:
             log.error("MQTT connect refused: %s", rc)
             return
-        # subscribe on every (re)connect so a new session never leaves us deaf
-        client.subscribe([(f, 1) for f in self._filters()])
+        self._acks.reconnected()
+        self.stats.count("connects")
+        # subscribe on every (re)connect, so a new session never leaves the gateway deaf
+        filters = self.settings.shared(self.settings.subscriptions())
+        client.subscribe([(f, 1) for f in filters])
         self.connected.set()
-        log.info("connected to MQTT, subscribed to %s", self._filters())
+        log.info("connected to MQTT, subscribed to %s", filters)
 
     def _on_disconnect(
         self, _c: mqtt.Client, _u: object, _f: object, rc: ReasonCode, _p: object = None
     ) -> None:
         self.connected.clear()
-        if not self._stop.is_set():
+        if not self._stopping.is_set():
             log.warning("MQTT connection lost (%s); reconnecting", rc)
 
     def _on_message(self, client: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        if self._stopping.is_set():
+            return  # not acknowledged: the broker delivers it again to the next session
         self.stats.count("messages")
+        token = self._acks.received(msg.mid) if msg.qos else None
         try:
             lines = self._converter.convert(msg.topic, bytes(msg.payload), datetime.now(UTC))
         except PayloadError as exc:
+            lines = []
             self._dead_letter(msg, exc)
-            client.ack(msg.mid, msg.qos)
-            return
         except Exception:  # a bug must not kill the client: log it and dead-letter the message
+            lines = []
             log.exception("unexpected error converting message on %s", msg.topic)
             self._dead_letter(msg, PayloadError("internal_error", "see gateway log"))
-            client.ack(msg.mid, msg.qos)
-            return
-        self._batcher.add(lines, msg.mid if msg.qos else -1)
+        # every message goes through the batcher, so acknowledgements keep receive order
+        self._batcher.add(lines, token)
 
     def _dead_letter(self, msg: mqtt.MQTTMessage, exc: PayloadError) -> None:
         self.stats.reject(exc.reason)
@@ -119,43 +164,91 @@ class Gateway:
         }
         self._client.publish(DEAD_LETTER_TOPIC, json.dumps(body), qos=1)
 
-    # -- writer thread ----------------------------------------------------------------------
+    # -- writer threads ---------------------------------------------------------------------
     def _write_loop(self) -> None:
         while True:
-            stopping = self._stop.is_set()
+            stopping = self._stopping.is_set()
             batch = self._batcher.take(0 if stopping else self.settings.flush_interval_s)
             if batch is None:
                 if stopping:
                     return
                 continue
-            if not self._write_durably(batch):
+            if self._make_durable(batch):
+                self._acks.durable(batch.tokens)
+            else:
                 log.warning(
-                    "stopping with %d points unwritten; their %d messages stay "
-                    "unacknowledged and the broker will deliver them again",
+                    "stopping with %d points neither stored nor spooled; their %d "
+                    "messages stay unacknowledged and the broker delivers them again",
                     len(batch),
-                    len(batch.mids),
+                    len(batch.tokens),
                 )
-                return
-            for mid in batch.mids:
-                if mid >= 0:
-                    self._client.ack(mid, 1)
 
-    def _write_durably(self, batch: Batch) -> bool:
-        """Write until the store takes it; while it is down the broker keeps the backlog."""
-        backoff = 0.5
+    def _make_durable(self, batch: Batch) -> bool:
+        """Store the batch, or spool it while the store is away; False only when stopping
+        with the spool full (the messages then stay with the broker)."""
+        backoff = _MIN_BACKOFF_S
         while True:
-            try:
-                self._write_isolating_rejects(batch.lines)
+            if not batch.lines:
                 return True
-            except SinkUnavailable as exc:
-                if self._stop.is_set():
+            if len(self.spool) == 0:  # while batches wait in the spool, keep their order
+                try:
+                    self._write_isolating_rejects(batch.lines)
+                    return True
+                except SinkUnavailable as exc:
+                    self.stats.count("write_retries")
+                    log.warning("store unavailable (%s); spooling %d points", exc, len(batch))
+            try:
+                self.spool.append(batch.lines)
+            except SpoolFull as exc:
+                self.stats.count("spool_full")
+                self._log_spool_full(exc)
+                if self._stopping.is_set():
                     return False
-                self.stats.count("write_retries")
-                log.warning(
-                    "store unavailable (%s); retrying %d points in %.1fs", exc, len(batch), backoff
-                )
-                time.sleep(backoff)
+                self._stopping.wait(backoff)
                 backoff = min(backoff * 2, _MAX_BACKOFF_S)
+                continue
+            self.stats.count("batches_spooled")
+            self._replay_wake.set()
+            return True
+
+    def _log_spool_full(self, exc: SpoolFull) -> None:
+        now = time.monotonic()
+        if now - self._spool_full_logged > 10:
+            self._spool_full_logged = now
+            log.error(
+                "%s: not acknowledging new messages; the broker holds the backlog until "
+                "the store is back (%d messages waiting)",
+                exc,
+                self._acks.pending,
+            )
+
+    def _replay_loop(self) -> None:
+        backoff = _MIN_BACKOFF_S
+        while not self._stopping.is_set():
+            oldest = self.spool.oldest()
+            if oldest is None:
+                self._replay_wake.wait(1.0)
+                self._replay_wake.clear()
+                continue
+            seq, lines = oldest
+            try:
+                self._write_isolating_rejects(lines)
+            except SinkUnavailable as exc:
+                self.stats.count("write_retries")
+                log.info(
+                    "replay waits for the store (%s); %d batches spooled; retry in %.1fs",
+                    exc,
+                    len(self.spool),
+                    backoff,
+                )
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, _MAX_BACKOFF_S)
+                continue
+            backoff = _MIN_BACKOFF_S
+            self.spool.remove(seq)
+            self.stats.count("batches_replayed")
+            if len(self.spool) == 0:
+                log.info("spool replayed; writing directly again")
 
     def _write_isolating_rejects(self, lines: list[str]) -> None:
         """A rejected batch is halved until the bad points are found; the good ones are kept."""
@@ -178,6 +271,7 @@ class Gateway:
             self._write_isolating_rejects(lines[:mid])
             self._write_isolating_rejects(lines[mid:])
             return
+        self.metrics.write_seconds.observe(time.perf_counter() - t0)
+        self.metrics.batch_points.observe(len(lines))
         self.stats.count("points_written", len(lines))
         self.stats.count("batches_written")
-        log.debug("wrote %d points in %.1f ms", len(lines), (time.perf_counter() - t0) * 1000)

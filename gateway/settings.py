@@ -46,6 +46,14 @@ class GatewaySettings(BaseSettings):
     flush_interval_s: float = Field(default=1.0, gt=0, le=60)
     max_payload_bytes: int = Field(default=256 * 1024, ge=64)
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "0.0.0.0"
+    # batches the store cannot take go here (durably) and are replayed in order
+    spool_dir: Path = Path("shopfloor-spool")
+    spool_max_bytes: int = Field(default=1024**3, ge=1024**2)
+    # batches written at the same time; more hides the store's latency
+    write_concurrency: int = Field(default=2, ge=1, le=16)
+    # several gateways with the same group share the load ($share/<group>/<filter>)
+    share_group: str | None = Field(default=None, pattern=r"^[^/+#$\s]+$")
 
     @field_validator("topic_template")
     @classmethod
@@ -71,3 +79,9 @@ class GatewaySettings(BaseSettings):
         """The MQTT topic filters the gateway subscribes to."""
         template = self.template
         return [template.subscription(TELEMETRY), template.subscription(EVENT)]
+
+    def shared(self, filters: list[str]) -> list[str]:
+        """Filters as subscribed: under `$share/<group>/` when a share group is set."""
+        if not self.share_group:
+            return filters
+        return [f"$share/{self.share_group}/{f}" for f in filters]

@@ -1,4 +1,4 @@
-"""Counters the gateway keeps about what it received, wrote and rejected."""
+"""Counters the gateway keeps about what it received, wrote, spooled and rejected."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ from dataclasses import dataclass, field
 
 @dataclass
 class GatewayStats:
-    """Thread-safe counters; `rejected` is keyed by reason code."""
+    """Thread-safe counters; `rejected` is keyed by reason code. Prometheus reads these."""
 
     messages: int = 0
     points_written: int = 0
     batches_written: int = 0
     write_retries: int = 0
+    batches_spooled: int = 0
+    batches_replayed: int = 0
+    spool_full: int = 0  # times a batch could not be spooled: acknowledgements held back
+    connects: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -33,5 +37,9 @@ class GatewayStats:
                 "points_written": self.points_written,
                 "batches_written": self.batches_written,
                 "write_retries": self.write_retries,
+                "batches_spooled": self.batches_spooled,
+                "batches_replayed": self.batches_replayed,
+                "spool_full": self.spool_full,
+                "connects": self.connects,
                 "rejected": dict(self.rejected),
             }

@@ -56,6 +56,7 @@ def run_demo(args: argparse.Namespace) -> int:
         GatewaySettings(
             mqtt=MqttSettings(host=host, port=port, protocol=protocol, client_id="demo-gateway"),
             influx=InfluxSettings(sink="sqlite", sqlite_path=data / "telemetry.db"),
+            spool_dir=data / "spool",
         )
     )
     tracker = Tracker(

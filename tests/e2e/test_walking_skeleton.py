@@ -66,6 +66,7 @@ def system(
         {
             **_mqtt_env(mosquitto, f"e2e-gw1-{run}"),
             "SHOPFLOOR_INFLUX__SINK": "influx1",
+            "SHOPFLOOR_SPOOL_DIR": str(tmp_path / "spool1"),
             "SHOPFLOOR_INFLUX__URL": influxdb1.url,
             "SHOPFLOOR_INFLUX__DATABASE": INFLUX_DB,
             "SHOPFLOOR_FLUSH_INTERVAL_S": "0.2",
@@ -78,6 +79,7 @@ def system(
         {
             **_mqtt_env(mosquitto, f"e2e-gw2-{run}"),
             "SHOPFLOOR_INFLUX__SINK": "influx2",
+            "SHOPFLOOR_SPOOL_DIR": str(tmp_path / "spool2"),
             "SHOPFLOOR_INFLUX__URL": victoria.url,
             "SHOPFLOOR_INFLUX__TOKEN": "unused-by-victoria",
             "SHOPFLOOR_INFLUX__ORG": "shopfloor",

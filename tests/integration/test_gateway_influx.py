@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import secrets
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import paho.mqtt.client as mqtt
@@ -47,7 +49,9 @@ def publisher(mosquitto: Mosquitto) -> Iterator[Callable[[str, bytes], None]]:
 
 
 def _gateway(mosquitto: Mosquitto, influx: InfluxSettings) -> Gateway:
+    spool = Path(tempfile.mkdtemp(prefix="spool-"))
     settings = GatewaySettings(
+        spool_dir=spool,
         mqtt=MqttSettings(
             host=mosquitto.host, port=mosquitto.port, client_id=f"gw-test-{secrets.token_hex(4)}"
         ),
