@@ -49,7 +49,7 @@ class GatewaySettings(BaseSettings):
     metrics_host: str = "0.0.0.0"
     # batches the store cannot take go here (durably) and are replayed in order
     spool_dir: Path = Path("shopfloor-spool")
-    spool_max_bytes: int = Field(default=1024**3, ge=1024**2)
+    spool_max_bytes: int = Field(default=1024**3, ge=64 * 1024)
     # batches written at the same time; more hides the store's latency
     write_concurrency: int = Field(default=2, ge=1, le=16)
     # several gateways with the same group share the load ($share/<group>/<filter>)

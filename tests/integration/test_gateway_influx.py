@@ -8,6 +8,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from gateway.service import Gateway
 from gateway.settings import GatewaySettings, InfluxSettings
 from shopfloor.mqtt import MqttSettings
-from tests.services import InfluxDB1, Mosquitto, Victoria
+from tests.services import InfluxDB1, Mosquitto, Victoria, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -48,9 +49,10 @@ def publisher(mosquitto: Mosquitto) -> Iterator[Callable[[str, bytes], None]]:
     client.loop_stop()
 
 
-def _gateway(mosquitto: Mosquitto, influx: InfluxSettings) -> Gateway:
+def _gateway(mosquitto: Mosquitto, influx: InfluxSettings, **extra: Any) -> Gateway:
     spool = Path(tempfile.mkdtemp(prefix="spool-"))
     settings = GatewaySettings(
+        **extra,
         spool_dir=spool,
         mqtt=MqttSettings(
             host=mosquitto.host, port=mosquitto.port, client_id=f"gw-test-{secrets.token_hex(4)}"
@@ -213,3 +215,66 @@ def test_v2_write_api_through_influxdb_client(
     assert temp["metric"]["site"] == "p1" and temp["metric"]["line"] == "l1"
     (counter,) = victoria.export(f'events_counter{{machine="{machine}"}}')
     assert counter["values"] == [17] and counter["metric"]["type"] == "cycle"
+
+
+def test_a_full_spool_holds_acknowledgements_back_and_loses_nothing(
+    mosquitto: Mosquitto, influxdb1: InfluxDB1, publisher: Callable[[str, bytes], None]
+) -> None:
+    db = f"gw_{secrets.token_hex(4)}"  # missing at first: every batch goes to the spool
+    gateway = _gateway(
+        mosquitto,
+        InfluxSettings(sink="influx1", url=influxdb1.url, database=db),
+        spool_max_bytes=64 * 1024,
+        batch_size=200,
+    )
+    try:
+        for i in range(300):  # 3,000 points, ~150 kB of line protocol: twice the spool
+            publisher(
+                "shopfloor/p1/l1/m1/telemetry",
+                json.dumps(
+                    [{"ts": 10 * i + k + 1, "values": {"v": float(k)}} for k in range(10)]
+                ).encode(),
+            )
+        wait_for(lambda: gateway.stats.spool_full > 0, what="the spool to fill")
+        assert gateway.spool.bytes <= 64 * 1024
+        assert gateway.stats.points_written == 0
+        influxdb1.create_database(db)
+        wait_for(lambda: gateway.stats.points_written >= 3000, timeout_s=60, what="3,000 points")
+    finally:
+        gateway.stop()
+    (series,) = _series(influxdb1, db, "SELECT count(v) FROM telemetry")
+    assert series["values"][0][1] == 3000
+    assert len(gateway.spool) == 0
+
+
+def test_metrics_are_served_for_prometheus(
+    mosquitto: Mosquitto, influxdb1: InfluxDB1, publisher: Callable[[str, bytes], None]
+) -> None:
+    db = f"gw_{secrets.token_hex(4)}"
+    influxdb1.create_database(db)
+    port = free_port()
+    gateway = _gateway(
+        mosquitto,
+        InfluxSettings(sink="influx1", url=influxdb1.url, database=db),
+        metrics_port=port,
+        metrics_host="127.0.0.1",
+    )
+    try:
+        publisher("shopfloor/p1/l1/m1/telemetry", b'{"values": {"v": 1}}')
+        publisher("shopfloor/p1/l1/m1/telemetry", b"{oops")
+        wait_for(lambda: gateway.stats.points_written == 1, what="a point")
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    finally:
+        gateway.stop()
+    samples = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
+    assert samples["shopfloor_gateway_messages_total"] == 2
+    assert samples["shopfloor_gateway_points_written_total"] == 1
+    assert samples['shopfloor_gateway_dead_letters_total{reason="invalid_json"}'] == 1
+    assert samples["shopfloor_gateway_spool_batches"] == 0
+    assert samples["shopfloor_gateway_connected"] == 1
+    assert samples["shopfloor_gateway_write_seconds_count"] == 1
+    assert samples['shopfloor_gateway_batch_points_bucket{le="1.0"}'] == 1
