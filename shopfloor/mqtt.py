@@ -27,6 +27,8 @@ class MqttSettings(BaseModel):
     # how many unacknowledged QoS 1 messages the broker may send us at once (MQTT 5)
     receive_maximum: int = Field(default=1000, ge=1, le=65535)
     keepalive_s: int = Field(default=30, ge=5)
+    # how long the broker keeps our session (and queues for it) while we are away (MQTT 5)
+    session_expiry_s: int = Field(default=86_400, ge=0, le=4_294_967_295)
 
     @field_validator("host")
     @classmethod
@@ -69,11 +71,15 @@ def make_client(settings: MqttSettings, client_id: str, *, manual_ack: bool = Fa
     return client
 
 
-def connect(client: mqtt.Client, settings: MqttSettings, *, session_expiry_s: int = 3600) -> None:
+def connect(
+    client: mqtt.Client, settings: MqttSettings, *, session_expiry_s: int | None = None
+) -> None:
     """Start connecting in the background; paho's loop reconnects by itself after a drop."""
     if settings.protocol == "5":
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = session_expiry_s
+        props.SessionExpiryInterval = (
+            settings.session_expiry_s if session_expiry_s is None else session_expiry_s
+        )
         props.ReceiveMaximum = settings.receive_maximum
         client.connect_async(
             settings.host,
