@@ -49,13 +49,18 @@ def publisher(mosquitto: Mosquitto) -> Iterator[Callable[[str, bytes], None]]:
     client.loop_stop()
 
 
-def _gateway(mosquitto: Mosquitto, influx: InfluxSettings, **extra: Any) -> Gateway:
+def _gateway(
+    mosquitto: Mosquitto, influx: InfluxSettings, protocol: str = "5", **extra: Any
+) -> Gateway:
     spool = Path(tempfile.mkdtemp(prefix="spool-"))
     settings = GatewaySettings(
         **extra,
         spool_dir=spool,
         mqtt=MqttSettings(
-            host=mosquitto.host, port=mosquitto.port, client_id=f"gw-test-{secrets.token_hex(4)}"
+            host=mosquitto.host,
+            port=mosquitto.port,
+            client_id=f"gw-test-{secrets.token_hex(4)}",
+            protocol=protocol,
         ),
         influx=influx,
         flush_interval_s=0.1,
@@ -72,12 +77,18 @@ def _series(influx: InfluxDB1, db: str, q: str) -> list[dict[str, object]]:
     return list(result.get("series", []))
 
 
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
 def test_readings_are_written_with_topic_tags_float_fields_and_device_time(
-    mosquitto: Mosquitto, influxdb1: InfluxDB1, publisher: Callable[[str, bytes], None]
+    mosquitto: Mosquitto,
+    influxdb1: InfluxDB1,
+    publisher: Callable[[str, bytes], None],
+    protocol: str,
 ) -> None:
     db = f"gw_{secrets.token_hex(4)}"
     influxdb1.create_database(db)
-    gateway = _gateway(mosquitto, InfluxSettings(sink="influx1", url=influxdb1.url, database=db))
+    gateway = _gateway(
+        mosquitto, InfluxSettings(sink="influx1", url=influxdb1.url, database=db), protocol
+    )
     try:
         publisher(
             "shopfloor/p1/l2/cnc-7/telemetry",
