@@ -10,10 +10,13 @@ import pytest
 from tests.services import (
     InfluxDB1,
     Mosquitto,
+    Restartable,
     Victoria,
     fresh_postgres_database,
     run_influxdb1,
     run_mosquitto,
+    run_restartable_influxdb1,
+    run_restartable_mosquitto,
     run_victoria,
 )
 
@@ -29,6 +32,26 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
 def influxdb1(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxDB1]:
     """An InfluxDB 1.x `influxd` on free ports, shared by the session."""
     with run_influxdb1(tmp_path_factory.mktemp("influxdb1")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def restartable_mosquitto(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Restartable[Mosquitto]]:
+    """A Mosquitto with persistence that a module's tests may kill and restart (same port)."""
+    with run_restartable_mosquitto(
+        tmp_path_factory.mktemp("mosquitto-restartable"), persistence=True
+    ) as broker:
+        yield broker
+
+
+@pytest.fixture(scope="module")
+def restartable_influxdb1(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Restartable[InfluxDB1]]:
+    """An `influxd` that a module's tests may kill and restart (same ports, same data)."""
+    with run_restartable_influxdb1(tmp_path_factory.mktemp("influxdb1-restartable")) as server:
         yield server
 
 

@@ -1,4 +1,7 @@
-"""Real servers for the test session: Mosquitto, InfluxDB 1.x, VictoriaMetrics, PostgreSQL."""
+"""Real servers for the test session: Mosquitto, InfluxDB 1.x, VictoriaMetrics, PostgreSQL.
+
+The `run_restartable_*` variants can be killed and started again on the same ports and data.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 import psycopg
@@ -24,6 +27,7 @@ from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+S = TypeVar("S")
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 30.0
@@ -78,8 +82,25 @@ def _server(
     name: str, argv: list[str], log_path: Path, port: int, ready: Callable[[], bool]
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run a server with output to `log_path`; wait until it listens on `port` and `ready`."""
+    proc = _launch(name, argv, log_path, port, ready)
+    try:
+        yield proc
+    finally:
+        _stop(proc)
+
+
+def _launch(
+    name: str,
+    argv: list[str],
+    log_path: Path,
+    port: int,
+    ready: Callable[[], bool],
+    *,
+    append_log: bool = False,
+) -> subprocess.Popen[bytes]:
+    """Start a server and wait until it listens on `port` and `ready`; stop it if it does not."""
     started = time.monotonic()
-    with log_path.open("wb") as log_file:
+    with log_path.open("ab" if append_log else "wb") as log_file:
         proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT
         )
@@ -97,10 +118,11 @@ def _server(
                     exited=exited,
                 )
             time.sleep(0.05)
-        log.info("%s ready in %.2f s (pid %d)", name, time.monotonic() - started, proc.pid)
-        yield proc
-    finally:
+    except BaseException:
         _stop(proc)
+        raise
+    log.info("%s ready in %.2f s (pid %d)", name, time.monotonic() - started, proc.pid)
+    return proc
 
 
 def _listens(pid: int, port: int) -> bool:
@@ -158,7 +180,7 @@ def _tcp_open(port: int) -> bool:
 
 @dataclass(frozen=True)
 class Mosquitto:
-    """A running Mosquitto broker (anonymous, no persistence)."""
+    """A running Mosquitto broker (anonymous; no persistence unless a restartable one asks)."""
 
     host: str
     port: int
@@ -180,21 +202,33 @@ def _mosquitto(workdir: Path) -> Iterator[Mosquitto]:
     port = free_port()
     conf = workdir / "mosquitto.conf"
     log_path = workdir / "mosquitto.log"
+    conf.write_text(_mosquitto_config(port))
+    argv = [_executable("mosquitto"), "-c", str(conf)]
+    with _server("mosquitto", argv, log_path, port, lambda: _tcp_open(port)):
+        yield Mosquitto(HOST, port, log_path)
+
+
+def _mosquitto_config(port: int, persistence_dir: Path | None = None) -> str:
+    """Render a mosquitto.conf; with `persistence_dir`, sessions and queues survive a restart."""
+    if persistence_dir is None:
+        persistence = "persistence false\n"
+    else:
+        # a clean stop always saves; autosave bounds what a SIGKILL loses to a second or two
+        persistence = (
+            f"persistence true\npersistence_location {persistence_dir}/\nautosave_interval 1\n"
+        )
     # `user` keeps a root-started broker from dropping to the `mosquitto` user,
     # who could not read our private temporary directory.
-    conf.write_text(
+    return (
         f"listener {port} {HOST}\n"
         "allow_anonymous true\n"
-        "persistence false\n"
+        f"{persistence}"
         "max_inflight_messages 1000\n"
         "max_queued_messages 100000\n"
         f"user {getpass.getuser()}\n"
         "log_dest stderr\n"
         "log_timestamp_format %Y-%m-%dT%H:%M:%S\n"
     )
-    argv = [_executable("mosquitto"), "-c", str(conf)]
-    with _server("mosquitto", argv, log_path, port, lambda: _tcp_open(port)):
-        yield Mosquitto(HOST, port, log_path)
 
 
 @dataclass(frozen=True)
@@ -274,13 +308,13 @@ def _influxdb1(workdir: Path) -> Iterator[InfluxDB1]:
     conf = workdir / "influxdb.conf"
     conf.write_text(_influxd_config(workdir, http_port, rpc_port))
     server = InfluxDB1(HOST, http_port, workdir / "influxd.log")
-
-    def ping() -> bool:
-        return httpx.get(f"{server.url}/ping", timeout=1).status_code == 204
-
     argv = [_executable("influxd"), "run", "-config", str(conf)]
-    with _server("influxd", argv, server.log_path, http_port, ping):
+    with _server("influxd", argv, server.log_path, http_port, lambda: _influx_ping(server)):
         yield server
+
+
+def _influx_ping(server: InfluxDB1) -> bool:
+    return httpx.get(f"{server.url}/ping", timeout=1).status_code == 204
 
 
 @dataclass(frozen=True)
@@ -335,6 +369,132 @@ def _victoria(workdir: Path) -> Iterator[Victoria]:
     ]
     with _server("victoria-metrics", argv, server.log_path, port, healthy):
         yield server
+
+
+class Restartable(Generic[S]):
+    """A server that can be killed, stopped and started again on the same ports and data.
+
+    `server` describes it (host, port, URL, helpers) and stays valid across restarts; the log
+    file accumulates every run.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        server: S,
+        argv: list[str],
+        log_path: Path,
+        port: int,
+        ready: Callable[[], bool],
+    ) -> None:
+        self.name = name
+        self.server = server
+        self.log_path = log_path
+        self._argv = argv
+        self._port = port
+        self._ready = ready
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> None:
+        """Start the server and wait until it is ready; the first start truncates the log."""
+        if self.running:
+            raise ServiceError(f"{self.name} is already running")
+        self._proc = _launch(
+            self.name,
+            self._argv,
+            self.log_path,
+            self._port,
+            self._ready,
+            append_log=self.starts > 0,
+        )
+        self.starts += 1
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash or an OOM kill would, and wait for it to be gone."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+            log.info("%s killed (pid %d)", self.name, self._proc.pid)
+
+    def stop(self) -> None:
+        """Stop the server cleanly (SIGTERM), killing it if it does not exit in time."""
+        if self._proc is not None:
+            _stop(self._proc)
+
+    def restart(self) -> None:
+        """A clean stop, then a start on the same ports and data."""
+        self.stop()
+        self.start()
+
+
+def _first_start(make: Callable[[], Restartable[S]]) -> Restartable[S]:
+    """Start a new restartable server, on new ports if it exits while starting."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        handle = make()
+        try:
+            handle.start()
+            return handle
+        except ServiceError as exc:
+            # A free port can be taken between our probe and the server's bind.
+            if not exc.exited or attempt == START_ATTEMPTS:
+                raise
+            log.warning("attempt %d failed, retrying on new ports: %s", attempt, exc)
+    raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def run_restartable_mosquitto(
+    workdir: Path, *, persistence: bool = False
+) -> Iterator[Restartable[Mosquitto]]:
+    """Start Mosquitto that can be killed and restarted on the same port; stop it on exit.
+
+    With `persistence`, the broker saves sessions, subscriptions and queued messages under
+    `workdir/persistence` (on a clean stop, and every second), so a restart keeps them.
+    """
+
+    def make() -> Restartable[Mosquitto]:
+        port = free_port()
+        conf = workdir / "mosquitto.conf"
+        store = workdir / "persistence"
+        store.mkdir(exist_ok=True)
+        conf.write_text(_mosquitto_config(port, store if persistence else None))
+        server = Mosquitto(HOST, port, workdir / "mosquitto.log")
+        argv = [_executable("mosquitto"), "-c", str(conf)]
+        return Restartable(
+            "mosquitto", server, argv, server.log_path, port, lambda: _tcp_open(port)
+        )
+
+    handle = _first_start(make)
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@contextlib.contextmanager
+def run_restartable_influxdb1(workdir: Path) -> Iterator[Restartable[InfluxDB1]]:
+    """Start `influxd` that can be killed and restarted on the same ports and data directory."""
+
+    def make() -> Restartable[InfluxDB1]:
+        http_port, rpc_port = free_port(), free_port()
+        conf = workdir / "influxdb.conf"
+        conf.write_text(_influxd_config(workdir, http_port, rpc_port))
+        server = InfluxDB1(HOST, http_port, workdir / "influxd.log")
+        argv = [_executable("influxd"), "run", "-config", str(conf)]
+        return Restartable(
+            "influxd", server, argv, server.log_path, http_port, lambda: _influx_ping(server)
+        )
+
+    handle = _first_start(make)
+    try:
+        yield handle
+    finally:
+        handle.stop()
 
 
 def postgres_server_url() -> str:
