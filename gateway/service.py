@@ -51,6 +51,7 @@ class Gateway:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
         self._acks = AckSequencer(lambda mid: self._client.ack(mid, 1))
         self.metrics = GatewayMetrics(
             self.stats,
@@ -72,6 +73,7 @@ class Gateway:
             target=self._replay_loop, name="gateway-replay", daemon=True
         )
         self.connected = threading.Event()
+        self.subscribed = threading.Event()  # the broker confirmed every subscription
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -124,10 +126,21 @@ class Gateway:
         self.connected.set()
         log.info("connected to MQTT, subscribed to %s", filters)
 
+    def _on_subscribe(
+        self, _c: mqtt.Client, _u: object, _mid: int, rcs: list[ReasonCode], _p: object = None
+    ) -> None:
+        refused = [str(rc) for rc in rcs if rc.is_failure]
+        if refused:
+            log.error("broker refused subscriptions: %s", refused)
+            return
+        self.subscribed.set()
+        log.info("subscriptions confirmed by the broker")
+
     def _on_disconnect(
         self, _c: mqtt.Client, _u: object, _f: object, rc: ReasonCode, _p: object = None
     ) -> None:
         self.connected.clear()
+        self.subscribed.clear()
         if not self._stopping.is_set():
             log.warning("MQTT connection lost (%s); reconnecting", rc)
 
