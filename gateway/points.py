@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 from shopfloor.contract.payloads import (
     AlarmEvent,
@@ -15,24 +15,19 @@ from shopfloor.contract.payloads import (
     TelemetryReading,
 )
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+from .timestamps import epoch_ns as epoch_ns  # re-exported: callers took it from here
+
 TELEMETRY_MEASUREMENT = "telemetry"
 EVENT_MEASUREMENT = "events"
 
 _KEY_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n", "\r": r"\r"})
 _MEASUREMENT_ESCAPES = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n", "\r": r"\r"})
-_STRING_ESCAPES = str.maketrans({'"': r"\"", "\\": "\\\\", "\n": r"\n"})
+_STRING_ESCAPES = str.maketrans({'"': r"\"", "\\": "\\\\", "\n": r"\n", "\r": r"\r"})
 
 
 def escape_key(text: str) -> str:
     """Escape a tag key, tag value or field key."""
     return text.translate(_KEY_ESCAPES)
-
-
-def epoch_ns(ts: datetime) -> int:
-    """Nanoseconds since the epoch for an aware datetime, exact to the microsecond."""
-    delta = ts - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
 
 
 def _float(value: float) -> str:
@@ -44,12 +39,17 @@ def _string(value: str) -> str:
     return '"' + value.translate(_STRING_ESCAPES) + '"'
 
 
-def _line(measurement: str, tags: Mapping[str, str], fields: Mapping[str, str], ts_ns: int) -> str:
+def series_key(measurement: str, tags: Mapping[str, str]) -> str:
+    """Measurement and tags sorted by key, escaped; empty tag values are left out."""
     tag_part = "".join(
         f",{escape_key(k)}={escape_key(v)}" for k, v in sorted(tags.items()) if v != ""
     )
+    return measurement.translate(_MEASUREMENT_ESCAPES) + tag_part
+
+
+def _line(measurement: str, tags: Mapping[str, str], fields: Mapping[str, str], ts_ns: int) -> str:
     field_part = ",".join(f"{escape_key(k)}={v}" for k, v in fields.items())
-    return f"{measurement.translate(_MEASUREMENT_ESCAPES)}{tag_part} {field_part} {ts_ns}"
+    return f"{series_key(measurement, tags)} {field_part} {ts_ns}"
 
 
 def telemetry_line(tags: Mapping[str, str], reading: TelemetryReading, arrival: datetime) -> str:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from shopfloor.contract.topics import DEFAULT_TEMPLATE, EVENT, TELEMETRY, TopicTemplate
+from shopfloor.contract.topics import DEFAULT_TEMPLATE, TopicTemplate, minimal_filters
 from shopfloor.mqtt import MqttSettings
+
+from .decode import Decoder
+from .fields import FieldType
+from .timestamps import Precision
 
 
 class InfluxSettings(BaseModel):
@@ -32,6 +37,69 @@ class InfluxSettings(BaseModel):
     sqlite_path: Path = Path("shopfloor-telemetry.db")
 
 
+def _json_text(value: Any) -> Any:
+    """Parse a JSON environment value here, so that a bad one names its variable."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ValueError(f"must be JSON, not {value[:60]!r}") from None
+    return value
+
+
+JsonEnv = BeforeValidator(_json_text)
+
+
+class TemplateSpec(BaseModel):
+    """A topic template with options: a fixed kind, the separator joining `{name*}` levels."""
+
+    pattern: str
+    kind: Literal["telemetry", "event"] | None = None
+    separator: str = "/"
+
+    def template(self) -> TopicTemplate:
+        """The template these options describe."""
+        return TopicTemplate(self.pattern, self.kind, self.separator)
+
+
+class DecodeSettings(BaseModel):
+    """How topics and payloads are read (SHOPFLOOR_DECODE__*); see README, MQTT contract."""
+
+    # tried in order, first match wins; when empty, SHOPFLOOR_TOPIC_TEMPLATE is the one template
+    topic_templates: Annotated[list[str | TemplateSpec], NoDecode, JsonEnv] = []
+    # unit of epoch-number timestamps; `auto` judges it by the number's size
+    ts_precision: Precision = "ms"
+    # readings further ahead of / behind their arrival are rejected; 0 turns a check off
+    max_ahead_s: float = Field(default=300, ge=0)
+    max_behind_s: float = Field(default=0, ge=0)
+    # field name -> type; every other field is a float (booleans as 1.0/0.0)
+    field_types: Annotated[dict[str, FieldType], NoDecode, JsonEnv] = {}
+    # joins the names of nested objects in `values`: {"spindle": {"temp": 1}} -> spindle_temp
+    separator: str = Field(default="_", min_length=1, pattern=r"^[^\\\s,=]+$")
+
+    @field_validator("topic_templates")
+    @classmethod
+    def _templates(cls, value: list[str | TemplateSpec]) -> list[str | TemplateSpec]:
+        for spec in value:
+            (TemplateSpec(pattern=spec) if isinstance(spec, str) else spec).template()
+        return value
+
+    def templates(self) -> list[TopicTemplate]:
+        """The configured templates, in order (empty when none is configured here)."""
+        specs = [TemplateSpec(pattern=s) if isinstance(s, str) else s for s in self.topic_templates]
+        return [spec.template() for spec in specs]
+
+    def decoder(self) -> Decoder:
+        """The payload decoder these settings describe."""
+        return Decoder(
+            precision=self.ts_precision,
+            max_ahead_s=self.max_ahead_s,
+            max_behind_s=self.max_behind_s,
+            field_types=self.field_types,
+            separator=self.separator,
+        )
+
+
 class GatewaySettings(BaseSettings):
     """Everything the gateway needs; a bad value fails at start and names the variable."""
 
@@ -42,6 +110,7 @@ class GatewaySettings(BaseSettings):
     mqtt: MqttSettings = MqttSettings(client_id="shopfloor-gateway")
     influx: InfluxSettings = InfluxSettings()
     topic_template: str = DEFAULT_TEMPLATE
+    decode: DecodeSettings = DecodeSettings()
     batch_size: int = Field(default=5000, ge=1, le=100_000)
     flush_interval_s: float = Field(default=1.0, gt=0, le=60)
     max_payload_bytes: int = Field(default=256 * 1024, ge=64)
@@ -73,12 +142,17 @@ class GatewaySettings(BaseSettings):
 
     @property
     def template(self) -> TopicTemplate:
-        return TopicTemplate(self.topic_template)
+        """The first topic template (the one of SHOPFLOOR_TOPIC_TEMPLATE unless overridden)."""
+        return self.templates[0]
+
+    @property
+    def templates(self) -> list[TopicTemplate]:
+        """Topic templates in the order they are tried."""
+        return self.decode.templates() or [TopicTemplate(self.topic_template)]
 
     def subscriptions(self) -> list[str]:
-        """The MQTT topic filters the gateway subscribes to."""
-        template = self.template
-        return [template.subscription(TELEMETRY), template.subscription(EVENT)]
+        """The MQTT topic filters the gateway subscribes to, none covering another."""
+        return minimal_filters([f for t in self.templates for f in t.subscriptions()])
 
     def shared(self, filters: list[str]) -> list[str]:
         """Filters as subscribed: under `$share/<group>/` when a share group is set."""

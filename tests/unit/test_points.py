@@ -1,20 +1,19 @@
-"""Line protocol: escaping, floats, exact timestamps, one point per event; and the Converter."""
+"""Line protocol: escaping, floats, exact timestamps, one point per event."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
-from gateway.convert import Converter
 from gateway.points import (
     EVENT_MEASUREMENT,
     TELEMETRY_MEASUREMENT,
     epoch_ns,
     escape_key,
     event_line,
+    series_key,
     telemetry_line,
 )
 from shopfloor.contract.payloads import (
@@ -23,11 +22,9 @@ from shopfloor.contract.payloads import (
     JobEndEvent,
     JobStartEvent,
     MachineState,
-    PayloadError,
     StateEvent,
     TelemetryReading,
 )
-from shopfloor.contract.topics import DEFAULT_TEMPLATE, TopicTemplate
 
 TS = datetime(2024, 3, 1, 8, 0, 0, 123_456, tzinfo=UTC)
 TS_NS = 1_709_280_000_123_456_000
@@ -109,14 +106,6 @@ def test_values_are_always_written_as_floats_with_full_precision(
 
     assert fields == f"v={written}"
     assert not fields.endswith("i")  # never an integer field, whatever the device sent
-
-
-def test_integer_value_in_a_payload_becomes_a_float_field() -> None:
-    converter = Converter(TopicTemplate(DEFAULT_TEMPLATE), 1024)
-
-    (line,) = converter.convert("shopfloor/p/l/m/telemetry", b'{"values": {"count": 42}}', TS)
-
-    assert " count=42.0 " in line
 
 
 # --- timestamps ------------------------------------------------------------------------------
@@ -253,71 +242,5 @@ def test_event_type_tag_overrides_a_topic_tag_named_type() -> None:
     assert line.startswith("events,machine=m1,type=state ")
 
 
-# --- converter -------------------------------------------------------------------------------
-
-CONVERTER = Converter(TopicTemplate(DEFAULT_TEMPLATE), max_payload_bytes=4096)
-
-
-def test_converter_turns_each_reading_of_an_array_into_a_point_without_a_kind_tag() -> None:
-    payload = json.dumps([{"ts": 1_000, "values": {"a": 1}}, {"values": {"a": 2}}]).encode()
-
-    lines = CONVERTER.convert("shopfloor/p1/l1/m1/telemetry", payload, ARRIVAL)
-
-    assert lines == [
-        "telemetry,line=l1,machine=m1,site=p1 a=1.0 1000000000",
-        f"telemetry,line=l1,machine=m1,site=p1 a=2.0 {ARRIVAL_NS}",
-    ]
-
-
-def test_converter_turns_an_event_into_one_point() -> None:
-    payload = b'{"event_id":"e1","type":"state","state":"DOWN","ts":"2024-03-01T08:00:00Z"}'
-
-    lines = CONVERTER.convert("shopfloor/p1/l1/m1/event", payload, ARRIVAL)
-
-    assert lines == [
-        'events,line=l1,machine=m1,site=p1,type=state event_id="e1",state="DOWN" '
-        "1709280000000000000"
-    ]
-
-
-def test_converter_refuses_a_topic_outside_the_template() -> None:
-    with pytest.raises(PayloadError) as excinfo:
-        CONVERTER.convert("other/p1/l1/m1/telemetry", b'{"values":{"a":1}}', ARRIVAL)
-
-    assert excinfo.value.reason == "unknown_topic"
-
-
-def test_converter_reports_the_payload_reason() -> None:
-    with pytest.raises(PayloadError) as excinfo:
-        CONVERTER.convert("shopfloor/p1/l1/m1/telemetry", b"{not json", ARRIVAL)
-
-    assert excinfo.value.reason == "invalid_json"
-
-
-def test_converter_applies_its_size_limit_to_both_kinds() -> None:
-    small = Converter(TopicTemplate(DEFAULT_TEMPLATE), max_payload_bytes=64)
-    payload = json.dumps({"event_id": "e", "type": "alarm", "code": "E1", "message": "x" * 64})
-
-    for kind in ("telemetry", "event"):
-        with pytest.raises(PayloadError) as excinfo:
-            small.convert(f"shopfloor/p1/l1/m1/{kind}", payload.encode(), ARRIVAL)
-        assert excinfo.value.reason == "oversized"
-
-
-def test_converter_does_not_change_the_topic_tags_it_was_given() -> None:
-    payload = b'{"values":{"a":1}}'
-
-    first = CONVERTER.convert("shopfloor/p1/l1/m1/telemetry", payload, ARRIVAL)
-    second = CONVERTER.convert("shopfloor/p1/l1/m1/telemetry", payload, ARRIVAL)
-
-    assert first == second
-
-
-def test_topic_level_with_a_backslash_is_rejected_rather_than_corrupting_tags() -> None:
-    with pytest.raises(PayloadError) as excinfo:
-        CONVERTER.convert(
-            "shopfloor/p1/l1/cnc\\/telemetry",
-            b'{"values": {"t": 1}}',
-            datetime(2026, 1, 1, tzinfo=UTC),
-        )
-    assert excinfo.value.reason == "unknown_topic"
+def test_series_key_is_the_measurement_and_sorted_escaped_tags() -> None:
+    assert series_key("telemetry", {"z": "a b", "a": "x,y", "e": ""}) == r"telemetry,a=x\,y,z=a\ b"

@@ -216,7 +216,7 @@ def test_tracker_reads_its_variables(monkeypatch: pytest.MonkeyPatch) -> None:
         ("SHOPFLOOR_API_PORT", "http"),
         ("SHOPFLOOR_CHECK_INTERVAL_S", "0"),
         ("SHOPFLOOR_CHECK_INTERVAL_S", "soon"),
-        ("SHOPFLOOR_TOPIC_TEMPLATE", "shopfloor/{site}/+/{machine}/{kind}"),
+        ("SHOPFLOOR_TOPIC_TEMPLATE", "shopfloor/{site}/#/{machine}/{kind}"),
         ("SHOPFLOOR_MQTT__PORT", "99999"),
         ("SHOPFLOOR_MQTT__RECEIVE_MAXIMUM", "0"),
     ],
