@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shopfloor.contract.topics import DEFAULT_TEMPLATE, TopicTemplate
+from shopfloor.contract.topics import DEFAULT_TEMPLATE, EVENT, TopicTemplate
 from shopfloor.mqtt import MqttSettings
 
 _PLACEHOLDERS = ("changeme", "change-me", "change_me", "placeholder", "example", "your-")
@@ -41,7 +41,9 @@ class TrackerSettings(BaseSettings):
     @field_validator("topic_template")
     @classmethod
     def _template(cls, value: str) -> str:
-        TopicTemplate(value)
+        template = TopicTemplate(value)
+        if EVENT not in template.kinds or "{machine}" not in template.segments:
+            raise ValueError(f"topic template {value!r} must carry events and name the {{machine}}")
         return value
 
     def model_post_init(self, __context: object) -> None:

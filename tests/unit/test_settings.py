@@ -236,3 +236,16 @@ def test_variables_without_the_prefix_are_ignored(monkeypatch: pytest.MonkeyPatc
 
     assert GatewaySettings().batch_size == 5000
     _fails_naming(TrackerSettings, "SHOPFLOOR_API_KEY")
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["shopfloor/{site}/{line}/{machine}/telemetry", "shopfloor/{site}/{line}/{field*}"],
+)
+def test_tracker_refuses_a_topic_template_that_carries_no_machine_events(
+    monkeypatch: pytest.MonkeyPatch, template: str
+) -> None:
+    monkeypatch.setenv("SHOPFLOOR_API_KEY", "k" * 32)
+    monkeypatch.setenv("SHOPFLOOR_TOPIC_TEMPLATE", template)
+    with pytest.raises(ValidationError, match="must carry events"):
+        TrackerSettings()  # type: ignore[call-arg]
