@@ -14,7 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from influxdb_client import Point, WritePrecision
+from influxdb_client.client.write.point import Point
+from influxdb_client.domain.write_precision import WritePrecision
 
 from gateway.convert import Converter
 from gateway.points import telemetry_line
@@ -51,12 +52,13 @@ def ours(batch: list[TelemetryReading]) -> list[str]:
 def baseline(batch: list[TelemetryReading]) -> list[str]:
     out = []
     for r in batch:
-        p = Point("telemetry")
-        for k, v in TAGS.items():
-            p = p.tag(k, v)
-        for k, v in r.values.items():
-            p = p.field(k, float(v))
-        out.append(p.time(r.ts, WritePrecision.NS).to_line_protocol())
+        p = Point("telemetry")  # type: ignore[no-untyped-call]
+        for tag, text in TAGS.items():
+            p = p.tag(tag, text)  # type: ignore[no-untyped-call]
+        for name, value in r.values.items():
+            p = p.field(name, float(value))  # type: ignore[no-untyped-call]
+        point = p.time(r.ts, WritePrecision.NS)  # type: ignore[no-untyped-call]
+        out.append(point.to_line_protocol())
     return out
 
 

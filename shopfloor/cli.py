@@ -44,7 +44,11 @@ def cmd_gateway(_args: argparse.Namespace) -> int:
         return _settings_error(exc)
     gw = Gateway(settings)
     gw.start()
-    log.info("gateway running: sink %s, topics %s", settings.influx.sink, settings.topic_template)
+    log.info(
+        "gateway running: sink %s, topic templates %s",
+        settings.influx.sink,
+        [t.pattern for t in settings.templates],
+    )
     _wait_for_signal()
     gw.stop()
     return 0
@@ -112,6 +116,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bench.gateway import main as bench_gateway
+
+    return bench_gateway(args.bench_args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from shopfloor.contract.topics import DEFAULT_TEMPLATE
 
@@ -148,11 +158,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--mqtt-port", type=int, default=0, help="embedded broker port (0: free)")
     demo.add_argument("--broker", default=None, help="use this broker instead: mqtt://host:port")
     demo.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    bench = sub.add_parser("bench", help="benchmarks: `shopfloor bench gateway --help`")
+    bench.add_argument("benchmark", choices=["gateway"])
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="the benchmark's options")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     logs.configure(args.log_level)
-    handlers = {"gateway": cmd_gateway, "tracker": cmd_tracker, "sim": cmd_sim, "demo": cmd_demo}
+    handlers = {
+        "gateway": cmd_gateway,
+        "tracker": cmd_tracker,
+        "sim": cmd_sim,
+        "demo": cmd_demo,
+        "bench": cmd_bench,
+    }
     sys.exit(handlers[args.command](args))
