@@ -24,9 +24,14 @@ class Batch:
 class Batcher:
     """Thread-safe accumulator: a batch is due at `max_points`, or `max_age_s` after its start."""
 
-    def __init__(self, max_points: int, max_age_s: float, max_messages: int) -> None:
+    def __init__(
+        self, max_points: int, max_age_s: float, max_messages: int, idle_s: float = 0.05
+    ) -> None:
         self._max_points = max_points
         self._max_age_s = max_age_s
+        # a pause in the stream (a drained backlog, a quiet line) writes what is there at once
+        self._idle_s = min(idle_s, max_age_s)
+        self._last_add = 0.0
         # the broker stops sending past its in-flight window, so never wait beyond it
         self._max_messages = max_messages
         self._batch = Batch()
@@ -35,8 +40,10 @@ class Batcher:
 
     def add(self, lines: list[str], token: Token | None) -> None:
         with self._cond:
+            now = time.monotonic()
             if not self._batch.messages:
-                self._started = time.monotonic()
+                self._started = now
+            self._last_add = now
             self._batch.lines.extend(lines)
             if token is not None:
                 self._batch.tokens.append(token)
@@ -56,7 +63,11 @@ class Batcher:
             while True:
                 has_any = self._batch.messages > 0
                 now = time.monotonic()
-                if has_any and (self._due() or now - self._started >= self._max_age_s):
+                if has_any and (
+                    self._due()
+                    or now - self._started >= self._max_age_s
+                    or now - self._last_add >= self._idle_s
+                ):
                     break
                 if now >= deadline:
                     if not has_any:
@@ -64,7 +75,11 @@ class Batcher:
                     break
                 wait = deadline - now
                 if has_any:
-                    wait = min(wait, self._started + self._max_age_s - now)
+                    wait = min(
+                        wait,
+                        self._started + self._max_age_s - now,
+                        self._last_add + self._idle_s - now,
+                    )
                 self._cond.wait(max(wait, 0.001))
             batch, self._batch = self._batch, Batch()
             return batch

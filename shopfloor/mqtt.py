@@ -25,7 +25,7 @@ class MqttSettings(BaseModel):
     protocol: Literal["5", "3.1.1"] = "5"
     client_id: str = ""
     # how many unacknowledged QoS 1 messages the broker may send us at once (MQTT 5)
-    receive_maximum: int = Field(default=1000, ge=1, le=65535)
+    receive_maximum: int = Field(default=5000, ge=1, le=65535)
     keepalive_s: int = Field(default=30, ge=5)
     # how long the broker keeps our session (and queues for it) while we are away (MQTT 5)
     session_expiry_s: int = Field(default=86_400, ge=0, le=4_294_967_295)

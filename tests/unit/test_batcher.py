@@ -144,3 +144,12 @@ def test_waiting_take_wakes_as_soon_as_the_batch_becomes_due() -> None:
     [(batch, waited)] = result
     assert batch is not None and batch.lines == ["a", "b"]
     assert waited < 1.0
+
+
+def test_a_pause_in_the_stream_hands_the_batch_over_before_its_age() -> None:
+    batcher = Batcher(max_points=1000, max_age_s=10.0, max_messages=1000, idle_s=0.01)
+    batcher.add(["a"], token=(0, 1))
+    t0 = time.monotonic()
+    batch = batcher.take(timeout_s=5.0)
+    assert batch is not None and batch.lines == ["a"]
+    assert time.monotonic() - t0 < 1.0
