@@ -1,4 +1,4 @@
-"""The `shopfloor` command: gateway, tracker, sim and demo."""
+"""The `shopfloor` command: gateway, tracker, migrate, sim and demo."""
 
 from __future__ import annotations
 
@@ -56,21 +56,52 @@ def cmd_gateway(_args: argparse.Namespace) -> int:
 
 def cmd_tracker(_args: argparse.Namespace) -> int:
     import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
 
+    from tracker.adapters.migrations import NotMigratedError
     from tracker.bootstrap import Tracker
     from tracker.entrypoints.api import create_app
+    from tracker.plant import PlantFileError
     from tracker.settings import TrackerSettings
 
     try:
         settings = TrackerSettings()  # type: ignore[call-arg]  # api_key comes from the env
     except ValidationError as exc:
         return _settings_error(exc)
-    app = create_app(Tracker(settings))
+    try:
+        tracker = Tracker(settings)
+    except (NotMigratedError, SQLAlchemyError) as exc:  # un-migrated or unreachable database
+        sys.stderr.write(f"shopfloor tracker: {exc}\n")
+        return 2
+    except PlantFileError as exc:
+        for line in str(exc).splitlines():
+            sys.stderr.write(f"shopfloor tracker: bad plant file {line}\n")
+        return 2
+    app = create_app(tracker)
     # uvicorn re-raises the signal it stopped on once it has shut down; with a handler of our
     # own installed that re-raise is a no-op, so a graceful stop exits 0 instead of -15
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: None)
     uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None)
+    return 0
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tracker.adapters.migrations import NotMigratedError
+    from tracker.migrate import MigrateSettings, migrate
+
+    try:
+        settings = MigrateSettings()
+    except ValidationError as exc:
+        return _settings_error(exc)
+    try:
+        done = migrate(settings)
+    except (NotMigratedError, SQLAlchemyError) as exc:
+        sys.stderr.write(f"shopfloor migrate: {exc}\n")
+        return 1
+    print(done)  # noqa: T201
     return 0
 
 
@@ -130,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("gateway", help="MQTT -> InfluxDB gateway (settings from SHOPFLOOR_* env)")
     sub.add_parser("tracker", help="order tracker and HTTP API (settings from SHOPFLOOR_* env)")
+    sub.add_parser(
+        "migrate", help="migrate the tracker's database to this version (SHOPFLOOR_DATABASE_URL)"
+    )
 
     sim = sub.add_parser("sim", help="simulated machines publishing over MQTT")
     sim.add_argument("--broker", default="mqtt://127.0.0.1:1883")
@@ -170,6 +204,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     handlers = {
         "gateway": cmd_gateway,
         "tracker": cmd_tracker,
+        "migrate": cmd_migrate,
         "sim": cmd_sim,
         "demo": cmd_demo,
         "bench": cmd_bench,

@@ -33,6 +33,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from gateway.service import Gateway
     from gateway.settings import GatewaySettings, InfluxSettings
     from shopfloor.contract.topics import DEFAULT_TEMPLATE, TopicTemplate
+    from tracker.adapters.migrations import upgrade
     from tracker.bootstrap import Tracker
     from tracker.domain import commands
     from tracker.entrypoints.api import create_app
@@ -59,9 +60,11 @@ def run_demo(args: argparse.Namespace) -> int:
             spool_dir=data / "spool",
         )
     )
+    database_url = f"sqlite:///{data / 'shopfloor.db'}"
+    upgrade(database_url)  # the demo owns its database: migrate it, as `shopfloor migrate` does
     tracker = Tracker(
         TrackerSettings(
-            database_url=f"sqlite:///{data / 'shopfloor.db'}",
+            database_url=database_url,
             api_key=SecretStr(api_key),
             check_interval_s=5,
             api_port=args.port,

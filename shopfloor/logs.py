@@ -17,3 +17,6 @@ def configure(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Alembic logs its plugin set-up and dialect at INFO on every start; `shopfloor migrate`
+    # says itself what it did
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -12,9 +12,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from shopfloor.mqtt import connect, make_client
 from tracker.adapters.alerts import AlertDispatcher
-from tracker.adapters.database import create_schema, make_engine, session_factory
+from tracker.adapters.database import make_engine, session_factory
+from tracker.adapters.migrations import check_migrated
 from tracker.domain import commands
+from tracker.domain.routing import Plant
 from tracker.entrypoints.mqtt_consumer import EventConsumer
+from tracker.plant import load_plant
 from tracker.service_layer.bus import MessageBus
 from tracker.settings import TrackerSettings
 
@@ -31,8 +34,14 @@ class Tracker:
     def __init__(self, settings: TrackerSettings, clock: Callable[[], datetime] = utc_now) -> None:
         self.settings = settings
         self.clock = clock
+        # a bad plant file raises PlantFileError (path:line: problem) before anything starts
+        self.plant = load_plant(settings.plant_file) if settings.plant_file else Plant()
         self.engine = make_engine(settings.database_url)
-        create_schema(self.engine)
+        try:
+            check_migrated(self.engine)  # NotMigratedError names `shopfloor migrate`
+        except Exception:
+            self.engine.dispose()
+            raise
         self.sessions = session_factory(self.engine)
         self.client = make_client(settings.mqtt, settings.mqtt.client_id, manual_ack=True)
         self.dispatcher = AlertDispatcher(self.sessions, self.client, settings.site, clock)

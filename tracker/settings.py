@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -27,6 +29,8 @@ class TrackerSettings(BaseSettings):
     # supervisors/admins send this as `X-API-Key`; no default on purpose
     api_key: SecretStr
     check_interval_s: float = Field(default=60.0, gt=0)
+    # YAML: machines, work centers and product templates (see examples/plant.yaml)
+    plant_file: Path | None = None
 
     @field_validator("api_key")
     @classmethod

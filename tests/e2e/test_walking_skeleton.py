@@ -88,12 +88,16 @@ def system(
         },
         tmp_path,
     )
+    database_url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    migrate = Process("migrate", ["migrate"], {"SHOPFLOOR_DATABASE_URL": database_url}, tmp_path)
+    assert migrate.proc.wait(60) == 0, migrate.log()
+    assert "to revision" in migrate.log(), migrate.log()
     tracker = Process(
         "tracker",
         ["tracker"],
         {
             **_mqtt_env(mosquitto, f"e2e-tracker-{run}"),
-            "SHOPFLOOR_DATABASE_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
+            "SHOPFLOOR_DATABASE_URL": database_url,
             "SHOPFLOOR_API_KEY": api_key,
             "SHOPFLOOR_API_PORT": str(api_port),
             "SHOPFLOOR_CHECK_INTERVAL_S": "1",

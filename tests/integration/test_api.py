@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from shopfloor.mqtt import MqttSettings
 from tests.services import Mosquitto
+from tracker.adapters.migrations import upgrade
 from tracker.bootstrap import Tracker
 from tracker.entrypoints.api import create_app
 from tracker.settings import TrackerSettings
@@ -30,6 +31,7 @@ def client(database_url: str, mosquitto: Mosquitto) -> Iterator[TestClient]:
             host=mosquitto.host, port=mosquitto.port, client_id=f"api-test-{secrets.token_hex(4)}"
         ),
     )
+    upgrade(database_url)
     with TestClient(create_app(Tracker(settings))) as test_client:
         yield test_client
 

@@ -18,6 +18,7 @@ from shopfloor.contract.topics import alert_subscription
 from shopfloor.mqtt import MqttSettings
 from tests.services import Mosquitto
 from tracker.adapters.database import UnitOfWork
+from tracker.adapters.migrations import upgrade
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 from tracker.settings import TrackerSettings
@@ -45,6 +46,7 @@ def tracker(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[Tracker]:
             host=mosquitto.host, port=mosquitto.port, client_id=f"trk-{secrets.token_hex(4)}"
         ),
     )
+    upgrade(settings.database_url)
     t = Tracker(settings)
     t.start()
     wait_for(lambda: t.client.is_connected(), what="tracker connected")

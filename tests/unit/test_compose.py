@@ -21,6 +21,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings
 
 from gateway.settings import GatewaySettings
+from tracker.migrate import MigrateSettings
 from tracker.settings import TrackerSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +38,7 @@ DELIMITER = "__"
 APP_SETTINGS: dict[str, type[BaseSettings]] = {
     "gateway": GatewaySettings,
     "tracker": TrackerSettings,
+    "migrate": MigrateSettings,
 }
 BIND_ALL = {"0.0.0.0", "::", "[::]"}
 
@@ -292,8 +294,22 @@ def test_app_services_wait_for_healthy_backing_services() -> None:
     for name in [*APP_SETTINGS, "sim", "grafana"]:
         for dependency, condition in services[name]["depends_on"].items():
             assert dependency in services
+            if services[dependency].get("restart") == "no":  # a one-shot job: wait for its end
+                assert condition == {"condition": "service_completed_successfully"}
+                continue
             assert "healthcheck" in services[dependency], f"{dependency} has no healthcheck"
             assert condition == {"condition": "service_healthy"}, (name, dependency)
+
+
+def test_tracker_starts_only_after_migrating_its_own_database() -> None:
+    services = _services()
+    migrate, tracker = services["migrate"], services["tracker"]
+
+    assert migrate["command"] == ["migrate"]
+    assert migrate["restart"] == "no", "a one-shot job must not be restarted once it exits 0"
+    assert tracker["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    url = "SHOPFLOOR_DATABASE_URL"
+    assert _environment("migrate")[url] == _environment("tracker")[url]
 
 
 def test_broker_listens_on_the_port_the_services_use(clean_env: pytest.MonkeyPatch) -> None:

@@ -32,8 +32,10 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create missing tables (Alembic migrations replace this in a later release)."""
-    orm.metadata.create_all(engine)
+    """Bring the schema to the head revision by running the migrations (tests, the demo)."""
+    from .migrations import upgrade_engine  # Alembic loads only where a schema is made
+
+    upgrade_engine(engine)
 
 
 class UnitOfWork:

@@ -57,7 +57,16 @@ def _enum(cls: type[Any]) -> Enum:
     return Enum(cls, native_enum=False, values_callable=lambda e: [m.value for m in e], length=20)
 
 
-metadata = MetaData()
+# named constraints, so later migrations (SQLite batch mode included) can find them by name
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 orders = Table(
     "orders",

@@ -28,6 +28,28 @@ class CreateOrder:
 
 
 @dataclass(frozen=True)
+class RowProblem:
+    """Why one row of an import cannot be used; rows are numbered as the file's reader sees them."""
+
+    row: int
+    reason: str
+    field: str | None = None
+    order_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportOrders:
+    """Create every order of one import in one transaction, or none of them.
+
+    `orders` are (row, order) pairs; `rejected` are the rows that already failed at the edge,
+    so that one report lists every bad row, duplicates included.
+    """
+
+    orders: tuple[tuple[int, CreateOrder], ...]
+    rejected: tuple[RowProblem, ...] = ()
+
+
+@dataclass(frozen=True)
 class StartJob:
     machine_id: str
     event_id: str
@@ -69,4 +91,6 @@ class CheckOrders:
     """Re-project every open order (the periodic check)."""
 
 
-Command = CreateOrder | StartJob | EndJob | RecordCycle | SetMachineState | CheckOrders
+Command = (
+    CreateOrder | ImportOrders | StartJob | EndJob | RecordCycle | SetMachineState | CheckOrders
+)

@@ -4,19 +4,57 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, status
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
 
 from tracker import views
 from tracker.adapters.database import UnitOfWork
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 from tracker.domain.model import DomainError
-from tracker.service_layer.handlers import OrderExists
+from tracker.domain.routing import RoutingError
+from tracker.service_layer.handlers import ImportRejected, OrderExists
 from tracker.tokens import hash_token, key_matches, new_token, token_matches
 
-from .schemas import AlertPublic, OrderCreate, OrderCreated, OrderProgressPublic
+from .order_import import ParsedImport, UnreadableImport, parse_import
+from .orders import to_command
+from .schemas import AlertPublic, OrderCreate, OrderCreated, OrderProgressPublic, OrdersImported
 
 _NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, detail="order not found")
+_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+_IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+        },
+    }
+}
+
+
+def _routing_422(exc: RoutingError) -> RequestValidationError:
+    """The same shape as FastAPI's own 422, with the field in `loc`."""
+    return RequestValidationError(
+        [
+            {"type": "value_error", "loc": ("body", *where.split(".")), "msg": msg, "input": None}
+            for where, msg in exc.problems
+        ]
+    )
+
+
+def _rejected(message: str, problems: list[commands.RowProblem]) -> HTTPException:
+    return HTTPException(
+        422,
+        detail={
+            "message": message,
+            "errors": [
+                {"row": p.row, "order_id": p.order_id, "field": p.field, "reason": p.reason}
+                for p in problems
+            ],
+        },
+    )
 
 
 def create_app(tracker: Tracker) -> FastAPI:
@@ -42,19 +80,10 @@ def create_app(tracker: Tracker) -> FastAPI:
     )
     def create_order(body: OrderCreate) -> OrderCreated:
         token = new_token()
-        cmd = commands.CreateOrder(
-            order_id=body.order_id,
-            customer=body.customer,
-            product=body.product,
-            quantity=body.quantity,
-            due_at=body.due_at,
-            priority=body.priority,
-            token_hash=hash_token(token),
-            operations=tuple(
-                commands.OperationSpec(o.seq, o.name, o.machine, o.setup_s, o.cycle_s)
-                for o in body.operations
-            ),
-        )
+        try:
+            cmd = to_command(body, tracker.plant, hash_token(token))
+        except RoutingError as exc:
+            raise _routing_422(exc) from None
         try:
             tracker.bus.handle(cmd)
         except OrderExists as exc:
@@ -65,6 +94,43 @@ def create_app(tracker: Tracker) -> FastAPI:
             order_id=body.order_id,
             access_token=token,
             progress_url=f"/api/v1/orders/{body.order_id}/progress",
+        )
+
+    @app.post(
+        "/api/v1/orders/import",
+        status_code=201,
+        response_model=OrdersImported,
+        dependencies=[Supervisor],
+        openapi_extra=_IMPORT_BODY,
+    )
+    async def import_orders(request: Request) -> OrdersImported:
+        """CSV (`text/csv`) or JSON (`application/json`) from an ERP: all orders or none."""
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type not in ("text/csv", "application/json"):
+            raise HTTPException(415, detail="send text/csv or application/json")
+        data = await request.body()
+        if len(data) > _IMPORT_MAX_BYTES:
+            raise HTTPException(413, detail=f"imports are limited to {_IMPORT_MAX_BYTES} bytes")
+        return await run_in_threadpool(_import, media_type, data)
+
+    def _import(media_type: str, data: bytes) -> OrdersImported:
+        try:
+            parsed: ParsedImport = parse_import(media_type, data, tracker.plant)
+            tracker.bus.handle(parsed.command())
+        except UnreadableImport as exc:
+            raise _rejected(f"nothing was imported: {exc}", []) from None
+        except ImportRejected as exc:
+            raise _rejected(f"nothing was imported: {exc}", exc.problems) from None
+        return OrdersImported(
+            imported=len(parsed.orders),
+            orders=[
+                OrderCreated(
+                    order_id=cmd.order_id,
+                    access_token=parsed.tokens[cmd.order_id],
+                    progress_url=f"/api/v1/orders/{cmd.order_id}/progress",
+                )
+                for _, cmd in parsed.orders
+            ],
         )
 
     @app.get("/api/v1/orders/{order_id}/progress", response_model=OrderProgressPublic)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 
 class OperationCreate(BaseModel):
@@ -17,6 +18,24 @@ class OperationCreate(BaseModel):
     cycle_s: float = Field(gt=0, le=7 * 86400)
 
 
+def parse_options(value: Any) -> Any:
+    """`paint=powder;size=L` (as CSV exports carry them) into a mapping; mappings pass through."""
+    if not isinstance(value, str):
+        return value
+    options: dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in value.split(";"))):
+        key, sep, val = (part.strip() for part in pair.partition("="))
+        if not sep or not key or not val:
+            raise ValueError(f"options are key=value pairs separated by ';', not {pair!r}")
+        if key in options:
+            raise ValueError(f"option {key} is given twice")
+        options[key] = val
+    return options
+
+
+Options = Annotated[dict[str, str], BeforeValidator(parse_options)]
+
+
 class OrderCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -26,13 +45,28 @@ class OrderCreate(BaseModel):
     quantity: int = Field(ge=1, le=10_000_000)
     due_at: AwareDatetime
     priority: int = Field(default=0, ge=0, le=100)
-    operations: list[OperationCreate] = Field(min_length=1, max_length=200)
+    operations: list[OperationCreate] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="an explicit routing; without it `product` names a plant-file template",
+    )
+    options: Options | None = Field(
+        default=None,
+        description='options of the product template, e.g. {"paint": "powder"} '
+        'or "paint=powder;size=L"',
+    )
 
 
 class OrderCreated(BaseModel):
     order_id: str
     access_token: str = Field(description="Shown once: give it to the customer")
     progress_url: str
+
+
+class OrdersImported(BaseModel):
+    imported: int
+    orders: list[OrderCreated]
 
 
 class OperationProgress(BaseModel):

@@ -18,9 +18,49 @@ class OrderExists(DomainError):
     """An order with this id is already stored."""
 
 
+class ImportRejected(DomainError):
+    """An import with bad rows; nothing of it was written."""
+
+    def __init__(self, problems: list[commands.RowProblem]) -> None:
+        rows = sorted({p.row for p in problems})
+        super().__init__(f"{len(rows)} bad row(s): {', '.join(map(str, rows))}")
+        self.problems = problems
+
+
 def create_order(cmd: commands.CreateOrder, uow: UnitOfWork, now: datetime) -> None:
     if uow.get_order(cmd.order_id) is not None:
         raise OrderExists(f"order {cmd.order_id} already exists")
+    uow.add_order(_new_order(cmd, now))
+
+
+def import_orders(cmd: commands.ImportOrders, uow: UnitOfWork, now: datetime) -> None:
+    """Check every row before adding any: one bad row rejects the whole import."""
+    problems = list(cmd.rejected)
+    first_row: dict[str, int] = {}
+    orders = []
+    for row, create in cmd.orders:
+        oid = create.order_id
+        if oid in first_row:
+            reason = f"order {oid} repeats row {first_row[oid]}"
+            problems.append(commands.RowProblem(row, reason, "order_id", oid))
+            continue
+        first_row[oid] = row
+        if uow.get_order(oid) is not None:
+            problems.append(
+                commands.RowProblem(row, f"order {oid} already exists", "order_id", oid)
+            )
+            continue
+        try:
+            orders.append(_new_order(create, now))
+        except DomainError as exc:
+            problems.append(commands.RowProblem(row, str(exc), None, oid))
+    if problems:
+        raise ImportRejected(sorted(problems, key=lambda p: p.row))
+    for order in orders:
+        uow.add_order(order)
+
+
+def _new_order(cmd: commands.CreateOrder, now: datetime) -> Order:
     ops = [
         Operation(
             seq=o.seq,
@@ -45,7 +85,7 @@ def create_order(cmd: commands.CreateOrder, uow: UnitOfWork, now: datetime) -> N
     )
     order.release()
     order.check_schedule(now)
-    uow.add_order(order)
+    return order
 
 
 def start_job(cmd: commands.StartJob, uow: UnitOfWork, now: datetime) -> None:
@@ -135,6 +175,7 @@ Handler = Callable[[Any, UnitOfWork, datetime], None]
 
 COMMAND_HANDLERS: dict[type, Handler] = {
     commands.CreateOrder: create_order,
+    commands.ImportOrders: import_orders,
     commands.StartJob: start_job,
     commands.EndJob: end_job,
     commands.RecordCycle: record_cycle,

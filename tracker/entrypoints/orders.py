@@ -1,0 +1,40 @@
+"""A validated order request becomes a CreateOrder: its own routing, or its product's template."""
+
+from __future__ import annotations
+
+from tracker.domain import commands
+from tracker.domain.routing import Plant, RoutingError, expand
+
+from .schemas import OrderCreate
+
+# the order's product column holds the product and its resolved options: `bracket [paint=wet]`
+_PRODUCT_MAX = 200
+
+
+def to_command(body: OrderCreate, plant: Plant, token_hash: str) -> commands.CreateOrder:
+    """Raise RoutingError naming the field when the routing cannot be had."""
+    if body.operations is not None:
+        if body.options is not None:
+            raise RoutingError(
+                [("options", "give either operations (an explicit routing) or options, not both")]
+            )
+        product = body.product
+        operations = tuple(
+            commands.OperationSpec(o.seq, o.name, o.machine, o.setup_s, o.cycle_s)
+            for o in body.operations
+        )
+    else:
+        routing = expand(plant, body.product, body.options or {}, body.quantity)
+        product, operations = routing.label, routing.operations
+        if len(product) > _PRODUCT_MAX:
+            raise RoutingError([("options", f"product and options exceed {_PRODUCT_MAX} chars")])
+    return commands.CreateOrder(
+        order_id=body.order_id,
+        customer=body.customer,
+        product=product,
+        quantity=body.quantity,
+        due_at=body.due_at,
+        priority=body.priority,
+        token_hash=token_hash,
+        operations=operations,
+    )
