@@ -148,6 +148,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.benchmark == "tracker":
+        from bench.tracker import main as bench_tracker
+
+        return bench_tracker(args.bench_args)
     from bench.gateway import main as bench_gateway
 
     return bench_gateway(args.bench_args)
@@ -192,8 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--mqtt-port", type=int, default=0, help="embedded broker port (0: free)")
     demo.add_argument("--broker", default=None, help="use this broker instead: mqtt://host:port")
     demo.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
-    bench = sub.add_parser("bench", help="benchmarks: `shopfloor bench gateway --help`")
-    bench.add_argument("benchmark", choices=["gateway"])
+    bench = sub.add_parser(
+        "bench", help="benchmarks: `shopfloor bench gateway --help`, `shopfloor bench tracker`"
+    )
+    bench.add_argument("benchmark", choices=["gateway", "tracker"])
     bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="the benchmark's options")
     return parser
 

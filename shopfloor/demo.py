@@ -67,6 +67,8 @@ def run_demo(args: argparse.Namespace) -> int:
             database_url=database_url,
             api_key=SecretStr(api_key),
             check_interval_s=5,
+            # demo orders take minutes: an hour of slack would put every one of them at risk
+            at_risk_slack_s=300,
             api_port=args.port,
             mqtt=MqttSettings(host=host, port=port, protocol=protocol, client_id="demo-tracker"),
         )

@@ -11,11 +11,14 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from shopfloor.mqtt import connect, make_client
-from tracker.adapters.alerts import AlertDispatcher
+from tracker.adapters.alerts import MqttAlertPublisher
 from tracker.adapters.database import make_engine, session_factory
 from tracker.adapters.migrations import check_migrated
+from tracker.adapters.webhooks import WebhookSender
 from tracker.domain import commands
+from tracker.domain.alerts import AlertPolicy
 from tracker.domain.routing import Plant
+from tracker.domain.schedule import ScheduleRules
 from tracker.entrypoints.mqtt_consumer import EventConsumer
 from tracker.plant import load_plant
 from tracker.service_layer.bus import MessageBus
@@ -44,9 +47,21 @@ class Tracker:
             raise
         self.sessions = session_factory(self.engine)
         self.client = make_client(settings.mqtt, settings.mqtt.client_id, manual_ack=True)
-        self.dispatcher = AlertDispatcher(self.sessions, self.client, settings.site, clock)
-        self.bus = MessageBus(self.sessions, clock, on_alert=self.dispatcher.notify)
-        self.consumer = EventConsumer(self.client, self.bus, settings.template)
+        self.dispatcher = MqttAlertPublisher(self.sessions, self.client, settings.site, clock)
+        self.webhooks = WebhookSender(
+            self.sessions,
+            clock,
+            timeout_s=settings.webhook_timeout_s,
+            backoff_max_s=settings.webhook_backoff_max_s,
+        )
+        policy = AlertPolicy(
+            ScheduleRules(settings.at_risk_slack_s, settings.behind_plan_ratio),
+            tuple(str(url) for url in settings.webhook_urls),
+        )
+        self.bus = MessageBus(self.sessions, clock, on_alert=self.notify_alerts, policy=policy)
+        self.consumer = EventConsumer(
+            self.client, self.bus, settings.template, settings.counter_wrap_for
+        )
         self.scheduler = BackgroundScheduler(timezone=UTC)
         self.scheduler.add_job(
             self.check_orders,
@@ -56,6 +71,28 @@ class Tracker:
             max_instances=1,
             coalesce=True,
         )
+        self.scheduler.add_job(
+            self.mark_silent_machines,
+            "interval",
+            seconds=min(settings.check_interval_s, settings.offline_after_s),
+            id="mark-silent-machines-offline",
+            max_instances=1,
+            coalesce=True,
+        )
+
+    def mark_silent_machines(self) -> None:
+        """The periodic check: machines silent for `offline_after_s` become OFFLINE."""
+        try:
+            self.bus.handle(
+                commands.MarkSilentMachinesOffline(self.clock(), self.settings.offline_after_s)
+            )
+        except Exception:
+            log.exception("periodic silent-machine check failed")
+
+    def notify_alerts(self) -> None:
+        """New rows in the alert outbox: wake both delivery threads."""
+        self.dispatcher.notify()
+        self.webhooks.notify()
 
     def check_orders(self) -> None:
         """The periodic check: re-project every open order, then deliver pending alerts."""
@@ -63,12 +100,13 @@ class Tracker:
             self.bus.handle(commands.CheckOrders())
         except Exception:
             log.exception("periodic order check failed")
-        self.dispatcher.notify()
+        self.notify_alerts()
 
     def start(self) -> None:
         connect(self.client, self.settings.mqtt)
         self.client.loop_start()
         self.dispatcher.start()
+        self.webhooks.start()
         self.scheduler.start()
         log.info(
             "tracker started (database %s, checks every %.0fs)",
@@ -79,6 +117,7 @@ class Tracker:
     def stop(self) -> None:
         self.scheduler.shutdown(wait=False)
         self.dispatcher.stop()
+        self.webhooks.stop()
         self.client.disconnect()
         self.client.loop_stop()
         self.engine.dispose()

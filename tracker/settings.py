@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shopfloor.contract.topics import DEFAULT_TEMPLATE, EVENT, TopicTemplate
@@ -28,9 +29,27 @@ class TrackerSettings(BaseSettings):
     api_port: int = Field(default=8000, ge=1, le=65535)
     # supervisors/admins send this as `X-API-Key`; no default on purpose
     api_key: SecretStr
-    check_interval_s: float = Field(default=60.0, gt=0)
+    check_interval_s: float = Field(default=30.0, gt=0)
+    # an order is at risk when its ETA is within this many seconds of its due date...
+    at_risk_slack_s: float = Field(default=3600.0, ge=0)
+    # ...or its operation's observed cycle time exceeds the planned one by more than this ratio
+    behind_plan_ratio: float = Field(default=0.2, ge=0)
+    # alert webhooks (Slack/Teams incoming webhooks or any JSON receiver), a JSON list
+    webhook_urls: list[AnyHttpUrl] = Field(default_factory=list)
+    webhook_timeout_s: float = Field(default=5.0, gt=0)
+    webhook_backoff_max_s: float = Field(default=300.0, gt=0)
     # YAML: machines, work centers and product templates (see examples/plant.yaml)
     plant_file: Path | None = None
+    # a machine that publishes nothing for this long becomes OFFLINE
+    offline_after_s: float = Field(default=300.0, gt=0)
+    # PLC part counters wrap to 0 at this value (65536 for 16 bits); None: a drop is a reset.
+    # `counter_wraps` overrides it per machine, as JSON: {"saw-1": 65536}
+    counter_wrap: int | None = Field(default=None, gt=0)
+    counter_wraps: dict[str, Annotated[int, Field(gt=0)]] = {}
+
+    def counter_wrap_for(self, machine_id: str) -> int | None:
+        """The counter wrap value of one machine."""
+        return self.counter_wraps.get(machine_id, self.counter_wrap)
 
     @field_validator("api_key")
     @classmethod

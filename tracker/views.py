@@ -28,6 +28,8 @@ def order_progress(order: Order, now: datetime) -> dict[str, Any]:
         "eta": eta,
         "due_at": order.due_at,
         "on_time": eta <= order.due_at,
+        "schedule_status": order.schedule_status.value,
+        "reasons": list(order.schedule_reasons),
         "completed_at": order.completed_at,
         "operations": [
             {
@@ -47,9 +49,30 @@ def order_progress(order: Order, now: datetime) -> dict[str, Any]:
     }
 
 
-def alerts(session: Session, order_id: str | None = None) -> list[dict[str, Any]]:
-    """Every recorded alert, newest first."""
-    stmt = select(orm.alerts).order_by(orm.alerts.c.id.desc())
+def alerts(
+    session: Session, order_id: str | None = None, state: str | None = None
+) -> list[dict[str, Any]]:
+    """Every recorded alert, newest first, with when its current version was delivered."""
+    a, d = orm.alerts.c, orm.alert_deliveries.c
+    stmt = select(orm.alerts).order_by(a.id.desc())
     if order_id:
-        stmt = stmt.where(orm.alerts.c.order_id == order_id)
-    return [dict(row._mapping) for row in session.execute(stmt)]
+        stmt = stmt.where(a.order_id == order_id)
+    if state:
+        stmt = stmt.where(a.state == state)
+    rows = [dict(row._mapping) for row in session.execute(stmt)]
+    for row in rows:
+        row["deliveries"] = [
+            dict(r._mapping)
+            for r in session.execute(
+                select(d.channel, d.target, d.version, d.attempts, d.last_error, d.delivered_at)
+                .where(d.alert_id == row["id"])
+                .order_by(d.id)
+            )
+        ]
+    return rows
+
+
+def alert(session: Session, alert_id: int) -> dict[str, Any] | None:
+    """One alert, as `alerts` shows it."""
+    found = [row for row in alerts(session) if row["id"] == alert_id]
+    return found[0] if found else None

@@ -218,13 +218,30 @@ def encode(model: BaseModel) -> bytes:
     return model.model_dump_json(exclude_none=True).encode()
 
 
-class LateOrderAlert(_Frozen):
-    """Published when an order's projected completion passes its due date."""
+class OrderAlert(_Frozen):
+    """One delivered transition of an order alert, on MQTT and in webhook bodies.
+
+    `alert_id` names the alert for its whole life and `version` grows with each delivered
+    transition (`event`): receivers de-duplicate on (alert_id, version), deliveries being at
+    least once. The `late` kind carries both schedule problems: `at_risk` (severity warning)
+    and `late` (severity critical).
+    """
 
     alert_id: int
+    version: int
+    event: Literal["raised", "escalated", "acknowledged", "cleared"]
     order_id: str
-    status: Literal["late", "on_track"]
-    eta: datetime | None
+    kind: str
+    state: Literal["active", "acknowledged", "cleared"]
+    severity: Literal["warning", "critical"]
+    schedule_status: Literal["on_track", "at_risk", "late"]
+    reasons: list[str]
+    eta: datetime | None = None
     due: datetime
     raised_at: datetime
+    updated_at: datetime
     message: str
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    ack_comment: str | None = None
+    cleared_at: datetime | None = None

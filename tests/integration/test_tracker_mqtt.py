@@ -41,6 +41,7 @@ def tracker(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[Tracker]:
         database_url=f"sqlite:///{tmp_path / 't.db'}",
         api_key="k" * 32,
         check_interval_s=0.2,
+        at_risk_slack_s=60,
         site=f"site{secrets.token_hex(3)}",
         mqtt=MqttSettings(
             host=mosquitto.host, port=mosquitto.port, client_id=f"trk-{secrets.token_hex(4)}"
@@ -127,7 +128,10 @@ def test_late_order_alert_is_published_once(tracker: Tracker, mosquitto: Mosquit
     finally:
         watcher.disconnect()
         watcher.loop_stop()
-    assert [(a["order_id"], a["status"]) for a in received] == [("SO-LATE", "late")]
+    assert [(a["order_id"], a["schedule_status"], a["event"]) for a in received] == [
+        ("SO-LATE", "late", "raised")
+    ]
+    assert (received[0]["severity"], received[0]["version"]) == ("critical", 1)
     assert datetime.fromisoformat(str(received[0]["eta"])) > datetime.fromisoformat(
         str(received[0]["due"])
     )

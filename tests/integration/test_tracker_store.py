@@ -122,9 +122,10 @@ def test_late_order_raises_one_alert_across_repeated_checks(bus: MessageBus, clo
     assert order.schedule_status is ScheduleStatus.LATE
     with UnitOfWork(bus._sessions) as uow:
         raised = alerts(uow.session)
-        assert [(a["order_id"], a["kind"], a["delivered_at"]) for a in raised] == [
-            ("SO-1", "late", None)
+        assert [(a["order_id"], a["kind"], a["state"], a["severity"]) for a in raised] == [
+            ("SO-1", "late", "active", "critical")
         ]
+        assert [d["version"] for d in raised[0]["deliveries"]] == [1]
         assert raised[0]["due_at"] == T0 + timedelta(hours=1)
 
 
@@ -140,8 +141,8 @@ def test_on_time_order_raises_no_alert(bus: MessageBus, clock: Clock) -> None:
 def test_delivered_alert_is_not_delivered_again(bus: MessageBus, clock: Clock) -> None:
     bus.handle(_order(qty=5, due=timedelta(minutes=1), cycle_s=600))
     with UnitOfWork(bus._sessions) as uow:
-        (pending,) = uow.undelivered_alerts()
-        uow.mark_delivered(pending["id"], T0)
+        (pending,) = uow.pending_deliveries("mqtt", T0)
+        uow.delivery_done(pending.id, T0)
         uow.commit()
     with UnitOfWork(bus._sessions) as uow:
-        assert uow.undelivered_alerts() == []
+        assert uow.pending_deliveries("mqtt", T0) == []

@@ -8,6 +8,7 @@ import pytest
 
 from tracker.domain import events
 from tracker.domain.model import (
+    CycleCount,
     DomainError,
     Machine,
     Operation,
@@ -16,6 +17,7 @@ from tracker.domain.model import (
     OrderStatus,
     ScheduleStatus,
 )
+from tracker.domain.schedule import ScheduleRules
 
 T0 = datetime(2024, 3, 1, 8, tzinfo=UTC)
 
@@ -320,33 +322,41 @@ def test_eta_of_a_completed_order_is_its_completion_time() -> None:
 
 # --- schedule --------------------------------------------------------------------------------
 
+NO_SLACK = ScheduleRules(at_risk_slack_s=0)
+
+
+def _assess(order: Order, now: datetime) -> ScheduleStatus:
+    """The schedule status with no slack and no machine trouble (on time or late only)."""
+    return order.assess_schedule(now, {}, NO_SLACK)
+
 
 def test_on_track_order_raises_no_schedule_event() -> None:
     order = _order(_op(10, quantity=4, cycle_s=10), due_in_s=100)
 
-    assert order.check_schedule(_at(0)) is ScheduleStatus.ON_TRACK
+    assert _assess(order, _at(0)) is ScheduleStatus.ON_TRACK
     assert order.eta == _at(40)
     assert order.events == []
 
 
 def test_order_falls_behind_once_when_eta_passes_due_across_repeated_checks() -> None:
     order = _order(_op(10, quantity=4, cycle_s=10), due_in_s=100)
-    order.check_schedule(_at(0))
+    _assess(order, _at(0))
 
     for t in (70, 80, 90, 100):
-        assert order.check_schedule(_at(t)) is ScheduleStatus.LATE
+        assert _assess(order, _at(t)) is ScheduleStatus.LATE
 
     fell = [e for e in order.events if isinstance(e, events.OrderFellBehind)]
-    assert fell == [events.OrderFellBehind("SO-1", _at(110), _at(100), _at(70))]
+    reason = "projected to finish 2024-03-01 08:01Z, 10 s after its due date 2024-03-01 08:01Z"
+    assert fell == [events.OrderFellBehind("SO-1", "late", _at(110), _at(100), (reason,), _at(70))]
     assert order.schedule_status is ScheduleStatus.LATE
 
 
 def test_late_order_gets_back_on_track_when_work_catches_up() -> None:
     order = _order(_op(10, quantity=4, cycle_s=10), due_in_s=100)
-    order.check_schedule(_at(70))  # ETA 110 > due 100: late
+    _assess(order, _at(70))  # ETA 110 > due 100: late
     order.record_good(10, 3, _at(75), cycle_time_s=5.0)
 
-    status = order.check_schedule(_at(75))
+    status = _assess(order, _at(75))
 
     assert status is ScheduleStatus.ON_TRACK
     assert order.schedule_status is ScheduleStatus.ON_TRACK
@@ -354,16 +364,16 @@ def test_late_order_gets_back_on_track_when_work_catches_up() -> None:
     assert len(back) == 1
     assert back[0].at == _at(75) and back[0].due_at == _at(100)
     assert back[0].eta <= _at(100)
-    assert order.check_schedule(_at(76)) is ScheduleStatus.ON_TRACK
+    assert _assess(order, _at(76)) is ScheduleStatus.ON_TRACK
     assert len([e for e in order.events if isinstance(e, events.OrderBackOnTrack)]) == 1
 
 
 def test_order_flapping_raises_one_event_per_change() -> None:
     order = _order(_op(10, quantity=4, cycle_s=10), due_in_s=100)
 
-    order.check_schedule(_at(70))  # late
-    order.check_schedule(_at(50))  # on track again (an earlier clock, e.g. a replay)
-    order.check_schedule(_at(70))  # late again
+    _assess(order, _at(70))  # late
+    _assess(order, _at(50))  # on track again (an earlier clock, e.g. a replay)
+    _assess(order, _at(70))  # late again
 
     kinds = [type(e) for e in order.events]
     assert kinds == [events.OrderFellBehind, events.OrderBackOnTrack, events.OrderFellBehind]
@@ -372,14 +382,14 @@ def test_order_flapping_raises_one_event_per_change() -> None:
 def test_eta_exactly_at_due_is_on_track() -> None:
     order = _order(_op(10, quantity=4, cycle_s=10), due_in_s=100)
 
-    assert order.check_schedule(_at(60)) is ScheduleStatus.ON_TRACK
+    assert _assess(order, _at(60)) is ScheduleStatus.ON_TRACK
 
 
 def test_order_completed_after_its_due_date_stays_late() -> None:
     order = _order(_op(10, quantity=1, cycle_s=10), due_in_s=100)
     order.record_good(10, 1, _at(150))
 
-    assert order.check_schedule(_at(200)) is ScheduleStatus.LATE
+    assert _assess(order, _at(200)) is ScheduleStatus.LATE
     assert order.eta == _at(150)
 
 
@@ -387,7 +397,7 @@ def test_schedule_check_with_a_naive_now_is_refused() -> None:
     order = _order()
 
     with pytest.raises(DomainError):
-        order.check_schedule(datetime(2024, 3, 1, 9))  # noqa: DTZ001
+        _assess(order, datetime(2024, 3, 1, 9))  # noqa: DTZ001
 
 
 def test_machine_events_with_naive_times_are_refused() -> None:
@@ -405,32 +415,32 @@ def test_machine_events_with_naive_times_are_refused() -> None:
 def test_first_counter_a_machine_reports_counts_one_part() -> None:
     machine = Machine("cnc-1")
 
-    assert machine.count(1234) == 1
+    assert machine.count_cycle(1234, T0).good == 1
     assert machine.last_counter == 1234
 
 
 def test_counter_increase_counts_the_difference() -> None:
-    machine = Machine("cnc-1", last_counter=10)
+    machine = Machine("cnc-1", last_counter=10, last_count_at=T0)
 
-    assert machine.count(11) == 1
-    assert machine.count(14) == 3
+    assert machine.count_cycle(11, T0 + timedelta(seconds=1)).good == 1
+    assert machine.count_cycle(14, T0 + timedelta(seconds=2)).good == 3
     assert machine.last_counter == 14
 
 
 def test_redelivered_counter_does_not_count_twice() -> None:
     machine = Machine("cnc-1")
-    machine.count(5)
+    machine.count_cycle(5, T0)
 
-    assert machine.count(5) == 0
+    assert machine.count_cycle(5, T0) == CycleCount(0, 0, "repeated")
     assert machine.last_counter == 5
 
 
 def test_stale_counter_counts_zero_and_does_not_move_the_counter_back() -> None:
-    machine = Machine("cnc-1", last_counter=10)
+    machine = Machine("cnc-1", last_counter=10, last_count_at=T0)
 
-    assert machine.count(7) == 0
+    assert machine.count_cycle(7, T0 - timedelta(seconds=5)).good == 0
     assert machine.last_counter == 10
-    assert machine.count(11) == 1
+    assert machine.count_cycle(11, T0 + timedelta(seconds=5)).good == 1
 
 
 def test_machine_binds_and_releases_only_its_current_job() -> None:

@@ -15,8 +15,8 @@ from shopfloor.contract.payloads import (
     CycleEvent,
     JobEndEvent,
     JobStartEvent,
-    LateOrderAlert,
     MachineState,
+    OrderAlert,
     PayloadError,
     StateEvent,
     TelemetryReading,
@@ -427,18 +427,25 @@ def test_encoded_reading_parses_back_with_the_same_instant() -> None:
     assert back.ts == datetime(2024, 3, 1, 8, tzinfo=UTC)
 
 
-def test_late_order_alert_round_trips_through_json() -> None:
-    alert = LateOrderAlert(
+def test_order_alert_round_trips_through_json() -> None:
+    alert = OrderAlert(
         alert_id=1,
+        version=2,
+        event="escalated",
         order_id="SO-1",
-        status="late",
+        kind="late",
+        state="active",
+        severity="critical",
+        schedule_status="late",
+        reasons=["projected to finish a day after its due date"],
         eta=datetime(2024, 3, 2, tzinfo=UTC),
         due=datetime(2024, 3, 1, tzinfo=UTC),
         raised_at=datetime(2024, 3, 1, 8, tzinfo=UTC),
+        updated_at=datetime(2024, 3, 1, 9, tzinfo=UTC),
         message="late by a day",
     )
 
-    assert LateOrderAlert.model_validate_json(encode(alert)) == alert
+    assert OrderAlert.model_validate_json(encode(alert)) == alert
 
 
 def test_counter_sent_as_an_integral_float_is_accepted_and_a_fraction_is_not() -> None:

@@ -1,42 +1,49 @@
-"""Delivers recorded alerts to the MQTT alert topic at least once (outbox + broker ack)."""
+"""Delivers the alert outbox at least once: a worker thread per channel (MQTT, webhooks).
+
+Each channel has its own thread, so a dead webhook endpoint never delays the MQTT topic, and
+neither ever blocks the bus: handlers only add outbox rows.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from sqlalchemy.orm import Session, sessionmaker
 
-from shopfloor.contract.payloads import LateOrderAlert, encode
 from shopfloor.contract.topics import alert_topic
 
 from .database import UnitOfWork
 
 log = logging.getLogger(__name__)
 
+# how long a row being sent is hidden from other workers
+_LEASE_S = 60.0
 
-class AlertDispatcher:
-    """A thread that publishes undelivered alerts and marks them delivered once acknowledged."""
+
+class OutboxWorker:
+    """A thread that sends the due rows of one channel and records each attempt."""
+
+    channel = ""
+    name = "outbox"
 
     def __init__(
         self,
-        sessions: Any,
-        client: mqtt.Client,
-        site: str,
+        sessions: sessionmaker[Session],
         clock: Callable[[], datetime],
-        retry_s: float = 5.0,
+        poll_s: float = 5.0,
     ) -> None:
         self._sessions = sessions
-        self._client = client
-        self._site = site
         self._clock = clock
-        self._retry_s = retry_s
+        self._poll_s = poll_s
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="alert-dispatcher", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -44,7 +51,8 @@ class AlertDispatcher:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
 
     def notify(self) -> None:
         """Something new is in the outbox."""
@@ -52,46 +60,98 @@ class AlertDispatcher:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self._retry_s)
+            self._wake.wait(self._poll_s)
             self._wake.clear()
             try:
-                self.deliver_pending()
+                while self.deliver_pending() and not self._stop.is_set():
+                    pass
             except Exception:
-                log.exception("alert delivery failed; will retry")
+                log.exception("%s delivery failed; will retry", self.channel)
 
     def deliver_pending(self) -> int:
-        delivered = 0
+        """Send the rows due now; returns how many were delivered.
+
+        No transaction stays open while a row is sent: waiting for a broker or an endpoint with
+        the database locked would stall the bus (on SQLite, every writer). Rows are leased
+        first, so another tracker instance skips them until the lease runs out.
+        """
+        now = self._clock()
         with UnitOfWork(self._sessions) as uow:
-            for row in uow.undelivered_alerts():
-                if self._publish(row):
-                    uow.mark_delivered(row["id"], self._clock())
-                    uow.commit()
+            rows = uow.pending_deliveries(self.channel, now)
+            for row in rows:
+                uow.delivery_leased(row.id, now + timedelta(seconds=_LEASE_S))
+            uow.commit()
+        delivered = 0
+        for i, row in enumerate(rows):
+            error = self.send(row)
+            with UnitOfWork(self._sessions) as uow:
+                if error is None:
+                    uow.delivery_done(row.id, self._clock())
                     delivered += 1
+                else:
+                    retry_at = self._clock() + timedelta(seconds=self.backoff_s(row.attempts + 1))
+                    uow.delivery_failed(row.id, error, retry_at)
+                    if self.ordered:  # later versions wait behind it, never overtake it
+                        for later in rows[i + 1 :]:
+                            uow.delivery_leased(later.id, retry_at)
+                uow.commit()
+            if error is not None:
+                log.warning(
+                    "alert %d v%d to %s %s failed (attempt %d): %s",
+                    row.alert_id,
+                    row.version,
+                    self.channel,
+                    row.target or "",
+                    row.attempts + 1,
+                    error,
+                )
+                if self.ordered:
+                    break
         return delivered
 
-    def _publish(self, row: dict[str, Any]) -> bool:
-        alert = LateOrderAlert(
-            alert_id=row["id"],
-            order_id=row["order_id"],
-            status="late",
-            eta=row["eta"],
-            due=row["due_at"],
-            raised_at=row["raised_at"],
-            message=row["message"],
-        )
-        info = self._client.publish(alert_topic(self._site, alert.order_id), encode(alert), qos=1)
+    ordered = False  # stop at the first failure so later versions never overtake it
+
+    def backoff_s(self, attempts: int) -> float:
+        return 1.0
+
+    def send(self, row: Any) -> str | None:
+        """Deliver one row; None on success, else why not."""
+        raise NotImplementedError
+
+
+class MqttAlertPublisher(OutboxWorker):
+    """Publishes alerts on their topic at QoS 1; delivered once the broker acknowledged."""
+
+    channel = "mqtt"
+    name = "alert-mqtt"
+    ordered = True
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        client: mqtt.Client,
+        site: str,
+        clock: Callable[[], datetime],
+        poll_s: float = 5.0,
+    ) -> None:
+        super().__init__(sessions, clock, poll_s)
+        self._client = client
+        self._site = site
+
+    def send(self, row: Any) -> str | None:
+        body = json.loads(row.payload)
+        topic = alert_topic(self._site, body["order_id"], body.get("kind", "late"))
+        info = self._client.publish(topic, row.payload.encode(), qos=1)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
-            log.warning(
-                "alert %d not sent (%s); will retry", alert.alert_id, mqtt.error_string(info.rc)
-            )
-            return False
+            return mqtt.error_string(info.rc)
         try:
             info.wait_for_publish(timeout=5)
         except RuntimeError as exc:
-            log.warning("alert %d not sent (%s); will retry", alert.alert_id, exc)
-            return False
+            return str(exc)
         if not info.is_published():
-            log.warning("alert %d not acknowledged by the broker yet; will retry", alert.alert_id)
-            return False
-        log.info("alert %d published for order %s", alert.alert_id, alert.order_id)
-        return True
+            return "not acknowledged by the broker yet"
+        log.info("alert %d v%d published on %s", row.alert_id, row.version, topic)
+        return None
+
+    def backoff_s(self, attempts: int) -> float:
+        return 2.0  # the broker is one hop away: retry soon, in order

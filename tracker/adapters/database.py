@@ -6,26 +6,37 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, insert, select
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.domain.model import Machine, Order
+from tracker.domain.alerts import Alert, AlertPolicy
+from tracker.domain.model import OFFLINE, Machine, Order, StateInterval
 
 from . import orm
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL and a busy timeout so threads can share it."""
+    """An engine for `url`; SQLite gets WAL and a busy timeout so threads can share it.
+
+    SQLite transactions begin IMMEDIATE: they take the write lock before their first read, so
+    two threads cannot both read an order as on track and both raise its alert (what row
+    locks do on PostgreSQL).
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: object) -> None:
+            dbapi_conn.isolation_level = None  # the driver's own BEGIN would be DEFERRED
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -41,12 +52,18 @@ def create_schema(engine: Engine) -> None:
 class UnitOfWork:
     """One transaction; rows read for update are locked on PostgreSQL until commit."""
 
-    def __init__(self, factory: sessionmaker[Session]) -> None:
+    def __init__(self, factory: sessionmaker[Session], policy: AlertPolicy | None = None) -> None:
         self._factory = factory
+        self.policy = policy or AlertPolicy()
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
         self.seen: list[Order] = []
+        self.alerts_seen: list[Alert] = []
+        self.deliveries_added = 0
+        # machines a command touched: the bus re-assesses the orders working on them
+        self.machines_seen: set[str] = set()
+        self._machines: list[tuple[str, str, str | None, int | None]] | None = None
         return self
 
     def __exit__(
@@ -89,7 +106,39 @@ class UnitOfWork:
         if machine is None:
             machine = Machine(machine_id)
             self.session.add(machine)
+        self.machines_seen.add(machine_id)
         return machine
+
+    def machines_heard_before(self, before: datetime) -> list[Machine]:
+        """Machines not OFFLINE whose last event came before `before` (locked for update)."""
+        m = orm.machines.c
+        heard = func.coalesce(m.last_heard_at, m.last_seen)
+        stmt = (
+            select(Machine)
+            .where(m.state != OFFLINE, heard.is_not(None), heard <= before)
+            .order_by(m.machine_id)
+            .with_for_update()
+        )
+        machines = list(self.session.scalars(stmt))
+        self.machines_seen.update(machine.machine_id for machine in machines)
+        return machines
+
+    def add_state_interval(self, interval: StateInterval) -> None:
+        self.session.execute(
+            insert(orm.machine_states).values(
+                machine_id=interval.machine_id,
+                state=interval.state,
+                started_at=interval.started_at,
+                ended_at=interval.ended_at,
+            )
+        )
+
+    def add_alarm(self, **values: Any) -> None:
+        self.session.execute(insert(orm.alarms).values(**values))
+
+    def add_unassigned(self, **values: Any) -> None:
+        """Keep a machine event that could not be attributed to an order's operation."""
+        self.session.execute(insert(orm.unassigned_events).values(**values))
 
     # -- idempotency ----------------------------------------------------------------------
     def first_time(self, machine_id: str, event_id: str, now: datetime) -> bool:
@@ -105,19 +154,105 @@ class UnitOfWork:
             return False
         return True
 
-    # -- alerts (outbox) ------------------------------------------------------------------
-    def add_alert(self, **values: Any) -> None:
-        self.session.execute(insert(orm.alerts).values(**values))
-
-    def undelivered_alerts(self) -> list[dict[str, Any]]:
+    # -- schedule assessment --------------------------------------------------------------
+    def open_orders(self) -> list[Order]:
+        """Every open order, locked; orders another transaction holds are skipped (it is
+        assessing them already), so the periodic check never waits or deadlocks on events."""
         stmt = (
-            select(orm.alerts).where(orm.alerts.c.delivered_at.is_(None)).order_by(orm.alerts.c.id)
+            select(Order)
+            .where(orm.orders.c.status != "completed")
+            .order_by(orm.orders.c.order_id)
+            .with_for_update(skip_locked=True)
         )
-        return [dict(row._mapping) for row in self.session.execute(stmt)]
+        orders = list(self.session.scalars(stmt))
+        known = set(map(id, self.seen))
+        self.seen.extend(o for o in orders if id(o) not in known)
+        return orders
 
-    def mark_delivered(self, alert_id: int, at: datetime) -> None:
+    def machines(self) -> list[tuple[str, str, str | None, int | None]]:
+        """(machine id, state, bound order, bound operation) of every machine, read once."""
+        if self._machines is None:
+            m = orm.machines.c
+            rows = self.session.execute(select(m.machine_id, m.state, m.order_id, m.seq))
+            self._machines = [(r[0], r[1], r[2], r[3]) for r in rows]
+        return self._machines
+
+    def orders_working_on(self, machine_ids: set[str]) -> list[Order]:
+        """Open orders whose current operation is on (or bound to) one of these machines."""
+        if not machine_ids:
+            return []
+        op, m = orm.operations.c, orm.machines.c
+        by_route = select(op.order_id).where(
+            op.machine.in_(machine_ids), op.state.in_(["active", "running"])
+        )
+        by_binding = select(m.order_id).where(
+            m.machine_id.in_(machine_ids), m.order_id.is_not(None)
+        )
+        ids = sorted(set(self.session.scalars(by_route)) | set(self.session.scalars(by_binding)))
+        return [o for oid in ids if (o := self.get_order(oid, for_update=True)) is not None]
+
+    # -- alerts and their outbox -----------------------------------------------------------
+    def active_alert(self, order_id: str, kind: str) -> Alert | None:
+        """The open (not cleared) alert of this order and kind, locked."""
+        a = orm.alerts.c
+        stmt = (
+            select(Alert)
+            .where(a.order_id == order_id, a.kind == kind, a.state != "cleared")
+            .order_by(a.id.desc())
+            .with_for_update()
+        )
+        alert = self.session.scalars(stmt).first()
+        if alert is not None and alert not in self.alerts_seen:
+            self.alerts_seen.append(alert)
+        return alert
+
+    def get_alert(self, alert_id: int) -> Alert | None:
+        stmt = select(Alert).where(orm.alerts.c.id == alert_id).with_for_update()
+        alert = self.session.scalars(stmt).first()
+        if alert is not None and alert not in self.alerts_seen:
+            self.alerts_seen.append(alert)
+        return alert
+
+    def add_alert(self, alert: Alert) -> None:
+        self.session.add(alert)
+        self.session.flush()  # the id names the alert in its deliveries
+        self.alerts_seen.append(alert)
+
+    def add_delivery(self, **values: Any) -> None:
+        self.session.execute(insert(orm.alert_deliveries).values(**values))
+        self.deliveries_added += 1
+
+    def pending_deliveries(self, channel: str, now: datetime, limit: int = 100) -> list[Any]:
+        """Undelivered rows of a channel that are due, oldest first, locked (others skip them)."""
+        d = orm.alert_deliveries.c
+        stmt = (
+            select(orm.alert_deliveries)
+            .where(d.channel == channel, d.delivered_at.is_(None), d.next_attempt_at <= now)
+            .order_by(d.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(self.session.execute(stmt))
+
+    def delivery_done(self, delivery_id: int, at: datetime) -> None:
+        d = orm.alert_deliveries
         self.session.execute(
-            orm.alerts.update().where(orm.alerts.c.id == alert_id).values(delivered_at=at)
+            d.update()
+            .where(d.c.id == delivery_id)
+            .values(delivered_at=at, attempts=d.c.attempts + 1, last_error=None)
+        )
+
+    def delivery_leased(self, delivery_id: int, until: datetime) -> None:
+        """Hide a row from other workers until `until` while it is being sent."""
+        d = orm.alert_deliveries
+        self.session.execute(d.update().where(d.c.id == delivery_id).values(next_attempt_at=until))
+
+    def delivery_failed(self, delivery_id: int, error: str, retry_at: datetime) -> None:
+        d = orm.alert_deliveries
+        self.session.execute(
+            d.update()
+            .where(d.c.id == delivery_id)
+            .values(next_attempt_at=retry_at, attempts=d.c.attempts + 1, last_error=error[:2000])
         )
 
     def delete_all(self) -> None:

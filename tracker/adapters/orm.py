@@ -6,12 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Column,
     DateTime,
     Dialect,
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -23,14 +25,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import registry, relationship
 
+from tracker.domain.alerts import Alert, AlertState, Severity
 from tracker.domain.model import (
     Machine,
     Operation,
     OperationState,
     Order,
     OrderStatus,
-    ScheduleStatus,
 )
+from tracker.domain.schedule import ScheduleStatus
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -80,6 +83,8 @@ orders = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("status", _enum(OrderStatus), nullable=False),
     Column("schedule_status", _enum(ScheduleStatus), nullable=False),
+    # why the order is at risk or late, for people (a JSON list of strings)
+    Column("schedule_reasons", JSON, nullable=False, default=list),
     Column("eta", UTCDateTime),
     Column("completed_at", UTCDateTime),
     Column("token_hash", String(64), nullable=False),
@@ -102,6 +107,7 @@ operations = Table(
     Column("completed_at", UTCDateTime),
     Column("observed_cycle_s", Float),
     Column("last_count_at", UTCDateTime),
+    Column("scrap_qty", Integer, nullable=False, default=0),
     UniqueConstraint("order_id", "seq"),
 )
 
@@ -114,6 +120,52 @@ machines = Table(
     Column("last_seen", UTCDateTime),
     Column("order_id", String(64)),
     Column("seq", Integer),
+    Column("last_scrap_counter", Integer),
+    Column("last_count_at", UTCDateTime),
+    Column("state_since", UTCDateTime),
+    Column("last_heard_at", UTCDateTime),
+    Column("stale_events", Integer, nullable=False, default=0),
+)
+
+# closed periods of a machine in one state (utilisation); the current one is on `machines`
+machine_states = Table(
+    "machine_states",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("machine_id", String(100), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=False),
+    Index("ix_machine_states_machine_id_started_at", "machine_id", "started_at"),
+)
+
+alarms = Table(
+    "alarms",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("machine_id", String(100), nullable=False, index=True),
+    Column("event_id", String(128), nullable=False),
+    Column("code", String(128), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("raised_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    # the job the machine was bound to when the alarm came
+    Column("order_id", String(64)),
+    Column("seq", Integer),
+)
+
+# machine events that could not be attributed to an order's operation: kept, never dropped
+unassigned_events = Table(
+    "unassigned_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("machine_id", String(100), nullable=False, index=True),
+    Column("event_id", String(128), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("event_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
 )
 
 # events already applied, so a redelivered message changes nothing
@@ -125,19 +177,49 @@ processed_events = Table(
     Column("received_at", UTCDateTime, nullable=False),
 )
 
+# one row per alert, from raised to cleared; one open alert per order and kind
 alerts = Table(
     "alerts",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("order_id", ForeignKey("orders.order_id", ondelete="CASCADE"), nullable=False),
     Column("kind", String(20), nullable=False),
-    Column("status", String(20), nullable=False),
+    Column("state", _enum(AlertState), nullable=False),
+    Column("severity", _enum(Severity), nullable=False),
+    Column("schedule_status", _enum(ScheduleStatus), nullable=False),
+    Column("reasons", JSON, nullable=False),
     Column("raised_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
     Column("eta", UTCDateTime),
     Column("due_at", UTCDateTime, nullable=False),
     Column("message", Text, nullable=False),
-    # outbox: set once the broker acknowledged the alert's publication
+    # bumped by every transition that is delivered (raised, escalated, acknowledged, cleared)
+    Column("version", Integer, nullable=False),
+    Column("last_event", String(20), nullable=False),
+    Column("acked_by", String(200)),
+    Column("acked_at", UTCDateTime),
+    Column("ack_comment", Text),
+    Column("cleared_at", UTCDateTime),
+    Index("ix_alerts_order_id_kind", "order_id", "kind"),
+)
+
+# the outbox: one row per (alert version, channel), delivered at least once
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("channel", String(20), nullable=False),  # "mqtt" or "webhook"
+    Column("target", String(500), nullable=False),  # the topic or the URL
+    Column("payload", Text, nullable=False),  # JSON of the alert as of this version
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", Text),
     Column("delivered_at", UTCDateTime),
+    UniqueConstraint("alert_id", "version", "channel", "target"),
+    Index("ix_alert_deliveries_channel_delivered_at", "channel", "delivered_at"),
 )
 
 mapper_registry = registry(metadata=metadata)
@@ -160,8 +242,13 @@ def start_mappers() -> None:
         },
     )
     mapper_registry.map_imperatively(Machine, machines)
+    mapper_registry.map_imperatively(Alert, alerts, exclude_properties=["notices"])
     _mapped = True
 
     @event.listens_for(Order, "load")
     def _init_events(order: Order, _context: object) -> None:
         order.events = []
+
+    @event.listens_for(Alert, "load")
+    def _init_notices(alert: Alert, _context: object) -> None:
+        alert.notices = []

@@ -76,6 +76,9 @@ class RecordCycle:
     cycle_time_s: float | None = None
     order_id: str | None = None
     seq: int | None = None
+    scrap_counter: int | None = None
+    # the machine's counter wraps to 0 at this value (65536 for a 16-bit counter); None: never
+    counter_wrap: int | None = None
 
 
 @dataclass(frozen=True)
@@ -87,10 +90,45 @@ class SetMachineState:
 
 
 @dataclass(frozen=True)
+class RecordAlarm:
+    machine_id: str
+    event_id: str
+    code: str
+    message: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class MarkSilentMachinesOffline:
+    """Put every machine heard from no later than `after_s` seconds before `now` OFFLINE."""
+
+    now: datetime
+    after_s: float
+
+
+@dataclass(frozen=True)
+class AcknowledgeAlert:
+    """A supervisor has seen alert `alert_id`."""
+
+    alert_id: int
+    by: str
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
 class CheckOrders:
     """Re-project every open order (the periodic check)."""
 
 
 Command = (
-    CreateOrder | ImportOrders | StartJob | EndJob | RecordCycle | SetMachineState | CheckOrders
+    CreateOrder
+    | ImportOrders
+    | StartJob
+    | EndJob
+    | RecordCycle
+    | SetMachineState
+    | RecordAlarm
+    | MarkSilentMachinesOffline
+    | CheckOrders
+    | AcknowledgeAlert
 )

@@ -21,20 +21,38 @@ class OrderCompleted:
 
 @dataclass(frozen=True)
 class OrderFellBehind:
-    """The projected completion passed the due date."""
+    """The schedule status worsened: on track to at risk or late, or at risk to late."""
 
     order_id: str
+    status: str  # a ScheduleStatus value
     eta: datetime
     due_at: datetime
+    reasons: tuple[str, ...]
     at: datetime
 
 
 @dataclass(frozen=True)
 class OrderBackOnTrack:
     order_id: str
+    status: str
     eta: datetime
     due_at: datetime
+    reasons: tuple[str, ...]
     at: datetime
 
 
-Event = OperationCompleted | OrderCompleted | OrderFellBehind | OrderBackOnTrack
+@dataclass(frozen=True)
+class OrderScheduleUpdated:
+    """Still at risk or late (or late back to at risk): the ETA or the reasons were refreshed."""
+
+    order_id: str
+    status: str
+    eta: datetime
+    due_at: datetime
+    reasons: tuple[str, ...]
+    at: datetime
+
+
+Event = (
+    OperationCompleted | OrderCompleted | OrderFellBehind | OrderBackOnTrack | OrderScheduleUpdated
+)

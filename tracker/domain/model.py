@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from . import events
+from .schedule import ActiveOperation, ScheduleRules, ScheduleStatus, assess, completion_note, worse
 
 
 class DomainError(ValueError):
@@ -18,11 +20,6 @@ class OrderStatus(StrEnum):
     RELEASED = "released"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
-
-
-class ScheduleStatus(StrEnum):
-    ON_TRACK = "on_track"
-    LATE = "late"
 
 
 class OperationState(StrEnum):
@@ -57,6 +54,7 @@ class Operation:
     completed_at: datetime | None = None
     observed_cycle_s: float | None = None
     last_count_at: datetime | None = None
+    scrap_qty: int = 0
 
     @property
     def planned_s(self) -> float:
@@ -111,6 +109,7 @@ class Order:
     token_hash: str = ""
     status: OrderStatus = OrderStatus.RECEIVED
     schedule_status: ScheduleStatus = ScheduleStatus.ON_TRACK
+    schedule_reasons: list[str] = field(default_factory=list)
     eta: datetime | None = None
     completed_at: datetime | None = None
     events: list[events.Event] = field(default_factory=list)
@@ -175,6 +174,16 @@ class Order:
             self._complete(op, at)
         return counted
 
+    def record_scrap(self, seq: int, parts: int, at: datetime) -> int:
+        """Add scrapped parts to operation `seq` (even once it completed); they never count as
+        progress."""
+        _aware(at)
+        op = self.operation(seq)
+        if parts <= 0:
+            return 0
+        op.scrap_qty += parts
+        return parts
+
     def _complete(self, op: Operation, at: datetime) -> None:
         op.state = OperationState.COMPLETED
         op.completed_at = at
@@ -200,30 +209,120 @@ class Order:
             return self.completed_at
         return now + timedelta(seconds=sum(op.remaining_s() for op in self.operations))
 
-    def check_schedule(self, now: datetime) -> ScheduleStatus:
-        """Re-project the ETA; record an event only when the on-track/late status changes."""
+    def check_schedule(self, now: datetime) -> datetime:
+        """Re-project the ETA; `assess_schedule` then judges it (with the machines' states)."""
         _aware(now)
         self.eta = self.project(now)
-        status = ScheduleStatus.LATE if self.eta > self.due_at else ScheduleStatus.ON_TRACK
-        if status is not self.schedule_status:
-            self.schedule_status = status
-            cls = (
-                events.OrderFellBehind if status is ScheduleStatus.LATE else events.OrderBackOnTrack
-            )
-            self.events.append(cls(self.order_id, self.eta, self.due_at, now))
-        return status
+        return self.eta
+
+    def assess_schedule(
+        self, now: datetime, machine_states: Mapping[str, str], rules: ScheduleRules
+    ) -> ScheduleStatus:
+        """Set the schedule status and its reasons; record an event when either changes.
+
+        `machine_states` maps the machines that work the current operation to their state.
+        A status that worsens is `OrderFellBehind`, one back to on track `OrderBackOnTrack`,
+        anything else while not on track (new reasons, a fresh ETA) `OrderScheduleUpdated`.
+        A completed order is not assessed any more: it keeps late or on track for good.
+        """
+        _aware(now)
+        previous = self.schedule_status
+        if self.completed_at is not None:
+            self.eta = self.completed_at
+            late = self.completed_at > self.due_at
+            self.schedule_status = ScheduleStatus.LATE if late else ScheduleStatus.ON_TRACK
+            self.schedule_reasons = list(completion_note(self.completed_at, self.due_at))
+            return self.schedule_status
+        self.eta = self.project(now)
+        op = self.current
+        active = (
+            ActiveOperation(op.seq, op.name, op.cycle_s, op.observed_cycle_s, machine_states)
+            if op is not None
+            else None
+        )
+        result = assess(self.eta, self.due_at, now, active, rules)
+        self.schedule_status, self.schedule_reasons = result.status, list(result.reasons)
+        args = (self.order_id, result.status.value, self.eta, self.due_at, result.reasons, now)
+        if worse(result.status, previous):
+            self.events.append(events.OrderFellBehind(*args))
+        elif result.status is ScheduleStatus.ON_TRACK and previous is not ScheduleStatus.ON_TRACK:
+            self.events.append(events.OrderBackOnTrack(*args))
+        elif result.status is not ScheduleStatus.ON_TRACK:
+            self.events.append(events.OrderScheduleUpdated(*args))
+        return result.status
+
+
+MACHINE_STATES = frozenset({"RUNNING", "IDLE", "SETUP", "DOWN", "OFFLINE"})
+OFFLINE = "OFFLINE"
+
+# a counter below its last value is a wrap (not a reset) when the last value was this close to
+# the machine's declared wrap value, as a fraction of it
+_WRAP_NEAR = 0.1
+
+
+@dataclass(frozen=True)
+class CycleCount:
+    """What one cycle event adds: good and scrap parts, and why it counted nothing or less."""
+
+    good: int
+    scrap: int = 0
+    note: str | None = None  # "reset", "wrap", "repeated", "stale: ..."
+
+    @property
+    def stale(self) -> bool:
+        return self.note is not None and self.note.startswith("stale")
+
+
+@dataclass(frozen=True)
+class StateInterval:
+    """A closed period a machine spent in one state (for utilisation)."""
+
+    machine_id: str
+    state: str
+    started_at: datetime
+    ended_at: datetime
+
+    @property
+    def seconds(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """The result of a state event: the interval it closed, or why it was rejected."""
+
+    closed: StateInterval | None = None
+    rejected: str | None = None
+
+
+def _advance(
+    last: int | None, counter: int, wrap: int | None, first: int
+) -> tuple[int, str | None]:
+    """Parts between two cumulative counter values; `first` when no value was known."""
+    if last is None:
+        return first, None
+    if counter >= last:
+        return counter - last, None
+    if wrap is not None and counter < wrap and wrap * (1 - _WRAP_NEAR) <= last < wrap:
+        return (wrap - last) + counter, "wrap"
+    return counter, "reset"
 
 
 @dataclass(eq=False)
 class Machine:
-    """A machine's last known state, its PLC counter and the job it is bound to."""
+    """A machine's state and since when, its PLC counters and the job it is bound to."""
 
     machine_id: str
     state: str = "IDLE"
     last_counter: int | None = None
-    last_seen: datetime | None = None
+    last_seen: datetime | None = None  # the device's time of its newest event
     order_id: str | None = None
     seq: int | None = None
+    last_scrap_counter: int | None = None
+    last_count_at: datetime | None = None  # device time of the newest accepted cycle event
+    state_since: datetime | None = None
+    last_heard_at: datetime | None = None  # tracker time the machine was last heard from
+    stale_events: int = 0  # out-of-order events counted 0 or rejected
 
     def bind(self, order_id: str, seq: int) -> None:
         self.order_id, self.seq = order_id, seq
@@ -232,14 +331,87 @@ class Machine:
         if (self.order_id, self.seq) == (order_id, seq):
             self.order_id, self.seq = None, None
 
-    def count(self, counter: int) -> int:
-        """Parts made since the last counter value; 0 for a stale or repeated counter.
+    def heard(self, at: datetime, now: datetime, back_as: str = "IDLE") -> StateChange:
+        """Any event from the machine; a newer one from an OFFLINE machine brings it back."""
+        _aware(at)
+        _aware(now)
+        self.last_heard_at = now
+        if self.last_seen is None or at > self.last_seen:
+            self.last_seen = at
+        if self.state == OFFLINE and (self.state_since is None or at >= self.state_since):
+            return self.set_state(back_as, at)
+        return StateChange()
 
-        The first counter a machine ever reports counts as one cycle: a cycle event is sent
-        when a part is finished, but the previous counter value is unknown.
+    def count_cycle(
+        self, counter: int, at: datetime, scrap_counter: int | None = None, wrap: int | None = None
+    ) -> CycleCount:
+        """Good and scrap parts made since the last counted cycle, from cumulative counters.
+
+        The first good counter a machine ever reports counts as one part (a cycle event is sent
+        when a part is finished; the previous value is unknown); a first scrap counter counts
+        none. An event older than the last counted one is stale and counts nothing: a later
+        cumulative value already includes its parts. A counter below the last value is a wrap
+        when the last value was near the declared `wrap` (counted across it), else a reset to
+        0 (its value counted), but only from an event strictly newer than the last counted.
         """
-        last = self.last_counter
-        if last is not None and counter <= last:
-            return 0
-        self.last_counter = counter
-        return 1 if last is None else counter - last
+        _aware(at)
+        if self.last_count_at is not None and at < self.last_count_at:
+            self.stale_events += 1
+            return CycleCount(
+                0, 0, f"stale: older than the last counted cycle ({self.last_count_at})"
+            )
+        lower = counter < (self.last_counter if self.last_counter is not None else counter)
+        lower_scrap = scrap_counter is not None and scrap_counter < (
+            self.last_scrap_counter if self.last_scrap_counter is not None else scrap_counter
+        )
+        if (lower or lower_scrap) and (self.last_count_at is None or at == self.last_count_at):
+            self.stale_events += 1
+            return CycleCount(0, 0, "stale: counter went back without a newer timestamp")
+        good, note = _advance(self.last_counter, counter, wrap, first=1)
+        scrap, scrap_note = 0, None
+        if scrap_counter is not None:
+            scrap, scrap_note = _advance(self.last_scrap_counter, scrap_counter, wrap, first=0)
+            self.last_scrap_counter = scrap_counter
+        # newest accepted counters: anything older is already inside these cumulative values
+        self.last_counter, self.last_count_at = counter, at
+        if good == 0 and scrap == 0:
+            return CycleCount(0, 0, note or scrap_note or "repeated")
+        return CycleCount(good, scrap, note or scrap_note)
+
+    def set_state(self, state: str, at: datetime) -> StateChange:
+        """Enter `state` at `at`, closing the current state's interval.
+
+        A state event older than the current state's start cannot rewrite the present: it is
+        rejected with the reason (and counted in `stale_events`).
+        """
+        _aware(at)
+        if state not in MACHINE_STATES:
+            raise DomainError(f"unknown machine state {state!r}")
+        since = self.state_since
+        if since is not None and at < since:
+            self.stale_events += 1
+            return StateChange(
+                rejected=f"state {state} at {at} is older than the current state "
+                f"{self.state} since {since}"
+            )
+        if since is not None and state == self.state:
+            return StateChange()
+        closed = None
+        if since is not None and at > since:
+            closed = StateInterval(self.machine_id, self.state, since, at)
+        self.state, self.state_since = state, at
+        return StateChange(closed=closed)
+
+    def is_silent(self, now: datetime, after_s: float) -> bool:
+        """True when nothing was heard from the machine for `after_s` seconds."""
+        _aware(now)
+        heard = self.last_heard_at or self.last_seen
+        return heard is not None and (now - heard).total_seconds() >= after_s
+
+    def mark_offline_if_silent(self, now: datetime, after_s: float) -> StateChange | None:
+        """OFFLINE since its last event when silent long enough; None when nothing changed."""
+        if self.state == OFFLINE or not self.is_silent(now, after_s):
+            return None
+        # offline from the last thing heard (device time), never before the current state began
+        known = [t for t in (self.last_seen, self.state_since) if t is not None]
+        return self.set_state(OFFLINE, min(now, max(known)) if known else now)

@@ -8,18 +8,29 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, sta
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
-from tracker import views
+from tracker import machine_views, views
 from tracker.adapters.database import UnitOfWork
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 from tracker.domain.model import DomainError
 from tracker.domain.routing import RoutingError
+from tracker.service_layer.alert_handlers import AlertClosed, AlertNotFound
 from tracker.service_layer.handlers import ImportRejected, OrderExists
 from tracker.tokens import hash_token, key_matches, new_token, token_matches
 
 from .order_import import ParsedImport, UnreadableImport, parse_import
 from .orders import to_command
-from .schemas import AlertPublic, OrderCreate, OrderCreated, OrderProgressPublic, OrdersImported
+from .schemas import (
+    AlarmPublic,
+    AlertAck,
+    AlertPublic,
+    MachinePublic,
+    OrderCreate,
+    OrderCreated,
+    OrderProgressPublic,
+    OrdersImported,
+    UnassignedEventPublic,
+)
 
 _NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, detail="order not found")
 _IMPORT_MAX_BYTES = 5 * 1024 * 1024
@@ -74,6 +85,37 @@ def create_app(tracker: Tracker) -> FastAPI:
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get(
+        "/api/v1/machines/{machine_id}", response_model=MachinePublic, dependencies=[Supervisor]
+    )
+    def machine(machine_id: str) -> MachinePublic:
+        with UnitOfWork(tracker.sessions) as uow:
+            found = machine_views.machine_utilisation(uow.session, machine_id, tracker.clock())
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="machine not found")
+        return MachinePublic.model_validate(found)
+
+    @app.get(
+        "/api/v1/machines/{machine_id}/unassigned",
+        response_model=list[UnassignedEventPublic],
+        dependencies=[Supervisor],
+    )
+    def unassigned(machine_id: str) -> list[UnassignedEventPublic]:
+        """Events of the machine that could not be attributed to an order, newest first."""
+        with UnitOfWork(tracker.sessions) as uow:
+            rows = machine_views.unassigned_events(uow.session, machine_id)
+        return [UnassignedEventPublic.model_validate(r) for r in rows]
+
+    @app.get(
+        "/api/v1/machines/{machine_id}/alarms",
+        response_model=list[AlarmPublic],
+        dependencies=[Supervisor],
+    )
+    def machine_alarms(machine_id: str) -> list[AlarmPublic]:
+        with UnitOfWork(tracker.sessions) as uow:
+            rows = machine_views.alarms(uow.session, machine_id)
+        return [AlarmPublic.model_validate(r) for r in rows]
 
     @app.post(
         "/api/v1/orders", status_code=201, response_model=OrderCreated, dependencies=[Supervisor]
@@ -150,8 +192,23 @@ def create_app(tracker: Tracker) -> FastAPI:
             return OrderProgressPublic.model_validate(views.order_progress(order, tracker.clock()))
 
     @app.get("/api/v1/alerts", response_model=list[AlertPublic], dependencies=[Supervisor])
-    def list_alerts(order_id: str | None = None) -> list[AlertPublic]:
+    def list_alerts(order_id: str | None = None, state: str | None = None) -> list[AlertPublic]:
         with UnitOfWork(tracker.sessions) as uow:
-            return [AlertPublic.model_validate(a) for a in views.alerts(uow.session, order_id)]
+            rows = views.alerts(uow.session, order_id, state)
+            return [AlertPublic.model_validate(a) for a in rows]
+
+    @app.post(
+        "/api/v1/alerts/{alert_id}/ack", response_model=AlertPublic, dependencies=[Supervisor]
+    )
+    def acknowledge_alert(alert_id: int, body: AlertAck) -> AlertPublic:
+        """A supervisor has seen the alert: who, when (now) and an optional comment."""
+        try:
+            tracker.bus.handle(commands.AcknowledgeAlert(alert_id, body.by, body.comment))
+        except AlertNotFound as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+        except AlertClosed as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+        with UnitOfWork(tracker.sessions) as uow:
+            return AlertPublic.model_validate(views.alert(uow.session, alert_id))
 
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
@@ -27,8 +28,10 @@ from tracker.service_layer.bus import MessageBus
 log = logging.getLogger(__name__)
 
 
-def to_command(machine_id: str, event: MachineEvent, arrival: datetime) -> commands.Command | None:
-    """The command a machine event asks for; None for events the tracker only logs."""
+def to_command(
+    machine_id: str, event: MachineEvent, arrival: datetime, counter_wrap: int | None = None
+) -> commands.Command | None:
+    """The command a machine event asks for; `counter_wrap` is the machine's counter modulus."""
     at = event.ts or arrival
     match event:
         case JobStartEvent():
@@ -46,22 +49,30 @@ def to_command(machine_id: str, event: MachineEvent, arrival: datetime) -> comma
                 event.cycle_time_s,
                 event.order_id,
                 event.operation,
+                event.scrap_counter,
+                counter_wrap,
             )
         case StateEvent():
             return commands.SetMachineState(machine_id, event.event_id, event.state.value, at)
         case AlarmEvent():
-            log.warning("alarm %s on %s: %s", event.code, machine_id, event.message)
-            return None
+            return commands.RecordAlarm(machine_id, event.event_id, event.code, event.message, at)
     return None
 
 
 class EventConsumer:
     """Subscribes to machine events at QoS 1; a bad payload is logged and counted, never fatal."""
 
-    def __init__(self, client: mqtt.Client, bus: MessageBus, template: TopicTemplate) -> None:
+    def __init__(
+        self,
+        client: mqtt.Client,
+        bus: MessageBus,
+        template: TopicTemplate,
+        counter_wrap: Callable[[str], int | None] = lambda _machine: None,
+    ) -> None:
         self._client = client
         self._bus = bus
         self._template = template
+        self._counter_wrap = counter_wrap
         self.rejected: Counter[str] = Counter()
         self.applied = 0
         client.on_connect = self._on_connect
@@ -97,7 +108,8 @@ class EventConsumer:
         except PayloadError as exc:
             self._reject(topic, exc.reason, exc.detail)
             return
-        cmd = to_command(tags["machine"], event, datetime.now(UTC))
+        machine = tags["machine"]
+        cmd = to_command(machine, event, datetime.now(UTC), self._counter_wrap(machine))
         if cmd is None:
             return
         try:

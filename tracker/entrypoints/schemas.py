@@ -69,6 +69,45 @@ class OrdersImported(BaseModel):
     orders: list[OrderCreated]
 
 
+class UnassignedEventPublic(BaseModel):
+    """A machine event no order's operation took, and why."""
+
+    id: int
+    machine_id: str
+    event_id: str
+    type: str
+    summary: str
+    reason: str
+    event_at: datetime
+    received_at: datetime
+
+
+class AlarmPublic(BaseModel):
+    id: int
+    machine_id: str
+    event_id: str
+    code: str
+    message: str
+    raised_at: datetime
+    received_at: datetime
+    order_id: str | None
+    seq: int | None
+
+
+class MachinePublic(BaseModel):
+    """A machine's state now and the seconds it spent in each state."""
+
+    machine_id: str
+    state: str
+    state_since: datetime | None
+    last_seen: datetime | None
+    order_id: str | None
+    seq: int | None
+    stale_events: int
+    seconds: dict[str, float]
+    as_of: datetime
+
+
 class OperationProgress(BaseModel):
     seq: int
     name: str
@@ -91,18 +130,46 @@ class OrderProgressPublic(BaseModel):
     eta: datetime
     due_at: datetime
     on_time: bool
+    schedule_status: str = Field(description="on_track, at_risk or late")
+    reasons: list[str] = Field(description="why the order is at risk or late, for people")
     completed_at: datetime | None
     operations: list[OperationProgress]
     as_of: datetime
+
+
+class AlertDeliveryPublic(BaseModel):
+    channel: str
+    target: str
+    version: int
+    attempts: int
+    last_error: str | None
+    delivered_at: datetime | None
 
 
 class AlertPublic(BaseModel):
     id: int
     order_id: str
     kind: str
-    status: str
+    state: str = Field(description="active, acknowledged or cleared")
+    severity: str = Field(description="warning (at risk) or critical (late)")
+    schedule_status: str
+    reasons: list[str]
+    version: int
+    last_event: str
     raised_at: datetime
+    updated_at: datetime
     eta: datetime | None
     due_at: datetime
     message: str
-    delivered_at: datetime | None
+    acked_by: str | None
+    acked_at: datetime | None
+    ack_comment: str | None
+    cleared_at: datetime | None
+    deliveries: list[AlertDeliveryPublic]
+
+
+class AlertAck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    by: str = Field(min_length=1, max_length=200, description="who acknowledges")
+    comment: str | None = Field(default=None, max_length=2000)

@@ -9,8 +9,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.adapters.database import UnitOfWork
-from tracker.domain import commands, events
+from tracker.domain import commands
+from tracker.domain.alerts import AlertPolicy
 
+from .alert_handlers import assess_touched_orders
 from .handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 
 log = logging.getLogger(__name__)
@@ -20,6 +22,7 @@ _MACHINE_COMMANDS = (
     commands.EndJob,
     commands.RecordCycle,
     commands.SetMachineState,
+    commands.RecordAlarm,
 )
 
 
@@ -31,29 +34,32 @@ class MessageBus:
         sessions: sessionmaker[Session],
         clock: Callable[[], datetime],
         on_alert: Callable[[], None] = lambda: None,
+        policy: AlertPolicy | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._on_alert = on_alert
+        self.policy = policy or AlertPolicy()
 
     def handle(self, cmd: commands.Command) -> bool:
         """Apply `cmd`; False when it was a redelivered machine event and changed nothing."""
         now = self._clock()
-        raised_alert = False
-        with UnitOfWork(self._sessions) as uow:
+        with UnitOfWork(self._sessions, self.policy) as uow:
             if isinstance(cmd, _MACHINE_COMMANDS) and not uow.first_time(
                 cmd.machine_id, cmd.event_id, now
             ):
                 log.info("event %s from %s already applied; ignored", cmd.event_id, cmd.machine_id)
                 return False
             COMMAND_HANDLERS[type(cmd)](cmd, uow, now)
+            # every order the command touched gets its schedule status assessed, once
+            assess_touched_orders(uow, now)
             for order in uow.seen:
                 while order.events:
                     event = order.events.pop(0)
-                    raised_alert |= isinstance(event, events.OrderFellBehind)
                     for handler in EVENT_HANDLERS.get(type(event), []):
                         handler(event, uow, now)
             uow.commit()
-        if raised_alert:
+            delivered = uow.deliveries_added
+        if delivered:
             self._on_alert()
         return True

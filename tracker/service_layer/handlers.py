@@ -11,6 +11,8 @@ from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands, events
 from tracker.domain.model import DomainError, Operation, Order
 
+from . import alert_handlers, machine_handlers
+
 log = logging.getLogger(__name__)
 
 
@@ -88,83 +90,11 @@ def _new_order(cmd: commands.CreateOrder, now: datetime) -> Order:
     return order
 
 
-def start_job(cmd: commands.StartJob, uow: UnitOfWork, now: datetime) -> None:
-    machine = uow.get_machine(cmd.machine_id)
-    machine.last_seen = cmd.at
-    order = _order(uow, cmd.order_id)
-    if order is None:
-        return
-    order.start_operation(cmd.seq, cmd.at)
-    machine.bind(cmd.order_id, cmd.seq)
-    order.check_schedule(now)
-
-
-def end_job(cmd: commands.EndJob, uow: UnitOfWork, now: datetime) -> None:
-    machine = uow.get_machine(cmd.machine_id)
-    machine.last_seen = cmd.at
-    machine.release(cmd.order_id, cmd.seq)
-
-
-def record_cycle(cmd: commands.RecordCycle, uow: UnitOfWork, now: datetime) -> None:
-    machine = uow.get_machine(cmd.machine_id)
-    machine.last_seen = cmd.at
-    parts = machine.count(cmd.counter)
-    order_id = cmd.order_id or machine.order_id
-    seq = cmd.seq if cmd.order_id else machine.seq
-    if parts == 0:
-        log.info(
-            "machine %s: counter %d is not past %s; nothing counted",
-            cmd.machine_id,
-            cmd.counter,
-            machine.last_counter,
-        )
-        return
-    if order_id is None or seq is None:
-        log.warning(
-            "machine %s: %d part(s) with no job bound; not attributed to an order",
-            cmd.machine_id,
-            parts,
-        )
-        return
-    order = _order(uow, order_id)
-    if order is None:
-        return
-    order.record_good(seq, parts, cmd.at, cmd.cycle_time_s)
-    order.check_schedule(now)
-
-
-def set_machine_state(cmd: commands.SetMachineState, uow: UnitOfWork, now: datetime) -> None:
-    machine = uow.get_machine(cmd.machine_id)
-    machine.state = cmd.state
-    machine.last_seen = cmd.at
-
-
-def check_orders(cmd: commands.CheckOrders, uow: UnitOfWork, now: datetime) -> None:
-    for order_id in uow.open_order_ids():
-        order = uow.get_order(order_id, for_update=True)
-        if order is not None:
-            order.check_schedule(now)
-
-
 def _order(uow: UnitOfWork, order_id: str) -> Order | None:
     order = uow.get_order(order_id, for_update=True)
     if order is None:
         log.warning("event for unknown order %s ignored", order_id)
     return order
-
-
-def record_late_alert(event: events.OrderFellBehind, uow: UnitOfWork, now: datetime) -> None:
-    uow.add_alert(
-        order_id=event.order_id,
-        kind="late",
-        status="open",
-        raised_at=event.at,
-        eta=event.eta,
-        due_at=event.due_at,
-        message=f"order {event.order_id} is projected to finish {event.eta:%Y-%m-%d %H:%M:%S}Z, "
-        f"after its due date {event.due_at:%Y-%m-%d %H:%M:%S}Z",
-    )
-    log.warning("order %s fell behind: ETA %s, due %s", event.order_id, event.eta, event.due_at)
 
 
 def log_event(event: events.Event, uow: UnitOfWork, now: datetime) -> None:
@@ -176,16 +106,20 @@ Handler = Callable[[Any, UnitOfWork, datetime], None]
 COMMAND_HANDLERS: dict[type, Handler] = {
     commands.CreateOrder: create_order,
     commands.ImportOrders: import_orders,
-    commands.StartJob: start_job,
-    commands.EndJob: end_job,
-    commands.RecordCycle: record_cycle,
-    commands.SetMachineState: set_machine_state,
-    commands.CheckOrders: check_orders,
+    commands.StartJob: machine_handlers.start_job,
+    commands.EndJob: machine_handlers.end_job,
+    commands.RecordCycle: machine_handlers.record_cycle,
+    commands.SetMachineState: machine_handlers.set_machine_state,
+    commands.RecordAlarm: machine_handlers.record_alarm,
+    commands.MarkSilentMachinesOffline: machine_handlers.mark_silent_machines_offline,
+    commands.CheckOrders: alert_handlers.check_orders,
+    commands.AcknowledgeAlert: alert_handlers.acknowledge_alert,
 }
 
 EVENT_HANDLERS: dict[type, list[Handler]] = {
-    events.OrderFellBehind: [record_late_alert],
-    events.OrderBackOnTrack: [log_event],
+    events.OrderFellBehind: [alert_handlers.reconcile_alert],
+    events.OrderBackOnTrack: [alert_handlers.reconcile_alert],
+    events.OrderScheduleUpdated: [alert_handlers.reconcile_alert],
     events.OperationCompleted: [log_event],
-    events.OrderCompleted: [log_event],
+    events.OrderCompleted: [log_event, alert_handlers.clear_on_completion],
 }

@@ -1,0 +1,222 @@
+"""Scenario on a real Mosquitto: a machine breaks down mid-order; its alert goes out on MQTT
+and to a webhook once per transition (at risk, late, cleared)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from shopfloor.contract.topics import alert_subscription
+from shopfloor.mqtt import MqttSettings
+from tests.services import Mosquitto
+from tracker.adapters.database import UnitOfWork
+from tracker.adapters.migrations import upgrade
+from tracker.bootstrap import Tracker
+from tracker.domain import commands
+from tracker.settings import TrackerSettings
+
+pytestmark = pytest.mark.integration
+
+
+def wait_for(check: Callable[[], bool], timeout_s: float = 15, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class WebhookReceiver:
+    """A local HTTP endpoint that records the JSON bodies POSTed to it."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        received = self.bodies
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                length = int(self.headers["Content-Length"])
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_port}/hook"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class Clock:
+    """Real time plus an offset the test moves forward."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+@pytest.fixture
+def hook() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def tracker(
+    mosquitto: Mosquitto, tmp_path: Path, hook: WebhookReceiver, clock: Clock
+) -> Iterator[Tracker]:
+    settings = TrackerSettings(
+        database_url=f"sqlite:///{tmp_path / 't.db'}",
+        api_key="k" * 32,
+        check_interval_s=0.2,
+        at_risk_slack_s=600,
+        offline_after_s=86400,
+        webhook_urls=[hook.url, "http://127.0.0.1:9/dead"],  # port 9: nothing listens
+        site=f"site{secrets.token_hex(3)}",
+        mqtt=MqttSettings(
+            host=mosquitto.host, port=mosquitto.port, client_id=f"trk-{secrets.token_hex(4)}"
+        ),
+    )
+    upgrade(settings.database_url)
+    t = Tracker(settings, clock=clock)
+    t.start()
+    wait_for(lambda: t.client.is_connected(), what="tracker connected")
+    time.sleep(0.2)  # SUBACK
+    yield t
+    t.stop()
+
+
+@pytest.fixture
+def alerts_seen(tracker: Tracker, mosquitto: Mosquitto) -> Iterator[list[dict[str, Any]]]:
+    received: list[dict[str, Any]] = []
+    subscribed = threading.Event()
+    watcher = mqtt.Client(CallbackAPIVersion.VERSION2)
+    watcher.on_connect = lambda c, *_: c.subscribe(alert_subscription(tracker.settings.site), qos=1)
+    watcher.on_subscribe = lambda *_: subscribed.set()
+    watcher.on_message = lambda _c, _u, m: received.append(
+        {"topic": m.topic, **json.loads(m.payload)}
+    )
+    watcher.connect(mosquitto.host, mosquitto.port)
+    watcher.loop_start()
+    assert subscribed.wait(10)
+    yield received
+    watcher.disconnect()
+    watcher.loop_stop()
+
+
+def test_breakdown_mid_order_alerts_once_per_transition_on_mqtt_and_webhook(
+    tracker: Tracker,
+    clock: Clock,
+    hook: WebhookReceiver,
+    alerts_seen: list[dict[str, Any]],
+    mosquitto: Mosquitto,
+) -> None:
+    publisher = mqtt.Client(CallbackAPIVersion.VERSION2)
+    publisher.connect(mosquitto.host, mosquitto.port)
+    publisher.loop_start()
+    n = 0
+
+    def send(machine: str, **body: object) -> None:
+        nonlocal n
+        n += 1
+        # device time follows the test's clock, as a machine's own clock would
+        payload = json.dumps({"event_id": f"e{n}", "ts": clock().isoformat(), **body}).encode()
+        publisher.publish(f"shopfloor/p/l/{machine}/event", payload, qos=1).wait_for_publish(5)
+
+    def transitions() -> list[tuple[int, str, str]]:
+        return [(a["version"], a["event"], a["schedule_status"]) for a in alerts_seen]
+
+    tracker.bus.handle(
+        commands.CreateOrder(
+            order_id="SO-S",
+            customer="ACME",
+            product="p",
+            quantity=4,
+            due_at=clock() + timedelta(minutes=30),  # 8 min of work: on track
+            token_hash="0" * 64,
+            operations=(
+                commands.OperationSpec(10, "cut", "saw-7", 0, 60.0),
+                commands.OperationSpec(20, "weld", "weld-7", 0, 60.0),
+            ),
+        )
+    )
+    try:
+        send("saw-7", type="job_start", order_id="SO-S", operation=10)
+        send("saw-7", type="cycle", counter=1, cycle_time_s=60.0)
+        time.sleep(0.5)
+        assert alerts_seen == []
+
+        send("saw-7", type="state", state="DOWN")  # the breakdown: at risk
+        wait_for(lambda: len(alerts_seen) == 1, what="the at-risk alert")
+        clock.offset = timedelta(minutes=25)  # still down: 7 min of work left, 5 min to go
+        wait_for(lambda: len(alerts_seen) == 2, what="the escalation")
+
+        clock.offset = timedelta(minutes=33)  # past due: still late, nothing new to deliver
+        time.sleep(0.5)
+        send("saw-7", type="state", state="RUNNING")  # repaired; the order completes, late
+        send("saw-7", type="cycle", counter=4, cycle_time_s=60.0)
+        send("weld-7", type="job_start", order_id="SO-S", operation=20)
+        send("weld-7", type="cycle", counter=1, cycle_time_s=60.0)
+        send("weld-7", type="cycle", counter=4, cycle_time_s=60.0)
+        wait_for(lambda: len(alerts_seen) == 3, what="the clearing")
+        wait_for(lambda: len(hook.bodies) == 3, what="three webhook deliveries")
+        time.sleep(1.5)  # ~7 periodic checks: nothing is repeated
+    finally:
+        publisher.disconnect()
+        publisher.loop_stop()
+
+    assert transitions() == [
+        (1, "raised", "at_risk"),
+        (2, "escalated", "late"),
+        (3, "cleared", "late"),
+    ]
+    assert {a["topic"] for a in alerts_seen} == {
+        f"shopfloor/{tracker.settings.site}/alerts/order/SO-S/late"
+    }
+    assert len({a["alert_id"] for a in alerts_seen}) == 1
+    assert [a["severity"] for a in alerts_seen] == ["warning", "critical", "critical"]
+    assert alerts_seen[0]["reasons"] == ["machine saw-7 of operation 10 (cut) is DOWN"]
+    assert any("is DOWN" in r for r in alerts_seen[1]["reasons"])
+    assert [(b["version"], b["event"]) for b in hook.bodies] == [
+        (1, "raised"),
+        (2, "escalated"),
+        (3, "cleared"),
+    ]
+    assert hook.bodies[1]["text"].startswith(":rotating_light: [critical] alert ")
+    assert "SO-S is late" in hook.bodies[1]["text"]
+
+    # the dead endpoint is retried with backoff in the delivery log, and held nothing up
+    with UnitOfWork(tracker.sessions) as uow:
+        from tracker.views import alerts
+
+        [alert] = alerts(uow.session)
+    dead = [d for d in alert["deliveries"] if d["target"].endswith("/dead")]
+    assert len(dead) == 3 and all(d["delivered_at"] is None for d in dead)
+    assert all(d["attempts"] >= 1 and "ConnectError" in d["last_error"] for d in dead)
+    assert all(d["delivered_at"] is not None for d in alert["deliveries"] if d not in dead)

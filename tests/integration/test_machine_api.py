@@ -1,0 +1,73 @@
+"""The machine endpoints: unassigned events, alarms and utilisation, behind the API key."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from shopfloor.contract.payloads import AlarmEvent, CycleEvent, StateEvent
+from shopfloor.mqtt import MqttSettings
+from tests.services import Mosquitto
+from tracker.adapters.migrations import upgrade
+from tracker.bootstrap import Tracker
+from tracker.entrypoints.api import create_app
+from tracker.entrypoints.mqtt_consumer import to_command
+from tracker.settings import TrackerSettings
+
+pytestmark = pytest.mark.integration
+
+KEY = "supervisor-key-" + "y" * 16
+T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+
+@pytest.fixture
+def tracker(database_url: str, mosquitto: Mosquitto) -> Tracker:
+    settings = TrackerSettings(
+        database_url=database_url,
+        api_key=KEY,
+        mqtt=MqttSettings(
+            host=mosquitto.host, port=mosquitto.port, client_id=f"mapi-{secrets.token_hex(4)}"
+        ),
+        counter_wraps={"saw-1": 1000},
+    )
+    upgrade(database_url)
+    return Tracker(settings)
+
+
+@pytest.fixture
+def client(tracker: Tracker) -> Iterator[TestClient]:
+    with TestClient(create_app(tracker)) as test_client:
+        yield test_client
+
+
+def test_unassigned_events_alarms_and_state_are_visible_to_supervisors(
+    tracker: Tracker, client: TestClient
+) -> None:
+    wrap = tracker.settings.counter_wrap_for("saw-1")
+    assert wrap == 1000
+    for event in (
+        StateEvent(type="state", event_id="s1", ts=T0, state="RUNNING"),  # type: ignore[arg-type]
+        CycleEvent(type="cycle", event_id="c1", ts=T0, counter=7, scrap_counter=1),
+        AlarmEvent(type="alarm", event_id="a1", ts=T0, code="JAM", message="feeder jammed"),
+    ):
+        cmd = to_command("saw-1", event, T0, wrap)
+        assert cmd is not None
+        tracker.bus.handle(cmd)
+
+    assert client.get("/api/v1/machines/saw-1/unassigned").status_code == 401
+    headers = {"X-API-Key": KEY}
+    (kept,) = client.get("/api/v1/machines/saw-1/unassigned", headers=headers).json()
+    assert (kept["event_id"], kept["type"], kept["reason"]) == (
+        "c1",
+        "cycle",
+        "no job bound to the machine",
+    )
+    (alarm,) = client.get("/api/v1/machines/saw-1/alarms", headers=headers).json()
+    assert (alarm["code"], alarm["message"]) == ("JAM", "feeder jammed")
+    machine = client.get("/api/v1/machines/saw-1", headers=headers).json()
+    assert machine["state"] == "RUNNING" and "RUNNING" in machine["seconds"]
+    assert client.get("/api/v1/machines/nope", headers=headers).status_code == 404

@@ -1,0 +1,71 @@
+"""Read models of machines: unassigned events, alarms, state intervals and utilisation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+
+from tracker.adapters import orm
+
+
+def _rows(session: Session, table: Table, machine_id: str, limit: int) -> list[dict[str, Any]]:
+    stmt = (
+        select(table)
+        .where(table.c.machine_id == machine_id)
+        .order_by(table.c.id.desc())
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in session.execute(stmt)]
+
+
+def unassigned_events(session: Session, machine_id: str, limit: int = 500) -> list[dict[str, Any]]:
+    """Events of a machine that no order's operation took, newest first."""
+    return _rows(session, orm.unassigned_events, machine_id, limit)
+
+
+def alarms(session: Session, machine_id: str, limit: int = 500) -> list[dict[str, Any]]:
+    """Alarms a machine raised, newest first."""
+    return _rows(session, orm.alarms, machine_id, limit)
+
+
+def machine_states(session: Session, machine_id: str) -> list[dict[str, Any]]:
+    """The closed state intervals of a machine, oldest first."""
+    t = orm.machine_states
+    stmt = (
+        select(t.c.state, t.c.started_at, t.c.ended_at)
+        .where(t.c.machine_id == machine_id)
+        .order_by(t.c.started_at, t.c.id)
+    )
+    return [dict(row._mapping) for row in session.execute(stmt)]
+
+
+def machine_utilisation(session: Session, machine_id: str, now: datetime) -> dict[str, Any] | None:
+    """Current state and seconds spent per state (closed intervals + the current one so far)."""
+    m = orm.machines.c
+    row = session.execute(select(orm.machines).where(m.machine_id == machine_id)).first()
+    if row is None:
+        return None
+    machine = row._mapping
+    seconds: dict[str, float] = {}
+    for interval in machine_states(session, machine_id):
+        spent = (interval["ended_at"] - interval["started_at"]).total_seconds()
+        seconds[interval["state"]] = seconds.get(interval["state"], 0.0) + spent
+    since = machine["state_since"]
+    if since is not None and now > since:
+        seconds[machine["state"]] = (
+            seconds.get(machine["state"], 0.0) + (now - since).total_seconds()
+        )
+    return {
+        "machine_id": machine_id,
+        "state": machine["state"],
+        "state_since": since,
+        "last_seen": machine["last_seen"],
+        "order_id": machine["order_id"],
+        "seq": machine["seq"],
+        "stale_events": machine["stale_events"],
+        "seconds": seconds,
+        "as_of": now,
+    }

@@ -1,0 +1,151 @@
+"""Schedule assessment and the alert lifecycle: schedule events in, alerts and deliveries out."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from shopfloor.contract.payloads import OrderAlert, encode
+from tracker.adapters.database import UnitOfWork
+from tracker.domain import commands, events
+from tracker.domain.alerts import LATE_ORDER, Alert, AlertError
+from tracker.domain.model import DomainError, Order
+from tracker.domain.schedule import ScheduleStatus
+
+log = logging.getLogger(__name__)
+
+MQTT, WEBHOOK = "mqtt", "webhook"
+
+
+class AlertNotFound(DomainError):
+    """No alert with this id."""
+
+
+class AlertClosed(DomainError):
+    """The alert was cleared: there is nothing left to acknowledge."""
+
+
+def assess_touched_orders(uow: UnitOfWork, now: datetime) -> None:
+    """Assess every order the command touched and those working on the machines it touched.
+
+    Runs once per command, after its handler, so a state event (a machine DOWN) re-assesses
+    the orders at that machine without the machine handlers knowing about alerts.
+    """
+    uow.orders_working_on(uow.machines_seen)  # loads (and locks) them into uow.seen
+    for order in list(uow.seen):
+        order.assess_schedule(now, _machines_of(order, uow), uow.policy.rules)
+
+
+def _machines_of(order: Order, uow: UnitOfWork) -> dict[str, str]:
+    """The states of the machines that work the order's current operation."""
+    op = order.current
+    if op is None:
+        return {}
+    return {
+        machine_id: state
+        for machine_id, state, bound_order, bound_seq in uow.machines()
+        if machine_id == op.machine or (bound_order, bound_seq) == (order.order_id, op.seq)
+    }
+
+
+def check_orders(cmd: commands.CheckOrders, uow: UnitOfWork, now: datetime) -> None:
+    """The periodic check: re-project every open order (the bus then assesses them)."""
+    for order in uow.open_orders():
+        order.check_schedule(now)
+
+
+ScheduleEvent = events.OrderFellBehind | events.OrderBackOnTrack | events.OrderScheduleUpdated
+
+
+def reconcile_alert(event: ScheduleEvent, uow: UnitOfWork, now: datetime) -> None:
+    """Bring the order's alert in line with its schedule status: raise, refresh or clear.
+
+    Idempotent: it compares with the stored alert (locked), so an event and the periodic
+    check assessing the same order never raise two alerts.
+    """
+    status = ScheduleStatus(event.status)
+    alert = uow.active_alert(event.order_id, LATE_ORDER)
+    if status is ScheduleStatus.ON_TRACK:
+        if alert is not None:
+            alert.clear("back on track: " + _eta_note(event.eta, event.due_at), now, event.eta)
+    elif alert is None:
+        alert = Alert.raise_for(event.order_id, status, event.reasons, event.eta, event.due_at, now)
+        uow.add_alert(alert)
+        log.warning("alert %d raised: %s", alert.id, alert.message)
+    else:
+        alert.refresh(status, event.reasons, event.eta, event.due_at, now)
+    if alert is not None:
+        enqueue_notices(alert, uow, now)
+
+
+def clear_on_completion(event: events.OrderCompleted, uow: UnitOfWork, now: datetime) -> None:
+    alert = uow.active_alert(event.order_id, LATE_ORDER)
+    order = uow.get_order(event.order_id)
+    if alert is None or order is None:
+        return
+    status, note = ScheduleStatus.ON_TRACK, "completed on time"
+    if event.at > order.due_at:
+        status, note = ScheduleStatus.LATE, "completed, after its due date"
+    alert.clear(f"{note} ({event.at:%Y-%m-%d %H:%M}Z)", now, event.at, status)
+    enqueue_notices(alert, uow, now)
+
+
+def acknowledge_alert(cmd: commands.AcknowledgeAlert, uow: UnitOfWork, now: datetime) -> None:
+    alert = uow.get_alert(cmd.alert_id)
+    if alert is None:
+        raise AlertNotFound(f"alert {cmd.alert_id} not found")
+    try:
+        alert.acknowledge(cmd.by, cmd.comment, now)
+    except AlertError as exc:
+        raise AlertClosed(str(exc)) from None
+    enqueue_notices(alert, uow, now)
+
+
+def enqueue_notices(alert: Alert, uow: UnitOfWork, now: datetime) -> None:
+    """One outbox row per channel for each transition the alert recorded (its new version)."""
+    if not alert.notices:
+        return
+    alert.notices.clear()
+    assert alert.id is not None
+    payload = encode(to_payload(alert)).decode()
+    targets = [(MQTT, "")] + [(WEBHOOK, url) for url in uow.policy.webhook_urls]
+    for channel, target in targets:
+        uow.add_delivery(
+            alert_id=alert.id,
+            version=alert.version,
+            channel=channel,
+            target=target,
+            payload=payload,
+            created_at=now,
+            attempts=0,
+            next_attempt_at=now,
+        )
+
+
+def to_payload(alert: Alert) -> OrderAlert:
+    """The contract's view of one version of an alert."""
+    assert alert.id is not None
+    return OrderAlert(
+        alert_id=alert.id,
+        version=alert.version,
+        event=alert.last_event,  # type: ignore[arg-type]
+        order_id=alert.order_id,
+        kind=alert.kind,
+        state=alert.state.value,
+        severity=alert.severity.value,
+        schedule_status=alert.schedule_status.value,
+        reasons=list(alert.reasons),
+        eta=alert.eta,
+        due=alert.due_at,
+        raised_at=alert.raised_at,
+        updated_at=alert.updated_at,
+        message=alert.message,
+        acknowledged_by=alert.acked_by,
+        acknowledged_at=alert.acked_at,
+        ack_comment=alert.ack_comment,
+        cleared_at=alert.cleared_at,
+    )
+
+
+def _eta_note(eta: datetime, due_at: datetime) -> str:
+    return f"projected to finish {eta:%Y-%m-%d %H:%M}Z, due {due_at:%Y-%m-%d %H:%M}Z"

@@ -1,0 +1,155 @@
+"""Handlers for machine events: jobs, part counts, states, alarms, silence; nothing is dropped.
+
+An event that names no job goes to the machine's bound job; one that cannot be attributed to an
+order's operation is kept in `unassigned_events` with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from tracker.adapters.database import UnitOfWork
+from tracker.domain import commands
+from tracker.domain.model import Machine, Order, StateChange
+
+log = logging.getLogger(__name__)
+
+
+def _keep(change: StateChange | None, machine: Machine, uow: UnitOfWork) -> None:
+    if change is None:
+        return
+    if change.rejected:
+        log.warning("machine %s: state event rejected: %s", machine.machine_id, change.rejected)
+    if change.closed is not None:
+        uow.add_state_interval(change.closed)
+
+
+def _heard(
+    uow: UnitOfWork, machine_id: str, at: datetime, now: datetime, back_as: str = "IDLE"
+) -> Machine:
+    machine = uow.get_machine(machine_id)
+    _keep(machine.heard(at, now, back_as), machine, uow)
+    return machine
+
+
+def _unassigned(
+    uow: UnitOfWork,
+    cmd: commands.StartJob | commands.RecordCycle,
+    kind: str,
+    summary: str,
+    reason: str,
+    now: datetime,
+) -> None:
+    log.warning(
+        "machine %s: %s event %s unassigned: %s", cmd.machine_id, kind, cmd.event_id, reason
+    )
+    uow.add_unassigned(
+        machine_id=cmd.machine_id,
+        event_id=cmd.event_id,
+        type=kind,
+        summary=summary,
+        reason=reason,
+        event_at=cmd.at,
+        received_at=now,
+    )
+
+
+def _target(uow: UnitOfWork, order_id: str, seq: int) -> Order | str:
+    """The order whose operation `seq` an event names, or why there is none."""
+    order = uow.get_order(order_id, for_update=True)
+    if order is None:
+        return f"unknown order {order_id}"
+    if all(op.seq != seq for op in order.operations):
+        return f"order {order_id} has no operation {seq}"
+    return order
+
+
+def start_job(cmd: commands.StartJob, uow: UnitOfWork, now: datetime) -> None:
+    machine = _heard(uow, cmd.machine_id, cmd.at, now)
+    target = _target(uow, cmd.order_id, cmd.seq)
+    if isinstance(target, str):
+        summary = f"job_start {cmd.order_id} operation {cmd.seq}"
+        _unassigned(uow, cmd, "job_start", summary, target, now)
+        return
+    target.start_operation(cmd.seq, cmd.at)
+    machine.bind(cmd.order_id, cmd.seq)
+    target.check_schedule(now)
+
+
+def end_job(cmd: commands.EndJob, uow: UnitOfWork, now: datetime) -> None:
+    machine = _heard(uow, cmd.machine_id, cmd.at, now)
+    machine.release(cmd.order_id, cmd.seq)
+
+
+def record_cycle(cmd: commands.RecordCycle, uow: UnitOfWork, now: datetime) -> None:
+    machine = _heard(uow, cmd.machine_id, cmd.at, now, back_as="RUNNING")
+    count = machine.count_cycle(cmd.counter, cmd.at, cmd.scrap_counter, cmd.counter_wrap)
+    if count.good == 0 and count.scrap == 0:
+        log.info(
+            "machine %s: cycle %s (counter %d) counted nothing: %s",
+            cmd.machine_id,
+            cmd.event_id,
+            cmd.counter,
+            count.note,
+        )
+        return
+    if count.note:
+        log.info("machine %s: counter %s detected at %d", cmd.machine_id, count.note, cmd.counter)
+    order_id, seq = cmd.order_id, cmd.seq
+    if order_id is None or seq is None:
+        # no explicit job (or an order without its operation): the machine's bound job
+        if machine.order_id is None or machine.seq is None:
+            reason = "no job bound to the machine"
+        elif order_id not in (None, machine.order_id):
+            reason = f"order {order_id} named without an operation, and the machine works another"
+        else:
+            reason = ""
+            order_id, seq = machine.order_id, machine.seq
+        if reason:
+            summary = f"counter {cmd.counter}: {count.good} good, {count.scrap} scrap"
+            _unassigned(uow, cmd, "cycle", summary, reason, now)
+            return
+    assert order_id is not None and seq is not None
+    target = _target(uow, order_id, seq)
+    if isinstance(target, str):
+        summary = f"counter {cmd.counter}: {count.good} good, {count.scrap} scrap"
+        _unassigned(uow, cmd, "cycle", summary, target, now)
+        return
+    target.record_good(seq, count.good, cmd.at, cmd.cycle_time_s)
+    target.record_scrap(seq, count.scrap, cmd.at)
+    target.check_schedule(now)
+
+
+def set_machine_state(cmd: commands.SetMachineState, uow: UnitOfWork, now: datetime) -> None:
+    machine = _heard(uow, cmd.machine_id, cmd.at, now)
+    _keep(machine.set_state(cmd.state, cmd.at), machine, uow)
+
+
+def record_alarm(cmd: commands.RecordAlarm, uow: UnitOfWork, now: datetime) -> None:
+    machine = _heard(uow, cmd.machine_id, cmd.at, now)
+    log.warning("alarm %s on %s: %s", cmd.code, cmd.machine_id, cmd.message)
+    uow.add_alarm(
+        machine_id=cmd.machine_id,
+        event_id=cmd.event_id,
+        code=cmd.code,
+        message=cmd.message,
+        raised_at=cmd.at,
+        received_at=now,
+        order_id=machine.order_id,
+        seq=machine.seq,
+    )
+
+
+def mark_silent_machines_offline(
+    cmd: commands.MarkSilentMachinesOffline, uow: UnitOfWork, now: datetime
+) -> None:
+    """The periodic check: the domain decides which machines went silent long enough."""
+    since = cmd.now - timedelta(seconds=cmd.after_s)
+    for machine in uow.machines_heard_before(since):
+        change = machine.mark_offline_if_silent(cmd.now, cmd.after_s)
+        if change is not None:
+            log.warning(
+                "machine %s silent since %s: OFFLINE", machine.machine_id, machine.last_seen
+            )
+            _keep(change, machine, uow)
