@@ -453,3 +453,14 @@ def test_machine_binds_and_releases_only_its_current_job() -> None:
     assert (machine.order_id, machine.seq) == ("SO-1", 10)
     machine.release("SO-1", 10)
     assert (machine.order_id, machine.seq) == (None, None)
+
+
+def test_a_late_order_reports_news_only_when_its_eta_or_reasons_change() -> None:
+    order = _order(_op(10, quantity=4, cycle_s=10), due_in_s=30)
+    _assess(order, _at(0))  # late from the start: 40 s of work, due in 30 s
+    order.events.clear()
+    for t in (1, 2, 3):  # the ETA slides by seconds: no news for the open alert
+        _assess(order, _at(t))
+    assert order.events == []
+    _assess(order, _at(100))  # due date passed, ETA moved by more than a minute
+    assert [type(e).__name__ for e in order.events] == ["OrderScheduleUpdated"]

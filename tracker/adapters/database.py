@@ -63,6 +63,7 @@ class UnitOfWork:
         self.deliveries_added = 0
         # machines a command touched: the bus re-assesses the orders working on them
         self.machines_seen: set[str] = set()
+        self._loaded_states: dict[str, str | None] = {}
         self._machines: list[tuple[str, str, str | None, int | None]] | None = None
         return self
 
@@ -103,6 +104,7 @@ class UnitOfWork:
         if for_update:
             stmt = stmt.with_for_update()
         machine = self.session.scalars(stmt).first()
+        self._loaded_states.setdefault(machine_id, machine.state if machine else None)
         if machine is None:
             machine = Machine(machine_id)
             self.session.add(machine)
@@ -120,8 +122,20 @@ class UnitOfWork:
             .with_for_update()
         )
         machines = list(self.session.scalars(stmt))
-        self.machines_seen.update(machine.machine_id for machine in machines)
+        for machine in machines:
+            self.machines_seen.add(machine.machine_id)
+            self._loaded_states.setdefault(machine.machine_id, machine.state)
         return machines
+
+    def machine_state_changes(self) -> dict[str, tuple[str | None, str | None]]:
+        """(state before, state now) of the machines whose state this unit of work changed."""
+        changes = {}
+        for machine_id, before in self._loaded_states.items():
+            machine = self.session.get(Machine, machine_id)
+            now = machine.state if machine is not None else None
+            if now != before:
+                changes[machine_id] = (before, now)
+        return changes
 
     def add_state_interval(self, interval: StateInterval) -> None:
         self.session.execute(

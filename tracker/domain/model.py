@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -210,10 +211,10 @@ class Order:
         return now + timedelta(seconds=sum(op.remaining_s() for op in self.operations))
 
     def check_schedule(self, now: datetime) -> datetime:
-        """Re-project the ETA; `assess_schedule` then judges it (with the machines' states)."""
+        """The ETA projected now; `assess_schedule` stores it and judges it (with the machines'
+        states), comparing with the ETA of the last assessment."""
         _aware(now)
-        self.eta = self.project(now)
-        return self.eta
+        return self.project(now)
 
     def assess_schedule(
         self, now: datetime, machine_states: Mapping[str, str], rules: ScheduleRules
@@ -227,6 +228,7 @@ class Order:
         """
         _aware(now)
         previous = self.schedule_status
+        previous_eta, previous_reasons = self.eta, list(self.schedule_reasons)
         if self.completed_at is not None:
             self.eta = self.completed_at
             late = self.completed_at > self.due_at
@@ -247,9 +249,23 @@ class Order:
             self.events.append(events.OrderFellBehind(*args))
         elif result.status is ScheduleStatus.ON_TRACK and previous is not ScheduleStatus.ON_TRACK:
             self.events.append(events.OrderBackOnTrack(*args))
-        elif result.status is not ScheduleStatus.ON_TRACK:
+        elif result.status is not ScheduleStatus.ON_TRACK and (
+            _gist(result.reasons) != _gist(previous_reasons)
+            or previous_eta is None
+            or abs((self.eta - previous_eta).total_seconds()) >= ETA_UPDATE_MIN_S
+        ):
+            # an alert is refreshed when there is news, not on every check
             self.events.append(events.OrderScheduleUpdated(*args))
         return result.status
+
+
+# an ETA that moved less than this is no news for an open alert
+ETA_UPDATE_MIN_S = 60.0
+
+
+def _gist(reasons: Sequence[str]) -> list[str]:
+    """Reasons without their figures: "due date passed 3 min ago" stays the same news."""
+    return [re.sub(r"\d+(?:\.\d+)?", "#", reason) for reason in reasons]
 
 
 MACHINE_STATES = frozenset({"RUNNING", "IDLE", "SETUP", "DOWN", "OFFLINE"})

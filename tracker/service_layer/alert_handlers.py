@@ -10,7 +10,7 @@ from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands, events
 from tracker.domain.alerts import LATE_ORDER, Alert, AlertError
 from tracker.domain.model import DomainError, Order
-from tracker.domain.schedule import ScheduleStatus
+from tracker.domain.schedule import STOPPED_STATES, ScheduleStatus
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +26,19 @@ class AlertClosed(DomainError):
 
 
 def assess_touched_orders(uow: UnitOfWork, now: datetime) -> None:
-    """Assess every order the command touched and those working on the machines it touched.
+    """Assess every order the command touched and those at machines that went down or came back.
 
-    Runs once per command, after its handler, so a state event (a machine DOWN) re-assesses
-    the orders at that machine without the machine handlers knowing about alerts.
+    Runs once per command, after its handler, so a machine going DOWN or OFFLINE (or coming
+    back) re-assesses the orders at that machine without the machine handlers knowing about
+    alerts; RUNNING/IDLE/SETUP changes and cycles re-assess only the command's own orders,
+    since the schedule status does not depend on them.
     """
-    uow.orders_working_on(uow.machines_seen)  # loads (and locks) them into uow.seen
+    availability = {
+        machine_id
+        for machine_id, (before, now_state) in uow.machine_state_changes().items()
+        if (before in STOPPED_STATES) != (now_state in STOPPED_STATES)
+    }
+    uow.orders_working_on(availability)  # loads (and locks) them into uow.seen
     for order in list(uow.seen):
         order.assess_schedule(now, _machines_of(order, uow), uow.policy.rules)
 
