@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
-from tracker.adapters.database import UnitOfWork, create_schema, make_engine, session_factory
+from tests.clock import T0, Clock
+from tracker.adapters.database import UnitOfWork, session_factory
 from tracker.domain import commands
 from tracker.domain.alerts import AlertPolicy
 from tracker.domain.schedule import ScheduleRules
@@ -20,29 +20,7 @@ from tracker.views import alerts
 
 pytestmark = pytest.mark.integration
 
-T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 HOOK = "http://127.0.0.1:9/hook"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -2,47 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
 
+from tests.clock import T0, Clock
 from tracker import machine_views as views
-from tracker.adapters.database import UnitOfWork, create_schema, make_engine, session_factory
+from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands
 from tracker.domain.model import Machine, Order
 from tracker.service_layer.bus import MessageBus
 
 pytestmark = pytest.mark.integration
-
-T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def bus(engine: Engine, clock: Clock) -> MessageBus:
-    return MessageBus(session_factory(engine), clock)
 
 
 def _at(seconds: float) -> datetime:

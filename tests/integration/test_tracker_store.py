@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine
 
-from tracker.adapters.database import UnitOfWork, create_schema, make_engine, session_factory
+from tests.clock import T0, Clock
+from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands
 from tracker.domain.model import OperationState, OrderStatus, ScheduleStatus
 from tracker.service_layer.bus import MessageBus
@@ -16,36 +15,6 @@ from tracker.service_layer.handlers import OrderExists
 from tracker.views import alerts
 
 pytestmark = pytest.mark.integration
-
-T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-
-
-class Clock:
-    """Time driven by the test."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def bus(engine: Engine, clock: Clock) -> MessageBus:
-    return MessageBus(session_factory(engine), clock)
 
 
 def _order(
