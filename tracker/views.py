@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.adapters import orm
-from tracker.domain.model import Order, OrderStatus
+from tracker.domain.model import Order
 
 
 def order_progress(order: Order, now: datetime) -> dict[str, Any]:
@@ -22,15 +22,18 @@ def order_progress(order: Order, now: datetime) -> dict[str, Any]:
         "quantity": order.quantity,
         "status": order.status.value,
         "percent_complete": round(order.percent, 1),
-        "current_operation": current.name
-        if current and order.status is not OrderStatus.COMPLETED
-        else None,
+        "current_operation": current.name if current and order.is_open else None,
         "eta": eta,
         "due_at": order.due_at,
         "on_time": eta <= order.due_at,
         "schedule_status": order.schedule_status.value,
         "reasons": list(order.schedule_reasons),
+        "created_at": order.created_at,
+        "released_at": order.released_at,
+        "started_at": order.started_at,
         "completed_at": order.completed_at,
+        "shipped_at": order.shipped_at,
+        "cancelled_at": order.cancelled_at,
         "operations": [
             {
                 "seq": op.seq,
@@ -46,6 +49,16 @@ def order_progress(order: Order, now: datetime) -> dict[str, Any]:
             for op in order.operations
         ],
         "as_of": now,
+    }
+
+
+def order_detail(order: Order, now: datetime) -> dict[str, Any]:
+    """What a supervisor sees of one order: its progress, customer and why it was cancelled."""
+    return {
+        **order_progress(order, now),
+        "customer": order.customer,
+        "priority": order.priority,
+        "cancel_reason": order.cancel_reason,
     }
 
 

@@ -97,7 +97,7 @@ def test_scrap_counter_reset_counts_its_new_value() -> None:
 def test_scrap_is_kept_on_the_operation_and_is_not_progress() -> None:
     op = Operation(10, "press", "press-1", setup_s=0, cycle_s=10, quantity=2)
     order = Order("SO-1", "ACME", "x", 2, _at(3600), [op], created_at=T0)
-    order.release()
+    order.release(T0)
 
     order.record_good(10, 2, _at(20))
     order.record_scrap(10, 3, _at(20))

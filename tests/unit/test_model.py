@@ -93,7 +93,7 @@ def test_new_order_is_received_with_every_operation_pending() -> None:
 def test_release_makes_only_the_first_operation_active() -> None:
     order = _order()
 
-    order.release()
+    order.release(T0)
 
     assert order.status is OrderStatus.RELEASED
     assert [op.state for op in order.operations] == [OperationState.ACTIVE, OperationState.PENDING]

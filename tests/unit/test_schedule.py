@@ -18,7 +18,7 @@ def _order(due: timedelta, qty: int = 10, cycle_s: float = 60.0) -> Order:
         Operation(20, "weld", "weld-1", 0, cycle_s, qty),
     ]
     order = Order("SO-1", "ACME", "p", qty, T0 + due, ops, created_at=T0)
-    order.release()
+    order.release(T0)
     return order
 
 

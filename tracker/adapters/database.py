@@ -11,9 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.domain.alerts import Alert, AlertPolicy
-from tracker.domain.model import OFFLINE, Machine, Order, StateInterval
+from tracker.domain.model import OFFLINE, OPEN_STATUSES, Machine, Order, StateInterval
 
 from . import orm
+
+_OPEN = sorted(status.value for status in OPEN_STATUSES)
 
 
 def make_engine(url: str) -> Engine:
@@ -95,7 +97,7 @@ class UnitOfWork:
         return order
 
     def open_order_ids(self) -> list[str]:
-        stmt = select(orm.orders.c.order_id).where(orm.orders.c.status != "completed")
+        stmt = select(orm.orders.c.order_id).where(orm.orders.c.status.in_(_OPEN))
         return list(self.session.scalars(stmt))
 
     # -- machines -------------------------------------------------------------------------
@@ -174,7 +176,7 @@ class UnitOfWork:
         assessing them already), so the periodic check never waits or deadlocks on events."""
         stmt = (
             select(Order)
-            .where(orm.orders.c.status != "completed")
+            .where(orm.orders.c.status.in_(_OPEN))
             .order_by(orm.orders.c.order_id)
             .with_for_update(skip_locked=True)
         )
@@ -203,6 +205,10 @@ class UnitOfWork:
             m.machine_id.in_(machine_ids), m.order_id.is_not(None)
         )
         ids = sorted(set(self.session.scalars(by_route)) | set(self.session.scalars(by_binding)))
+        if ids:  # shipped and cancelled orders are not assessed any more
+            oc = orm.orders.c
+            open_ids = select(oc.order_id).where(oc.order_id.in_(ids), oc.status.in_(_OPEN))
+            ids = sorted(self.session.scalars(open_ids))
         return [o for oid in ids if (o := self.get_order(oid, for_update=True)) is not None]
 
     # -- alerts and their outbox -----------------------------------------------------------

@@ -88,6 +88,12 @@ orders = Table(
     Column("eta", UTCDateTime),
     Column("completed_at", UTCDateTime),
     Column("token_hash", String(64), nullable=False),
+    # the lifecycle: when the order was released, started, shipped or cancelled (and why)
+    Column("released_at", UTCDateTime),
+    Column("started_at", UTCDateTime),
+    Column("shipped_at", UTCDateTime),
+    Column("cancelled_at", UTCDateTime),
+    Column("cancel_reason", Text),
 )
 
 operations = Table(

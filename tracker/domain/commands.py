@@ -116,6 +116,29 @@ class AcknowledgeAlert:
 
 
 @dataclass(frozen=True)
+class CancelOrder:
+    """Stop an order for good (anything but a shipped or cancelled one), saying why."""
+
+    order_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ShipOrder:
+    """A completed order left the plant."""
+
+    order_id: str
+
+
+@dataclass(frozen=True)
+class ChangeQuantity:
+    """Set an open order's quantity (never below what is already made)."""
+
+    order_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
 class CheckOrders:
     """Re-project every open order (the periodic check)."""
 
@@ -131,4 +154,7 @@ Command = (
     | MarkSilentMachinesOffline
     | CheckOrders
     | AcknowledgeAlert
+    | CancelOrder
+    | ShipOrder
+    | ChangeQuantity
 )

@@ -20,6 +20,19 @@ class OrderCompleted:
 
 
 @dataclass(frozen=True)
+class OrderShipped:
+    order_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OrderCancelled:
+    order_id: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class OrderFellBehind:
     """The schedule status worsened: on track to at risk or late, or at risk to late."""
 
@@ -54,5 +67,11 @@ class OrderScheduleUpdated:
 
 
 Event = (
-    OperationCompleted | OrderCompleted | OrderFellBehind | OrderBackOnTrack | OrderScheduleUpdated
+    OperationCompleted
+    | OrderCompleted
+    | OrderShipped
+    | OrderCancelled
+    | OrderFellBehind
+    | OrderBackOnTrack
+    | OrderScheduleUpdated
 )

@@ -21,6 +21,12 @@ class OrderStatus(StrEnum):
     RELEASED = "released"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+
+
+# orders still to be made: the periodic check and the alerts look at these only
+OPEN_STATUSES = frozenset({OrderStatus.RECEIVED, OrderStatus.RELEASED, OrderStatus.IN_PROGRESS})
 
 
 class OperationState(StrEnum):
@@ -113,6 +119,11 @@ class Order:
     schedule_reasons: list[str] = field(default_factory=list)
     eta: datetime | None = None
     completed_at: datetime | None = None
+    released_at: datetime | None = None
+    started_at: datetime | None = None
+    shipped_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
     events: list[events.Event] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -125,11 +136,81 @@ class Order:
             raise DomainError("times must be timezone-aware")
         self.operations.sort(key=lambda op: op.seq)
 
-    def release(self) -> None:
+    def release(self, at: datetime) -> None:
         """Make the first operation the active one; the order can now be worked."""
+        _aware(at)
         if self.status is OrderStatus.RECEIVED:
             self.status = OrderStatus.RELEASED
+            self.released_at = at
             self.operations[0].state = OperationState.ACTIVE
+
+    @property
+    def is_open(self) -> bool:
+        """Still to be made: neither completed, shipped nor cancelled."""
+        return self.status in OPEN_STATUSES
+
+    def _refuse_unless_open(self, action: str) -> None:
+        if not self.is_open:
+            raise DomainError(f"order {self.order_id} is {self.status.value}: cannot {action}")
+
+    def ship(self, at: datetime) -> None:
+        """The completed order left the plant."""
+        _aware(at)
+        if self.status is not OrderStatus.COMPLETED:
+            raise DomainError(
+                f"order {self.order_id} is {self.status.value}: only a completed order ships"
+            )
+        self.status, self.shipped_at = OrderStatus.SHIPPED, at
+        self.events.append(events.OrderShipped(self.order_id, at))
+
+    def cancel(self, reason: str, at: datetime) -> None:
+        """Stop the order for good, whatever was made; a shipped order cannot be cancelled."""
+        _aware(at)
+        reason = reason.strip()
+        if not reason:
+            raise DomainError(f"cancelling order {self.order_id} needs a reason")
+        if self.status in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
+            raise DomainError(
+                f"order {self.order_id} is {self.status.value}: it cannot be cancelled"
+            )
+        self.status, self.cancelled_at, self.cancel_reason = OrderStatus.CANCELLED, at, reason
+        self.events.append(events.OrderCancelled(self.order_id, reason, at))
+
+    @property
+    def made_qty(self) -> int:
+        """The most good parts any operation has made: the quantity cannot go below it."""
+        return max(op.good_qty for op in self.operations)
+
+    def change_quantity(self, quantity: int, at: datetime) -> None:
+        """Set the order's and every operation's quantity, then re-check completion.
+
+        Lowering it to what an operation has made completes that operation (and the order when
+        it was the last); raising it above what a completed operation made reopens it.
+        """
+        _aware(at)
+        self._refuse_unless_open("change its quantity")
+        if quantity < 1:
+            raise DomainError(f"order {self.order_id}: quantity must be at least 1")
+        if quantity < self.made_qty:
+            raise DomainError(
+                f"order {self.order_id}: quantity {quantity} is below the {self.made_qty} "
+                "parts already made"
+            )
+        self.quantity = quantity
+        for op in self.operations:
+            op.quantity = quantity
+            if op.state is OperationState.COMPLETED and op.good_qty < quantity:
+                op.state, op.completed_at = OperationState.ACTIVE, None
+        for op in self.operations:
+            if op.state is not OperationState.COMPLETED and op.good_qty >= quantity:
+                self._complete(op, at)
+        # one active operation: the current one; later ones not started wait again
+        nxt = self.current
+        for op in self.operations if self.status is not OrderStatus.RECEIVED else ():
+            if op is nxt and op.state is OperationState.PENDING:
+                op.state = OperationState.ACTIVE
+            elif op is not nxt and op.state is OperationState.ACTIVE and op.started_at is None:
+                op.state = OperationState.PENDING
 
     def operation(self, seq: int) -> Operation:
         for op in self.operations:
@@ -148,7 +229,8 @@ class Order:
         _aware(at)
         if self.status is OrderStatus.COMPLETED:
             raise DomainError(f"order {self.order_id} is already completed")
-        self.release()
+        self._refuse_unless_open("start an operation")
+        self.release(at)
         op = self.operation(seq)
         if op.state is OperationState.COMPLETED:
             raise DomainError(f"operation {seq} of order {self.order_id} is already completed")
@@ -156,6 +238,7 @@ class Order:
             op.state = OperationState.RUNNING
             op.started_at = op.started_at or at
         self.status = OrderStatus.IN_PROGRESS
+        self.started_at = self.started_at or at
         return op
 
     def record_good(
@@ -166,6 +249,7 @@ class Order:
         op = self.operation(seq)
         if op.state is OperationState.COMPLETED or parts <= 0:
             return 0
+        self._refuse_unless_open("count parts")
         if op.state is not OperationState.RUNNING:
             self.start_operation(seq, at)
         counted = min(parts, op.quantity - op.good_qty)
@@ -224,9 +308,12 @@ class Order:
         `machine_states` maps the machines that work the current operation to their state.
         A status that worsens is `OrderFellBehind`, one back to on track `OrderBackOnTrack`,
         anything else while not on track (new reasons, a fresh ETA) `OrderScheduleUpdated`.
-        A completed order is not assessed any more: it keeps late or on track for good.
+        A completed order is not assessed any more: it keeps late or on track for good; a
+        cancelled one keeps the status it had, with no event.
         """
         _aware(now)
+        if self.status is OrderStatus.CANCELLED:
+            return self.schedule_status
         previous = self.schedule_status
         previous_eta, previous_reasons = self.eta, list(self.schedule_reasons)
         if self.completed_at is not None:

@@ -15,7 +15,7 @@ from tracker.domain import commands
 from tracker.domain.model import DomainError
 from tracker.domain.routing import RoutingError
 from tracker.service_layer.alert_handlers import AlertClosed, AlertNotFound
-from tracker.service_layer.handlers import ImportRejected, OrderExists
+from tracker.service_layer.handlers import ImportRejected, OrderExists, OrderNotFound
 from tracker.tokens import hash_token, key_matches, new_token, token_matches
 
 from .order_import import ParsedImport, UnreadableImport, parse_import
@@ -25,9 +25,12 @@ from .schemas import (
     AlertAck,
     AlertPublic,
     MachinePublic,
+    OrderCancel,
+    OrderChange,
     OrderCreate,
     OrderCreated,
     OrderProgressPublic,
+    OrderPublic,
     OrdersImported,
     UnassignedEventPublic,
 )
@@ -190,6 +193,41 @@ def create_app(tracker: Tracker) -> FastAPI:
             if not token_matches(given, order.token_hash if order else None) or order is None:
                 raise _NOT_FOUND
             return OrderProgressPublic.model_validate(views.order_progress(order, tracker.clock()))
+
+    def _lifecycle(
+        cmd: commands.CancelOrder | commands.ShipOrder | commands.ChangeQuantity,
+    ) -> OrderPublic:
+        """Apply a lifecycle command; 404 for an unknown order, 409 with the reason when the
+        order's status does not allow it."""
+        try:
+            tracker.bus.handle(cmd)
+        except OrderNotFound as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+        except DomainError as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+        with UnitOfWork(tracker.sessions) as uow:
+            order = uow.get_order(cmd.order_id)
+            assert order is not None
+            return OrderPublic.model_validate(views.order_detail(order, tracker.clock()))
+
+    @app.post(
+        "/api/v1/orders/{order_id}/cancel", response_model=OrderPublic, dependencies=[Supervisor]
+    )
+    def cancel_order(order_id: str, body: OrderCancel) -> OrderPublic:
+        """Cancel an order that is not shipped; its open alert clears."""
+        return _lifecycle(commands.CancelOrder(order_id, body.reason))
+
+    @app.post(
+        "/api/v1/orders/{order_id}/ship", response_model=OrderPublic, dependencies=[Supervisor]
+    )
+    def ship_order(order_id: str) -> OrderPublic:
+        """A completed order left the plant."""
+        return _lifecycle(commands.ShipOrder(order_id))
+
+    @app.patch("/api/v1/orders/{order_id}", response_model=OrderPublic, dependencies=[Supervisor])
+    def change_order(order_id: str, body: OrderChange) -> OrderPublic:
+        """Change the quantity of an open order (never below the parts already made)."""
+        return _lifecycle(commands.ChangeQuantity(order_id, body.quantity))
 
     @app.get("/api/v1/alerts", response_model=list[AlertPublic], dependencies=[Supervisor])
     def list_alerts(order_id: str | None = None, state: str | None = None) -> list[AlertPublic]:

@@ -132,9 +132,34 @@ class OrderProgressPublic(BaseModel):
     on_time: bool
     schedule_status: str = Field(description="on_track, at_risk or late")
     reasons: list[str] = Field(description="why the order is at risk or late, for people")
+    created_at: datetime = Field(description="received")
+    released_at: datetime | None
+    started_at: datetime | None = Field(description="its first operation started")
     completed_at: datetime | None
+    shipped_at: datetime | None
+    cancelled_at: datetime | None
     operations: list[OperationProgress]
     as_of: datetime
+
+
+class OrderPublic(OrderProgressPublic):
+    """The supervisor's view of an order."""
+
+    customer: str
+    priority: int
+    cancel_reason: str | None
+
+
+class OrderCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S")
+
+
+class OrderChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: int = Field(ge=1, le=10_000_000)
 
 
 class AlertDeliveryPublic(BaseModel):

@@ -97,6 +97,16 @@ def clear_on_completion(event: events.OrderCompleted, uow: UnitOfWork, now: date
     enqueue_notices(alert, uow, now)
 
 
+def clear_on_cancellation(event: events.OrderCancelled, uow: UnitOfWork, now: datetime) -> None:
+    """A cancelled order has nothing left to be late for: its open alert clears."""
+    alert = uow.active_alert(event.order_id, LATE_ORDER)
+    if alert is None:
+        return
+    why = f"order cancelled ({event.at:%Y-%m-%d %H:%M}Z): {event.reason}"
+    alert.clear(why, now, status=alert.schedule_status)
+    enqueue_notices(alert, uow, now)
+
+
 def acknowledge_alert(cmd: commands.AcknowledgeAlert, uow: UnitOfWork, now: datetime) -> None:
     alert = uow.get_alert(cmd.alert_id)
     if alert is None:

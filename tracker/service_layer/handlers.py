@@ -20,6 +20,10 @@ class OrderExists(DomainError):
     """An order with this id is already stored."""
 
 
+class OrderNotFound(DomainError):
+    """No order with this id."""
+
+
 class ImportRejected(DomainError):
     """An import with bad rows; nothing of it was written."""
 
@@ -85,9 +89,31 @@ def _new_order(cmd: commands.CreateOrder, now: datetime) -> Order:
         priority=cmd.priority,
         token_hash=cmd.token_hash,
     )
-    order.release()
+    order.release(now)
     order.check_schedule(now)
     return order
+
+
+def _existing(uow: UnitOfWork, order_id: str) -> Order:
+    order = uow.get_order(order_id, for_update=True)
+    if order is None:
+        raise OrderNotFound(f"order {order_id} not found")
+    return order
+
+
+def cancel_order(cmd: commands.CancelOrder, uow: UnitOfWork, now: datetime) -> None:
+    _existing(uow, cmd.order_id).cancel(cmd.reason, now)
+
+
+def ship_order(cmd: commands.ShipOrder, uow: UnitOfWork, now: datetime) -> None:
+    _existing(uow, cmd.order_id).ship(now)
+
+
+def change_quantity(cmd: commands.ChangeQuantity, uow: UnitOfWork, now: datetime) -> None:
+    """The bus then re-assesses the order (its ETA moves with the quantity)."""
+    order = _existing(uow, cmd.order_id)
+    order.change_quantity(cmd.quantity, now)
+    order.check_schedule(now)
 
 
 def _order(uow: UnitOfWork, order_id: str) -> Order | None:
@@ -114,6 +140,9 @@ COMMAND_HANDLERS: dict[type, Handler] = {
     commands.MarkSilentMachinesOffline: machine_handlers.mark_silent_machines_offline,
     commands.CheckOrders: alert_handlers.check_orders,
     commands.AcknowledgeAlert: alert_handlers.acknowledge_alert,
+    commands.CancelOrder: cancel_order,
+    commands.ShipOrder: ship_order,
+    commands.ChangeQuantity: change_quantity,
 }
 
 EVENT_HANDLERS: dict[type, list[Handler]] = {
@@ -122,4 +151,6 @@ EVENT_HANDLERS: dict[type, list[Handler]] = {
     events.OrderScheduleUpdated: [alert_handlers.reconcile_alert],
     events.OperationCompleted: [log_event],
     events.OrderCompleted: [log_event, alert_handlers.clear_on_completion],
+    events.OrderShipped: [log_event],
+    events.OrderCancelled: [log_event, alert_handlers.clear_on_cancellation],
 }

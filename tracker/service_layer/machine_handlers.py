@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands
-from tracker.domain.model import Machine, Order, StateChange
+from tracker.domain.model import Machine, Order, OrderStatus, StateChange
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,8 @@ def _target(uow: UnitOfWork, order_id: str, seq: int) -> Order | str:
     order = uow.get_order(order_id, for_update=True)
     if order is None:
         return f"unknown order {order_id}"
+    if order.status in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
+        return f"order {order_id} is {order.status.value}"
     if all(op.seq != seq for op in order.operations):
         return f"order {order_id} has no operation {seq}"
     return order
