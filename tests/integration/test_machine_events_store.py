@@ -10,7 +10,8 @@ from tests.clock import T0, Clock
 from tracker import machine_views as views
 from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands
-from tracker.domain.model import Machine, Order
+from tracker.domain.machine import Machine
+from tracker.domain.model import Order
 from tracker.service_layer.bus import MessageBus
 
 pytestmark = pytest.mark.integration

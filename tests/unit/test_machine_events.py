@@ -6,14 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tracker.domain.model import (
-    CycleCount,
-    DomainError,
-    Machine,
-    Operation,
-    Order,
-    StateInterval,
-)
+from tracker.domain.machine import CycleCount, Machine, StateInterval
+from tracker.domain.model import DomainError, Operation, Order
 
 T0 = datetime(2024, 3, 1, 8, tzinfo=UTC)
 

@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tracker.domain import events
+from tracker.domain.machine import CycleCount, Machine
 from tracker.domain.model import (
-    CycleCount,
     DomainError,
-    Machine,
     Operation,
     OperationState,
     Order,

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.domain.model import Machine, Operation, Order
+from tracker.domain.machine import Machine
+from tracker.domain.model import Operation, Order
 
 T0 = datetime(2024, 3, 1, 8, tzinfo=UTC)
 

@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.domain.alerts import Alert, AlertPolicy
-from tracker.domain.model import OFFLINE, OPEN_STATUSES, Machine, Order, StateInterval
+from tracker.domain.machine import OFFLINE, Machine, StateInterval
+from tracker.domain.model import OPEN_STATUSES, Order
 
 from . import orm
 

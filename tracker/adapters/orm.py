@@ -26,13 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry, relationship
 
 from tracker.domain.alerts import Alert, AlertState, Severity
-from tracker.domain.model import (
-    Machine,
-    Operation,
-    OperationState,
-    Order,
-    OrderStatus,
-)
+from tracker.domain.machine import Machine
+from tracker.domain.model import Operation, OperationState, Order, OrderStatus
 from tracker.domain.schedule import ScheduleStatus
 
 

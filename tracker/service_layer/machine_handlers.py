@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands
-from tracker.domain.model import Machine, Order, OrderStatus, StateChange
+from tracker.domain.machine import Machine, StateChange
+from tracker.domain.model import Order, OrderStatus
 
 log = logging.getLogger(__name__)
 
