@@ -124,7 +124,7 @@ def evaluate_one_select(sessions: sessionmaker[Session]) -> tuple[float, float]:
         t1 = time.perf_counter()
         now = utc_now()
         for order in orders:
-            order.check_schedule(now)
+            order.project(now)
         t2 = time.perf_counter()
         uow.session.rollback()
     return t1 - t0, t2 - t1

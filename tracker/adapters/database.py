@@ -65,7 +65,6 @@ class UnitOfWork:
         self.alerts_seen: list[Alert] = []
         self.deliveries_added = 0
         # machines a command touched: the bus re-assesses the orders working on them
-        self.machines_seen: set[str] = set()
         self._loaded_states: dict[str, str | None] = {}
         self._machines: list[tuple[str, str, str | None, int | None]] | None = None
         return self
@@ -111,7 +110,6 @@ class UnitOfWork:
         if machine is None:
             machine = Machine(machine_id)
             self.session.add(machine)
-        self.machines_seen.add(machine_id)
         return machine
 
     def machines_heard_before(self, before: datetime) -> list[Machine]:
@@ -126,7 +124,6 @@ class UnitOfWork:
         )
         machines = list(self.session.scalars(stmt))
         for machine in machines:
-            self.machines_seen.add(machine.machine_id)
             self._loaded_states.setdefault(machine.machine_id, machine.state)
         return machines
 

@@ -287,12 +287,6 @@ class Order:
             return self.completed_at
         return now + timedelta(seconds=sum(op.remaining_s() for op in self.operations))
 
-    def check_schedule(self, now: datetime) -> datetime:
-        """The ETA projected now; `assess_schedule` stores it and judges it (with the machines'
-        states), comparing with the ETA of the last assessment."""
-        _aware(now)
-        return self.project(now)
-
     def assess_schedule(
         self, now: datetime, machine_states: Mapping[str, str], rules: ScheduleRules
     ) -> ScheduleStatus:

@@ -56,9 +56,8 @@ def _machines_of(order: Order, uow: UnitOfWork) -> dict[str, str]:
 
 
 def check_orders(cmd: commands.CheckOrders, uow: UnitOfWork, now: datetime) -> None:
-    """The periodic check: re-project every open order (the bus then assesses them)."""
-    for order in uow.open_orders():
-        order.check_schedule(now)
+    """The periodic check: load (and lock) every open order; the bus then assesses each."""
+    uow.open_orders()
 
 
 ScheduleEvent = events.OrderFellBehind | events.OrderBackOnTrack | events.OrderScheduleUpdated

@@ -90,7 +90,6 @@ def _new_order(cmd: commands.CreateOrder, now: datetime) -> Order:
         token_hash=cmd.token_hash,
     )
     order.release(now)
-    order.check_schedule(now)
     return order
 
 
@@ -113,14 +112,6 @@ def change_quantity(cmd: commands.ChangeQuantity, uow: UnitOfWork, now: datetime
     """The bus then re-assesses the order (its ETA moves with the quantity)."""
     order = _existing(uow, cmd.order_id)
     order.change_quantity(cmd.quantity, now)
-    order.check_schedule(now)
-
-
-def _order(uow: UnitOfWork, order_id: str) -> Order | None:
-    order = uow.get_order(order_id, for_update=True)
-    if order is None:
-        log.warning("event for unknown order %s ignored", order_id)
-    return order
 
 
 def log_event(event: events.Event, uow: UnitOfWork, now: datetime) -> None:

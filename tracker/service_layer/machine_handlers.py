@@ -77,7 +77,6 @@ def start_job(cmd: commands.StartJob, uow: UnitOfWork, now: datetime) -> None:
         return
     target.start_operation(cmd.seq, cmd.at)
     machine.bind(cmd.order_id, cmd.seq)
-    target.check_schedule(now)
 
 
 def end_job(cmd: commands.EndJob, uow: UnitOfWork, now: datetime) -> None:
@@ -121,7 +120,6 @@ def record_cycle(cmd: commands.RecordCycle, uow: UnitOfWork, now: datetime) -> N
         return
     target.record_good(seq, count.good, cmd.at, cmd.cycle_time_s)
     target.record_scrap(seq, count.scrap, cmd.at)
-    target.check_schedule(now)
 
 
 def set_machine_state(cmd: commands.SetMachineState, uow: UnitOfWork, now: datetime) -> None:
