@@ -1,15 +1,25 @@
-"""Fixtures for the tracker's storage tests: a migrated database, a test clock and a bus."""
+"""Tracker fixtures: a migrated database, a test clock, a bus, a tracker and its HTTP API."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import secrets
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import Engine
 
+from shopfloor.mqtt import MqttSettings
 from tests.clock import Clock
+from tests.services import Mosquitto
 from tracker.adapters.database import create_schema, make_engine, session_factory
+from tracker.adapters.migrations import upgrade
+from tracker.bootstrap import Tracker
+from tracker.entrypoints.api import create_app
 from tracker.service_layer.bus import MessageBus
+from tracker.settings import TrackerSettings
 
 
 @pytest.fixture
@@ -29,3 +39,28 @@ def clock() -> Clock:
 @pytest.fixture
 def bus(engine: Engine, clock: Clock) -> MessageBus:
     return MessageBus(session_factory(engine), clock)
+
+
+@pytest.fixture
+def make_tracker(database_url: str, mosquitto: Mosquitto) -> Callable[..., Tracker]:
+    """Build a Tracker on a freshly migrated database and the test broker (not started)."""
+
+    def make(api_key: str, **settings: Any) -> Tracker:
+        upgrade(database_url)
+        mqtt = MqttSettings(
+            host=mosquitto.host, port=mosquitto.port, client_id=f"test-{secrets.token_hex(4)}"
+        )
+        return Tracker(
+            TrackerSettings(
+                database_url=database_url, api_key=SecretStr(api_key), mqtt=mqtt, **settings
+            )
+        )
+
+    return make
+
+
+@pytest.fixture
+def client(tracker: Tracker) -> Iterator[TestClient]:
+    """The tracker's HTTP API; entering it starts the tracker (MQTT, scheduler) and stops it."""
+    with TestClient(create_app(tracker)) as test_client:
+        yield test_client

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from shopfloor.mqtt import MqttSettings
-from tests.services import Mosquitto
-from tracker.adapters.migrations import upgrade
 from tracker.bootstrap import Tracker
-from tracker.entrypoints.api import create_app
-from tracker.settings import TrackerSettings
 
 pytestmark = pytest.mark.integration
 
@@ -23,17 +17,8 @@ KEY = "supervisor-key-" + "x" * 16
 
 
 @pytest.fixture
-def client(database_url: str, mosquitto: Mosquitto) -> Iterator[TestClient]:
-    settings = TrackerSettings(
-        database_url=database_url,
-        api_key=KEY,
-        mqtt=MqttSettings(
-            host=mosquitto.host, port=mosquitto.port, client_id=f"api-test-{secrets.token_hex(4)}"
-        ),
-    )
-    upgrade(database_url)
-    with TestClient(create_app(Tracker(settings))) as test_client:
-        yield test_client
+def tracker(make_tracker: Callable[..., Tracker]) -> Tracker:
+    return make_tracker(KEY)
 
 
 def _body(order_id: str = "SO-1", **changes: Any) -> dict[str, Any]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,14 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from shopfloor.mqtt import MqttSettings
-from tests.services import Mosquitto
 from tracker.adapters import orm
 from tracker.adapters.database import UnitOfWork
-from tracker.adapters.migrations import upgrade
 from tracker.bootstrap import Tracker
-from tracker.entrypoints.api import create_app
-from tracker.settings import TrackerSettings
 
 pytestmark = pytest.mark.integration
 
@@ -30,23 +24,8 @@ DUE = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.fixture
-def tracker(database_url: str, mosquitto: Mosquitto) -> Tracker:
-    settings = TrackerSettings(
-        database_url=database_url,
-        api_key=KEY,
-        plant_file=EXAMPLE,
-        mqtt=MqttSettings(
-            host=mosquitto.host, port=mosquitto.port, client_id=f"import-{secrets.token_hex(4)}"
-        ),
-    )
-    upgrade(database_url)
-    return Tracker(settings)
-
-
-@pytest.fixture
-def client(tracker: Tracker) -> Iterator[TestClient]:
-    with TestClient(create_app(tracker)) as test_client:
-        yield test_client
+def tracker(make_tracker: Callable[..., Tracker]) -> Tracker:
+    return make_tracker(KEY, plant_file=EXAMPLE)
 
 
 def _stored(tracker: Tracker) -> int:

@@ -3,8 +3,7 @@ real SQLite and PostgreSQL databases."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,19 +12,15 @@ from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from shopfloor.mqtt import MqttSettings
 from tests.clock import T0, Clock
-from tests.services import Mosquitto
 from tracker.adapters.database import UnitOfWork, make_engine
-from tracker.adapters.migrations import alembic_config, upgrade
+from tracker.adapters.migrations import alembic_config
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 from tracker.domain.model import DomainError, Order, OrderStatus
-from tracker.entrypoints.api import create_app
 from tracker.machine_views import unassigned_events
 from tracker.service_layer.bus import MessageBus
 from tracker.service_layer.handlers import OrderNotFound
-from tracker.settings import TrackerSettings
 from tracker.views import alerts
 
 pytestmark = pytest.mark.integration
@@ -194,17 +189,8 @@ def test_orders_stored_before_the_lifecycle_get_their_known_times(database_url: 
 
 
 @pytest.fixture
-def client(database_url: str, mosquitto: Mosquitto) -> Iterator[TestClient]:
-    settings = TrackerSettings(
-        database_url=database_url,
-        api_key=KEY,
-        mqtt=MqttSettings(
-            host=mosquitto.host, port=mosquitto.port, client_id=f"life-test-{secrets.token_hex(4)}"
-        ),
-    )
-    upgrade(database_url)
-    with TestClient(create_app(Tracker(settings))) as test_client:
-        yield test_client
+def tracker(make_tracker: Callable[..., Tracker]) -> Tracker:
+    return make_tracker(KEY)
 
 
 def _post_order(client: TestClient, order_id: str = "SO-1") -> str:

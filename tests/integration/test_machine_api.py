@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
 
 from shopfloor.contract.payloads import AlarmEvent, CycleEvent, StateEvent
-from shopfloor.mqtt import MqttSettings
-from tests.services import Mosquitto
-from tracker.adapters.migrations import upgrade
 from tracker.bootstrap import Tracker
-from tracker.entrypoints.api import create_app
 from tracker.entrypoints.mqtt_consumer import to_command
-from tracker.settings import TrackerSettings
 
 pytestmark = pytest.mark.integration
 
@@ -25,23 +19,8 @@ T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
 
 
 @pytest.fixture
-def tracker(database_url: str, mosquitto: Mosquitto) -> Tracker:
-    settings = TrackerSettings(
-        database_url=database_url,
-        api_key=KEY,
-        mqtt=MqttSettings(
-            host=mosquitto.host, port=mosquitto.port, client_id=f"mapi-{secrets.token_hex(4)}"
-        ),
-        counter_wraps={"saw-1": 1000},
-    )
-    upgrade(database_url)
-    return Tracker(settings)
-
-
-@pytest.fixture
-def client(tracker: Tracker) -> Iterator[TestClient]:
-    with TestClient(create_app(tracker)) as test_client:
-        yield test_client
+def tracker(make_tracker: Callable[..., Tracker]) -> Tracker:
+    return make_tracker(KEY, counter_wraps={"saw-1": 1000})
 
 
 def test_unassigned_events_alarms_and_state_are_visible_to_supervisors(
