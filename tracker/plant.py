@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
 
 from tracker.domain.routing import (
     Condition,
@@ -22,6 +28,7 @@ from tracker.domain.routing import (
     ProductTemplate,
     TimeOverride,
 )
+from tracker.plant_calendars import CalendarFile, to_calendar
 
 # names end up in MQTT topics and in `machine=...;paint=...` option strings
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^/+#\s;=\[\]]+$")]
@@ -65,9 +72,29 @@ class ProductFile(_Strict):
     operations: list[OperationFile] = Field(min_length=1)
 
 
+class MachineFile(_Strict):
+    id: Name
+    # the value the PLC's part counter wraps to 0 at (65536 for a 16-bit counter)
+    counter_wrap: int | None = Field(default=None, gt=1, le=2**63)
+
+
+def _as_machine(value: Any) -> Any:
+    return {"id": value} if isinstance(value, str) else value
+
+
+class WorkCenterFile(_Strict):
+    machines: list[Name] = Field(min_length=1)
+    calendar: Name | None = None
+
+
+def _as_work_center(value: Any) -> Any:
+    return {"machines": value} if isinstance(value, list) else value
+
+
 class PlantFile(_Strict):
-    machines: list[Name] = []
-    work_centers: dict[Name, Annotated[list[Name], Field(min_length=1)]] = {}
+    machines: list[Annotated[MachineFile, BeforeValidator(_as_machine)]] = []
+    calendars: dict[Name, CalendarFile] = {}
+    work_centers: dict[Name, Annotated[WorkCenterFile, BeforeValidator(_as_work_center)]] = {}
     products: dict[Name, ProductFile] = {}
 
 
@@ -152,13 +179,22 @@ def _reference_problems(plant: PlantFile) -> Iterator[tuple[Loc, str]]:
     """What pydantic cannot see: names that must refer to something declared elsewhere."""
     seen: set[str] = set()
     for i, machine in enumerate(plant.machines):
-        if machine in seen:
-            yield ("machines", i), f"machine {machine} is declared twice"
-        seen.add(machine)
-    for center, machines in plant.work_centers.items():
-        for i, machine in enumerate(machines):
-            if machine not in seen:
-                yield ("work_centers", center, i), f"machine {machine} is not in `machines`"
+        if machine.id in seen:
+            yield ("machines", i), f"machine {machine.id} is declared twice"
+        seen.add(machine.id)
+    for center, work_center in plant.work_centers.items():
+        for i, name in enumerate(work_center.machines):
+            if name not in seen:
+                yield (
+                    ("work_centers", center, "machines", i),
+                    f"machine {name} is not in `machines`",
+                )
+        if work_center.calendar is not None and work_center.calendar not in plant.calendars:
+            known = ", ".join(plant.calendars) or "none"
+            yield (
+                ("work_centers", center, "calendar"),
+                f"unknown calendar {work_center.calendar!r} (calendars: {known})",
+            )
     for name, product in plant.products.items():
         base: Loc = ("products", name)
         for option_name, option in product.options.items():
@@ -221,10 +257,17 @@ def to_plant(plant: PlantFile) -> Plant:
         )
         for name, product in plant.products.items()
     }
+    calendars = {name: to_calendar(name, c) for name, c in plant.calendars.items()}
     return Plant(
-        machines=tuple(plant.machines),
-        work_centers={name: tuple(machines) for name, machines in plant.work_centers.items()},
+        machines=tuple(m.id for m in plant.machines),
+        work_centers={name: tuple(wc.machines) for name, wc in plant.work_centers.items()},
         products=products,
+        counter_wraps={m.id: m.counter_wrap for m in plant.machines if m.counter_wrap},
+        calendars={
+            name: calendars[wc.calendar]
+            for name, wc in plant.work_centers.items()
+            if wc.calendar is not None
+        },
     )
 
 

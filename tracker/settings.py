@@ -34,6 +34,8 @@ class TrackerSettings(BaseSettings):
     at_risk_slack_s: float = Field(default=3600.0, ge=0)
     # ...or its operation's observed cycle time exceeds the planned one by more than this ratio
     behind_plan_ratio: float = Field(default=0.2, ge=0)
+    # ...and back on track only once it has this much more than the slack (no flapping)
+    recovery_margin_s: float = Field(default=600.0, ge=0)
     # alert webhooks (Slack/Teams incoming webhooks or any JSON receiver), a JSON list
     webhook_urls: list[AnyHttpUrl] = Field(default_factory=list)
     webhook_timeout_s: float = Field(default=5.0, gt=0)

@@ -321,7 +321,7 @@ def test_eta_of_a_completed_order_is_its_completion_time() -> None:
 
 # --- schedule --------------------------------------------------------------------------------
 
-NO_SLACK = ScheduleRules(at_risk_slack_s=0)
+NO_SLACK = ScheduleRules(at_risk_slack_s=0, recovery_margin_s=0)
 
 
 def _assess(order: Order, now: datetime) -> ScheduleStatus:

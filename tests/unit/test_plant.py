@@ -107,7 +107,7 @@ def test_references_to_undeclared_names_are_reported_on_their_lines(tmp_path: Pa
     )
     assert _errors(path) == [
         f"{path}:1: machines.1: machine saw-1 is declared twice",
-        f"{path}:3: work_centers.cut.1: machine saw-9 is not in `machines`",
+        f"{path}:3: work_centers.cut.machines.1: machine saw-9 is not in `machines`",
         f"{path}:7: products.bracket.options.paint.default: "
         "'gloss' is not one of the values (none, powder)",
         f"{path}:10: products.bracket.operations.1.seq: operation number 10 is used twice",

@@ -118,3 +118,36 @@ def test_completed_order_keeps_its_final_status_and_records_nothing() -> None:
     assert order.events == []
     assert order.schedule_status is ScheduleStatus.LATE
     assert order.schedule_reasons == ["completed 2026-03-02 08:40Z, 10 min after its due date"]
+
+
+# --- hysteresis: an ETA hovering at the threshold does not flap -----------------------------
+HYST = ScheduleRules(at_risk_slack_s=600, behind_plan_ratio=0.2, recovery_margin_s=300)
+DUE = T0 + timedelta(hours=1)
+
+
+def test_an_at_risk_order_needs_the_recovery_margin_to_be_back_on_track() -> None:
+    # 12 min of margin: more than the 10 min slack, less than slack + 5 min recovery
+    eta = DUE - timedelta(minutes=12)
+    fresh = assess(eta, DUE, T0, _active(), HYST)
+    held = assess(eta, DUE, T0, _active(), HYST, previous=ScheduleStatus.AT_RISK)
+
+    assert fresh.status is ScheduleStatus.ON_TRACK
+    assert held.status is ScheduleStatus.AT_RISK
+    assert held.reasons == (
+        "projected to finish 2026-03-02 08:48Z, 12 min before its due date 2026-03-02 09:00Z: "
+        "not yet back on track (needs 15 min)",
+    )
+    recovered = assess(DUE - timedelta(minutes=16), DUE, T0, _active(), HYST, ScheduleStatus.LATE)
+    assert recovered.status is ScheduleStatus.ON_TRACK
+
+
+def test_a_slow_operation_recovers_only_below_half_the_behind_plan_ratio() -> None:
+    early = DUE - timedelta(hours=3)  # plenty of margin: only the cycle time matters
+    at_15_percent = _active(observed=69.0)  # planned 60 s; threshold 20%, recovery below 10%
+
+    assert assess(early, DUE, T0, at_15_percent, HYST).status is ScheduleStatus.ON_TRACK
+    held = assess(early, DUE, T0, at_15_percent, HYST, previous=ScheduleStatus.AT_RISK)
+    assert held.status is ScheduleStatus.AT_RISK
+    assert "(threshold 10%)" in held.reasons[0]
+    faster = assess(early, DUE, T0, _active(observed=65.0), HYST, ScheduleStatus.AT_RISK)
+    assert faster.status is ScheduleStatus.ON_TRACK

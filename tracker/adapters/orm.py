@@ -109,6 +109,11 @@ operations = Table(
     Column("observed_cycle_s", Float),
     Column("last_count_at", UTCDateTime),
     Column("scrap_qty", Integer, nullable=False, default=0),
+    # the current plan: machine, start and end (frozen once the operation starts: planned vs
+    # actual); written by the planner, not part of the domain object
+    Column("planned_machine", String(100)),
+    Column("planned_start", UTCDateTime),
+    Column("planned_end", UTCDateTime),
     UniqueConstraint("order_id", "seq"),
 )
 
@@ -232,7 +237,11 @@ def start_mappers() -> None:
     global _mapped
     if _mapped:
         return
-    mapper_registry.map_imperatively(Operation, operations)
+    mapper_registry.map_imperatively(
+        Operation,
+        operations,
+        exclude_properties=["planned_machine", "planned_start", "planned_end"],
+    )
     mapper_registry.map_imperatively(
         Order,
         orders,

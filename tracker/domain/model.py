@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -11,7 +10,14 @@ from enum import StrEnum
 from . import events
 from .errors import DomainError as DomainError
 from .errors import aware as _aware
-from .schedule import ActiveOperation, ScheduleRules, ScheduleStatus, assess, completion_note, worse
+from .schedule import (
+    ActiveOperation,
+    ScheduleRules,
+    ScheduleStatus,
+    assess,
+    completion_note,
+    schedule_news,
+)
 
 
 class OrderStatus(StrEnum):
@@ -36,6 +42,13 @@ class OperationState(StrEnum):
 
 # weight of the newest observation in the running-average cycle time
 _CYCLE_EMA_ALPHA = 0.3
+
+
+def remaining_work_s(
+    started: bool, setup_s: float, cycle_s: float, observed_cycle_s: float | None, left: int
+) -> float:
+    """Setup still to do plus the parts left at the observed (else planned) cycle time."""
+    return (0.0 if started else setup_s) + (observed_cycle_s or cycle_s) * max(left, 0)
 
 
 @dataclass(eq=False)
@@ -72,9 +85,13 @@ class Operation:
         """Work left, projected from the observed cycle time once there is one."""
         if self.state is OperationState.COMPLETED:
             return 0.0
-        rate = self.observed_cycle_s or self.cycle_s
-        setup = 0.0 if self.started_at is not None else self.setup_s
-        return setup + rate * max(self.quantity - self.good_qty, 0)
+        return remaining_work_s(
+            self.started_at is not None,
+            self.setup_s,
+            self.cycle_s,
+            self.observed_cycle_s,
+            self.quantity - self.good_qty,
+        )
 
     @property
     def percent(self) -> float:
@@ -288,11 +305,18 @@ class Order:
         return now + timedelta(seconds=sum(op.remaining_s() for op in self.operations))
 
     def assess_schedule(
-        self, now: datetime, machine_states: Mapping[str, str], rules: ScheduleRules
+        self,
+        now: datetime,
+        machine_states: Mapping[str, str],
+        rules: ScheduleRules,
+        planned_eta: datetime | None = None,
     ) -> ScheduleStatus:
-        """Set the schedule status and its reasons; record an event when either changes.
+        """Set the schedule status, its reasons and the ETA; record an event when there is news.
 
-        `machine_states` maps the machines that work the current operation to their state.
+        `machine_states` maps the machines that work the current operation to their state;
+        `planned_eta` is the order's end in the current plan (queues and calendars included):
+        the ETA is the later of it and the order's own projection from now, so a plan made a
+        while ago never promises what the remaining work can no longer make.
         A status that worsens is `OrderFellBehind`, one back to on track `OrderBackOnTrack`,
         anything else while not on track (new reasons, a fresh ETA) `OrderScheduleUpdated`.
         A completed order is not assessed any more: it keeps late or on track for good; a
@@ -301,42 +325,30 @@ class Order:
         _aware(now)
         if self.status is OrderStatus.CANCELLED:
             return self.schedule_status
-        previous = self.schedule_status
-        previous_eta, previous_reasons = self.eta, list(self.schedule_reasons)
         if self.completed_at is not None:
             self.eta = self.completed_at
             late = self.completed_at > self.due_at
             self.schedule_status = ScheduleStatus.LATE if late else ScheduleStatus.ON_TRACK
             self.schedule_reasons = list(completion_note(self.completed_at, self.due_at))
             return self.schedule_status
-        self.eta = self.project(now)
+        eta = self.project(now)
+        if planned_eta is not None and planned_eta > eta:
+            eta = planned_eta
         op = self.current
         active = (
             ActiveOperation(op.seq, op.name, op.cycle_s, op.observed_cycle_s, machine_states)
             if op is not None
             else None
         )
-        result = assess(self.eta, self.due_at, now, active, rules)
-        self.schedule_status, self.schedule_reasons = result.status, list(result.reasons)
-        args = (self.order_id, result.status.value, self.eta, self.due_at, result.reasons, now)
-        if worse(result.status, previous):
-            self.events.append(events.OrderFellBehind(*args))
-        elif result.status is ScheduleStatus.ON_TRACK and previous is not ScheduleStatus.ON_TRACK:
-            self.events.append(events.OrderBackOnTrack(*args))
-        elif result.status is not ScheduleStatus.ON_TRACK and (
-            _gist(result.reasons) != _gist(previous_reasons)
-            or previous_eta is None
-            or abs((self.eta - previous_eta).total_seconds()) >= ETA_UPDATE_MIN_S
-        ):
-            # an alert is refreshed when there is news, not on every check
-            self.events.append(events.OrderScheduleUpdated(*args))
+        result = assess(eta, self.due_at, now, active, rules, self.schedule_status)
+        news = schedule_news(self.schedule_status, self.schedule_reasons, self.eta, result, eta)
+        self.eta, self.schedule_status, self.schedule_reasons = (
+            eta,
+            result.status,
+            list(result.reasons),
+        )
+        if news is not None:
+            self.events.append(
+                news(self.order_id, result.status.value, eta, self.due_at, result.reasons, now)
+            )
         return result.status
-
-
-# an ETA that moved less than this is no news for an open alert
-ETA_UPDATE_MIN_S = 60.0
-
-
-def _gist(reasons: Sequence[str]) -> list[str]:
-    """Reasons without their figures: "due date passed 3 min ago" stays the same news."""
-    return [re.sub(r"\d+(?:\.\d+)?", "#", reason) for reason in reasons]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from .commands import OperationSpec
 from .model import DomainError
+from .planning.model import ALWAYS, Calendar
 
 # which values of which options an operation or an override applies to; empty = always
 Condition = Mapping[str, frozenset[str]]
@@ -59,6 +60,25 @@ class Plant:
     machines: tuple[str, ...] = ()
     work_centers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     products: Mapping[str, ProductTemplate] = field(default_factory=dict)
+    # the value each machine's PLC part counter wraps to 0 at (65536 for 16 bits)
+    counter_wraps: Mapping[str, int] = field(default_factory=dict)
+    # the shift calendar of each work center that has one (the others work 24/7)
+    calendars: Mapping[str, Calendar] = field(default_factory=dict)
+
+    def machines_for(self, name: str) -> tuple[str, ...]:
+        """The machines that can work an operation routed to `name` (a work center or a machine).
+
+        A name the plant does not declare is taken as a machine of its own, so orders with
+        explicit machine names plan without a plant file.
+        """
+        return self.work_centers.get(name, (name,))
+
+    def calendar_of(self, machine: str) -> Calendar:
+        """The calendar of the (first) work center the machine belongs to; 24/7 without one."""
+        for center, machines in self.work_centers.items():
+            if machine in machines and center in self.calendars:
+                return self.calendars[center]
+        return ALWAYS
 
 
 @dataclass(frozen=True)

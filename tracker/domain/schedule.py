@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from . import events
 
 # machine states in which the active operation cannot progress
 STOPPED_STATES = frozenset({"DOWN", "OFFLINE"})
@@ -27,10 +30,17 @@ def worse(a: ScheduleStatus, b: ScheduleStatus) -> bool:
 
 @dataclass(frozen=True)
 class ScheduleRules:
-    """When an order counts as at risk; from SHOPFLOOR_AT_RISK_SLACK_S and _BEHIND_PLAN_RATIO."""
+    """When an order counts as at risk, and when it is back on track (hysteresis).
+
+    From SHOPFLOOR_AT_RISK_SLACK_S, _BEHIND_PLAN_RATIO and _RECOVERY_MARGIN_S. An order that
+    is at risk or late is back on track only once its ETA is `at_risk_slack_s +
+    recovery_margin_s` ahead of its due date and its operation runs within half the
+    behind-plan ratio, so an ETA hovering at the threshold does not flap between the two.
+    """
 
     at_risk_slack_s: float = 3600.0
     behind_plan_ratio: float = 0.2
+    recovery_margin_s: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -72,8 +82,14 @@ def assess(
     now: datetime,
     active: ActiveOperation | None,
     rules: ScheduleRules,
+    previous: ScheduleStatus = ScheduleStatus.ON_TRACK,
 ) -> Assessment:
-    """The status of an open order and every reason for it, worst first."""
+    """The status of an open order and every reason for it, worst first.
+
+    `previous` is the status the order had: one that was not on track needs the recovery
+    margin on top of the slack (and half the behind-plan ratio) to be on track again.
+    """
+    recovering = previous is not ScheduleStatus.ON_TRACK
     late: list[str] = []
     risk: list[str] = []
     if now > due_at:
@@ -88,18 +104,21 @@ def assess(
             f"projected to finish {_at(eta)}, only {_span(margin)} before its due date "
             f"{_at(due_at)} (slack {_span(rules.at_risk_slack_s)})"
         )
+    elif recovering and margin < rules.at_risk_slack_s + rules.recovery_margin_s:
+        risk.append(
+            f"projected to finish {_at(eta)}, {_span(margin)} before its due date "
+            f"{_at(due_at)}: not yet back on track (needs "
+            f"{_span(rules.at_risk_slack_s + rules.recovery_margin_s)})"
+        )
     if active is not None:
         observed, planned = active.observed_cycle_s, active.planned_cycle_s
-        if (
-            observed is not None
-            and planned > 0
-            and observed > planned * (1 + rules.behind_plan_ratio)
-        ):
+        ratio = rules.behind_plan_ratio / 2 if recovering else rules.behind_plan_ratio
+        if observed is not None and planned > 0 and observed > planned * (1 + ratio):
             over = 100 * (observed / planned - 1)
             risk.append(
                 f"operation {active.seq} ({active.name}) runs at {observed:.1f} s/part, "
                 f"{over:.0f}% over its planned {planned:.1f} s "
-                f"(threshold {100 * rules.behind_plan_ratio:.0f}%)"
+                f"(threshold {100 * ratio:.0f}%)"
             )
         for machine, state in sorted(active.machine_states.items()):
             if state in STOPPED_STATES:
@@ -125,3 +144,39 @@ def completion_note(completed_at: datetime, due_at: datetime) -> tuple[str, ...]
     if lateness > 0:
         return (f"completed {_at(completed_at)}, {_span(lateness)} after its due date",)
     return ()
+
+
+ScheduleNews = (
+    type[events.OrderFellBehind] | type[events.OrderBackOnTrack] | type[events.OrderScheduleUpdated]
+)
+
+
+def schedule_news(
+    previous: ScheduleStatus,
+    previous_reasons: Sequence[str],
+    previous_eta: datetime | None,
+    result: Assessment,
+    eta: datetime,
+) -> ScheduleNews | None:
+    """Which schedule event an assessment is news for, if any (alerts follow these events)."""
+    if worse(result.status, previous):
+        return events.OrderFellBehind
+    if result.status is ScheduleStatus.ON_TRACK:
+        return events.OrderBackOnTrack if previous is not ScheduleStatus.ON_TRACK else None
+    if (
+        _gist(result.reasons) != _gist(previous_reasons)
+        or previous_eta is None
+        or abs((eta - previous_eta).total_seconds()) >= ETA_UPDATE_MIN_S
+    ):
+        # an alert is refreshed when there is news, not on every check
+        return events.OrderScheduleUpdated
+    return None
+
+
+# an ETA that moved less than this is no news for an open alert
+ETA_UPDATE_MIN_S = 60.0
+
+
+def _gist(reasons: Sequence[str]) -> list[str]:
+    """Reasons without their figures: "due date passed 3 min ago" stays the same news."""
+    return [re.sub(r"\d+(?:\.\d+)?", "#", reason) for reason in reasons]

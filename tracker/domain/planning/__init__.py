@@ -1,0 +1,1 @@
+"""Capacity-aware planning: shift calendars, the forward scheduler and its dispatching rules."""
