@@ -152,6 +152,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from bench.tracker import main as bench_tracker
 
         return bench_tracker(args.bench_args)
+    if args.benchmark == "schedule":
+        from bench.schedule import main as bench_schedule
+
+        return bench_schedule(args.bench_args)
     from bench.gateway import main as bench_gateway
 
     return bench_gateway(args.bench_args)
@@ -197,9 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--broker", default=None, help="use this broker instead: mqtt://host:port")
     demo.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     bench = sub.add_parser(
-        "bench", help="benchmarks: `shopfloor bench gateway --help`, `shopfloor bench tracker`"
+        "bench",
+        help="benchmarks: `shopfloor bench gateway --help`, `shopfloor bench tracker`, "
+        "`shopfloor bench schedule`",
     )
-    bench.add_argument("benchmark", choices=["gateway", "tracker"])
+    bench.add_argument("benchmark", choices=["gateway", "tracker", "schedule"])
     bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="the benchmark's options")
     return parser
 

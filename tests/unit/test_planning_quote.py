@@ -1,0 +1,88 @@
+"""Capable-to-promise quotes against a plan: free windows, work centers, priority, calendars."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+
+from tracker.domain.planning.model import (
+    Calendar,
+    Plan,
+    PlanMachine,
+    PlannedOperation,
+    PlanOperation,
+    Rule,
+    Shift,
+)
+from tracker.domain.planning.quote import QuoteBook, QuoteError
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
+
+
+def _at(minutes: float) -> datetime:
+    return NOW + timedelta(minutes=minutes)
+
+
+def _plan(*booked: tuple[str, str, float, float]) -> Plan:
+    ops = {
+        (order, 10): PlannedOperation(order, 10, machine, _at(a), _at(b))
+        for order, machine, a, b in booked
+    }
+    return Plan(NOW, Rule.EDD, ops)
+
+
+def _op(seq: int, minutes: float, *machines: str) -> PlanOperation:
+    return PlanOperation(seq, machines, 0.0, minutes * 60)
+
+
+def test_on_idle_machines_the_quote_is_now_plus_the_work() -> None:
+    book = QuoteBook(_plan(), [PlanMachine("saw"), PlanMachine("weld")], {}, NOW)
+    quote = book.quote([_op(10, 30, "saw"), _op(20, 45, "weld")])
+    assert quote.completion == _at(75)
+    assert [(q.machine, q.start, q.end) for q in quote.operations] == [
+        ("saw", _at(0), _at(30)),
+        ("weld", _at(30), _at(75)),
+    ]
+
+
+def test_an_operation_takes_the_first_free_window_that_fits() -> None:
+    # saw: busy 0-20, free 20-40 (20 min), busy 40-100
+    plan = _plan(("A", "saw", 0, 20), ("B", "saw", 40, 100))
+    book = QuoteBook(plan, [PlanMachine("saw")], {}, NOW)
+    assert book.quote([_op(10, 15, "saw")]).completion == _at(35)  # fits the gap
+    assert book.quote([_op(10, 25, "saw")]).completion == _at(125)  # does not: after B
+
+
+def test_a_work_center_quote_uses_the_machine_that_finishes_first() -> None:
+    plan = _plan(("A", "saw-1", 0, 60))
+    book = QuoteBook(plan, [PlanMachine("saw-1"), PlanMachine("saw-2")], {}, NOW)
+    [op] = book.quote([_op(10, 10, "saw-1", "saw-2")]).operations
+    assert (op.machine, op.end) == ("saw-2", _at(10))
+
+
+def test_a_higher_priority_quote_passes_lower_priority_orders() -> None:
+    plan = _plan(("A", "saw", 0, 60))
+    book = QuoteBook(plan, [PlanMachine("saw")], {"A": 0}, NOW)
+    assert book.quote([_op(10, 10, "saw")]).completion == _at(70)
+    assert book.quote([_op(10, 10, "saw")], priority=5).completion == _at(10)
+
+
+def test_a_machine_that_is_down_is_quoted_from_when_it_is_back() -> None:
+    book = QuoteBook(_plan(), [PlanMachine("saw", available_at=_at(90))], {}, NOW)
+    assert book.quote([_op(10, 10, "saw")]).completion == _at(100)
+
+
+def test_quotes_work_only_in_the_machine_calendar() -> None:
+    day = Calendar("day", "UTC", (Shift(frozenset(range(5)), time(6), time(10)),))
+    book = QuoteBook(_plan(), [PlanMachine("paint", day)], {}, NOW)
+    # 08:00 Monday: 2 h left today, the third hour on Tuesday 06:00-07:00
+    assert book.quote([_op(10, 180, "paint")]).completion == datetime(
+        2026, 11, 24, 7, 0, tzinfo=UTC
+    )
+
+
+def test_an_unknown_machine_is_a_clear_error() -> None:
+    book = QuoteBook(_plan(), [PlanMachine("saw")], {}, NOW)
+    with pytest.raises(QuoteError, match="operation 20: no machine weld-9 in the plant"):
+        book.quote([_op(10, 5, "saw"), _op(20, 5, "weld-9")])
