@@ -1,11 +1,12 @@
 """`shopfloor bench tracker`: machine events and the periodic check, on SQLite and PostgreSQL.
 
 Events take the real path without a broker (the gateway bench measures the broker's share):
-`EventConsumer.handle(topic, payload)` maps each message to a command and the `MessageBus`
-applies it in one transaction. Side by side, in the same run: the consumer's mapping alone
-(what is left without the bus and the database), and one bare INSERT + COMMIT per event (the
-floor of any transaction-per-event design on that database); for the periodic check, loading
-every open order in one SELECT and projecting it, writing nothing. The last line is JSON.
+`EventConsumer.parse` maps each message to a command and `EventConsumer.apply` hands a batch
+of them (the running consumer's batch size) to `MessageBus.handle_batch`: one transaction per
+batch. Side by side, in the same run: the consumer's mapping alone (what is left without the
+bus and the database), and one bare INSERT + COMMIT per event (the floor of a
+transaction-per-event design on that database); for the periodic check, loading every open
+order in one SELECT and projecting it, writing nothing. The last line is JSON.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import psutil
 
 from tracker.adapters.database import make_engine, session_factory
 from tracker.domain import commands
+from tracker.entrypoints.mqtt_consumer import BATCH_SIZE
 from tracker.service_layer.bus import MessageBus
 
 from .cases import progress
@@ -113,7 +115,7 @@ def run_database(db: str, url: str, plan: Plan) -> None:
         bus.handle(import_command(plan.orders))
         seconds = time.perf_counter() - t0
         plan.rows.append(Row(db, "seed", Rate("seed: ImportOrders", len(plan.orders), seconds)))
-        name = "events: tracker (consumer + bus)"
+        name = f"events: tracker (batches of {BATCH_SIZE})"
         rate = apply_events(name, bus, plan.stream, plan.args.budget_s)
         plan.rows.append(Row(db, "events", rate))
         plan.rows.append(Row(db, "floor", commit_floor(engine, FLOOR_COMMITS)))

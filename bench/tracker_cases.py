@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
@@ -17,8 +18,8 @@ from tracker.adapters import orm
 from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands
 from tracker.domain.model import Order, OrderStatus
-from tracker.entrypoints.mqtt_consumer import EventConsumer
-from tracker.service_layer.bus import MessageBus
+from tracker.entrypoints.mqtt_consumer import BATCH_SIZE, EventConsumer
+from tracker.service_layer.bus import MessageBus, Outcome
 
 from .tracker_stream import TEMPLATE
 
@@ -62,18 +63,24 @@ class NullBus:
     def handle(self, cmd: commands.Command) -> bool:
         return True
 
+    def handle_batch(self, cmds: Sequence[commands.Command]) -> list[Outcome]:
+        return [True] * len(cmds)
+
 
 def apply_events(
     name: str, bus: MessageBus | NullBus, stream: list[tuple[str, bytes]], budget_s: float
 ) -> Rate:
-    """`EventConsumer.handle` on each message in order, until the stream or the budget ends."""
+    """The stream applied in the consumer's batches, until it or the budget ends."""
+    # as the running consumer's worker does: `parse` each message, then `apply` a batch (one
+    # transaction); the stream is a backlog, so every batch is full
     events = consumer(bus)
     t0 = time.perf_counter()
     deadline = t0 + budget_s
     done = 0
-    for topic, payload in stream:
-        events.handle(topic, payload)
-        done += 1
+    for start in range(0, len(stream), BATCH_SIZE):
+        batch = stream[start : start + BATCH_SIZE]
+        events.apply([events.parse(topic, payload) for topic, payload in batch])
+        done += len(batch)
         if time.perf_counter() > deadline:
             break
     seconds = time.perf_counter() - t0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -17,11 +17,15 @@ from tracker.adapters.migrations import check_migrated
 from tracker.adapters.webhooks import WebhookSender
 from tracker.domain import commands
 from tracker.domain.alerts import AlertPolicy
+from tracker.domain.commands import OperationSpec
+from tracker.domain.planning.model import Plan
+from tracker.domain.planning.quote import Quote
 from tracker.domain.routing import Plant
 from tracker.domain.schedule import ScheduleRules
 from tracker.entrypoints.mqtt_consumer import EventConsumer
 from tracker.plant import load_plant
 from tracker.service_layer.bus import MessageBus
+from tracker.service_layer.planning import Planner, PlanningPolicy
 from tracker.settings import TrackerSettings
 
 log = logging.getLogger(__name__)
@@ -55,19 +59,34 @@ class Tracker:
             backoff_max_s=settings.webhook_backoff_max_s,
         )
         policy = AlertPolicy(
-            ScheduleRules(settings.at_risk_slack_s, settings.behind_plan_ratio),
+            ScheduleRules(
+                settings.at_risk_slack_s, settings.behind_plan_ratio, settings.recovery_margin_s
+            ),
             tuple(str(url) for url in settings.webhook_urls),
         )
-        self.bus = MessageBus(self.sessions, clock, on_alert=self.notify_alerts, policy=policy)
-        self.consumer = EventConsumer(
-            self.client, self.bus, settings.template, settings.counter_wrap_for
+        self.planner = Planner(
+            self.sessions,
+            self.plant,
+            clock,
+            PlanningPolicy(settings.dispatch_rule, settings.down_allowance_s, settings.optimise_s),
+            on_replanned=self._replanned,
+            debounce_s=settings.replan_debounce_s,
         )
+        self.bus = MessageBus(
+            self.sessions,
+            clock,
+            on_alert=self.notify_alerts,
+            policy=policy,
+            plans=lambda: self.planner.current,
+            on_plan_change=self.planner.request,
+        )
+        self.consumer = EventConsumer(self.client, self.bus, settings.template, self.counter_wrap)
         self.scheduler = BackgroundScheduler(timezone=UTC)
         self.scheduler.add_job(
-            self.check_orders,
+            self.replan,
             "interval",
             seconds=settings.check_interval_s,
-            id="check-open-orders",
+            id="replan-and-check-open-orders",
             max_instances=1,
             coalesce=True,
         )
@@ -79,6 +98,38 @@ class Tracker:
             max_instances=1,
             coalesce=True,
         )
+
+    def counter_wrap(self, machine_id: str) -> int | None:
+        """A machine's counter wrap: from SHOPFLOOR_COUNTER_WRAPS, else the plant file, else
+        SHOPFLOOR_COUNTER_WRAP."""
+        wraps = self.settings.counter_wraps
+        if machine_id in wraps:
+            return wraps[machine_id]
+        return self.plant.counter_wraps.get(machine_id, self.settings.counter_wrap)
+
+    @property
+    def plan(self) -> Plan | None:
+        """The current plan (None until the first one is made)."""
+        return self.planner.current
+
+    def quote(
+        self, operations: Sequence[OperationSpec], quantity: int, priority: int
+    ) -> tuple[Quote, datetime]:
+        """Capable-to-promise against the current plan, and when that plan was made."""
+        quoted = self.planner.quote(operations, quantity, priority)
+        plan = self.planner.current
+        return quoted, plan.made_at if plan is not None else self.clock()
+
+    def _replanned(self, _plan: Plan) -> None:
+        """A new plan: every open order is assessed against it (alerts follow)."""
+        self.check_orders()
+
+    def replan(self) -> None:
+        """The periodic replan (reality moves even when no event says so: time passes)."""
+        try:
+            self.planner.replan()
+        except Exception:
+            log.exception("periodic planning failed")
 
     def mark_silent_machines(self) -> None:
         """The periodic check: machines silent for `offline_after_s` become OFFLINE."""
@@ -103,6 +154,9 @@ class Tracker:
         self.notify_alerts()
 
     def start(self) -> None:
+        self.planner.replan()  # ETAs and quotes from the first request on
+        self.planner.start()
+        self.consumer.start()
         connect(self.client, self.settings.mqtt)
         self.client.loop_start()
         self.dispatcher.start()
@@ -116,8 +170,11 @@ class Tracker:
 
     def stop(self) -> None:
         self.scheduler.shutdown(wait=False)
+        self.planner.stop()
         self.dispatcher.stop()
         self.webhooks.stop()
+        # the batch in hand is committed and acknowledged before the connection closes
+        self.consumer.stop()
         self.client.disconnect()
         self.client.loop_stop()
         self.engine.dispose()

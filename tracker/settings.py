@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shopfloor.contract.topics import DEFAULT_TEMPLATE, EVENT, TopicTemplate
 from shopfloor.mqtt import MqttSettings
+from tracker.domain.planning.model import Rule
 
 _PLACEHOLDERS = ("changeme", "change-me", "change_me", "placeholder", "example", "your-")
 
@@ -42,6 +43,14 @@ class TrackerSettings(BaseSettings):
     webhook_backoff_max_s: float = Field(default=300.0, gt=0)
     # YAML: machines, work centers and product templates (see examples/plant.yaml)
     plant_file: Path | None = None
+    # planning: which waiting operation a free machine takes next (edd, release, spt, cr, atc)
+    dispatch_rule: Rule = Rule.EDD
+    # a DOWN or OFFLINE machine is planned as back this long from now
+    down_allowance_s: float = Field(default=1800.0, ge=0)
+    # a burst of events gives one replan this long after it goes quiet
+    replan_debounce_s: float = Field(default=1.0, gt=0, le=300)
+    # CP-SAT time limit to improve each plan (pip install 'shopfloor[optimize]'); 0: off
+    optimise_s: float = Field(default=0.0, ge=0, le=600)
     # a machine that publishes nothing for this long becomes OFFLINE
     offline_after_s: float = Field(default=300.0, gt=0)
     # PLC part counters wrap to 0 at this value (65536 for 16 bits); None: a drop is a reset.

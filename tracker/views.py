@@ -10,11 +10,41 @@ from sqlalchemy.orm import Session
 
 from tracker.adapters import orm
 from tracker.domain.model import Order
+from tracker.domain.planning.model import Plan
+
+Planned = dict[int, tuple[str | None, datetime | None, datetime | None]]
 
 
-def order_progress(order: Order, now: datetime) -> dict[str, Any]:
-    """Status, percent, per-operation state and a fresh ETA for one order."""
+def planned_operations(session: Session, order_id: str, plan: Plan | None) -> Planned:
+    """Each operation's plan: as it was when it started (stored), else in the current plan."""
+    op = orm.operations.c
+    rows = session.execute(
+        select(op.seq, op.planned_machine, op.planned_start, op.planned_end).where(
+            op.order_id == order_id
+        )
+    )
+    planned: Planned = {}
+    for seq, machine, start, end in rows:
+        current = plan.operations.get((order_id, seq)) if plan is not None else None
+        if start is None and current is not None:
+            machine, start, end = current.machine, current.start, current.end
+        planned[seq] = (machine, start, end)
+    return planned
+
+
+def order_progress(
+    order: Order, now: datetime, plan: Plan | None = None, planned: Planned | None = None
+) -> dict[str, Any]:
+    """Status, percent, per-operation state (planned and actual) and a fresh ETA for one order.
+
+    The ETA is the later of the order's end in the current plan (queues, shifts, machines
+    down) and its own projection from now.
+    """
     eta = order.project(now)
+    planned_eta = plan.eta(order.order_id) if plan is not None and order.is_open else None
+    if planned_eta is not None and planned_eta > eta:
+        eta = planned_eta
+    planned = planned or {}
     current = order.current
     return {
         "order_id": order.order_id,
@@ -45,6 +75,9 @@ def order_progress(order: Order, now: datetime) -> dict[str, Any]:
                 "percent_complete": round(op.percent, 1),
                 "started_at": op.started_at,
                 "completed_at": op.completed_at,
+                "planned_machine": planned.get(op.seq, (None, None, None))[0],
+                "planned_start": planned.get(op.seq, (None, None, None))[1],
+                "planned_end": planned.get(op.seq, (None, None, None))[2],
             }
             for op in order.operations
         ],
@@ -52,10 +85,12 @@ def order_progress(order: Order, now: datetime) -> dict[str, Any]:
     }
 
 
-def order_detail(order: Order, now: datetime) -> dict[str, Any]:
+def order_detail(
+    order: Order, now: datetime, plan: Plan | None = None, planned: Planned | None = None
+) -> dict[str, Any]:
     """What a supervisor sees of one order: its progress, customer and why it was cancelled."""
     return {
-        **order_progress(order, now),
+        **order_progress(order, now, plan, planned),
         "customer": order.customer,
         "priority": order.priority,
         "cancel_reason": order.cancel_reason,

@@ -155,7 +155,10 @@ def test_operation_completes_at_quantity_and_the_next_becomes_active() -> None:
     assert order.operation(20).state is OperationState.ACTIVE
     assert order.current is order.operation(20)
     assert order.status is OrderStatus.IN_PROGRESS
-    assert order.events == [events.OperationCompleted("SO-1", 10, _at(20))]
+    assert order.events == [
+        events.OperationStarted("SO-1", 10, _at(0)),
+        events.OperationCompleted("SO-1", 10, _at(20)),
+    ]
 
 
 def test_parts_beyond_the_quantity_are_not_counted() -> None:
@@ -191,10 +194,21 @@ def test_order_completes_after_its_last_operation() -> None:
     assert order.current is None
     assert order.percent == 100.0
     assert order.events == [
+        events.OperationStarted("SO-1", 10, _at(10)),
         events.OperationCompleted("SO-1", 10, _at(10)),
+        events.OperationStarted("SO-1", 20, _at(25)),
         events.OperationCompleted("SO-1", 20, _at(25)),
         events.OrderCompleted("SO-1", _at(25)),
     ]
+
+
+def test_an_operation_is_started_once_even_when_a_job_restarts() -> None:
+    order = _order(_op(10, quantity=5))
+    order.start_operation(10, _at(0))
+    order.start_operation(10, _at(30))  # job_start again after a pause
+
+    assert order.events == [events.OperationStarted("SO-1", 10, _at(0))]
+    assert order.operation(10).started_at == _at(0)
 
 
 def test_completed_order_refuses_a_new_job_start() -> None:

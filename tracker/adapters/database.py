@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.domain.alerts import Alert, AlertPolicy
 from tracker.domain.machine import OFFLINE, Machine, StateInterval
 from tracker.domain.model import OPEN_STATUSES, Order
+from tracker.domain.planning.model import Plan
 
 from . import orm
 
 _OPEN = sorted(status.value for status in OPEN_STATUSES)
+_FIRST_TIMES_PG = text(
+    "INSERT INTO processed_events (machine_id, event_id, received_at)"
+    " SELECT m, e, :now FROM unnest(CAST(:m AS varchar[]), CAST(:e AS varchar[])) AS k(m, e)"
+    " ON CONFLICT DO NOTHING RETURNING machine_id, event_id"
+)
 
 
 def make_engine(url: str) -> Engine:
@@ -55,9 +74,16 @@ def create_schema(engine: Engine) -> None:
 class UnitOfWork:
     """One transaction; rows read for update are locked on PostgreSQL until commit."""
 
-    def __init__(self, factory: sessionmaker[Session], policy: AlertPolicy | None = None) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        policy: AlertPolicy | None = None,
+        plan: Plan | None = None,
+    ) -> None:
         self._factory = factory
         self.policy = policy or AlertPolicy()
+        # the current plan: ETAs of open orders (queues, shifts), the baseline of started ops
+        self.plan = plan
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
@@ -67,6 +93,12 @@ class UnitOfWork:
         # machines a command touched: the bus re-assesses the orders working on them
         self._loaded_states: dict[str, str | None] = {}
         self._machines: list[tuple[str, str, str | None, int | None]] | None = None
+        # rows locked (FOR UPDATE) so far: later commands of a batch find them without a query
+        self._locked_orders: dict[str, Order] = {}
+        self._locked_machines: dict[str, Machine] = {}
+        self._unknown_machines: set[str] = set()  # looked for by `lock_for_batch`, not stored
+        # the open alerts of orders, locked, for `active_alert` (see `lock_alerts`)
+        self._alerts_of: dict[str, list[Alert]] = {}
         return self
 
     def __exit__(
@@ -88,10 +120,14 @@ class UnitOfWork:
         self.seen.append(order)
 
     def get_order(self, order_id: str, *, for_update: bool = False) -> Order | None:
-        stmt = select(Order).where(orm.orders.c.order_id == order_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        order = self.session.scalars(stmt).first()
+        order = self._locked_orders.get(order_id)
+        if order is None:
+            stmt = select(Order).where(orm.orders.c.order_id == order_id)
+            if for_update:
+                stmt = stmt.with_for_update()
+            order = self.session.scalars(stmt).first()
+            if order is not None and for_update:
+                self._locked_orders[order_id] = order
         if order is not None and order not in self.seen:
             self.seen.append(order)
         return order
@@ -102,14 +138,23 @@ class UnitOfWork:
 
     # -- machines -------------------------------------------------------------------------
     def get_machine(self, machine_id: str, *, for_update: bool = True) -> Machine:
-        stmt = select(Machine).where(orm.machines.c.machine_id == machine_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        machine = self.session.scalars(stmt).first()
+        cached = self._locked_machines.get(machine_id)
+        if cached is not None:
+            # no command changed it before asking for it: its state now is its state before
+            self._loaded_states.setdefault(machine_id, cached.state)
+            return cached
+        machine = None
+        if machine_id not in self._unknown_machines:
+            stmt = select(Machine).where(orm.machines.c.machine_id == machine_id)
+            if for_update:
+                stmt = stmt.with_for_update()
+            machine = self.session.scalars(stmt).first()
         self._loaded_states.setdefault(machine_id, machine.state if machine else None)
         if machine is None:
             machine = Machine(machine_id)
             self.session.add(machine)
+        if for_update:
+            self._locked_machines[machine_id] = machine
         return machine
 
     def machines_heard_before(self, before: datetime) -> list[Machine]:
@@ -138,7 +183,9 @@ class UnitOfWork:
         return changes
 
     def add_state_interval(self, interval: StateInterval) -> None:
-        self.session.execute(
+        # on the session's connection: no autoflush of every change pending in a batch (these
+        # rows refer to nothing the session holds)
+        self.session.connection().execute(
             insert(orm.machine_states).values(
                 machine_id=interval.machine_id,
                 state=interval.state,
@@ -148,11 +195,11 @@ class UnitOfWork:
         )
 
     def add_alarm(self, **values: Any) -> None:
-        self.session.execute(insert(orm.alarms).values(**values))
+        self.session.connection().execute(insert(orm.alarms).values(**values))
 
     def add_unassigned(self, **values: Any) -> None:
         """Keep a machine event that could not be attributed to an order's operation."""
-        self.session.execute(insert(orm.unassigned_events).values(**values))
+        self.session.connection().execute(insert(orm.unassigned_events).values(**values))
 
     # -- idempotency ----------------------------------------------------------------------
     def first_time(self, machine_id: str, event_id: str, now: datetime) -> bool:
@@ -167,6 +214,87 @@ class UnitOfWork:
         except IntegrityError:
             return False
         return True
+
+    def first_times(self, keys: Sequence[tuple[str, str]], now: datetime) -> set[tuple[str, str]]:
+        """Record a batch's (machine id, event id) pairs at once; those not applied before."""
+        unique = list(dict.fromkeys(keys))
+        dialect = self.session.get_bind().dialect
+        if dialect.name == "postgresql":
+            # two arrays in one statement: half the time of the same rows as parameter sets
+            params = {"m": [k[0] for k in unique], "e": [k[1] for k in unique], "now": now}
+            return {(r[0], r[1]) for r in self.session.execute(_FIRST_TIMES_PG, params)}
+        if not dialect.insert_returning:  # SQLite before 3.35
+            return {key for key in unique if self.first_time(*key, now)}
+        c = orm.processed_events.c
+        stmt = (
+            sqlite.insert(orm.processed_events)
+            .on_conflict_do_nothing()
+            .returning(c.machine_id, c.event_id)
+        )
+        rows = [{"machine_id": m, "event_id": e, "received_at": now} for m, e in unique]
+        # many parameter sets: SQLAlchemy sends them as a few multi-row INSERTs from a statement
+        # compiled once ("insertmanyvalues")
+        return {(r[0], r[1]) for r in self.session.execute(stmt, rows)}
+
+    def forget_event(self, machine_id: str, event_id: str) -> None:
+        """Undo `first_times` for one event whose command was rejected: it was never applied."""
+        c = orm.processed_events.c
+        self.session.execute(
+            delete(orm.processed_events).where(c.machine_id == machine_id, c.event_id == event_id)
+        )
+
+    # -- batches --------------------------------------------------------------------------
+    def lock_for_batch(self, machine_ids: Iterable[str], order_ids: Iterable[str]) -> None:
+        """Load and lock a batch's machines, then its orders and those the machines work on."""
+        # one query each instead of one per event; in key order, as the silent-machine check
+        # locks machines, so that two transactions do not wait on each other
+        wanted = sorted(set(machine_ids) - self._locked_machines.keys())
+        if wanted:
+            m = orm.machines.c
+            stmt = (
+                select(Machine)
+                .where(m.machine_id.in_(wanted))
+                .order_by(m.machine_id)
+                .with_for_update()
+            )
+            for machine in self.session.scalars(stmt):
+                self._locked_machines[machine.machine_id] = machine
+            self._unknown_machines.update(set(wanted) - self._locked_machines.keys())
+        bound = {m.order_id for m in self._locked_machines.values() if m.order_id is not None}
+        wanted = sorted((set(order_ids) | bound) - self._locked_orders.keys())
+        if wanted:
+            o = orm.orders.c
+            stmt_orders = (
+                select(Order).where(o.order_id.in_(wanted)).order_by(o.order_id).with_for_update()
+            )
+            for order in self.session.scalars(stmt_orders):
+                self._locked_orders[order.order_id] = order
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Run a block in a SAVEPOINT; if it raises, what it did is forgotten, the rest stays."""
+        seen = [(order, len(order.events)) for order in self.seen]
+        locked_orders, locked_machines = set(self._locked_orders), set(self._locked_machines)
+        alerts, deliveries, machines = len(self.alerts_seen), self.deliveries_added, self._machines
+        try:
+            with self.session.begin_nested():
+                yield
+        except BaseException:
+            # the session expires the rows the block changed (they reload as they were); what it
+            # does not track is put back here. Locks taken inside were released (PostgreSQL).
+            for order in self.seen[len(seen) :]:
+                order.events.clear()
+            for order, count in seen:
+                del order.events[count:]
+            del self.seen[len(seen) :]
+            for order_id in self._locked_orders.keys() - locked_orders:
+                del self._locked_orders[order_id]
+            for machine_id in self._locked_machines.keys() - locked_machines:
+                del self._locked_machines[machine_id]
+            del self.alerts_seen[alerts:]
+            self._alerts_of.clear()  # only saves queries: those asked again are read again
+            self.deliveries_added, self._machines = deliveries, machines
+            raise
 
     # -- schedule assessment --------------------------------------------------------------
     def open_orders(self) -> list[Order]:
@@ -187,8 +315,15 @@ class UnitOfWork:
         """(machine id, state, bound order, bound operation) of every machine, read once."""
         if self._machines is None:
             m = orm.machines.c
-            rows = self.session.execute(select(m.machine_id, m.state, m.order_id, m.seq))
-            self._machines = [(r[0], r[1], r[2], r[3]) for r in rows]
+            # what this unit of work changed is taken from the session rather than flushed
+            # first: a batch's changes are then written once, at commit
+            with self.session.no_autoflush:
+                rows = self.session.execute(select(m.machine_id, m.state, m.order_id, m.seq))
+                found = {r[0]: (r[0], r[1], r[2], r[3]) for r in rows}
+            for obj in [*self.session.identity_map.values(), *self.session.new]:
+                if isinstance(obj, Machine):
+                    found[obj.machine_id] = (obj.machine_id, obj.state, obj.order_id, obj.seq)
+            self._machines = list(found.values())
         return self._machines
 
     def orders_working_on(self, machine_ids: set[str]) -> list[Order]:
@@ -210,16 +345,41 @@ class UnitOfWork:
         return [o for oid in ids if (o := self.get_order(oid, for_update=True)) is not None]
 
     # -- alerts and their outbox -----------------------------------------------------------
-    def active_alert(self, order_id: str, kind: str) -> Alert | None:
-        """The open (not cleared) alert of this order and kind, locked."""
+    def lock_alerts(self, order_ids: Iterable[str]) -> None:
+        """Write what is pending, then load and lock these orders' open alerts in one query."""
+        # one flush for everything the commands and the assessment changed, before the alert
+        # handlers add rows that refer to it (the mapping does not tell the ORM so)
+        self.session.flush()
+        wanted = sorted(set(order_ids) - self._alerts_of.keys())
+        if not wanted:
+            return
         a = orm.alerts.c
         stmt = (
             select(Alert)
-            .where(a.order_id == order_id, a.kind == kind, a.state != "cleared")
-            .order_by(a.id.desc())
+            .where(a.order_id.in_(wanted), a.state != "cleared")
+            .order_by(a.order_id, a.id)
             .with_for_update()
         )
-        alert = self.session.scalars(stmt).first()
+        self._alerts_of.update((order_id, []) for order_id in wanted)
+        for alert in self.session.scalars(stmt):
+            self._alerts_of[alert.order_id].append(alert)
+
+    def active_alert(self, order_id: str, kind: str) -> Alert | None:
+        """The open (not cleared) alert of this order and kind, locked."""
+        known = self._alerts_of.get(order_id)
+        if known is not None:
+            # the newest of those loaded or added here that is still open in memory
+            open_ = (x for x in reversed(known) if x.kind == kind and x.state != "cleared")
+            alert = next(open_, None)
+        else:
+            a = orm.alerts.c
+            stmt = (
+                select(Alert)
+                .where(a.order_id == order_id, a.kind == kind, a.state != "cleared")
+                .order_by(a.id.desc())
+                .with_for_update()
+            )
+            alert = self.session.scalars(stmt).first()
         if alert is not None and alert not in self.alerts_seen:
             self.alerts_seen.append(alert)
         return alert
@@ -235,6 +395,8 @@ class UnitOfWork:
         self.session.add(alert)
         self.session.flush()  # the id names the alert in its deliveries
         self.alerts_seen.append(alert)
+        if alert.order_id in self._alerts_of:
+            self._alerts_of[alert.order_id].append(alert)
 
     def add_delivery(self, **values: Any) -> None:
         self.session.execute(insert(orm.alert_deliveries).values(**values))

@@ -7,6 +7,15 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
+class OperationStarted:
+    """A machine began an operation (its first start; a restart after a pause is not news)."""
+
+    order_id: str
+    seq: int
+    at: datetime
+
+
+@dataclass(frozen=True)
 class OperationCompleted:
     order_id: str
     seq: int
@@ -67,7 +76,8 @@ class OrderScheduleUpdated:
 
 
 Event = (
-    OperationCompleted
+    OperationStarted
+    | OperationCompleted
     | OrderCompleted
     | OrderShipped
     | OrderCancelled

@@ -246,7 +246,9 @@ class Order:
             raise DomainError(f"operation {seq} of order {self.order_id} is already completed")
         if op.state is not OperationState.RUNNING:
             op.state = OperationState.RUNNING
-            op.started_at = op.started_at or at
+            if op.started_at is None:
+                op.started_at = at
+                self.events.append(events.OperationStarted(self.order_id, seq, at))
         self.status = OrderStatus.IN_PROGRESS
         self.started_at = self.started_at or at
         return op

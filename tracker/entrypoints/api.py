@@ -13,13 +13,14 @@ from tracker.adapters.database import UnitOfWork
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 from tracker.domain.model import DomainError
+from tracker.domain.planning.quote import QuoteError
 from tracker.domain.routing import RoutingError
 from tracker.service_layer.alert_handlers import AlertClosed, AlertNotFound
 from tracker.service_layer.handlers import ImportRejected, OrderExists, OrderNotFound
 from tracker.tokens import hash_token, key_matches, new_token, token_matches
 
 from .order_import import ParsedImport, UnreadableImport, parse_import
-from .orders import to_command
+from .orders import routing_of, to_command
 from .schemas import (
     AlarmPublic,
     AlertAck,
@@ -32,6 +33,9 @@ from .schemas import (
     OrderProgressPublic,
     OrderPublic,
     OrdersImported,
+    QuotedOperationPublic,
+    QuotePublic,
+    QuoteRequest,
     UnassignedEventPublic,
 )
 
@@ -141,6 +145,35 @@ def create_app(tracker: Tracker) -> FastAPI:
             progress_url=f"/api/v1/orders/{body.order_id}/progress",
         )
 
+    @app.post("/api/v1/quotes", response_model=QuotePublic, dependencies=[Supervisor])
+    def quote(body: QuoteRequest) -> QuotePublic:
+        """Capable-to-promise: the earliest completion of a hypothetical order against the
+        current plan, without booking it."""
+        try:
+            product, operations = routing_of(body, tracker.plant)
+        except RoutingError as exc:
+            raise _routing_422(exc) from None
+        try:
+            quoted, made_at = tracker.quote(operations, body.quantity, body.priority)
+        except QuoteError as exc:
+            raise HTTPException(422, detail=str(exc)) from None
+        names = {op.seq: op.name for op in operations}
+        return QuotePublic(
+            product=product,
+            quantity=body.quantity,
+            priority=body.priority,
+            completion=quoted.completion,
+            due_at=body.due_at,
+            on_time=None if body.due_at is None else quoted.completion <= body.due_at,
+            operations=[
+                QuotedOperationPublic(
+                    seq=q.seq, name=names[q.seq], machine=q.machine, start=q.start, end=q.end
+                )
+                for q in quoted.operations
+            ],
+            plan_made_at=made_at,
+        )
+
     @app.post(
         "/api/v1/orders/import",
         status_code=201,
@@ -192,7 +225,9 @@ def create_app(tracker: Tracker) -> FastAPI:
             # the hash is compared even for a missing order, so both answers take the same time
             if not token_matches(given, order.token_hash if order else None) or order is None:
                 raise _NOT_FOUND
-            return OrderProgressPublic.model_validate(views.order_progress(order, tracker.clock()))
+            planned = views.planned_operations(uow.session, order_id, tracker.plan)
+            progress = views.order_progress(order, tracker.clock(), tracker.plan, planned)
+            return OrderProgressPublic.model_validate(progress)
 
     def _lifecycle(
         cmd: commands.CancelOrder | commands.ShipOrder | commands.ChangeQuantity,
@@ -208,7 +243,9 @@ def create_app(tracker: Tracker) -> FastAPI:
         with UnitOfWork(tracker.sessions) as uow:
             order = uow.get_order(cmd.order_id)
             assert order is not None
-            return OrderPublic.model_validate(views.order_detail(order, tracker.clock()))
+            planned = views.planned_operations(uow.session, cmd.order_id, tracker.plan)
+            detail = views.order_detail(order, tracker.clock(), tracker.plan, planned)
+            return OrderPublic.model_validate(detail)
 
     @app.post(
         "/api/v1/orders/{order_id}/cancel", response_model=OrderPublic, dependencies=[Supervisor]

@@ -5,29 +5,35 @@ from __future__ import annotations
 from tracker.domain import commands
 from tracker.domain.routing import Plant, RoutingError, expand
 
-from .schemas import OrderCreate
+from .schemas import OperationCreate, OrderCreate, QuoteRequest
 
 # the order's product column holds the product and its resolved options: `bracket [paint=wet]`
 _PRODUCT_MAX = 200
 
 
-def to_command(body: OrderCreate, plant: Plant, token_hash: str) -> commands.CreateOrder:
-    """Raise RoutingError naming the field when the routing cannot be had."""
-    if body.operations is not None:
+def routing_of(
+    body: OrderCreate | QuoteRequest, plant: Plant
+) -> tuple[str, tuple[commands.OperationSpec, ...]]:
+    """The product label and operations a request asks for: its own routing, or its product's
+    template with the options; raise RoutingError naming the field when it cannot be had."""
+    explicit: list[OperationCreate] | None = body.operations
+    if explicit is not None:
         if body.options is not None:
             raise RoutingError(
                 [("options", "give either operations (an explicit routing) or options, not both")]
             )
-        product = body.product
-        operations = tuple(
-            commands.OperationSpec(o.seq, o.name, o.machine, o.setup_s, o.cycle_s)
-            for o in body.operations
+        return body.product, tuple(
+            commands.OperationSpec(o.seq, o.name, o.machine, o.setup_s, o.cycle_s) for o in explicit
         )
-    else:
-        routing = expand(plant, body.product, body.options or {}, body.quantity)
-        product, operations = routing.label, routing.operations
-        if len(product) > _PRODUCT_MAX:
-            raise RoutingError([("options", f"product and options exceed {_PRODUCT_MAX} chars")])
+    routing = expand(plant, body.product, body.options or {}, body.quantity)
+    if len(routing.label) > _PRODUCT_MAX:
+        raise RoutingError([("options", f"product and options exceed {_PRODUCT_MAX} chars")])
+    return routing.label, routing.operations
+
+
+def to_command(body: OrderCreate, plant: Plant, token_hash: str) -> commands.CreateOrder:
+    """Raise RoutingError naming the field when the routing cannot be had."""
+    product, operations = routing_of(body, plant)
     return commands.CreateOrder(
         order_id=body.order_id,
         customer=body.customer,

@@ -58,6 +58,43 @@ class OrderCreate(BaseModel):
     )
 
 
+class QuoteRequest(BaseModel):
+    """A hypothetical order: when could it be made? Nothing is booked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product: str = Field(min_length=1, max_length=200)
+    quantity: int = Field(ge=1, le=10_000_000)
+    priority: int = Field(default=0, ge=0, le=100)
+    due_at: AwareDatetime | None = Field(default=None, description="to get an on-time answer")
+    operations: list[OperationCreate] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="an explicit routing; without it `product` names a plant-file template",
+    )
+    options: Options | None = Field(default=None, description="options of the product template")
+
+
+class QuotedOperationPublic(BaseModel):
+    seq: int
+    name: str
+    machine: str
+    start: datetime
+    end: datetime
+
+
+class QuotePublic(BaseModel):
+    product: str
+    quantity: int
+    priority: int
+    completion: datetime = Field(description="earliest completion against the current plan")
+    due_at: datetime | None
+    on_time: bool | None = Field(description="completion <= due_at, when a due date was given")
+    operations: list[QuotedOperationPublic]
+    plan_made_at: datetime = Field(description="when the plan quoted against was made")
+
+
 class OrderCreated(BaseModel):
     order_id: str
     access_token: str = Field(description="Shown once: give it to the customer")
@@ -118,6 +155,9 @@ class OperationProgress(BaseModel):
     percent_complete: float
     started_at: datetime | None
     completed_at: datetime | None
+    planned_machine: str | None = Field(description="the machine the plan puts it on")
+    planned_start: datetime | None = Field(description="planned start (frozen once started)")
+    planned_end: datetime | None = Field(description="planned end (frozen once started)")
 
 
 class OrderProgressPublic(BaseModel):

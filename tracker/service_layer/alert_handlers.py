@@ -12,6 +12,8 @@ from tracker.domain.alerts import LATE_ORDER, Alert, AlertError
 from tracker.domain.model import DomainError, Order
 from tracker.domain.schedule import STOPPED_STATES, ScheduleStatus
 
+from .order_checks import check_open_orders
+
 log = logging.getLogger(__name__)
 
 MQTT, WEBHOOK = "mqtt", "webhook"
@@ -39,8 +41,10 @@ def assess_touched_orders(uow: UnitOfWork, now: datetime) -> None:
         if (before in STOPPED_STATES) != (now_state in STOPPED_STATES)
     }
     uow.orders_working_on(availability)  # loads (and locks) them into uow.seen
+    plan = uow.plan
     for order in list(uow.seen):
-        order.assess_schedule(now, _machines_of(order, uow), uow.policy.rules)
+        planned = plan.eta(order.order_id) if plan is not None else None
+        order.assess_schedule(now, _machines_of(order, uow), uow.policy.rules, planned)
 
 
 def _machines_of(order: Order, uow: UnitOfWork) -> dict[str, str]:
@@ -56,8 +60,9 @@ def _machines_of(order: Order, uow: UnitOfWork) -> dict[str, str]:
 
 
 def check_orders(cmd: commands.CheckOrders, uow: UnitOfWork, now: datetime) -> None:
-    """The periodic check: load (and lock) every open order; the bus then assesses each."""
-    uow.open_orders()
+    """The periodic check (and the one after each replan): every open order is assessed from a
+    light read; those with news are loaded (and locked) for the bus to assess and alert on."""
+    check_open_orders(uow, now, uow.plan)
 
 
 ScheduleEvent = events.OrderFellBehind | events.OrderBackOnTrack | events.OrderScheduleUpdated

@@ -1,29 +1,57 @@
-"""The message bus: runs a command's handler in one transaction, then the events it raised."""
+"""The message bus: applies a batch of commands in one transaction, then the events they raised."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.adapters.database import UnitOfWork
-from tracker.domain import commands
+from tracker.domain import commands, events
 from tracker.domain.alerts import AlertPolicy
+from tracker.domain.model import DomainError
+from tracker.domain.planning.model import Plan
 
 from .alert_handlers import assess_touched_orders
 from .handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 
 log = logging.getLogger(__name__)
 
-_MACHINE_COMMANDS = (
+_NAMES_ORDER = (commands.StartJob, commands.EndJob, commands.RecordCycle)
+_MACHINE_COMMANDS = (*_NAMES_ORDER, commands.SetMachineState, commands.RecordAlarm)
+
+# commands and events after which the plan is out of date (a cycle that only counts a part
+# is not: the ETA takes the observed pace from the order's own projection until the next plan)
+_MOVES_PLAN = (
+    commands.CreateOrder,
+    commands.ImportOrders,
+    commands.CancelOrder,
+    commands.ChangeQuantity,
     commands.StartJob,
     commands.EndJob,
-    commands.RecordCycle,
     commands.SetMachineState,
-    commands.RecordAlarm,
+    commands.MarkSilentMachinesOffline,
 )
+_MOVES_PLAN_EVENTS = (events.OperationCompleted, events.OrderFellBehind, events.OrderCancelled)
+
+# what became of one command of a batch: True applied, False a redelivered machine event that
+# changed nothing, or the DomainError that rejected it (rolled back alone)
+Outcome = bool | DomainError
+
+# a batch runs without savepoints (one costs a flush and two statements per command); when a
+# command is refused it runs again from the start without that command, this many times at
+# most, before each command gets a savepoint
+_ATTEMPTS_WITHOUT_SAVEPOINTS = 3
+
+
+class _Rejected(Exception):
+    """Command `index` of a batch run without savepoints raised a DomainError."""
+
+    def __init__(self, index: int, error: DomainError) -> None:
+        super().__init__(str(error))
+        self.index, self.error = index, error
 
 
 class MessageBus:
@@ -35,31 +63,139 @@ class MessageBus:
         clock: Callable[[], datetime],
         on_alert: Callable[[], None] = lambda: None,
         policy: AlertPolicy | None = None,
+        plans: Callable[[], Plan | None] = lambda: None,
+        on_plan_change: Callable[[], None] = lambda: None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._on_alert = on_alert
         self.policy = policy or AlertPolicy()
+        # the current plan (the planner's) and how to ask for a new one when reality moved
+        self._plans = plans
+        self._on_plan_change = on_plan_change
 
     def handle(self, cmd: commands.Command) -> bool:
         """Apply `cmd`; False when it was a redelivered machine event and changed nothing."""
+        outcome = self.handle_batch([cmd])[0]
+        if isinstance(outcome, DomainError):
+            raise outcome
+        return outcome
+
+    def handle_batch(self, cmds: Sequence[commands.Command]) -> list[Outcome]:
+        """Apply `cmds` in order in one transaction; a DomainError rolls back only its command."""
+        # a machine event id applied before (or earlier in the batch) changes nothing; the
+        # orders the batch touched are assessed once, then their events handled, then one
+        # commit; any other error propagates, and nothing of the batch is committed
+        if not cmds:
+            return []
         now = self._clock()
-        with UnitOfWork(self._sessions, self.policy) as uow:
-            if isinstance(cmd, _MACHINE_COMMANDS) and not uow.first_time(
-                cmd.machine_id, cmd.event_id, now
-            ):
-                log.info("event %s from %s already applied; ignored", cmd.event_id, cmd.machine_id)
-                return False
-            COMMAND_HANDLERS[type(cmd)](cmd, uow, now)
-            # every order the command touched gets its schedule status assessed, once
+        refused: dict[int, DomainError] = {}
+        try:
+            for _attempt in range(_ATTEMPTS_WITHOUT_SAVEPOINTS):
+                try:
+                    outcomes, delivered, moved = self._apply(cmds, now, refused)
+                    break
+                except _Rejected as rejected:
+                    # rolled back whole: the same commands without this one give what a
+                    # savepoint around it would have (handlers depend on the state and `now`)
+                    refused[rejected.index] = rejected.error
+                    if len(refused) == len(cmds):
+                        return [refused[i] for i in range(len(cmds))]
+            else:
+                outcomes, delivered, moved = self._apply(cmds, now, None)
+        except DomainError as exc:
+            if len(cmds) == 1:
+                return [exc]
+            return self._one_by_one(cmds)
+        if delivered:
+            self._on_alert()
+        if moved:
+            self._on_plan_change()
+        return outcomes
+
+    def _one_by_one(self, cmds: Sequence[commands.Command]) -> list[Outcome]:
+        """Each command in its own transaction, as if sent alone."""
+        # assessing the batch or handling its events raised a DomainError: which command led
+        # to it cannot be told
+        log.warning("a batch of %d failed after its commands; applying them one by one", len(cmds))
+        return [self.handle_batch([cmd])[0] for cmd in cmds]
+
+    def _apply(
+        self,
+        cmds: Sequence[commands.Command],
+        now: datetime,
+        refused: dict[int, DomainError] | None,
+    ) -> tuple[list[Outcome], int, bool]:
+        """One attempt: without the `refused` commands, or (None) each in its own savepoint.
+
+        Returns the outcomes, the alert deliveries added and whether the plan is out of date.
+        """
+        left_out = refused or {}
+        machine_cmds = [
+            cmd
+            for i, cmd in enumerate(cmds)
+            if isinstance(cmd, _MACHINE_COMMANDS) and i not in left_out
+        ]
+        with UnitOfWork(self._sessions, self.policy, self._plans()) as uow:
+            fresh: set[tuple[str, str]] = set()
+            if machine_cmds:
+                fresh = uow.first_times([(c.machine_id, c.event_id) for c in machine_cmds], now)
+                named = [c.order_id for c in machine_cmds if isinstance(c, _NAMES_ORDER)]
+                uow.lock_for_batch(
+                    (c.machine_id for c in machine_cmds), (o for o in named if o is not None)
+                )
+            outcomes: list[Outcome] = []
+            for i, cmd in enumerate(cmds):
+                if i in left_out:
+                    outcomes.append(left_out[i])
+                    continue
+                if isinstance(cmd, _MACHINE_COMMANDS):
+                    key = (cmd.machine_id, cmd.event_id)
+                    if key not in fresh:
+                        log.info(
+                            "event %s from %s already applied; ignored",
+                            cmd.event_id,
+                            cmd.machine_id,
+                        )
+                        outcomes.append(False)
+                        continue
+                    fresh.discard(key)  # the same event again later in the batch is a redelivery
+                outcomes.append(self._run(i, cmd, uow, now, savepoint=refused is None))
+            moved = any(
+                o is True and isinstance(c, _MOVES_PLAN)
+                for c, o in zip(cmds, outcomes, strict=True)
+            )
+            # the check after a replan must not ask for another one
+            checking = all(isinstance(c, commands.CheckOrders) for c in cmds)
+            # every order the batch touched gets its schedule status assessed, once
             assess_touched_orders(uow, now)
+            # their handlers look up the order's open alert: one query for all of them
+            uow.lock_alerts(order.order_id for order in uow.seen if order.events)
             for order in uow.seen:
                 while order.events:
                     event = order.events.pop(0)
+                    moved = moved or (isinstance(event, _MOVES_PLAN_EVENTS) and not checking)
                     for handler in EVENT_HANDLERS.get(type(event), []):
                         handler(event, uow, now)
             uow.commit()
-            delivered = uow.deliveries_added
-        if delivered:
-            self._on_alert()
+            return outcomes, uow.deliveries_added, moved
+
+    @staticmethod
+    def _run(
+        index: int, cmd: commands.Command, uow: UnitOfWork, now: datetime, savepoint: bool
+    ) -> Outcome:
+        handler = COMMAND_HANDLERS[type(cmd)]
+        if not savepoint:
+            try:
+                handler(cmd, uow, now)
+            except DomainError as exc:
+                raise _Rejected(index, exc) from exc
+            return True
+        try:
+            with uow.savepoint():
+                handler(cmd, uow, now)
+        except DomainError as exc:
+            if isinstance(cmd, _MACHINE_COMMANDS):
+                uow.forget_event(cmd.machine_id, cmd.event_id)  # rejected: never applied
+            return exc
         return True

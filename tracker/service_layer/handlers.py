@@ -11,7 +11,7 @@ from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands, events
 from tracker.domain.model import DomainError, Operation, Order
 
-from . import alert_handlers, machine_handlers
+from . import alert_handlers, machine_handlers, planning
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +140,7 @@ EVENT_HANDLERS: dict[type, list[Handler]] = {
     events.OrderFellBehind: [alert_handlers.reconcile_alert],
     events.OrderBackOnTrack: [alert_handlers.reconcile_alert],
     events.OrderScheduleUpdated: [alert_handlers.reconcile_alert],
+    events.OperationStarted: [planning.freeze_planned],
     events.OperationCompleted: [log_event],
     events.OrderCompleted: [log_event, alert_handlers.clear_on_completion],
     events.OrderShipped: [log_event],

@@ -1,0 +1,165 @@
+"""The planner on real SQLite and PostgreSQL: inputs read from the database, plan written back."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, select
+
+from tests.clock import T0, Clock
+from tracker.adapters import orm
+from tracker.adapters.database import session_factory
+from tracker.domain import commands
+from tracker.domain.planning.model import Rule
+from tracker.domain.routing import Plant
+from tracker.service_layer.bus import MessageBus
+from tracker.service_layer.planning import Planner, PlanningPolicy
+
+pytestmark = pytest.mark.integration
+
+PLANT = Plant(machines=("saw-1", "saw-2", "weld-1"), work_centers={"cut": ("saw-1", "saw-2")})
+
+
+def _order(
+    order_id: str, due_h: float, qty: int = 10, first: str = "saw-1", priority: int = 0
+) -> commands.CreateOrder:
+    """Two operations: 60 s setup + 60 s/part on `first`, then 30 s/part on weld-1."""
+    return commands.CreateOrder(
+        order_id=order_id,
+        customer="ACME",
+        product="bracket",
+        quantity=qty,
+        due_at=T0 + timedelta(hours=due_h),
+        token_hash="a" * 64,
+        priority=priority,
+        operations=(
+            commands.OperationSpec(10, "cut", first, 60, 60),
+            commands.OperationSpec(20, "weld", "weld-1", 0, 30),
+        ),
+    )
+
+
+def _planner(engine: Engine, clock: Clock, rule: Rule = Rule.EDD) -> Planner:
+    return Planner(session_factory(engine), PLANT, clock, PlanningPolicy(rule, 1800.0))
+
+
+def _planned(engine: Engine) -> dict[tuple[str, int], tuple[str, datetime, datetime]]:
+    op = orm.operations.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(op.order_id, op.seq, op.planned_machine, op.planned_start, op.planned_end)
+        )
+        return {(r[0], r[1]): (r[2], _utc(r[3]), _utc(r[4])) for r in rows}
+
+
+def _utc(t: datetime) -> datetime:
+    return orm.UTCDateTime().process_result_value(t, None)  # type: ignore[arg-type,return-value]
+
+
+def test_orders_on_one_machine_queue_by_due_date(
+    engine: Engine, bus: MessageBus, clock: Clock
+) -> None:
+    bus.handle(_order("LATER", due_h=8))
+    bus.handle(_order("SOONER", due_h=2))
+
+    plan = _planner(engine, clock).replan()
+
+    cut = timedelta(seconds=60 + 600)
+    sooner, later = plan.operations[("SOONER", 10)], plan.operations[("LATER", 10)]
+    assert (sooner.start, sooner.end) == (T0, T0 + cut)
+    assert (later.start, later.end) == (T0 + cut, T0 + 2 * cut)
+    # the ETA of the order that waits includes the queue in front of it
+    assert plan.eta("LATER") == T0 + 2 * cut + timedelta(seconds=300)
+    assert plan.eta("SOONER") == T0 + cut + timedelta(seconds=300)
+
+
+def test_the_release_rule_keeps_the_order_of_release(
+    engine: Engine, bus: MessageBus, clock: Clock
+) -> None:
+    bus.handle(_order("FIRST", due_h=8))
+    clock.now = T0 + timedelta(seconds=1)
+    bus.handle(_order("SECOND", due_h=2))
+
+    plan = _planner(engine, clock, Rule.RELEASE).replan()
+
+    assert plan.operations[("FIRST", 10)].start < plan.operations[("SECOND", 10)].start
+
+
+def test_a_work_center_spreads_orders_over_its_machines(
+    engine: Engine, bus: MessageBus, clock: Clock
+) -> None:
+    bus.handle(_order("A", due_h=8, first="cut"))
+    bus.handle(_order("B", due_h=8, first="cut"))
+
+    plan = _planner(engine, clock).replan()
+
+    machines = {plan.operations[("A", 10)].machine, plan.operations[("B", 10)].machine}
+    assert machines == {"saw-1", "saw-2"}
+    assert plan.operations[("A", 10)].start == plan.operations[("B", 10)].start == T0
+
+
+def test_a_machine_that_is_down_is_planned_from_the_allowance(
+    engine: Engine, bus: MessageBus, clock: Clock
+) -> None:
+    bus.handle(_order("A", due_h=8))
+    bus.handle(commands.SetMachineState("saw-1", "e1", "DOWN", T0))
+
+    plan = _planner(engine, clock).replan()
+
+    assert plan.operations[("A", 10)].start == T0 + timedelta(seconds=1800)
+
+
+def test_an_operation_keeps_the_plan_it_had_when_it_started(
+    engine: Engine, bus: MessageBus, clock: Clock
+) -> None:
+    planner = _planner(engine, clock)
+    bus = MessageBus(session_factory(engine), clock, plans=lambda: planner.current)
+    bus.handle(_order("A", due_h=8))
+    first = planner.replan()
+    assert first.operations[("A", 10)].end == T0 + timedelta(seconds=660)
+    assert _planned(engine)[("A", 10)] == (None, None, None)  # not started: in memory only
+
+    # the job starts 10 minutes late and runs slower than planned
+    clock.now = T0 + timedelta(minutes=10)
+    bus.handle(commands.StartJob("saw-1", "e1", "A", 10, clock.now))
+    for n in range(1, 4):
+        clock.now += timedelta(seconds=90)
+        bus.handle(commands.RecordCycle("saw-1", f"c{n}", n, clock.now, 90.0, "A", 10))
+    plan = planner.replan()
+
+    # planned vs actual: the plan the operation had when it started is kept
+    assert _planned(engine)[("A", 10)] == ("saw-1", T0, T0 + timedelta(seconds=660))
+    assert _planned(engine)[("A", 20)] == (None, None, None)
+    # what is left of the running operation (7 parts at the observed 90 s) starts now
+    running = plan.operations[("A", 10)]
+    assert (running.start, running.end) == (clock.now, clock.now + timedelta(seconds=7 * 90))
+    assert plan.operations[("A", 20)].start == running.end
+
+
+def test_completed_and_cancelled_orders_leave_the_plan(
+    engine: Engine, bus: MessageBus, clock: Clock
+) -> None:
+    bus.handle(_order("A", due_h=8, qty=1))
+    bus.handle(_order("B", due_h=8))
+    bus.handle(commands.RecordCycle("saw-1", "c1", 1, T0, 60.0, "A", 10))
+    bus.handle(commands.RecordCycle("weld-1", "w1", 1, T0, 30.0, "A", 20))
+    bus.handle(commands.CancelOrder("B", "customer withdrew"))
+
+    plan = _planner(engine, clock).replan()
+
+    assert plan.operations == {} and plan.etas == {}
+
+
+def test_a_quote_books_nothing(engine: Engine, bus: MessageBus, clock: Clock) -> None:
+    bus.handle(_order("A", due_h=8))
+    planner = _planner(engine, clock)
+    planner.replan()
+    ops = _order("Q", due_h=1).operations
+
+    quote = planner.quote(ops, quantity=10, priority=0)
+
+    # behind A on saw-1 (660 s), then weld after A's weld
+    assert quote.operations[0].start == T0 + timedelta(seconds=660)
+    assert quote.completion == T0 + timedelta(seconds=1320 + 300)
+    assert set(planner.replan().etas) == {"A"}

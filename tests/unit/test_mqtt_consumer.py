@@ -1,0 +1,195 @@
+"""The tracker's MQTT consumer: batches, acknowledgements after commit, retries, shutdown."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, cast
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.reasoncodes import ReasonCode
+from sqlalchemy.exc import OperationalError
+
+from shopfloor.contract.topics import DEFAULT_TEMPLATE, TopicTemplate
+from tracker.domain import commands
+from tracker.domain.model import DomainError
+from tracker.entrypoints.mqtt_consumer import EventConsumer
+from tracker.service_layer.bus import MessageBus, Outcome
+
+TOPIC = "shopfloor/p1/l1/saw-1/event"
+
+
+class AckRecordingClient(mqtt.Client):
+    """A paho client that never connects and records the acknowledgements it is asked for."""
+
+    def __init__(self) -> None:
+        super().__init__(CallbackAPIVersion.VERSION2, manual_ack=True)
+        self.acked: list[int] = []
+
+    def ack(self, mid: int, qos: int) -> MQTTErrorCode:
+        self.acked.append(mid)
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
+
+
+class StubBus:
+    """Records each batch, and the acknowledgements sent before it was applied."""
+
+    def __init__(self, client: AckRecordingClient) -> None:
+        self.client = client
+        self.batches: list[list[str]] = []
+        self.acked_before: list[int] = []
+        self.fail: Callable[[list[str]], None] = lambda _ids: None
+
+    def handle_batch(self, cmds: Sequence[commands.Command]) -> list[Outcome]:
+        ids = [getattr(cmd, "event_id", "") for cmd in cmds]
+        self.batches.append(ids)
+        self.acked_before.append(len(self.client.acked))
+        self.fail(ids)
+        return [DomainError("refused") if i.startswith("bad") else True for i in ids]
+
+
+@pytest.fixture
+def client() -> AckRecordingClient:
+    return AckRecordingClient()
+
+
+@pytest.fixture
+def bus(client: AckRecordingClient) -> StubBus:
+    return StubBus(client)
+
+
+@pytest.fixture
+def consumer(client: AckRecordingClient, bus: StubBus) -> Iterator[EventConsumer]:
+    events = EventConsumer(client, cast(MessageBus, bus), TopicTemplate(DEFAULT_TEMPLATE))
+    yield events
+    events.stop(timeout_s=5)
+
+
+def receive(client: mqtt.Client, mid: int, payload: bytes | None = None) -> None:
+    """What paho's network thread does with one QoS 1 PUBLISH."""
+    msg = mqtt.MQTTMessage(mid, TOPIC.encode())
+    msg.qos = 1
+    body = {"event_id": f"e{mid}", "type": "alarm", "code": "JAM", "message": "jammed"}
+    msg.payload = payload if payload is not None else json.dumps(body).encode()
+    on_message: Any = client.on_message
+    on_message(client, None, msg)
+
+
+def wait_for(check: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_what_has_arrived_is_applied_in_batches_and_acknowledged_in_order_after_commit(
+    client: AckRecordingClient, bus: StubBus, consumer: EventConsumer
+) -> None:
+    for mid in range(1, 1201):
+        receive(client, mid)
+    consumer.start()
+    wait_for(lambda: len(client.acked) == 1200)
+    assert [len(batch) for batch in bus.batches] == [500, 500, 200]
+    assert bus.acked_before == [0, 500, 1000]  # a batch is acknowledged once applied, not before
+    assert client.acked == list(range(1, 1201))
+    assert consumer.applied == 1200
+
+
+def test_a_lone_event_is_applied_at_once(
+    client: AckRecordingClient, bus: StubBus, consumer: EventConsumer
+) -> None:
+    consumer.start()
+    started = time.monotonic()
+    receive(client, 1)
+    wait_for(lambda: client.acked == [1])
+    assert time.monotonic() - started < 1.0
+    assert bus.batches == [["e1"]]
+
+
+def test_bad_payloads_and_refused_events_are_counted_and_acknowledged_in_their_place(
+    client: AckRecordingClient, bus: StubBus, consumer: EventConsumer
+) -> None:
+    receive(client, 1)
+    receive(client, 2, b"garbage")
+    body = {"event_id": "bad-1", "type": "alarm", "code": "X", "message": "m"}
+    receive(client, 3, json.dumps(body).encode())
+    receive(client, 4)
+    consumer.start()
+    wait_for(lambda: len(client.acked) == 4)
+    assert client.acked == [1, 2, 3, 4]
+    assert bus.batches == [["e1", "bad-1", "e4"]]  # the garbage never reaches the bus
+    assert consumer.rejected == {"invalid_json": 1, "domain": 1}
+    assert consumer.applied == 2
+
+
+def test_a_database_error_leaves_the_batch_unacknowledged_until_it_is_applied_again(
+    client: AckRecordingClient, bus: StubBus, consumer: EventConsumer
+) -> None:
+    def down_once(_ids: list[str]) -> None:
+        if len(bus.batches) == 1:
+            raise OperationalError("INSERT ...", {}, Exception("server closed the connection"))
+
+    bus.fail = down_once
+    receive(client, 1)
+    receive(client, 2, b"garbage")
+    receive(client, 3)
+    consumer.start()
+    wait_for(lambda: consumer.failures == 1)
+    assert client.acked == []
+    wait_for(lambda: len(client.acked) == 3)
+    assert bus.batches == [["e1", "e3"], ["e1", "e3"]]  # the same batch, tried again
+    assert client.acked == [1, 2, 3]
+    assert consumer.rejected == {"invalid_json": 1}  # counted once, after the commit
+    assert consumer.applied == 2
+
+
+def test_a_message_the_bus_cannot_apply_is_left_unacknowledged_and_the_others_are_kept(
+    client: AckRecordingClient, bus: StubBus, consumer: EventConsumer
+) -> None:
+    def bug(ids: list[str]) -> None:
+        if "e2" in ids:
+            raise RuntimeError("a bug this event finds")
+
+    bus.fail = bug
+    for mid in (1, 2, 3):
+        receive(client, mid)
+    consumer.start()
+    wait_for(lambda: len(bus.batches) == 4)
+    wait_for(lambda: client.acked == [1, 3])
+    assert bus.batches == [["e1", "e2", "e3"], ["e1"], ["e2"], ["e3"]]
+
+
+def test_messages_of_a_previous_connection_are_not_acknowledged_on_the_next(
+    client: AckRecordingClient, bus: StubBus, consumer: EventConsumer
+) -> None:
+    on_connect: Any = client.on_connect
+    success = ReasonCode(PacketTypes.CONNACK, "Success")
+    on_connect(client, None, {}, success, None)
+    receive(client, 1)
+    on_connect(client, None, {}, success, None)  # reconnected: the broker sends mid 1 again
+    receive(client, 1)
+    consumer.start()
+    wait_for(lambda: len(bus.batches) == 1)
+    wait_for(lambda: client.acked == [1])
+    assert bus.batches == [["e1", "e1"]]
+
+
+def test_stop_finishes_the_batch_in_hand_and_leaves_the_rest_unacknowledged(
+    client: AckRecordingClient, bus: StubBus, consumer: EventConsumer
+) -> None:
+    def stop_meanwhile(_ids: list[str]) -> None:
+        threading.Thread(target=consumer.stop).start()
+        wait_for(consumer._stopping.is_set)
+        receive(client, 2)  # arrives while the first batch is being applied
+
+    bus.fail = stop_meanwhile
+    receive(client, 1)
+    consumer.start()
+    wait_for(lambda: consumer._worker is None)
+    assert client.acked == [1]
+    assert bus.batches == [["e1"]]
