@@ -163,3 +163,51 @@ def test_a_quote_books_nothing(engine: Engine, bus: MessageBus, clock: Clock) ->
     assert quote.operations[0].start == T0 + timedelta(seconds=660)
     assert quote.completion == T0 + timedelta(seconds=1320 + 300)
     assert set(planner.replan().etas) == {"A"}
+
+
+def test_an_order_queued_behind_another_is_late_by_the_plan(
+    engine: Engine, bus: MessageBus, clock: Clock
+) -> None:
+    planner = _planner(engine, clock)
+    bus = MessageBus(session_factory(engine), clock, plans=lambda: planner.current)
+    # each order alone needs 16 min (11 min on saw-1, 5 on weld-1) and is due in 25 min
+    bus.handle(_order("FIRST", due_h=25 / 60))
+    bus.handle(_order("SECOND", due_h=25 / 60))
+    bus.handle(commands.CheckOrders())
+    assert {o: s for o, s, _ in _statuses(engine)} == {"FIRST": "at_risk", "SECOND": "at_risk"}
+
+    planner.replan()
+    bus.handle(commands.CheckOrders())
+
+    statuses = {o: (s, r) for o, s, r in _statuses(engine)}
+    # behind FIRST on saw-1, SECOND cannot make it: its ETA comes from the machine's queue
+    assert statuses["SECOND"][0] == "late"
+    assert any("after its due date" in reason for reason in statuses["SECOND"][1])
+    assert statuses["FIRST"][0] == "at_risk"
+
+
+def test_a_replan_is_asked_for_when_reality_moves_and_not_on_every_event(
+    engine: Engine, clock: Clock
+) -> None:
+    asked: list[int] = []
+    bus = MessageBus(session_factory(engine), clock, on_plan_change=lambda: asked.append(1))
+    bus.handle(_order("A", due_h=8))
+    assert len(asked) == 1  # a new order
+    bus.handle(commands.SetMachineState("saw-1", "s1", "RUNNING", T0))
+    bus.handle(commands.RecordCycle("saw-1", "c1", 1, T0, 60.0, "A", 10))
+    bus.handle(commands.MarkSilentMachinesOffline(T0, 3600))
+    bus.handle(commands.CheckOrders())
+    assert len(asked) == 1  # running, a part counted, nothing silent, a check: same plan
+    bus.handle(commands.SetMachineState("saw-1", "s2", "DOWN", T0))
+    assert len(asked) == 2  # a machine down
+    bus.handle(commands.SetMachineState("saw-1", "s3", "RUNNING", T0))
+    assert len(asked) == 3  # and back
+
+
+def _statuses(engine: Engine) -> list[tuple[str, str, list[str]]]:
+    o = orm.orders.c
+    with engine.connect() as conn:
+        return [
+            (r[0], r[1], list(r[2]))
+            for r in conn.execute(select(o.order_id, o.schedule_status, o.schedule_reasons))
+        ]

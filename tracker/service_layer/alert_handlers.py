@@ -27,13 +27,14 @@ class AlertClosed(DomainError):
     """The alert was cleared: there is nothing left to acknowledge."""
 
 
-def assess_touched_orders(uow: UnitOfWork, now: datetime) -> None:
+def assess_touched_orders(uow: UnitOfWork, now: datetime) -> set[str]:
     """Assess every order the command touched and those at machines that went down or came back.
 
     Runs once per command, after its handler, so a machine going DOWN or OFFLINE (or coming
     back) re-assesses the orders at that machine without the machine handlers knowing about
     alerts; RUNNING/IDLE/SETUP changes and cycles re-assess only the command's own orders,
-    since the schedule status does not depend on them.
+    since the schedule status does not depend on them. Returns the machines that went down or
+    came back (the plan is out of date).
     """
     availability = {
         machine_id
@@ -45,6 +46,7 @@ def assess_touched_orders(uow: UnitOfWork, now: datetime) -> None:
     for order in list(uow.seen):
         planned = plan.eta(order.order_id) if plan is not None else None
         order.assess_schedule(now, _machines_of(order, uow), uow.policy.rules, planned)
+    return availability
 
 
 def _machines_of(order: Order, uow: UnitOfWork) -> dict[str, str]:

@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 _NAMES_ORDER = (commands.StartJob, commands.EndJob, commands.RecordCycle)
 _MACHINE_COMMANDS = (*_NAMES_ORDER, commands.SetMachineState, commands.RecordAlarm)
 
-# commands and events after which the plan is out of date (a cycle that only counts a part
-# is not: the ETA takes the observed pace from the order's own projection until the next plan)
+# commands and events after which the plan is out of date, besides a machine going down or
+# coming back (a cycle that only counts a part is not: the ETA takes the observed pace from
+# the order's own projection until the next plan)
 _MOVES_PLAN = (
     commands.CreateOrder,
     commands.ImportOrders,
@@ -31,8 +32,6 @@ _MOVES_PLAN = (
     commands.ChangeQuantity,
     commands.StartJob,
     commands.EndJob,
-    commands.SetMachineState,
-    commands.MarkSilentMachinesOffline,
 )
 _MOVES_PLAN_EVENTS = (events.OperationCompleted, events.OrderFellBehind, events.OrderCancelled)
 
@@ -168,7 +167,8 @@ class MessageBus:
             # the check after a replan must not ask for another one
             checking = all(isinstance(c, commands.CheckOrders) for c in cmds)
             # every order the batch touched gets its schedule status assessed, once
-            assess_touched_orders(uow, now)
+            if assess_touched_orders(uow, now):
+                moved = True
             # their handlers look up the order's open alert: one query for all of them
             uow.lock_alerts(order.order_id for order in uow.seen if order.events)
             for order in uow.seen:
