@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,7 +13,7 @@ from tests.clock import T0, Clock
 from tracker.adapters import orm
 from tracker.adapters.database import session_factory
 from tracker.domain import commands
-from tracker.domain.planning.model import Rule
+from tracker.domain.planning.model import Plan, Rule
 from tracker.domain.routing import Plant
 from tracker.service_layer.bus import MessageBus
 from tracker.service_layer.planning import Planner, PlanningPolicy
@@ -211,3 +213,69 @@ def _statuses(engine: Engine) -> list[tuple[str, str, list[str]]]:
             (r[0], r[1], list(r[2]))
             for r in conn.execute(select(o.order_id, o.schedule_status, o.schedule_reasons))
         ]
+
+
+def test_a_burst_of_requests_gives_one_replan(
+    engine: Engine, bus: MessageBus, clock: Clock
+) -> None:
+    bus.handle(_order("A", due_h=8))
+    replanned: list[object] = []
+    planner = Planner(
+        session_factory(engine), PLANT, clock, on_replanned=replanned.append, debounce_s=0.3
+    )
+    planner.start()
+    try:
+        for _ in range(50):  # 50 events within ~0.1 s
+            planner.request()
+            time.sleep(0.002)
+        _wait_for(lambda: planner.replans == 1)
+        time.sleep(0.6)  # quiet: nothing more
+        assert planner.replans == 1 and len(replanned) == 1
+        planner.request()
+        _wait_for(lambda: planner.replans == 2)
+    finally:
+        planner.stop()
+
+
+def _single(order_id: str, work_min: float, due_min: float) -> commands.CreateOrder:
+    return commands.CreateOrder(
+        order_id=order_id,
+        customer="ACME",
+        product="p",
+        quantity=1,
+        due_at=T0 + timedelta(minutes=due_min),
+        token_hash="a" * 64,
+        operations=(commands.OperationSpec(10, "press", "press-1", 0, work_min * 60),),
+    )
+
+
+def test_the_optimiser_plan_is_used_when_it_is_less_tardy(
+    engine: Engine, bus: MessageBus, clock: Clock
+) -> None:
+    # earliest due date first: A (10 min, due 9) then B and C (1 min, due 10): 1 + 1 + 2 = 4 min
+    # late in all; B and C first: 3 min (A alone is late)
+    bus.handle(_single("A", 10, 9))
+    bus.handle(_single("B", 1, 10))
+    bus.handle(_single("C", 1, 10))
+    replanned: list[Plan] = []
+    policy = PlanningPolicy(Rule.EDD, 1800.0, optimise_s=5.0)
+    planner = Planner(session_factory(engine), Plant(), clock, policy, replanned.append)
+
+    dispatch = planner.replan()
+    _wait_for(lambda: len(replanned) == 2, timeout_s=15)
+
+    assert dispatch.eta("A") == T0 + timedelta(minutes=10)
+    optimised = replanned[1]
+    assert planner.current is optimised
+    assert optimised.eta("A") == T0 + timedelta(minutes=12)
+    assert {optimised.eta("B"), optimised.eta("C")} == {
+        T0 + timedelta(minutes=1),
+        T0 + timedelta(minutes=2),
+    }
+
+
+def _wait_for(check: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
