@@ -15,6 +15,7 @@ from tracker.adapters.alerts import MqttAlertPublisher
 from tracker.adapters.database import make_engine, session_factory
 from tracker.adapters.migrations import check_migrated
 from tracker.adapters.webhooks import WebhookSender
+from tracker.change_feed import ChangeFeed
 from tracker.domain import commands
 from tracker.domain.alerts import AlertPolicy
 from tracker.domain.commands import OperationSpec
@@ -64,6 +65,7 @@ class Tracker:
             ),
             tuple(str(url) for url in settings.webhook_urls),
         )
+        self.changes = ChangeFeed()
         self.planner = Planner(
             self.sessions,
             self.plant,
@@ -79,6 +81,7 @@ class Tracker:
             policy=policy,
             plans=lambda: self.planner.current,
             on_plan_change=self.planner.request,
+            on_commit=self.changes.publish,
         )
         self.consumer = EventConsumer(self.client, self.bus, settings.template, self.counter_wrap)
         self.scheduler = BackgroundScheduler(timezone=UTC)

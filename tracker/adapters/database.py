@@ -172,6 +172,10 @@ class UnitOfWork:
             self._loaded_states.setdefault(machine.machine_id, machine.state)
         return machines
 
+    def machines_touched(self) -> list[str]:
+        """Machines this unit of work loaded (for update) or created."""
+        return list(self._loaded_states)
+
     def machine_state_changes(self) -> dict[str, tuple[str | None, str | None]]:
         """(state before, state now) of the machines whose state this unit of work changed."""
         changes = {}

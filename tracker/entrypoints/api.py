@@ -19,6 +19,7 @@ from tracker.service_layer.alert_handlers import AlertClosed, AlertNotFound
 from tracker.service_layer.handlers import ImportRejected, OrderExists, OrderNotFound
 from tracker.tokens import hash_token, key_matches, new_token, token_matches
 
+from . import web
 from .order_import import ParsedImport, UnreadableImport, parse_import
 from .orders import routing_of, to_command
 from .schemas import (
@@ -286,4 +287,5 @@ def create_app(tracker: Tracker) -> FastAPI:
         with UnitOfWork(tracker.sessions) as uow:
             return AlertPublic.model_validate(views.alert(uow.session, alert_id))
 
+    app.include_router(web.make_router(tracker, Supervisor))
     return app

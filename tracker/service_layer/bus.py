@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,6 +46,18 @@ Outcome = bool | DomainError
 _ATTEMPTS_WITHOUT_SAVEPOINTS = 3
 
 
+@dataclass(frozen=True)
+class Changes:
+    """What one commit touched: orders, alerts and machines (ids), for live views."""
+
+    orders: frozenset[str] = frozenset()
+    alerts: frozenset[int] = frozenset()
+    machines: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.orders or self.alerts or self.machines)
+
+
 class _Rejected(Exception):
     """Command `index` of a batch run without savepoints raised a DomainError."""
 
@@ -64,6 +77,7 @@ class MessageBus:
         policy: AlertPolicy | None = None,
         plans: Callable[[], Plan | None] = lambda: None,
         on_plan_change: Callable[[], None] = lambda: None,
+        on_commit: Callable[[Changes], None] = lambda _changes: None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
@@ -72,6 +86,8 @@ class MessageBus:
         # the current plan (the planner's) and how to ask for a new one when reality moved
         self._plans = plans
         self._on_plan_change = on_plan_change
+        # what each commit changed, for live views (the board's event stream)
+        self._on_commit = on_commit
 
     def handle(self, cmd: commands.Command) -> bool:
         """Apply `cmd`; False when it was a redelivered machine event and changed nothing."""
@@ -92,7 +108,7 @@ class MessageBus:
         try:
             for _attempt in range(_ATTEMPTS_WITHOUT_SAVEPOINTS):
                 try:
-                    outcomes, delivered, moved = self._apply(cmds, now, refused)
+                    outcomes, delivered, moved, changes = self._apply(cmds, now, refused)
                     break
                 except _Rejected as rejected:
                     # rolled back whole: the same commands without this one give what a
@@ -101,7 +117,7 @@ class MessageBus:
                     if len(refused) == len(cmds):
                         return [refused[i] for i in range(len(cmds))]
             else:
-                outcomes, delivered, moved = self._apply(cmds, now, None)
+                outcomes, delivered, moved, changes = self._apply(cmds, now, None)
         except DomainError as exc:
             if len(cmds) == 1:
                 return [exc]
@@ -110,6 +126,8 @@ class MessageBus:
             self._on_alert()
         if moved:
             self._on_plan_change()
+        if changes:
+            self._on_commit(changes)
         return outcomes
 
     def _one_by_one(self, cmds: Sequence[commands.Command]) -> list[Outcome]:
@@ -124,10 +142,11 @@ class MessageBus:
         cmds: Sequence[commands.Command],
         now: datetime,
         refused: dict[int, DomainError] | None,
-    ) -> tuple[list[Outcome], int, bool]:
+    ) -> tuple[list[Outcome], int, bool, Changes]:
         """One attempt: without the `refused` commands, or (None) each in its own savepoint.
 
-        Returns the outcomes, the alert deliveries added and whether the plan is out of date.
+        Returns the outcomes, the alert deliveries added, whether the plan is out of date and
+        what the commit changed.
         """
         left_out = refused or {}
         machine_cmds = [
@@ -178,7 +197,12 @@ class MessageBus:
                     for handler in EVENT_HANDLERS.get(type(event), []):
                         handler(event, uow, now)
             uow.commit()
-            return outcomes, uow.deliveries_added, moved
+            changes = Changes(
+                frozenset(order.order_id for order in uow.seen),
+                frozenset(alert.id for alert in uow.alerts_seen if alert.id is not None),
+                frozenset(uow.machines_touched()),
+            )
+            return outcomes, uow.deliveries_added, moved, changes
 
     @staticmethod
     def _run(

@@ -1,0 +1,62 @@
+"""Fan-out of what each commit changed to live subscribers (the board's event stream)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from tracker.service_layer.bus import Changes
+
+log = logging.getLogger(__name__)
+
+
+class ChangeFeed:
+    """`publish` from any thread; each subscriber gets the changes on its own asyncio queue.
+
+    A subscriber that does not keep up loses changes past `maxsize` and gets a `None` instead,
+    meaning "reload everything": a slow board never holds up the tracker.
+    """
+
+    def __init__(self, maxsize: int = 1000) -> None:
+        self._maxsize = maxsize
+        self._lock = threading.Lock()
+        self._subscribers: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Changes | None]]] = (
+            set()
+        )
+
+    def publish(self, changes: Changes) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for loop, queue in subscribers:
+            try:
+                loop.call_soon_threadsafe(_offer, queue, changes)
+            except RuntimeError:  # its loop closed: it is going away
+                pass
+
+    @asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[Changes | None]]:
+        """A queue of changes for as long as the context lasts."""
+        entry = (asyncio.get_running_loop(), asyncio.Queue[Changes | None](self._maxsize + 1))
+        with self._lock:
+            self._subscribers.add(entry)
+        try:
+            yield entry[1]
+        finally:
+            with self._lock:
+                self._subscribers.discard(entry)
+
+    @property
+    def subscribers(self) -> int:
+        with self._lock:
+            return len(self._subscribers)
+
+
+def _offer(queue: asyncio.Queue[Changes | None], changes: Changes) -> None:
+    if queue.qsize() >= queue.maxsize - 1:
+        if queue.qsize() < queue.maxsize:
+            queue.put_nowait(None)  # overflow: the subscriber reloads
+        return
+    queue.put_nowait(changes)
