@@ -125,8 +125,7 @@ def run_breakdown(factory: Shop, edd: Plan, down_s: float, repeats: int) -> Brea
 def run_quotes(factory: Shop, edd: Plan, n: int, seed: int) -> tuple[float, list[float]]:
     """The quote book's build time, and each quote's milliseconds, sorted."""
     progress(f"quote book and {n} quotes ...")
-    priorities = {j.order_id: j.priority for j in factory.jobs}
-    book, book_s = timed(partial(QuoteBook, edd, factory.machines, priorities, factory.now))
+    book, book_s = timed(partial(QuoteBook, edd, factory.machines, factory.jobs, factory.now))
     routings = quote_routings(factory, n, seed)
     return book_s, sorted(1000 * timed(partial(book.quote, *r))[1] for r in routings)
 

@@ -116,10 +116,14 @@ class Tracker:
         return self.planner.current
 
     def quote(
-        self, operations: Sequence[OperationSpec], quantity: int, priority: int
+        self,
+        operations: Sequence[OperationSpec],
+        quantity: int,
+        priority: int,
+        due_at: datetime | None = None,
     ) -> tuple[Quote, datetime]:
         """Capable-to-promise against the current plan, and when that plan was made."""
-        quoted = self.planner.quote(operations, quantity, priority)
+        quoted = self.planner.quote(operations, quantity, priority, due_at)
         plan = self.planner.current
         return quoted, plan.made_at if plan is not None else self.clock()
 

@@ -155,7 +155,7 @@ def create_app(tracker: Tracker) -> FastAPI:
         except RoutingError as exc:
             raise _routing_422(exc) from None
         try:
-            quoted, made_at = tracker.quote(operations, body.quantity, body.priority)
+            quoted, made_at = tracker.quote(operations, body.quantity, body.priority, body.due_at)
         except QuoteError as exc:
             raise HTTPException(422, detail=str(exc)) from None
         names = {op.seq: op.name for op in operations}

@@ -174,7 +174,7 @@ class Planner:
                 jobs, machines = planning_inputs(session, self._plant, now, self.policy)
             plan = schedule(jobs, machines, now, self.policy.rule)
             self.current = plan
-            self._book = QuoteBook(plan, machines, {j.order_id: j.priority for j in jobs}, now)
+            self._book = QuoteBook(plan, machines, jobs, now)
             self.replans += 1
             self.last_duration_s = time.perf_counter() - t0
             for order_id, reason in plan.unplanned.items():
@@ -216,7 +216,7 @@ class Planner:
             if self.current is not plan:
                 return  # reality moved on while it ran: the newer dispatch plan stands
             self.current = improved
-            self._book = QuoteBook(improved, machines, {j.order_id: j.priority for j in jobs}, now)
+            self._book = QuoteBook(improved, machines, jobs, now)
         log.info(
             "optimised plan in use: tardiness %.0f s (dispatch %.0f s)",
             total_tardiness_s(improved, jobs),
@@ -224,7 +224,13 @@ class Planner:
         )
         self._on_replanned(improved)
 
-    def quote(self, operations: Sequence[OperationSpec], quantity: int, priority: int) -> Quote:
+    def quote(
+        self,
+        operations: Sequence[OperationSpec],
+        quantity: int,
+        priority: int,
+        due_at: datetime | None = None,
+    ) -> Quote:
         """The earliest completion of a hypothetical order against the current plan (booked
         nowhere); plans first when there is no plan yet. Raises QuoteError for unknown machines."""
         book = self._book
@@ -241,7 +247,7 @@ class Planner:
             )
             for spec in operations
         ]
-        return book.quote(ops, priority, self._clock())
+        return book.quote(ops, priority, self._clock(), due_at)
 
     def request(self) -> None:
         """Ask for a replan soon (debounced)."""
