@@ -361,3 +361,16 @@ def test_the_plan_is_the_same_whatever_the_order_of_the_orders(
     shuffled = list(jobs)
     rnd.shuffle(shuffled)
     assert schedule(shuffled, machines, NOW, rule) == schedule(jobs, machines, NOW, rule)
+
+
+@pytest.mark.parametrize("rule", list(Rule))
+def test_vanishing_work_is_planned_by_every_rule(rule: Rule) -> None:
+    # 5e-324 s of work once overflowed the critical ratio to infinity: nothing was taken
+    now = datetime(2026, 1, 5, 8, tzinfo=UTC)
+    due = datetime(2026, 1, 6, tzinfo=UTC)
+    tiny = (PlanOperation(10, ("m",), 0.0, 5e-324), PlanOperation(20, ("m",), 0.0, 5e-324))
+    jobs = [PlanJob(f"J{i}", due, now, tiny) for i in range(3)]
+
+    plan = schedule(jobs, [PlanMachine("m")], now, rule)
+
+    assert plan.unplanned == {} and len(plan.operations) == 6

@@ -61,6 +61,11 @@ class _Sorted:
         return i
 
 
+# remaining work is floored here in the ratio: a vanishing amount (5e-324 s) would overflow it
+# to infinity, and an operation with an infinite key is never taken
+_MIN_WORK_S = 1e-6
+
+
 class CriticalRatioQueue(_Sorted):
     """Smallest (due - t) / remaining work of the job; orders: due date, remaining work.
 
@@ -98,12 +103,12 @@ class CriticalRatioQueue(_Sorted):
                 break  # every late operation has been seen
             y = op_rem[by_rem[d] if late else by_rem[n - 1 - d]]
             for i in (x, y):
-                key = ((due[i] - t) / rem[i], tie[i])
+                key = ((due[i] - t) / max(rem[i], _MIN_WORK_S), tie[i])
                 if key < best[1]:
                     best = (i, key)
             if d + 1 < n:
                 w = op_rem[by_rem[d + 1] if late else by_rem[n - 2 - d]]
-                if best[1][0] < (due[op_due[by_due[d + 1]]] - t) / rem[w]:
+                if best[1][0] < (due[op_due[by_due[d + 1]]] - t) / max(rem[w], _MIN_WORK_S):
                     break
         return best
 

@@ -73,9 +73,7 @@ class _Line:
             clash = None
             while i < len(self.booked):
                 b_start, b_end, b_key = self.booked[i]
-                passes = (
-                    key is not None and b_key is not None and b_start >= ready and key < b_key
-                )
+                passes = key is not None and b_key is not None and b_start >= ready and key < b_key
                 if b_end <= start or passes:
                     i += 1
                     continue
