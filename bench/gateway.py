@@ -19,6 +19,7 @@ from pathlib import Path
 from . import servers
 from .broker import Broker
 from .cases import NAIVE_MAX, STANDING_MAX, GatewayBench, progress
+from .gateway_sparkplug import sparkplug_case
 from .report import Case, json_line, summary, table, targets
 from .stores import make_store
 
@@ -92,6 +93,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
                 "gateway_batched",
                 lambda: bench.gateway("batched", max(n // BATCHED_SHARE, 10), args.batched_size),
             ),
+            ("sparkplug", lambda: sparkplug_case(bench, n)),
         ]
         if big:
             first = min(big, STANDING_MAX)
@@ -106,6 +108,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
     print(table(list(cases.values())))
     load = os.getloadavg()[0]
     result = summary(cases, {"store": args.store, "messages": n, "loadavg_1m_end": round(load, 2)})
+    result["sparkplug_rps"] = round(cases["sparkplug"].rps)  # Sparkplug B NDATA beside JSON
     print(targets(result))
     return result
 

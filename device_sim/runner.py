@@ -8,16 +8,18 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
+from pydantic import BaseModel
 
 from shopfloor.contract.payloads import encode
 from shopfloor.contract.topics import TopicTemplate
 from shopfloor.mqtt import MqttSettings, connect, make_client
 
 from .machine import Job, SimMachine
+from .sparkplug_runner import SparkplugEdge
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +74,14 @@ class Simulation:
 
     def step(self, now: datetime, dt_s: float) -> list[tuple[str, str, bytes]]:
         """Advance every machine; returns (machine, kind, payload) to publish."""
+        return [(m, kind, encode(model)) for m, kind, model in self.step_models(now, dt_s)]
+
+    def step_models(self, now: datetime, dt_s: float) -> list[tuple[str, str, BaseModel]]:
+        """Advance every machine; returns (machine, kind, contract message) in order."""
         out = []
         for m in self.machines:
-            for kind, payload in m.step(now, dt_s, self.ready, self.speed):
-                out.append((m.machine_id, kind, encode(payload)))
+            for kind, model in m.step(now, dt_s, self.ready, self.speed):
+                out.append((m.machine_id, kind, model))
             self._done.update((j.order_id, j.seq) for j in m.done)
         return out
 
@@ -88,8 +94,13 @@ def run(
     duration_s: float | None = None,
     exit_when_done: bool = False,
     stop: threading.Event | None = None,
+    sparkplug: Sequence[str] = (),
+    sparkplug_group: str | None = None,
 ) -> int:
-    """Publish until stopped, `duration_s` passes, or (optionally) every job is done."""
+    """Publish until stopped, `duration_s` passes, or (optionally) every job is done.
+
+    Machines named in `sparkplug` speak Sparkplug B instead, each as its own edge node.
+    """
     stop = stop or threading.Event()
     client = make_client(
         mqtt_settings, mqtt_settings.client_id or f"shopfloor-sim-{uuid.uuid4().hex[:6]}"
@@ -102,6 +113,14 @@ def run(
     if not connected.wait(30):
         client.loop_stop()
         raise ConnectionError(f"no MQTT broker at {mqtt_settings.host}:{mqtt_settings.port}")
+    edges = {
+        m.machine_id: SparkplugEdge(m, sparkplug_group or sim.site, mqtt_settings)
+        for m in sim.machines
+        if m.machine_id in sparkplug
+    }
+    for edge in edges.values():
+        edge.start()
+        edge.connected.wait(30)  # its NBIRTH goes out first; data before it would be refused
     start = time.monotonic()
     published = 0
     last: mqtt.MQTTMessageInfo | None = None
@@ -109,9 +128,12 @@ def run(
         while not stop.is_set():
             t0 = time.monotonic()
             now = datetime.now(UTC)
-            for machine, kind, payload in sim.step(now, tick_s * sim.speed):
+            for machine, kind, model in sim.step_models(now, tick_s * sim.speed):
+                if machine in edges:
+                    published += edges[machine].publish(model, now)
+                    continue
                 topic = template.topic(site=sim.site, line=sim.line, machine=machine, kind=kind)
-                info = client.publish(topic, payload, qos=1)
+                info = client.publish(topic, encode(model), qos=1)
                 if info.rc != mqtt.MQTT_ERR_SUCCESS:
                     log.error("publish to %s failed: %s", topic, mqtt.error_string(info.rc))
                     continue
@@ -126,6 +148,8 @@ def run(
         if last is not None:
             last.wait_for_publish(timeout=30)
     finally:
+        for edge in edges.values():
+            edge.close()
         client.disconnect()
         client.loop_stop()
     log.info(

@@ -15,6 +15,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from shopfloor.contract.payloads import PayloadError
 from shopfloor.contract.topics import dead_letter_topic
 from shopfloor.mqtt import connect, make_client
+from shopfloor.sparkplug.topics import NAMESPACE as SPARKPLUG_NAMESPACE
 
 from .acks import AckSequencer
 from .batcher import Batch, Batcher
@@ -22,6 +23,7 @@ from .convert import Converter
 from .metrics import GatewayMetrics
 from .settings import GatewaySettings
 from .sinks import Sink, SinkRejected, SinkUnavailable, make_sink
+from .sparkplug.bridge import SparkplugBridge
 from .spool import Spool, SpoolFull
 from .stats import GatewayStats
 
@@ -53,6 +55,11 @@ class Gateway:
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
         self._acks = AckSequencer(lambda mid: self._client.ack(mid, 1))
+        self._sparkplug: SparkplugBridge | None = None
+        if settings.sparkplug.enabled:  # before connecting: it sets the host's last will
+            self._sparkplug = SparkplugBridge.build(
+                settings, self._client, self._batcher.add, self._dead_letter
+            )
         self.metrics = GatewayMetrics(
             self.stats,
             {
@@ -88,6 +95,8 @@ class Gateway:
         for writer in self._writers:
             writer.start()
         self._replayer.start()
+        if self._sparkplug is not None:
+            self._sparkplug.start()
         connect(self._client, self.settings.mqtt)
         self._client.loop_start()
 
@@ -102,6 +111,8 @@ class Gateway:
             writer.join(timeout=120)
         self._replay_wake.set()
         self._replayer.join(timeout=60)
+        if self._sparkplug is not None:
+            self._sparkplug.stop()
         self._client.disconnect()  # queued after the last acknowledgements, so they go first
         self._client.loop_stop()
         self._sink.close()
@@ -123,6 +134,8 @@ class Gateway:
         # subscribe on every (re)connect, so a new session never leaves the gateway deaf
         filters = self.settings.shared(self.settings.subscriptions())
         client.subscribe([(f, 1) for f in filters])
+        if self._sparkplug is not None:
+            self._sparkplug.connected(client)
         self.connected.set()
         log.info("connected to MQTT, subscribed to %s", filters)
 
@@ -141,6 +154,8 @@ class Gateway:
     ) -> None:
         self.connected.clear()
         self.subscribed.clear()
+        if self._sparkplug is not None:
+            self._sparkplug.disconnected()
         if not self._stopping.is_set():
             log.warning("MQTT connection lost (%s); reconnecting", rc)
 
@@ -149,27 +164,31 @@ class Gateway:
             return  # not acknowledged: the broker delivers it again to the next session
         self.stats.count("messages")
         token = self._acks.received(msg.mid) if msg.qos else None
+        if self._sparkplug is not None and msg.topic.startswith(SPARKPLUG_NAMESPACE + "/"):
+            self._sparkplug.on_message(msg.topic, bytes(msg.payload), token)
+            return
         try:
             lines = self._converter.convert(msg.topic, bytes(msg.payload), datetime.now(UTC))
         except PayloadError as exc:
             lines = []
-            self._dead_letter(msg, exc)
+            self._dead_letter(msg.topic, bytes(msg.payload), exc)
         except Exception:  # a bug must not kill the client: log it and dead-letter the message
             lines = []
             log.exception("unexpected error converting message on %s", msg.topic)
-            self._dead_letter(msg, PayloadError("internal_error", "see gateway log"))
+            internal = PayloadError("internal_error", "see gateway log")
+            self._dead_letter(msg.topic, bytes(msg.payload), internal)
         # every message goes through the batcher, so acknowledgements keep receive order
         self._batcher.add(lines, token)
 
-    def _dead_letter(self, msg: mqtt.MQTTMessage, exc: PayloadError) -> None:
+    def _dead_letter(self, topic: str, raw: bytes, exc: PayloadError) -> None:
         self.stats.reject(exc.reason)
-        log.warning("rejected message on %s: %s", msg.topic, exc)
+        log.warning("rejected message on %s: %s", topic, exc)
         try:
-            payload: dict[str, object] = {"payload": msg.payload[:4096].decode()}
+            payload: dict[str, object] = {"payload": raw[:4096].decode()}
         except UnicodeDecodeError:
-            payload = {"payload_base64": base64.b64encode(msg.payload[:4096]).decode()}
+            payload = {"payload_base64": base64.b64encode(raw[:4096]).decode()}
         body = {
-            "topic": msg.topic,
+            "topic": topic,
             "reason": exc.reason,
             "detail": exc.detail,
             "received_at": datetime.now(UTC).isoformat(),

@@ -9,11 +9,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from shopfloor.contract.topics import DEFAULT_TEMPLATE, TopicTemplate, minimal_filters
+from shopfloor.contract.topics import DEFAULT_TEMPLATE, EVENT, TopicTemplate, minimal_filters
 from shopfloor.mqtt import MqttSettings
 
 from .decode import Decoder
 from .fields import FieldType
+from .sparkplug.settings import SparkplugSettings
 from .timestamps import Precision
 
 
@@ -123,6 +124,8 @@ class GatewaySettings(BaseSettings):
     write_concurrency: int = Field(default=2, ge=1, le=16)
     # several gateways with the same group share the load ($share/<group>/<filter>)
     share_group: str | None = Field(default=None, pattern=r"^[^/+#$\s]+$")
+    # the Sparkplug B host application (SHOPFLOOR_SPARKPLUG__*); see README, Sparkplug B
+    sparkplug: SparkplugSettings = SparkplugSettings()
 
     @field_validator("topic_template")
     @classmethod
@@ -137,6 +140,10 @@ class GatewaySettings(BaseSettings):
         if self.influx.sink == "influx2" and self.influx.token is None:
             raise ValueError(
                 "SHOPFLOOR_INFLUX__TOKEN is required when SHOPFLOOR_INFLUX__SINK=influx2"
+            )
+        if self.sparkplug.enabled and not any(EVENT in t.kinds for t in self.templates):
+            raise ValueError(
+                "SHOPFLOOR_SPARKPLUG__ENABLED needs a topic template that carries events"
             )
         return self
 

@@ -61,6 +61,7 @@ def cmd_tracker(_args: argparse.Namespace) -> int:
     from tracker.adapters.migrations import NotMigratedError
     from tracker.bootstrap import Tracker
     from tracker.entrypoints.api import create_app
+    from tracker.entrypoints.http_server import Server
     from tracker.plant import PlantFileError
     from tracker.settings import TrackerSettings
 
@@ -82,7 +83,25 @@ def cmd_tracker(_args: argparse.Namespace) -> int:
     # own installed that re-raise is a no-op, so a graceful stop exits 0 instead of -15
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: None)
-    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None)
+    config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_config=None)
+    server = Server(config, tracker.changes)  # ends the board's event streams on a stop
+    server.run()
+    return 0 if server.started else 3  # 3: uvicorn's code for a failed start (port taken...)
+
+
+def cmd_hash_key(_args: argparse.Namespace) -> int:
+    """Print the SHA-256 of an API key read from stdin, for SHOPFLOOR_API_KEYS."""
+    import getpass
+
+    from tracker.access import hash_key
+
+    # read, not an argument: the key stays out of the shell history and the process list
+    key = getpass.getpass("API key: ") if sys.stdin.isatty() else sys.stdin.readline()
+    key = key.rstrip("\r\n")
+    if len(key) < 16:
+        sys.stderr.write("an API key needs at least 16 characters\n")
+        return 2
+    sys.stdout.write(hash_key(key) + "\n")
     return 0
 
 
@@ -137,6 +156,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
         duration_s=args.duration,
         exit_when_done=args.exit_when_done,
         stop=stop,
+        sparkplug=args.sparkplug,
+        sparkplug_group=args.sparkplug_group,
     )
     return 0
 
@@ -156,6 +177,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from bench.schedule import main as bench_schedule
 
         return bench_schedule(args.bench_args)
+    if args.benchmark == "api":
+        from bench.api import main as bench_api
+
+        return bench_api(args.bench_args)
     from bench.gateway import main as bench_gateway
 
     return bench_gateway(args.bench_args)
@@ -169,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("gateway", help="MQTT -> InfluxDB gateway (settings from SHOPFLOOR_* env)")
     sub.add_parser("tracker", help="order tracker and HTTP API (settings from SHOPFLOOR_* env)")
+    sub.add_parser("hash-key", help="SHA-256 of an API key (from stdin) for SHOPFLOOR_API_KEYS")
     sub.add_parser(
         "migrate", help="migrate the tracker's database to this version (SHOPFLOOR_DATABASE_URL)"
     )
@@ -193,6 +219,14 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--topic-template", default=DEFAULT_TEMPLATE)
     sim.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     sim.add_argument("--exit-when-done", action="store_true", help="stop once every job is done")
+    sim.add_argument(
+        "--sparkplug",
+        action="append",
+        default=[],
+        metavar="MACHINE",
+        help="publish this machine as a Sparkplug B edge node (repeatable)",
+    )
+    sim.add_argument("--sparkplug-group", default=None, help="Sparkplug group id (default: --site)")
 
     demo = sub.add_parser("demo", help="the whole system on embedded defaults")
     demo.add_argument("--data-dir", default="shopfloor-demo-data")
@@ -203,9 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser(
         "bench",
         help="benchmarks: `shopfloor bench gateway --help`, `shopfloor bench tracker`, "
-        "`shopfloor bench schedule`",
+        "`shopfloor bench schedule`, `shopfloor bench api`",
     )
-    bench.add_argument("benchmark", choices=["gateway", "tracker", "schedule"])
+    bench.add_argument("benchmark", choices=["gateway", "tracker", "schedule", "api"])
     bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="the benchmark's options")
     return parser
 
@@ -217,6 +251,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "gateway": cmd_gateway,
         "tracker": cmd_tracker,
         "migrate": cmd_migrate,
+        "hash-key": cmd_hash_key,
         "sim": cmd_sim,
         "demo": cmd_demo,
         "bench": cmd_bench,

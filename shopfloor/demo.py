@@ -37,6 +37,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from tracker.bootstrap import Tracker
     from tracker.domain import commands
     from tracker.entrypoints.api import create_app
+    from tracker.entrypoints.http_server import Server
     from tracker.settings import TrackerSettings
     from tracker.tokens import hash_token, new_token
 
@@ -110,13 +111,17 @@ def run_demo(args: argparse.Namespace) -> int:
 
     print(f"shopfloor demo running (data in {data})")  # noqa: T201
     print(f"  API docs:        http://127.0.0.1:{args.port}/docs")  # noqa: T201
+    print(f"  board:           http://127.0.0.1:{args.port}/board")  # noqa: T201
     print(f"  supervisor key:  {api_key}  (header X-API-Key)")  # noqa: T201
     for link in links:
         print(f"  customer link:   {link}")  # noqa: T201
+        page = link.replace("/api/v1/orders/", "/track/").replace("/progress?", "?")
+        print(f"  customer page:   {page}")  # noqa: T201
     print(f"  MQTT broker:     mqtt://{host}:{port}   Ctrl-C stops everything")  # noqa: T201
 
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(tracker), host="127.0.0.1", port=args.port, log_config=None)
+    server = Server(
+        uvicorn.Config(create_app(tracker), host="127.0.0.1", port=args.port, log_config=None),
+        tracker.changes,
     )
     if args.duration:
         threading.Timer(args.duration, lambda: setattr(server, "should_exit", True)).start()

@@ -12,7 +12,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from shopfloor.mqtt import connect, make_client
 from tracker.adapters.alerts import MqttAlertPublisher
-from tracker.adapters.database import make_engine, session_factory
+from tracker.adapters.database import make_engine, read_session_factory, session_factory
 from tracker.adapters.migrations import check_migrated
 from tracker.adapters.webhooks import WebhookSender
 from tracker.change_feed import ChangeFeed
@@ -51,6 +51,8 @@ class Tracker:
             self.engine.dispose()
             raise
         self.sessions = session_factory(self.engine)
+        # for the API's reads: on SQLite they never wait for the write lock
+        self.read_sessions = read_session_factory(self.engine)
         self.client = make_client(settings.mqtt, settings.mqtt.client_id, manual_ack=True)
         self.dispatcher = MqttAlertPublisher(self.sessions, self.client, settings.site, clock)
         self.webhooks = WebhookSender(

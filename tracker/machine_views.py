@@ -69,3 +69,40 @@ def machine_utilisation(session: Session, machine_id: str, now: datetime) -> dic
         "seconds": seconds,
         "as_of": now,
     }
+
+
+def all_machines(session: Session, now: datetime) -> list[dict[str, Any]]:
+    """Every machine as `machine_utilisation` shows it, in two queries; `utilisation` is the
+    share of its known time spent RUNNING."""
+    t = orm.machine_states.c
+    spent: dict[str, dict[str, float]] = {}
+    intervals = session.execute(select(t.machine_id, t.state, t.started_at, t.ended_at))
+    for machine_id, state, started, ended in intervals:
+        seconds = spent.setdefault(machine_id, {})
+        seconds[state] = seconds.get(state, 0.0) + (ended - started).total_seconds()
+    found = []
+    for row in session.execute(select(orm.machines).order_by(orm.machines.c.machine_id)):
+        machine = row._mapping
+        seconds = spent.get(machine["machine_id"], {})
+        since = machine["state_since"]
+        if since is not None and now > since:
+            seconds[machine["state"]] = (
+                seconds.get(machine["state"], 0.0) + (now - since).total_seconds()
+            )
+        total = sum(seconds.values())
+        found.append(
+            {
+                "machine_id": machine["machine_id"],
+                "state": machine["state"],
+                "state_since": since,
+                "last_seen": machine["last_seen"],
+                "last_heard_at": machine["last_heard_at"],
+                "order_id": machine["order_id"],
+                "seq": machine["seq"],
+                "stale_events": machine["stale_events"],
+                "seconds": seconds,
+                "utilisation": round(seconds.get("RUNNING", 0.0) / total, 4) if total else None,
+                "as_of": now,
+            }
+        )
+    return found

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shopfloor.contract.topics import DEFAULT_TEMPLATE, EVENT, TopicTemplate
 from shopfloor.mqtt import MqttSettings
+from tracker.access import ApiKeySpec, Role, hash_key
 from tracker.domain.planning.model import Rule
 
 _PLACEHOLDERS = ("changeme", "change-me", "change_me", "placeholder", "example", "your-")
@@ -28,8 +29,20 @@ class TrackerSettings(BaseSettings):
     site: str = "plant1"
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
-    # supervisors/admins send this as `X-API-Key`; no default on purpose
+    # the admin key, sent as `X-API-Key`; no default on purpose
     api_key: SecretStr
+    # more keys with roles, only their SHA-256 stored: [{"name", "role", "key_sha256"}]
+    api_keys: list[ApiKeySpec] = Field(default_factory=list)
+    # customers' progress polling: how long a client may reuse an answer, and the rate each
+    # token and each client address may poll at (token buckets: per second, and burst)
+    progress_max_age_s: int = Field(default=5, ge=0, le=3600)
+    progress_rate_per_token: float = Field(default=1.0, gt=0)
+    progress_burst_per_token: int = Field(default=10, ge=1)
+    progress_rate_per_ip: float = Field(default=10.0, gt=0)
+    progress_burst_per_ip: int = Field(default=100, ge=1)
+    # request bodies larger than this are refused with 413 before they are parsed
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    import_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     check_interval_s: float = Field(default=30.0, gt=0)
     # an order is at risk when its ETA is within this many seconds of its due date...
     at_risk_slack_s: float = Field(default=3600.0, ge=0)
@@ -71,6 +84,11 @@ class TrackerSettings(BaseSettings):
                 "SHOPFLOOR_API_KEY must be at least 16 characters and not a placeholder"
             )
         return value
+
+    def all_api_keys(self) -> list[ApiKeySpec]:
+        """SHOPFLOOR_API_KEY as the admin's key, then SHOPFLOOR_API_KEYS."""
+        admin = hash_key(self.api_key.get_secret_value())
+        return [ApiKeySpec(name="admin", role=Role.ADMIN, key_sha256=admin), *self.api_keys]
 
     @field_validator("topic_template")
     @classmethod

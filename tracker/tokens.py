@@ -6,6 +6,10 @@ import hashlib
 import hmac
 import secrets
 
+# stored for a revoked token: no hex digest equals it, and it is as long as one, so checking a
+# token against it takes the time any other check takes
+REVOKED = "-" * 64
+
 
 def new_token() -> str:
     """A fresh customer token (192 random bits)."""
@@ -24,5 +28,5 @@ def token_matches(token: str | None, stored_hash: str | None) -> bool:
 
 
 def key_matches(given: str | None, expected: str) -> bool:
-    """Constant-time API-key check."""
+    """Constant-time check of a secret against one expected value."""
     return hmac.compare_digest((given or "").encode(), expected.encode())

@@ -18,6 +18,7 @@ KEYS = (
     "gateway_rps",
     "gateway_live_rps",
     "gateway_batched_rps",
+    "sparkplug_rps",
     "gateway_vs_naive",
     "gateway_vs_ceiling",
     "peak_rss_mb",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import Engine, text
 
 from tests.clock import T0, Clock
-from tracker.adapters.database import UnitOfWork
+from tracker.adapters.database import UnitOfWork, read_session_factory, session_factory
 from tracker.domain import commands
 from tracker.domain.model import OperationState, OrderStatus, ScheduleStatus
 from tracker.service_layer.bus import MessageBus
@@ -115,3 +117,18 @@ def test_delivered_alert_is_not_delivered_again(bus: MessageBus, clock: Clock) -
         uow.commit()
     with UnitOfWork(bus._sessions) as uow:
         assert uow.pending_deliveries("mqtt", T0) == []
+
+
+def test_a_read_session_does_not_wait_for_the_writer(engine: Engine) -> None:
+    """On SQLite a read takes no write lock (plain BEGIN under WAL); a writer blocks nobody."""
+    writer = session_factory(engine)()
+    writer.execute(text("UPDATE machines SET state = state"))  # holds the write lock
+    try:
+        reader = read_session_factory(engine)()
+        t0 = time.monotonic()
+        assert reader.execute(text("SELECT count(*) FROM orders")).scalar() == 0
+        assert time.monotonic() - t0 < 1.0
+        reader.close()
+    finally:
+        writer.rollback()
+        writer.close()

@@ -38,6 +38,10 @@ _FIRST_TIMES_PG = text(
 )
 
 
+# execution option of the engine behind read-only sessions
+READ_ONLY = "shopfloor_read_only"
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL and a busy timeout so threads can share it.
 
@@ -58,7 +62,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # reads (a customer's poll, the board) need no write lock: a plain BEGIN lets
+            # them run beside the writer in WAL mode instead of queueing behind it
+            read_only = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -448,3 +455,8 @@ class UnitOfWork:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     orm.start_mappers()
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for reads only: on SQLite their transactions take no write lock."""
+    return session_factory(engine.execution_options(**{READ_ONLY: True}))

@@ -9,6 +9,24 @@ from .schemas import OperationCreate, OrderCreate, QuoteRequest
 
 # the order's product column holds the product and its resolved options: `bracket [paint=wet]`
 _PRODUCT_MAX = 200
+# work content an order may hold: beyond it no shop means it, and ETAs leave the calendar
+MAX_WORK_S = 10 * 365 * 86400.0
+
+
+def _bounded(
+    quantity: int, operations: tuple[commands.OperationSpec, ...]
+) -> tuple[commands.OperationSpec, ...]:
+    work = sum(op.setup_s + op.cycle_s * quantity for op in operations)
+    if work > MAX_WORK_S:
+        raise RoutingError(
+            [
+                (
+                    "quantity",
+                    f"{work / 86400:.0f} days of work: more than the 10 years an order may hold",
+                )
+            ]
+        )
+    return operations
 
 
 def routing_of(
@@ -22,13 +40,17 @@ def routing_of(
             raise RoutingError(
                 [("options", "give either operations (an explicit routing) or options, not both")]
             )
-        return body.product, tuple(
-            commands.OperationSpec(o.seq, o.name, o.machine, o.setup_s, o.cycle_s) for o in explicit
+        return body.product, _bounded(
+            body.quantity,
+            tuple(
+                commands.OperationSpec(o.seq, o.name, o.machine, o.setup_s, o.cycle_s)
+                for o in explicit
+            ),
         )
     routing = expand(plant, body.product, body.options or {}, body.quantity)
     if len(routing.label) > _PRODUCT_MAX:
         raise RoutingError([("options", f"product and options exceed {_PRODUCT_MAX} chars")])
-    return routing.label, routing.operations
+    return routing.label, _bounded(body.quantity, routing.operations)
 
 
 def to_command(body: OrderCreate, plant: Plant, token_hash: str) -> commands.CreateOrder:

@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from fastapi import Path
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+
+# text the databases can store (PostgreSQL refuses NUL characters)
+NO_NUL = r"^[^\x00]*$"
+ORDER_ID = r"^[A-Za-z0-9._-]+$"
+MACHINE_ID = r"^[^/+#\s\x00]+$"
+
+_EARLIEST, _LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _in_calendar(value: datetime) -> datetime:
+    # ETAs and slack margins are computed around the due date: keep far from datetime's ends
+    if not _EARLIEST <= value < _LATEST:
+        raise ValueError("must be between 1970 and 2200")
+    return value
+
+
+DueAt = Annotated[AwareDatetime, AfterValidator(_in_calendar)]
+
+OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=ORDER_ID)]
+MachineId = Annotated[str, Path(min_length=1, max_length=100, pattern=MACHINE_ID)]
+AlertId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 class OperationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     seq: int = Field(ge=0, le=100_000)
-    name: str = Field(min_length=1, max_length=100)
-    machine: str = Field(min_length=1, max_length=100, pattern=r"^[^/+#\s]+$")
+    name: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
+    machine: str = Field(min_length=1, max_length=100, pattern=MACHINE_ID)
     setup_s: float = Field(ge=0, le=30 * 86400)
     cycle_s: float = Field(gt=0, le=7 * 86400)
 
@@ -39,11 +61,11 @@ Options = Annotated[dict[str, str], BeforeValidator(parse_options)]
 class OrderCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    order_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-    customer: str = Field(min_length=1, max_length=200)
-    product: str = Field(min_length=1, max_length=200)
+    order_id: str = Field(min_length=1, max_length=64, pattern=ORDER_ID)
+    customer: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    product: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     quantity: int = Field(ge=1, le=10_000_000)
-    due_at: AwareDatetime
+    due_at: DueAt
     priority: int = Field(default=0, ge=0, le=100)
     operations: list[OperationCreate] | None = Field(
         default=None,
@@ -66,7 +88,7 @@ class QuoteRequest(BaseModel):
     product: str = Field(min_length=1, max_length=200)
     quantity: int = Field(ge=1, le=10_000_000)
     priority: int = Field(default=0, ge=0, le=100)
-    due_at: AwareDatetime | None = Field(default=None, description="to get an on-time answer")
+    due_at: DueAt | None = Field(default=None, description="to get an on-time answer")
     operations: list[OperationCreate] | None = Field(
         default=None,
         min_length=1,
@@ -179,7 +201,10 @@ class OrderProgressPublic(BaseModel):
     shipped_at: datetime | None
     cancelled_at: datetime | None
     operations: list[OperationProgress]
-    as_of: datetime
+    last_update: datetime = Field(
+        description="when the order last moved (lifecycle, an operation's start, count or end)"
+    )
+    as_of: datetime = Field(description="when this answer was computed (not part of the ETag)")
 
 
 class OrderPublic(OrderProgressPublic):
@@ -193,7 +218,7 @@ class OrderPublic(OrderProgressPublic):
 class OrderCancel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S")
+    reason: str = Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$")
 
 
 class OrderChange(BaseModel):
@@ -236,5 +261,5 @@ class AlertPublic(BaseModel):
 class AlertAck(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    by: str = Field(min_length=1, max_length=200, description="who acknowledges")
-    comment: str | None = Field(default=None, max_length=2000)
+    by: str = Field(min_length=1, max_length=200, pattern=NO_NUL, description="who acknowledges")
+    comment: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)

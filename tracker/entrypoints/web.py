@@ -2,13 +2,162 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
+from tracker import live_views
+from tracker.adapters.database import UnitOfWork
 from tracker.bootstrap import Tracker
+from tracker.change_feed import END
+from tracker.service_layer.bus import Changes
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).with_name("static")
+_ASSETS = {
+    "board.js": "text/javascript",
+    "board.css": "text/css",
+    "track.js": "text/javascript",
+    "common.js": "text/javascript",
+}
+# the pages load only their own files and talk only to this origin; no referrer, so a
+# tracking link's token never leaves in a Referer header
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
+_STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # no proxy buffering
+HEARTBEAT_S = 15.0  # a comment line this often keeps proxies from closing an idle stream
+
+
+def sse(event: str, data: Any) -> str:
+    """One Server-Sent Event: its name and a one-line JSON body."""
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+def merge(batch: list[Changes]) -> Changes:
+    """Everything a run of commits touched, as one change."""
+    return Changes(
+        frozenset().union(*(c.orders for c in batch)),
+        frozenset().union(*(c.alerts for c in batch)),
+        frozenset().union(*(c.machines for c in batch)),
+    )
+
+
+class EventSource:
+    """What the stream says, read from the database: a snapshot, or the state of changed ids."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self._tracker = tracker
+
+    def snapshot(self) -> dict[str, Any]:
+        """Open orders, open alerts and every machine."""
+        now, plan = self._tracker.clock(), self._tracker.plan
+        with UnitOfWork(self._tracker.sessions) as uow:
+            return {
+                "orders": live_views.open_orders(uow.session, now, plan),
+                "alerts": live_views.open_alerts(uow.session),
+                "machines": live_views.machines(uow.session),
+                "as_of": now.isoformat(),
+            }
+
+    def changed(self, changes: Changes) -> dict[str, Any]:
+        """The changed ids and the current state of each (an id without state is gone)."""
+        now, plan = self._tracker.clock(), self._tracker.plan
+        with UnitOfWork(self._tracker.sessions) as uow:
+            return {
+                "ids": {
+                    "orders": sorted(changes.orders),
+                    "alerts": sorted(changes.alerts),
+                    "machines": sorted(changes.machines),
+                },
+                "orders": live_views.orders(uow.session, changes.orders, plan),
+                "alerts": live_views.alerts(uow.session, changes.alerts),
+                "machines": live_views.machines(uow.session, changes.machines),
+                "as_of": now.isoformat(),
+            }
+
+
+async def event_stream(
+    tracker: Tracker, source: EventSource, heartbeat_s: float
+) -> AsyncIterator[str]:
+    """The SSE text of one client's stream; it ends when the feed closes."""
+    # a snapshot, then one `change` per run of commits that came together, `reload` and a new
+    # snapshot when this client fell behind, a comment line when idle for `heartbeat_s`
+    async with tracker.changes.subscribe() as queue:
+        log.info("event stream opened (%d open)", tracker.changes.subscribers)
+        try:
+            # subscribed first: a commit during the snapshot read comes again as a change
+            yield "retry: 3000\n" + sse("snapshot", await run_in_threadpool(source.snapshot))
+            while True:
+                try:
+                    first = await asyncio.wait_for(queue.get(), heartbeat_s)
+                except TimeoutError:
+                    yield ": heartbeat\n\n"
+                    continue
+                batch = [first]
+                while not queue.empty():  # commits that came meanwhile go out as one event
+                    batch.append(queue.get_nowait())
+                if any(item is END for item in batch):
+                    return
+                if None in batch:
+                    yield sse("reload", {"reason": "overflow"})
+                    yield sse("snapshot", await run_in_threadpool(source.snapshot))
+                    continue
+                changes = merge([item for item in batch if item is not None])
+                yield sse("change", await run_in_threadpool(source.changed, changes))
+        finally:
+            log.info("event stream closed")
+
+
+def _page(name: str) -> FileResponse:
+    return FileResponse(STATIC / name, media_type="text/html", headers=_PAGE_HEADERS)
 
 
 def make_router(tracker: Tracker, viewer: Any) -> APIRouter:
     """Pages and the event stream; `viewer` is the dependency that admits a viewer's key."""
-    return APIRouter()
+    router = APIRouter()
+    source = EventSource(tracker)
+
+    @router.get(
+        "/api/v1/events",
+        dependencies=[viewer],
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/event-stream": {}}, "description": "SSE"}},
+    )
+    async def events() -> StreamingResponse:
+        """Live changes as Server-Sent Events: `snapshot`, `change`, `reload` (see the README)."""
+        return StreamingResponse(
+            event_stream(tracker, source, HEARTBEAT_S),
+            media_type="text/event-stream",
+            headers=_STREAM_HEADERS,
+        )
+
+    @router.get("/board", include_in_schema=False)
+    def board() -> FileResponse:
+        return _page("board.html")
+
+    @router.get("/track/{order_id}", include_in_schema=False)
+    def track(order_id: str) -> FileResponse:
+        # the same page for any id: only the progress call, with the token, says more
+        return _page("track.html")
+
+    @router.get("/static/{name}", include_in_schema=False)
+    def asset(name: str) -> FileResponse:
+        media_type = _ASSETS.get(name)
+        if media_type is None:
+            raise HTTPException(404, detail="not found")
+        return FileResponse(STATIC / name, media_type=media_type, headers=_PAGE_HEADERS)
+
+    return router

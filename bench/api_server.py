@@ -1,0 +1,146 @@
+"""The API bench's server: `shopfloor tracker` itself, with two trivial routes added for the bench.
+
+Run as `python -m bench.api_server` (settings from SHOPFLOOR_* as for `shopfloor tracker`), it
+wraps `create_app` so the app gains `GET /bench/ceiling` (a `def` route answering a constant, the
+shape of `/healthz`: FastAPI's thread pool, validation and JSON) and `GET /bench/ceiling-async`
+(an `async def` one: no thread pool), then runs the product's `shopfloor tracker` command, so
+uvicorn serves it exactly as in production (same options, loop, HTTP implementation, logging).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from .broker import Broker
+from .servers import HOST, ServerError, free_port
+
+CEILING = "/bench/ceiling"
+CEILING_ASYNC = "/bench/ceiling-async"
+START_TIMEOUT_S = 120.0  # the tracker plans every open order before it listens
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running tracker: where it listens, its process id and its supervisor key."""
+
+    url: str
+    pid: int
+    api_key: str
+    log_path: Path
+
+
+def add_trivial_routes(app: FastAPI) -> FastAPI:
+    """The framework's ceiling on this server: routes that do no work of their own."""
+
+    @app.get(CEILING)
+    def ceiling() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(CEILING_ASYNC)
+    async def ceiling_async() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def serve() -> None:
+    """The server process: the product's `shopfloor tracker` with the bench's routes added."""
+    from shopfloor import cli
+    from tracker.bootstrap import Tracker
+    from tracker.entrypoints import api
+
+    product_create_app = api.create_app
+
+    def create_app(tracker: Tracker) -> FastAPI:
+        return add_trivial_routes(product_create_app(tracker))
+
+    # cmd_tracker imports create_app from the module when it runs, so it gets this one
+    api.create_app = create_app
+    cli.main(["tracker"])
+
+
+def _environment(
+    database_url: str, broker: Broker | None, port: int, api_key: str
+) -> dict[str, str]:
+    """The parent's environment without its SHOPFLOOR_* settings, then the bench's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPFLOOR_")}
+    # nothing listens on a fresh free port: without a broker the tracker's MQTT client retries
+    host, mqtt_port = (broker.host, broker.port) if broker else (HOST, free_port())
+    env.update(
+        SHOPFLOOR_DATABASE_URL=database_url,
+        SHOPFLOOR_API_KEY=api_key,
+        SHOPFLOOR_API_HOST=HOST,
+        SHOPFLOOR_API_PORT=str(port),
+        SHOPFLOOR_MQTT__HOST=host,
+        SHOPFLOOR_MQTT__PORT=str(mqtt_port),
+        SHOPFLOOR_MQTT__CLIENT_ID=f"bench-api-{secrets.token_hex(4)}",
+        # no session left behind on a shared broker
+        SHOPFLOOR_MQTT__SESSION_EXPIRY_S="0",
+        SHOPFLOOR_LOG_LEVEL="INFO",
+    )
+    return env
+
+
+@contextlib.contextmanager
+def tracker_server(
+    database_url: str,
+    broker: Broker | None,
+    cpus: set[int],
+    log_path: Path,
+    settings: dict[str, str],
+) -> Iterator[Server]:
+    """Start the server pinned to `cpus`; yield once `/healthz` answers; stop it (SIGTERM)."""
+    port, api_key = free_port(), secrets.token_urlsafe(24)
+    env = _environment(database_url, broker, port, api_key)
+    env.update(settings)
+    argv = [sys.executable, "-m", "bench.api_server"]
+    root = Path(__file__).resolve().parents[1]
+    with log_path.open("wb") as log_file:
+        proc = subprocess.Popen(
+            argv,
+            cwd=root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=log_file,
+            preexec_fn=functools.partial(os.sched_setaffinity, 0, cpus),
+        )
+    url = f"http://{HOST}:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _healthy(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                tail = log_path.read_text(errors="replace")[-3000:]
+                raise ServerError(f"the tracker did not start: {' '.join(argv)}\n{tail}")
+            time.sleep(0.1)
+        yield Server(url, proc.pid, api_key, log_path)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(url + "/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+if __name__ == "__main__":
+    serve()

@@ -1,0 +1,95 @@
+"""A Sparkplug message's metrics as typed updates, and their telemetry line-protocol points."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from shopfloor.contract.payloads import PayloadError
+from shopfloor.sparkplug.names import is_control
+from shopfloor.sparkplug.sparkplug_b_pb2 import Payload
+from shopfloor.sparkplug.values import TEXTS, MetricValueError, Scalar, read_value, scalar_type
+
+from ..fields import CODERS, FieldType, field_key
+from ..timestamps import Clock, epoch_ns
+from .nodes import MetricDef
+
+_NS_PER_MS = 1_000_000
+_CACHE_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class Update:
+    """One metric value (None when is_null) at its time, as a birth defined the metric."""
+
+    name: str
+    datatype: int
+    value: Scalar | None
+    ts_ns: int
+    historical: bool
+
+
+def read_updates(
+    payload: Payload,
+    defs: list[MetricDef],
+    clock: Clock,
+    arrival: datetime,
+    notes: list[PayloadError],
+) -> list[Update]:
+    """Scalar (or null) non-control metrics; a metric that cannot be read goes to notes."""
+    now_ns = epoch_ns(arrival)
+    default_ms = payload.timestamp if payload.HasField("timestamp") else None
+    out: list[Update] = []
+    for metric, definition in zip(payload.metrics, defs, strict=True):
+        datatype = scalar_type(definition.datatype)
+        if datatype is None or is_control(definition.name):
+            continue  # DataSet, Template, Bytes, File, arrays; bdSeq and controls: no readings
+        ms = metric.timestamp if metric.HasField("timestamp") else default_ms
+        try:
+            ts_ns = now_ns if ms is None else clock.check(ms * _NS_PER_MS, now_ns)
+            value = None if metric.is_null else read_value(metric, datatype)
+        except MetricValueError as exc:
+            notes.append(PayloadError("sparkplug_type", f"{definition.name[:80]!r}: {exc}"))
+            continue
+        except PayloadError as exc:
+            notes.append(PayloadError(exc.reason, f"{definition.name[:80]!r}: {exc.detail}"))
+            continue
+        out.append(Update(definition.name, datatype, value, ts_ns, metric.is_historical))
+    return out
+
+
+class LineBuilder:
+    """Updates to points: one field type per field name, as the JSON path decides it."""
+
+    def __init__(self, field_types: Mapping[str, FieldType], separator: str) -> None:
+        self._types = dict(field_types)
+        self._separator = separator
+        self._keys: dict[tuple[str, bool], tuple[str, str, Callable[[str, object], str]]] = {}
+
+    def lines(self, series: str, updates: list[Update], notes: list[PayloadError]) -> list[str]:
+        """Points of the non-null updates, one line per timestamp."""
+        by_ts: dict[int, list[str]] = {}
+        for update in updates:
+            if update.value is None:
+                continue
+            try:
+                key, field, code = self._key(update.name, update.datatype in TEXTS)
+                part = key + code(field, update.value)
+            except PayloadError as exc:
+                notes.append(exc)
+                continue
+            by_ts.setdefault(update.ts_ns, []).append(part)
+        return [f"{series} {','.join(parts)} {ts}" for ts, parts in by_ts.items()]
+
+    def _key(self, name: str, text: bool) -> tuple[str, str, Callable[[str, object], str]]:
+        entry = self._keys.get((name, text))
+        if entry is None:
+            # a Sparkplug folder path becomes one field name, as nested JSON objects do
+            field = name.replace("/", self._separator)
+            declared: FieldType = self._types.get(field) or ("string" if text else "float")
+            entry = (field_key(field), field, CODERS[declared])
+            if len(self._keys) >= _CACHE_LIMIT:
+                self._keys.clear()
+            self._keys[(name, text)] = entry
+        return entry

@@ -1,0 +1,95 @@
+"use strict";
+// Drives headless chromium through the supervisor board and the customer page of a running
+// tracker, for tests/e2e/test_board_browser.py. Settings come from the environment:
+//   BASE_URL, API_KEY, ORDER_ID, TOKEN, CHROMIUM (executable), ARTIFACTS (screenshot folder)
+// It prints "step: ..." lines as it goes and "board-ready" once the order shows on track: the
+// Python side then puts the order's machine DOWN. Exit code 0 means every check passed.
+
+const fs = require("fs");
+const path = require("path");
+const { chromium } = require("playwright-core");
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+const BASE = env("BASE_URL");
+const ORDER = env("ORDER_ID");
+const ARTIFACTS = env("ARTIFACTS");
+const step = (text) => console.log(`step: ${text}`);
+
+async function main() {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const browser = await chromium.launch({ executablePath: env("CHROMIUM"), args: ["--no-sandbox"] });
+  const errors = [];
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on("pageerror", (error) => errors.push(String(error)));
+  const shot = (name) => page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
+  try {
+    step("the board asks for the key");
+    await page.goto(`${BASE}/board`);
+    await page.fill("#key", env("API_KEY"));
+    await page.fill("#who", "e2e supervisor");
+    await page.click("#login button[type=submit]");
+
+    const row = (status) => page.locator(`#orders tr[data-order-id="${ORDER}"][data-status="${status}"]`);
+    await row("on_track").waitFor({ timeout: 15000 });
+    await page.locator("#live.on").waitFor();
+    await page.locator("#gantt svg .now-line").waitFor({ state: "attached" });
+    await shot("board-on-track.png");
+    step("the order is on track");
+    console.log("board-ready");
+
+    await row("at_risk").waitFor({ timeout: 30000 });
+    const reasons = await row("at_risk").locator(".reasons").textContent();
+    if (!reasons.includes("DOWN")) throw new Error(`at risk for another reason: ${reasons}`);
+    await page.locator('#machines li[data-machine-id="saw-1"] .badge.m-DOWN').waitFor();
+    const alert = page.locator("#alerts li.alert", { hasText: ORDER });
+    await alert.locator("button", { hasText: "Acknowledge" }).waitFor({ timeout: 15000 });
+    await shot("board-at-risk.png");
+    step(`the order turned at risk live: ${reasons}`);
+
+    await alert.locator("input[name=comment]").fill("maintenance called");
+    await alert.locator("button", { hasText: "Acknowledge" }).click();
+    await page
+      .locator("#alerts li.alert.acknowledged", { hasText: "Acknowledged by e2e supervisor" })
+      .waitFor({ timeout: 10000 });
+    await shot("board-acknowledged.png");
+    step("the alert is acknowledged");
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(300);
+    await shot("board-phone.png");
+    step("the board fits a phone");
+
+    const customer = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    customer.on("pageerror", (error) => errors.push(String(error)));
+    await customer.goto(`${BASE}/track/${ORDER}?token=${encodeURIComponent(env("TOKEN"))}`);
+    await customer.locator("#details:not([hidden])").waitFor({ timeout: 15000 });
+    const stages = await customer.locator("#stages li").count();
+    const percent = await customer.locator("#percent").textContent();
+    if (stages !== 2) throw new Error(`the tracking page shows ${stages} stages, not 2`);
+    await customer.screenshot({ path: path.join(ARTIFACTS, "track.png"), fullPage: true });
+    step(`the customer sees ${percent} over ${stages} stages`);
+
+    await customer.goto(`${BASE}/track/${ORDER}?token=not-the-token`);
+    await customer.locator("#message", { hasText: "could not find this order" }).waitFor();
+    if (!(await customer.locator("#details").isHidden())) throw new Error("details shown");
+    await customer.screenshot({ path: path.join(ARTIFACTS, "track-not-found.png") });
+    step("a wrong token shows not found");
+
+    if (errors.length) throw new Error(`errors in the page: ${errors.join("; ")}`);
+    console.log("ok");
+  } catch (error) {
+    await shot("failure.png").catch(() => {});
+    throw error;
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(String(error && error.stack ? error.stack : error));
+  process.exit(1);
+});

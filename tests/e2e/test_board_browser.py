@@ -1,0 +1,201 @@
+"""The supervisor board and the customer page in a real headless chromium, on a real tracker."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from tests.processes import Process
+from tests.services import Mosquitto, free_port
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+DRIVER = ROOT / "tests" / "browser" / "board_test.js"
+ARTIFACTS = ROOT / "test-artifacts"
+DOCS_SHOT = ROOT / "docs" / "board.png"
+ORDER = "SO-1001"
+
+
+def _chromium() -> str | None:
+    """Debian's chromium-headless-shell (SHOPFLOOR_CHROMIUM overrides)."""
+    for candidate in (
+        os.environ.get("SHOPFLOOR_CHROMIUM"),
+        "/usr/lib/chromium/chromium-headless-shell",
+        shutil.which("chromium-headless-shell"),
+    ):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+@pytest.fixture
+def browser_tools() -> tuple[str, str]:
+    node, chromium = shutil.which("node"), _chromium()
+    if node is None:
+        pytest.skip("node is not installed (scripts/test installs it)")
+    if chromium is None:
+        pytest.skip("chromium-headless-shell is not installed (scripts/test installs it)")
+    if not (DRIVER.parent / "node_modules" / "playwright-core").is_dir():
+        pytest.skip("playwright-core is not installed: npm ci --prefix tests/browser")
+    return node, chromium
+
+
+@pytest.fixture
+def tracker(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[dict[str, str]]:
+    api_key, port = secrets.token_urlsafe(24), free_port()
+    database_url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    migrate = Process("migrate", ["migrate"], {"SHOPFLOOR_DATABASE_URL": database_url}, tmp_path)
+    assert migrate.proc.wait(60) == 0, migrate.log()
+    process = Process(
+        "tracker",
+        ["tracker"],
+        {
+            "SHOPFLOOR_MQTT__HOST": mosquitto.host,
+            "SHOPFLOOR_MQTT__PORT": str(mosquitto.port),
+            "SHOPFLOOR_MQTT__CLIENT_ID": f"e2e-board-{secrets.token_hex(3)}",
+            "SHOPFLOOR_DATABASE_URL": database_url,
+            "SHOPFLOOR_API_KEY": api_key,
+            "SHOPFLOOR_API_PORT": str(port),
+            "SHOPFLOOR_CHECK_INTERVAL_S": "5",
+            # a DOWN machine counts as back at once in the plan: the breakdown itself is what
+            # makes the order at risk, not the time it might stay down
+            "SHOPFLOOR_DOWN_ALLOWANCE_S": "0",
+        },
+        tmp_path,
+    )
+    try:
+        process.wait_for_log("Uvicorn running")
+        yield {"api": f"http://127.0.0.1:{port}", "key": api_key}
+    finally:
+        # the board's event stream is still open when the tracker stops: it must not hold it up
+        assert process.stop() == 0, process.log()[-3000:]
+
+
+class Machines:
+    """Publishes machine events as a PLC bridge would."""
+
+    def __init__(self, broker: Mosquitto) -> None:
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2)
+        self._client.connect(broker.host, broker.port)
+        self._client.loop_start()
+        self._n = 0
+
+    def send(self, machine: str, ago_s: float = 0, **body: object) -> None:
+        """One event that happened `ago_s` seconds ago (a bridge replaying its buffer)."""
+        self._n += 1
+        ts = datetime.now(UTC) - timedelta(seconds=ago_s)
+        payload = {"event_id": f"b{self._n}", "ts": ts.isoformat(), **body}
+        info = self._client.publish(
+            f"shopfloor/plant1/line1/{machine}/event", json.dumps(payload).encode(), qos=1
+        )
+        info.wait_for_publish(5)
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+
+def _order(api: str, key: str, order_id: str, due: datetime, ops: list[tuple[str, str]]) -> str:
+    body = {
+        "order_id": order_id,
+        "customer": "ACME",
+        "product": "bracket",
+        "quantity": 20,
+        "due_at": due.isoformat(),
+        "operations": [
+            {"seq": 10 * (i + 1), "name": name, "machine": machine, "setup_s": 0, "cycle_s": 60}
+            for i, (name, machine) in enumerate(ops)
+        ],
+    }
+    response = httpx.post(f"{api}/api/v1/orders", json=body, headers={"X-API-Key": key})
+    assert response.status_code == 201, response.text
+    return str(response.json()["access_token"])
+
+
+def test_board_shows_an_order_turn_at_risk_when_its_machine_goes_down(
+    browser_tools: tuple[str, str], tracker: dict[str, str], mosquitto: Mosquitto
+) -> None:
+    node, chromium = browser_tools
+    api, key = tracker["api"], tracker["key"]
+    now = datetime.now(UTC)
+    # 40 min of work due in 4 h: on track until its saw breaks down
+    token = _order(
+        api, key, ORDER, now + timedelta(hours=4), [("cut", "saw-1"), ("weld", "weld-1")]
+    )
+    _order(
+        api, key, "SO-1002", now + timedelta(hours=6), [("weld", "weld-2"), ("paint", "paint-1")]
+    )
+    _order(api, key, "SO-1003", now + timedelta(minutes=20), [("cut", "saw-2"), ("weld", "weld-2")])
+    machines = Machines(mosquitto)
+    try:
+        for machine in ("saw-1", "saw-2", "weld-1", "weld-2", "paint-1"):
+            machines.send(machine, ago_s=900, type="state", state="IDLE")
+        # the saw has worked the order for 10 minutes at its planned pace: half of the cut done,
+        # so the chart has actual bars and nothing but the breakdown can put it at risk
+        machines.send("saw-1", ago_s=600, type="state", state="RUNNING")
+        machines.send("saw-1", ago_s=600, type="job_start", order_id=ORDER, operation=10)
+        for counter in range(1, 11):
+            machines.send("saw-1", ago_s=600 - 60 * counter, type="cycle", counter=counter)
+        machines.send("saw-2", ago_s=300, type="state", state="RUNNING")
+        machines.send("saw-2", ago_s=300, type="job_start", order_id="SO-1003", operation=10)
+        for counter in range(1, 5):
+            machines.send("saw-2", ago_s=300 - 60 * counter, type="cycle", counter=counter)
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver = subprocess.Popen(
+            [node, str(DRIVER)],
+            cwd=DRIVER.parent,
+            env={
+                **os.environ,
+                "BASE_URL": api,
+                "API_KEY": key,
+                "ORDER_ID": ORDER,
+                "TOKEN": token,
+                "CHROMIUM": chromium,
+                "ARTIFACTS": str(ARTIFACTS),
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        # the whole run is bounded: a hung browser fails the test instead of holding up CI
+        timer = threading.Timer(180, driver.kill)
+        timer.start()
+        output = []
+        try:
+            assert driver.stdout is not None
+            for line in driver.stdout:
+                output.append(line)
+                if line.strip() == "board-ready":
+                    machines.send("saw-1", type="state", state="DOWN")
+            code = driver.wait()
+        finally:
+            timer.cancel()
+    finally:
+        machines.close()
+    log = "".join(output)
+    assert code == 0 and log.rstrip().endswith("ok"), f"browser driver exit {code}:\n{log}"
+    assert "the order turned at risk live" in log and "the alert is acknowledged" in log
+
+    alerts = httpx.get(f"{api}/api/v1/alerts", headers={"X-API-Key": key}).json()
+    acked = [a for a in alerts if a["order_id"] == ORDER]
+    assert [(a["state"], a["acked_by"], a["ack_comment"]) for a in acked] == [
+        ("acknowledged", "e2e supervisor", "maintenance called")
+    ]
+    # the README's picture: refreshed on request, or made when missing
+    if os.environ.get("SHOPFLOOR_UPDATE_SCREENSHOTS") or not DOCS_SHOT.exists():
+        DOCS_SHOT.parent.mkdir(exist_ok=True)
+        shutil.copyfile(ARTIFACTS / "board-at-risk.png", DOCS_SHOT)

@@ -1,0 +1,90 @@
+"""Prometheus metrics of the tracker's API: requests, customer polling, events and alerts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tracker.adapters import orm
+from tracker.bootstrap import Tracker
+
+log = logging.getLogger(__name__)
+
+
+class ApiMetrics:
+    """One registry per app (tests build many apps in one process)."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "shopfloor_tracker_http_requests",
+            "HTTP requests by route template, method and status",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.progress = Counter(
+            "shopfloor_tracker_progress_requests",
+            "customer progress requests by outcome: ok, not_modified, not_found, rate_limited",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.registry.register(_TrackerCollector(tracker))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        """Counts every HTTP request by the route it matched (not its path: bounded labels)."""
+
+        async def counted(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            status = [500]
+
+            async def send_status(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    status[0] = message["status"]
+                await send(message)
+
+            try:
+                await app(scope, receive, send_status)
+            finally:
+                route = getattr(scope.get("route"), "path", "unmatched")
+                self.requests.labels(route, scope["method"], str(status[0])).inc()
+
+        return counted
+
+
+class _TrackerCollector(Collector):
+    """Read at each scrape: events the MQTT consumer applied, alerts raised (stored)."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self._tracker = tracker
+
+    def collect(self) -> Iterator[Metric]:
+        consumer = self._tracker.consumer
+        events = CounterMetricFamily(
+            "shopfloor_tracker_events",
+            "machine event messages by outcome: applied, redelivered (no change), rejected",
+            labels=["outcome"],
+        )
+        events.add_metric(["applied"], consumer.applied)
+        events.add_metric(["redelivered"], consumer.redelivered)
+        events.add_metric(["rejected"], sum(consumer.rejected.values()))
+        yield events
+        try:
+            with self._tracker.engine.connect() as conn:
+                raised = conn.execute(select(func.count()).select_from(orm.alerts)).scalar_one()
+        except Exception:  # the database is down: /readyz says so; the scrape still answers
+            log.warning("alert count unavailable for /metrics", exc_info=True)
+            return
+        yield CounterMetricFamily(
+            "shopfloor_tracker_alerts_raised", "late-order alerts raised (stored)", value=raised
+        )

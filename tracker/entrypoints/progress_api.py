@@ -1,0 +1,106 @@
+"""The customer's route: one order's progress by its token, cacheable and rate limited."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
+
+from tracker import views
+from tracker.adapters.database import UnitOfWork
+from tracker.bootstrap import Tracker
+from tracker.tokens import hash_token, token_matches
+
+from .auth import problems
+from .limits import TokenBuckets
+from .metrics import ApiMetrics
+from .schemas import OrderId, OrderProgressPublic
+
+_NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, detail="order not found")
+# fields that change with every answer without anything having happened
+_VOLATILE = {"as_of"}
+
+
+def etag_of(progress: OrderProgressPublic) -> str:
+    """A strong ETag: the hash of the answer without its volatile fields, the ETA to the minute.
+
+    The ETA of a running order is re-projected from now on every request; to the minute, a
+    poll within the same minute and with no news is answered 304.
+    """
+    content = progress.model_dump(mode="json", exclude=_VOLATILE)
+    content["eta"] = progress.eta.replace(second=0, microsecond=0).isoformat()
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+    return '"' + hashlib.sha256(canonical).hexdigest()[:32] + '"'
+
+
+def none_match(header: str | None, etag: str) -> bool:
+    """True when If-None-Match names this ETag (weak comparison, as RFC 9110 asks) or `*`."""
+    if header is None:
+        return False
+    tags = [t.strip() for t in header.split(",")]
+    return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
+
+
+def make_router(tracker: Tracker, metrics: ApiMetrics) -> APIRouter:
+    """GET /api/v1/orders/{id}/progress with a bearer token or `?token=`."""
+    settings = tracker.settings
+    per_ip = TokenBuckets(settings.progress_rate_per_ip, settings.progress_burst_per_ip)
+    per_token = TokenBuckets(settings.progress_rate_per_token, settings.progress_burst_per_token)
+    cache = {"Cache-Control": f"private, max-age={settings.progress_max_age_s}"}
+    router = APIRouter(tags=["customers"])
+
+    def _limit(request: Request, given: str | None) -> None:
+        wait = per_ip.take(request.client.host if request.client else "unknown")
+        if not wait and given:
+            # keyed by the token's hash: the limiter keeps no usable tokens in memory
+            wait = per_token.take(hash_token(given))
+        if wait:
+            metrics.progress.labels("rate_limited").inc()
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                detail="too many requests",
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
+
+    @router.get(
+        "/api/v1/orders/{order_id}/progress",
+        response_model=OrderProgressPublic,
+        responses={
+            304: {"description": "not modified since the ETag given in If-None-Match"},
+            **problems(404, 413, 429),
+        },
+    )
+    def order_progress(
+        order_id: OrderId,
+        request: Request,
+        response: Response,
+        authorization: Annotated[str | None, Header()] = None,
+        token: Annotated[str | None, Query(description="for tracking links")] = None,
+        if_none_match: Annotated[str | None, Header()] = None,
+    ) -> Any:
+        """Status, percent, ETA and operations of the token's order; poll with If-None-Match."""
+        given = token
+        if authorization and authorization.lower().startswith("bearer "):
+            given = authorization[7:].strip()
+        _limit(request, given)
+        with UnitOfWork(tracker.sessions) as uow:
+            order = uow.get_order(order_id)
+            # the hash is compared even for a missing order, so both answers take the same time
+            if not token_matches(given, order.token_hash if order else None) or order is None:
+                metrics.progress.labels("not_found").inc()
+                raise _NOT_FOUND
+            planned = views.planned_operations(uow.session, order_id, tracker.plan)
+            progress = views.order_progress(order, tracker.clock(), tracker.plan, planned)
+        body = OrderProgressPublic.model_validate(progress)
+        headers = {"ETag": etag_of(body), **cache, "Vary": "Authorization"}
+        if none_match(if_none_match, headers["ETag"]):
+            metrics.progress.labels("not_modified").inc()
+            return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        metrics.progress.labels("ok").inc()
+        response.headers.update(headers)
+        return body
+
+    return router

@@ -1,0 +1,385 @@
+"use strict";
+// The supervisor board: live orders, alerts, machines and a planned-vs-actual Gantt chart.
+// State comes from the event stream (/api/v1/events): a snapshot on connect, then the current
+// state of whatever each commit changed. The stream is read with fetch() because EventSource
+// cannot send the X-API-Key header, and keys do not belong in URLs.
+
+const KEY = "shopfloor.key";
+const WHO = "shopfloor.who";
+const RANK = { late: 0, at_risk: 1, on_track: 2 };
+const SVG = "http://www.w3.org/2000/svg";
+
+const state = {
+  orders: new Map(),
+  alerts: new Map(),
+  machines: new Map(),
+  schedule: null, // operations from /api/v1/schedule; null: derive them from the orders
+  scheduleApi: true, // false once /api/v1/schedule answered 404 (not on this server)
+  machinesApi: true, // the same for /api/v1/machines
+  machineFacts: new Map(), // machine id -> its row of /api/v1/machines (utilisation)
+};
+let stream = null; // the AbortController of the open event stream
+
+const $ = (selector) => document.querySelector(selector);
+const apiKey = () => sessionStorage.getItem(KEY) || "";
+
+// ---- signing in -------------------------------------------------------------------------
+
+function showLogin(message) {
+  if (stream) stream.abort();
+  sessionStorage.removeItem(KEY);
+  $("#board").hidden = true;
+  $("#signout").hidden = true;
+  $("#login").hidden = false;
+  $("#login-error").textContent = message || "";
+  $("#who").value = sessionStorage.getItem(WHO) || "";
+  $("#key").focus();
+}
+
+$("#login").addEventListener("submit", (event) => {
+  event.preventDefault();
+  sessionStorage.setItem(KEY, $("#key").value.trim());
+  sessionStorage.setItem(WHO, $("#who").value.trim() || "supervisor");
+  $("#key").value = "";
+  openBoard();
+});
+$("#signout").addEventListener("click", () => showLogin("Signed out."));
+
+function openBoard() {
+  $("#login").hidden = true;
+  $("#board").hidden = false;
+  $("#signout").hidden = false;
+  listen();
+}
+
+// ---- the event stream -------------------------------------------------------------------
+
+function setLive(on, text) {
+  $("#live").textContent = text || (on ? "live" : "reconnecting…");
+  $("#live").classList.toggle("on", on);
+}
+
+/** Keep one stream open, reconnecting with backoff; a refused key goes back to sign-in. */
+async function listen() {
+  let delay = 1000;
+  const controller = (stream = new AbortController());
+  while (!controller.signal.aborted) {
+    try {
+      const response = await fetch("/api/v1/events", {
+        headers: { "X-API-Key": apiKey() },
+        signal: controller.signal,
+        cache: "no-store",
+      });
+      if (response.status === 401) return showLogin("That key was not accepted.");
+      if (response.status === 403) return showLogin("That key may not read the board.");
+      if (!response.ok) throw new Error(`event stream: HTTP ${response.status}`);
+      setLive(true);
+      delay = 1000;
+      await readEvents(response.body, controller, onEvent);
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      console.warn(error);
+    }
+    setLive(false);
+    await sleep(delay);
+    delay = Math.min(delay * 2, 15000);
+  }
+}
+
+/** Parse Server-Sent Events from a byte stream; give up on a silent one (heartbeats stop). */
+async function readEvents(body, controller, handle) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let heard = Date.now();
+  const watchdog = setInterval(() => {
+    if (Date.now() - heard > 40000) reader.cancel(); // missed two heartbeats: reconnect
+  }, 5000);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done || controller.signal.aborted) return;
+      heard = Date.now();
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let name = "message";
+        let data = "";
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event:")) name = line.slice(6).trim();
+          else if (line.startsWith("data:")) data += line.slice(5).trim();
+        }
+        if (data) handle(name, JSON.parse(data));
+      }
+    }
+  } finally {
+    clearInterval(watchdog);
+  }
+}
+
+function replace(map, items, key) {
+  map.clear();
+  for (const item of items) map.set(item[key], item);
+}
+
+function upsert(map, ids, items, key) {
+  for (const id of ids) map.delete(id); // an id without state is gone
+  for (const item of items) map.set(item[key], item);
+}
+
+function onEvent(name, data) {
+  if (name === "snapshot") {
+    replace(state.orders, data.orders, "order_id");
+    replace(state.alerts, data.alerts, "id");
+    replace(state.machines, data.machines, "machine_id");
+  } else if (name === "change") {
+    upsert(state.orders, data.ids.orders, data.orders, "order_id");
+    upsert(state.alerts, data.ids.alerts, data.alerts, "id");
+    upsert(state.machines, data.ids.machines, data.machines, "machine_id");
+  } else {
+    return; // "reload": a snapshot follows
+  }
+  later("render", 150, render);
+  later("extras", 1000, fetchExtras);
+}
+
+// ---- debounced work and optional endpoints ---------------------------------------------
+
+const timers = {};
+function later(name, ms, fn) {
+  clearTimeout(timers[name]);
+  timers[name] = setTimeout(fn, ms);
+}
+
+async function getJson(path) {
+  const response = await fetch(path, { headers: { "X-API-Key": apiKey() }, cache: "no-store" });
+  return response.ok ? { status: 200, body: await response.json() } : { status: response.status };
+}
+
+/** The Gantt data and machine utilisation, from endpoints older servers lack; fine without. */
+async function fetchExtras() {
+  if (state.scheduleApi) {
+    try {
+      const got = await getJson("/api/v1/schedule");
+      if (got.status === 404 || got.status === 405) state.scheduleApi = false;
+      state.schedule = got.status === 200 ? scheduleOperations(got.body) : null;
+    } catch (error) {
+      state.schedule = null;
+    }
+  }
+  try {
+    const got = state.machinesApi ? await getJson("/api/v1/machines") : { status: 404 };
+    if (got.status === 404 || got.status === 405) state.machinesApi = false;
+    const list = got.status === 200 ? (Array.isArray(got.body) ? got.body : got.body.items || []) : [];
+    for (const m of list) state.machineFacts.set(m.machine_id, m);
+  } catch (error) {
+    // utilisation is a nicety
+  }
+  render();
+}
+
+/** /api/v1/schedule's lanes as one list of operations, each with its planned and actual
+ * times; a started operation keeps the plan it had when it started (its baseline). */
+function scheduleOperations(body) {
+  const ops = new Map();
+  for (const lane of body.machines || []) {
+    for (const p of lane.planned || []) {
+      const op = { order_id: p.order_id, seq: p.seq, name: p.name, planned_start: p.start, planned_end: p.end };
+      ops.set(`${p.order_id}/${p.seq}`, { ...op, machine: lane.machine_id });
+    }
+    for (const a of lane.actual || []) {
+      const known = ops.get(`${a.order_id}/${a.seq}`) || {};
+      ops.set(`${a.order_id}/${a.seq}`, {
+        ...a,
+        machine: lane.machine_id,
+        planned_start: a.planned_start || known.planned_start,
+        planned_end: a.planned_end || known.planned_end,
+      });
+    }
+  }
+  return [...ops.values()];
+}
+
+// ---- rendering --------------------------------------------------------------------------
+
+function render() {
+  renderOrders();
+  renderAlerts();
+  renderMachines();
+  renderGantt();
+}
+
+function bar(percent) {
+  const fill = el("div");
+  fill.style.width = `${Math.max(0, Math.min(100, percent))}%`;
+  return el("div", { class: "bar" }, fill);
+}
+
+function statusBadge(order) {
+  const open = ["received", "released", "in_progress"].includes(order.status);
+  if (!open) return el("span", { class: "badge closed" }, order.status.replace("_", " "));
+  const status = order.schedule_status;
+  return el("span", { class: `badge s-${status}` }, STATUS_LABELS[status] || status);
+}
+
+function renderOrders() {
+  const orders = [...state.orders.values()].sort(
+    (a, b) =>
+      (RANK[a.schedule_status] ?? 3) - (RANK[b.schedule_status] ?? 3) ||
+      a.due_at.localeCompare(b.due_at),
+  );
+  $("#order-count").textContent = `(${orders.length})`;
+  $("#orders tbody").replaceChildren(
+    ...orders.map((o) =>
+      el(
+        "tr",
+        { "data-order-id": o.order_id, "data-status": o.schedule_status, class: `row-${o.schedule_status}` },
+        el("td", {}, el("strong", {}, o.order_id), el("div", { class: "muted small" }, `${o.customer} · ${o.product} ×${o.quantity}`)),
+        el("td", {}, statusBadge(o), o.reasons.length ? el("div", { class: "small reasons" }, o.reasons.join("; ")) : null),
+        el("td", {}, bar(o.percent_complete), el("span", { class: "small" }, `${o.percent_complete}%`), o.current_operation ? el("div", { class: "muted small" }, o.current_operation) : null),
+        el("td", { class: "wide" }, fmtTime(o.eta)),
+        el("td", { class: "wide" }, fmtTime(o.due_at)),
+        el("td", { class: o.on_time === false ? "late-text" : "" }, fmtSlack(o.eta, o.due_at)),
+      ),
+    ),
+  );
+}
+
+function renderAlerts() {
+  const alerts = [...state.alerts.values()].filter((a) => a.state !== "cleared").sort((a, b) => b.id - a.id);
+  $("#alert-count").textContent = `(${alerts.length})`;
+  $("#alerts").replaceChildren(
+    ...(alerts.length ? alerts.map(alertItem) : [el("li", { class: "muted" }, "No open alerts.")]),
+  );
+}
+
+function alertItem(a) {
+  const item = el(
+    "li",
+    { class: `alert sev-${a.severity} ${a.state}`, "data-alert-id": a.id },
+    el("div", {}, el("span", { class: `badge s-${a.schedule_status}` }, STATUS_LABELS[a.schedule_status] || a.schedule_status), " ", el("strong", {}, a.order_id), el("span", { class: "muted small" }, ` raised ${fmtTime(a.raised_at)}`)),
+    el("div", { class: "small" }, a.message),
+  );
+  if (a.state === "acknowledged") {
+    item.append(el("div", { class: "muted small acked" }, `Acknowledged by ${a.acked_by} at ${fmtTime(a.acked_at)}${a.ack_comment ? `: ${a.ack_comment}` : ""}`));
+    return item;
+  }
+  const comment = el("input", { name: "comment", placeholder: "comment (optional)", maxlength: 2000 });
+  const error = el("span", { class: "error small", role: "alert" });
+  item.append(
+    el(
+      "form",
+      { class: "ack", onsubmit: (event) => { event.preventDefault(); acknowledge(a.id, comment.value, error); } },
+      comment,
+      el("button", { type: "submit" }, "Acknowledge"),
+      error,
+    ),
+  );
+  return item;
+}
+
+async function acknowledge(id, comment, error) {
+  error.textContent = "";
+  try {
+    const response = await fetch(`/api/v1/alerts/${id}/ack`, {
+      method: "POST",
+      headers: { "X-API-Key": apiKey(), "Content-Type": "application/json" },
+      body: JSON.stringify({ by: sessionStorage.getItem(WHO) || "supervisor", comment: comment.trim() || null }),
+    });
+    if (response.ok) {
+      state.alerts.set(id, await response.json()); // the stream says so too, a moment later
+      renderAlerts();
+    } else if (response.status === 403) {
+      error.textContent = "This key may not acknowledge alerts.";
+    } else if (response.status === 409) {
+      error.textContent = "The alert is already closed.";
+    } else {
+      error.textContent = `Could not acknowledge (HTTP ${response.status}).`;
+    }
+  } catch (e) {
+    error.textContent = "Could not reach the tracker.";
+  }
+}
+
+function renderMachines() {
+  const machines = [...state.machines.values()];
+  $("#machines").replaceChildren(
+    ...(machines.length
+      ? machines.map((m) => {
+          const facts = state.machineFacts.get(m.machine_id) || {};
+          return el(
+            "li",
+            { class: `machine m-${m.state}`, "data-machine-id": m.machine_id },
+            el("strong", {}, m.machine_id),
+            el("span", { class: `badge m-${m.state}` }, m.state),
+            el("div", { class: "muted small" }, `since ${fmtTime(m.state_since)}${m.order_id ? ` · ${m.order_id}/${m.seq}` : ""}`),
+            typeof facts.utilisation === "number" ? el("div", { class: "small" }, `utilisation ${Math.round(facts.utilisation * 100)}%`) : null,
+          );
+        })
+      : [el("li", { class: "muted" }, "No machine has reported yet.")]),
+  );
+}
+
+/** Operations for the chart: the schedule endpoint's, else each order's own operations. */
+function ganttOperations() {
+  if (state.schedule) return state.schedule;
+  return [...state.orders.values()].flatMap((o) => o.operations.map((op) => ({ order_id: o.order_id, ...op, machine: op.planned_machine || op.machine })));
+}
+
+function svg(tag, attrs, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
+  node.append(...children);
+  return node;
+}
+
+function renderGantt() {
+  const now = Date.now();
+  const t = (iso) => (iso ? new Date(iso).getTime() : null);
+  const ops = ganttOperations().filter((op) => op.planned_start || op.started_at);
+  const box = $("#gantt");
+  if (!ops.length) return box.replaceChildren(el("p", { class: "muted" }, "Nothing scheduled yet."));
+  const times = ops.flatMap((op) => [t(op.planned_start), t(op.planned_end), t(op.started_at), t(op.completed_at)]).filter((x) => x !== null);
+  // the window: everything planned or done, within a day back and a week ahead
+  const t0 = Math.max(Math.min(now - 15 * 60000, ...times), now - 86400000);
+  const t1 = Math.min(Math.max(now + 15 * 60000, ...times), now + 7 * 86400000);
+  const machines = [...new Set(ops.map((op) => op.machine))].sort();
+  const label = 90, rowH = 34, top = 22;
+  const width = Math.max(box.clientWidth || 0, 640);
+  const height = top + machines.length * rowH + 4;
+  const x = (ms) => label + ((Math.min(Math.max(ms, t0), t1) - t0) / (t1 - t0)) * (width - label - 8);
+  const chart = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "planned and actual operations per machine" });
+  const step = [15, 30, 60, 120, 360, 720, 1440].map((m) => m * 60000).find((s) => (t1 - t0) / s <= 8) || 2880 * 60000;
+  for (let tick = Math.ceil(t0 / step) * step; tick <= t1; tick += step) {
+    chart.append(svg("line", { x1: x(tick), x2: x(tick), y1: top - 4, y2: height, class: "tick" }));
+    if (x(tick) + 70 < width) chart.append(svg("text", { x: x(tick) + 2, y: 12, class: "tick-label" }, fmtTime(new Date(tick).toISOString())));
+  }
+  machines.forEach((machine, row) => {
+    const y = top + row * rowH;
+    chart.append(svg("text", { x: 4, y: y + 20, class: "machine-label" }, machine));
+    chart.append(svg("line", { x1: 0, x2: width, y1: y + rowH, y2: y + rowH, class: "row-line" }));
+    for (const op of ops.filter((o) => o.machine === machine)) {
+      const status = (state.orders.get(op.order_id) || {}).schedule_status || "on_track";
+      const tip = `${op.order_id} ${op.name || op.seq}: planned ${fmtTime(op.planned_start)}–${fmtTime(op.planned_end)}, actual ${fmtTime(op.started_at)}–${op.completed_at ? fmtTime(op.completed_at) : "…"}`;
+      if (op.planned_start && op.planned_end) {
+        const x0 = x(t(op.planned_start));
+        chart.append(svg("rect", { x: x0, y: y + 3, width: Math.max(2, x(t(op.planned_end)) - x0), height: 12, class: "planned" }, svg("title", {}, tip)));
+      }
+      if (op.started_at) {
+        const x0 = x(t(op.started_at));
+        const end = op.completed_at ? t(op.completed_at) : now;
+        chart.append(svg("rect", { x: x0, y: y + 17, width: Math.max(2, x(end) - x0), height: 12, class: `actual s-${status}`, "data-order-id": op.order_id }, svg("title", {}, tip)));
+      }
+    }
+  });
+  chart.append(svg("line", { x1: x(now), x2: x(now), y1: top - 6, y2: height, class: "now-line" }));
+  chart.append(svg("text", { x: x(now) + 3, y: top - 8 + 10, class: "now-label" }, "now"));
+  box.replaceChildren(chart);
+}
+
+setInterval(() => later("render", 0, render), 30000); // the now-line and "late by" move on their own
+window.addEventListener("resize", () => later("render", 200, renderGantt));
+
+if (apiKey()) openBoard();
+else showLogin("");
