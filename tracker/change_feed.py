@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from tracker.service_layer.bus import Changes
@@ -32,10 +32,20 @@ class ChangeFeed:
         self._subscribers: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Changes | None]]] = (
             set()
         )
+        self._listeners: list[Callable[[Changes], None]] = []
+
+    def listen(self, listener: Callable[[Changes], None]) -> None:
+        """Call `listener` with every change, on the publishing thread (it must be quick)."""
+        with self._lock:
+            self._listeners.append(listener)
 
     def publish(self, changes: Changes) -> None:
         if not changes:  # nothing changed, and an empty Changes is END
             return
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(changes)
         for loop, queue in self._current():
             try:
                 loop.call_soon_threadsafe(_offer, queue, changes)

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.integration.api_keys import SUPERVISOR, VIEWER, as_, create, make, wait_planned
 from tracker.bootstrap import Tracker
+from tracker.domain import commands
 
 pytestmark = pytest.mark.integration
 
@@ -136,3 +137,18 @@ def test_a_token_polling_too_fast_gets_429_with_retry_after(limited: Tracker) ->
         assert 'shopfloor_tracker_progress_requests_total{outcome="ok"} 3.0' in metrics
         # supervisors are not limited by the customers' buckets
         assert client.get("/api/v1/orders", headers=as_(VIEWER)).status_code == 200
+
+
+def test_a_machine_event_shows_in_the_next_poll(tracker: Tracker, client: TestClient) -> None:
+    """Answers are kept between polls, but any commit that touches the order drops them."""
+    token = create(client)
+    wait_planned(tracker, "SO-1")
+    first = client.get("/api/v1/orders/SO-1/progress", headers={"Authorization": f"Bearer {token}"})
+    order = first.json()
+    machine, seq = order["operations"][0]["machine"], order["operations"][0]["seq"]
+
+    tracker.bus.handle(commands.StartJob(machine, "e1", "SO-1", seq, tracker.clock()))
+    after = client.get("/api/v1/orders/SO-1/progress", headers={"Authorization": f"Bearer {token}"})
+
+    assert after.json()["operations"][0]["state"] == "running"
+    assert after.headers["etag"] != first.headers["etag"]

@@ -18,6 +18,7 @@ from tracker.domain.model import DomainError, OrderStatus
 from tracker.domain.routing import RoutingError
 from tracker.domain.schedule import ScheduleStatus
 from tracker.order_list import OrderFilter, list_orders
+from tracker.service_layer.bus import Changes
 from tracker.service_layer.handlers import ImportRejected, OrderExists, OrderNotFound
 from tracker.tokens import hash_token, new_token
 
@@ -235,6 +236,7 @@ def make_router(tracker: Tracker, access: Access, import_max_bytes: int) -> APIR
         token = order_tokens.rotate(tracker.sessions, order_id)
         if token is None:
             raise _NOT_FOUND
+        tracker.changes.publish(Changes(orders=frozenset({order_id})))  # cached answers go
         return TokenRotated(**_created(order_id, token).model_dump())
 
     @router.delete(
@@ -244,5 +246,6 @@ def make_router(tracker: Tracker, access: Access, import_max_bytes: int) -> APIR
         """No token reads the order until a new one is made (POST)."""
         if not order_tokens.revoke(tracker.sessions, order_id):
             raise _NOT_FOUND
+        tracker.changes.publish(Changes(orders=frozenset({order_id})))  # cached answers go
 
     return router

@@ -5,18 +5,22 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from tracker import views
 from tracker.adapters.database import UnitOfWork
 from tracker.bootstrap import Tracker
+from tracker.domain.planning.model import Plan
 from tracker.tokens import hash_token, token_matches
 
 from .auth import problems
 from .limits import TokenBuckets
 from .metrics import ApiMetrics
+from .progress_cache import Cached, ProgressCache
 from .schemas import OrderId, OrderProgressPublic
 
 _NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, detail="order not found")
@@ -50,6 +54,8 @@ def make_router(tracker: Tracker, metrics: ApiMetrics) -> APIRouter:
     per_ip = TokenBuckets(settings.progress_rate_per_ip, settings.progress_burst_per_ip)
     per_token = TokenBuckets(settings.progress_rate_per_token, settings.progress_burst_per_token)
     cache = {"Cache-Control": f"private, max-age={settings.progress_max_age_s}"}
+    recent = ProgressCache()
+    tracker.changes.listen(recent.forget)
     router = APIRouter(tags=["customers"])
 
     def _limit(request: Request, given: str | None) -> None:
@@ -73,7 +79,7 @@ def make_router(tracker: Tracker, metrics: ApiMetrics) -> APIRouter:
             **problems(404, 413, 429),
         },
     )
-    def order_progress(
+    async def order_progress(
         order_id: OrderId,
         request: Request,
         response: Response,
@@ -86,21 +92,37 @@ def make_router(tracker: Tracker, metrics: ApiMetrics) -> APIRouter:
         if authorization and authorization.lower().startswith("bearer "):
             given = authorization[7:].strip()
         _limit(request, given)
-        with UnitOfWork(tracker.sessions) as uow:
-            order = uow.get_order(order_id)
-            # the hash is compared even for a missing order, so both answers take the same time
-            if not token_matches(given, order.token_hash if order else None) or order is None:
-                metrics.progress.labels("not_found").inc()
-                raise _NOT_FOUND
-            planned = views.planned_operations(uow.session, order_id, tracker.plan)
-            progress = views.order_progress(order, tracker.clock(), tracker.plan, planned)
-        body = OrderProgressPublic.model_validate(progress)
-        headers = {"ETag": etag_of(body), **cache, "Vary": "Authorization"}
-        if none_match(if_none_match, headers["ETag"]):
+        plan = tracker.plan
+        cached = recent.get(order_id, plan)
+        if cached is None:
+            # the database read runs on a worker thread; a poll with no news never gets here
+            cached = await run_in_threadpool(_load, order_id, given, plan)
+        elif not token_matches(given, cached.token_hash):
+            cached = None
+        if cached is None:
+            metrics.progress.labels("not_found").inc()
+            raise _NOT_FOUND
+        headers = {"ETag": cached.etag, **cache, "Vary": "Authorization"}
+        if none_match(if_none_match, cached.etag):
             metrics.progress.labels("not_modified").inc()
             return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
         metrics.progress.labels("ok").inc()
         response.headers.update(headers)
-        return body
+        return cached.body
+
+    def _load(order_id: str, given: str | None, plan: Plan | None) -> Cached | None:
+        generation = recent.generation(order_id)
+        with UnitOfWork(tracker.read_sessions) as uow:
+            order = uow.get_order(order_id)
+            # the hash is compared even for a missing order, so both answers take the same time
+            if not token_matches(given, order.token_hash if order else None) or order is None:
+                return None
+            planned = views.planned_operations(uow.session, order_id, plan)
+            progress = views.order_progress(order, tracker.clock(), plan, planned)
+            token_hash = order.token_hash
+        body = OrderProgressPublic.model_validate(progress)
+        entry = Cached(token_hash, body, etag_of(body), plan, time.monotonic())
+        recent.put(order_id, entry, generation)
+        return entry
 
     return router
