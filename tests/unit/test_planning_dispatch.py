@@ -374,3 +374,23 @@ def test_vanishing_work_is_planned_by_every_rule(rule: Rule) -> None:
     plan = schedule(jobs, [PlanMachine("m")], now, rule)
 
     assert plan.unplanned == {} and len(plan.operations) == 6
+
+
+def test_a_work_center_operation_does_not_take_a_machine_kept_for_a_running_one() -> None:
+    # o3 runs on m3 (bound by job_start, though routed elsewhere); o1 may go on m1 or m3, and
+    # would finish sooner on m3 (m1 breaks at noon Berlin time): m1 must take it all the same
+    now = datetime(2024, 3, 4, 8, tzinfo=UTC)  # a Monday, 09:00 in Berlin
+    day = Calendar(
+        "day",
+        "Europe/Berlin",
+        (Shift(frozenset(range(5)), time(6), time(22)),),
+        (Shift(frozenset(range(5)), time(12), time(12, 30)),),
+    )
+    running = PlanJob("o3", now, now, (PlanOperation(10, ("m0",), 0.0, 60.0, "m3"),))
+    waiting = PlanJob("o1", now, now, (PlanOperation(10, ("m3", "m1"), 0.0, 10801.0),))
+    machines = [PlanMachine("m0"), PlanMachine("m1", day), PlanMachine("m3")]
+
+    plan = schedule([waiting, running], machines, now, Rule.RELEASE)
+
+    assert plan.operations[("o3", 10)].start == now
+    assert plan.operations[("o1", 10)].machine == "m1"

@@ -159,7 +159,12 @@ def _run(
                         idle[m] = True
                         break
                     g = op_group[i]
-                    dest = m if group_same[g] else _earliest_finish(i, t, m, g, ops, lines, able)
+                    if group_same[g]:
+                        dest = m
+                    else:
+                        # a free machine with a running operation waiting keeps itself for it
+                        others = {x for x in able if not pinned[x]}
+                        dest = _earliest_finish(i, t, m, g, ops, lines, others)
                 end = lines[dest].add(t, work[i])
                 times[i] = (t, end)
                 on[i] = dest
