@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry, Histogram, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from .sparkplug.stats import SparkplugStats
 from .stats import GatewayStats
 
 _COUNTERS = {
@@ -19,14 +20,27 @@ _COUNTERS = {
     "batches_replayed": "spooled batches replayed into the store",
     "spool_full": "batches that found the spool full (acknowledgements held back)",
 }
+# Sparkplug host counters: name -> (help, label)
+_SPARKPLUG = {
+    "births": ("Sparkplug births accepted", "type"),
+    "deaths": ("Sparkplug deaths accepted", "type"),
+    "rebirth_requests": ("Sparkplug rebirth requests (NCMD) sent", "reason"),
+    "dead_letters": ("Sparkplug messages and metrics dead-lettered", "reason"),
+}
 
 
 class GatewayMetrics:
-    """A registry per gateway: counters read from GatewayStats, gauges from callbacks."""
+    """A registry per gateway: counters read from GatewayStats (and SparkplugStats when the
+    Sparkplug host runs), gauges from callbacks."""
 
-    def __init__(self, stats: GatewayStats, gauges: dict[str, Callable[[], float]]) -> None:
+    def __init__(
+        self,
+        stats: GatewayStats,
+        gauges: dict[str, Callable[[], float]],
+        sparkplug: SparkplugStats | None = None,
+    ) -> None:
         self.registry = CollectorRegistry()
-        self.registry.register(_StatsCollector(stats, gauges))
+        self.registry.register(_StatsCollector(stats, gauges, sparkplug))
         self.write_seconds = Histogram(
             "shopfloor_gateway_write_seconds",
             "time to write one batch to the store",
@@ -46,9 +60,15 @@ class GatewayMetrics:
 
 
 class _StatsCollector(Collector):
-    def __init__(self, stats: GatewayStats, gauges: dict[str, Callable[[], float]]) -> None:
+    def __init__(
+        self,
+        stats: GatewayStats,
+        gauges: dict[str, Callable[[], float]],
+        sparkplug: SparkplugStats | None,
+    ) -> None:
         self._stats = stats
         self._gauges = gauges
+        self._sparkplug = sparkplug
 
     def collect(self) -> Iterator[Metric]:
         snap = self._stats.snapshot()
@@ -73,3 +93,14 @@ class _StatsCollector(Collector):
             yield GaugeMetricFamily(
                 f"shopfloor_gateway_{name}", name.replace("_", " "), value=read()
             )
+        if self._sparkplug is not None:
+            yield from _sparkplug_families(self._sparkplug)
+
+
+def _sparkplug_families(stats: SparkplugStats) -> Iterator[Metric]:
+    snap = stats.snapshot()
+    for name, (doc, label) in _SPARKPLUG.items():
+        family = CounterMetricFamily(f"shopfloor_gateway_sparkplug_{name}", doc, labels=[label])
+        for value, n in sorted(snap[name].items()):
+            family.add_metric([value], n)
+        yield family

@@ -68,6 +68,7 @@ class Gateway:
                 "unacked_messages": lambda: self._acks.pending,
                 "connected": lambda: float(self.connected.is_set()),
             },
+            sparkplug=self._sparkplug.host.stats if self._sparkplug else None,
         )
         self._stopping = threading.Event()
         self._replay_wake = threading.Event()

@@ -128,6 +128,7 @@ class SparkplugBridge:
                 self._dispatch(self.host.receive(topic, payload, datetime.now(UTC), token))
         except Exception:  # a bug must not kill the client nor hold the acknowledgements back
             log.exception("unexpected error on Sparkplug message %s", topic)
+            self.host.stats.count("dead_letters", "internal_error")
             self._dead_letter(topic, payload, PayloadError("internal_error", "see gateway log"))
             self._deliver([], token)
 
@@ -136,6 +137,7 @@ class SparkplugBridge:
         for handled in step.handled:
             for problem in [handled.error, *handled.notes]:
                 if problem is not None:
+                    self.host.stats.count("dead_letters", problem.reason)
                     self._dead_letter(handled.topic, handled.raw, problem)
             infos = [
                 self._client.publish(e.topic, e.payload, qos=e.qos, retain=e.retain)

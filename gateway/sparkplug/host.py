@@ -30,6 +30,7 @@ from .machines import MachineRef, Machines
 from .metrics import LineBuilder, read_updates
 from .nodes import MAX_AHEAD, SEQ_MODULUS, Held, MetricDef, NodeState
 from .settings import SparkplugSettings
+from .stats import SparkplugStats
 
 
 @dataclass
@@ -85,6 +86,7 @@ class SparkplugHost:
         self._reorder = timedelta(seconds=settings.reorder_timeout_s)
         self._retry = timedelta(seconds=settings.rebirth_retry_s)
         self.nodes: dict[tuple[str, str], NodeState] = {}
+        self.stats = SparkplugStats()
 
     def receive(self, topic: str, raw: bytes, arrival: datetime, tag: object = None) -> Step:
         """Take one message; its outcome is in this step, or a later one if it came early."""
@@ -115,9 +117,10 @@ class SparkplugHost:
         for node in self.nodes.values():
             if node.gap_deadline is not None and now >= node.gap_deadline:
                 self._flush(node, step)
-                node.rebirth_due = now
+                node.rebirth_due, node.rebirth_reason = now, "seq_gap"
             if node.rebirth_due is not None and now >= node.rebirth_due:
                 step.commands.append(rebirth_request(node.group, node.node, now))
+                self.stats.count("rebirth_requests", node.rebirth_reason or "unknown")
                 node.rebirth_due = now + self._retry
         return step
 
@@ -141,6 +144,7 @@ class SparkplugHost:
             node.die()
             step.handled.append(Handled(msg.tag, str(msg.topic), msg.raw, error=exc))
             return
+        self.stats.count("births", NBIRTH)
         defs = [MetricDef(m.name, m.datatype, None) for m in msg.payload.metrics]
         step.handled.append(self._metrics(node, msg, defs, birth=True))
 
@@ -159,6 +163,7 @@ class SparkplugHost:
                 if ref is not None and self._events.known(ref.machine):
                     refs.append(ref)
             node.die()
+        self.stats.count("deaths", NDEATH)
         origin = Origin(msg.topic.group, msg.topic.node, None, bd_seq, None)
         events = [e for r in _unique(refs) for e in self._events.offline(r, origin, msg.arrival)]
         step.handled.append(Handled(msg.tag, str(msg.topic), msg.raw, events=events))
@@ -166,7 +171,7 @@ class SparkplugHost:
     def _sequenced(self, msg: Held, step: Step) -> None:
         node = self._node(msg.topic)
         if not node.born:
-            self._want_rebirth(node, msg.arrival)
+            self._want_rebirth(node, msg.arrival, "no_birth")
             detail = f"{msg.topic.message_type} before the node's NBIRTH"
             step.handled.append(self._refused(msg, "sparkplug_no_birth", detail))
             return
@@ -217,9 +222,11 @@ class SparkplugHost:
             except PayloadError as exc:
                 step.handled.append(Handled(msg.tag, str(msg.topic), msg.raw, error=exc))
                 return
+            self.stats.count("births", DBIRTH)
             defs = [MetricDef(m.name, m.datatype, device) for m in msg.payload.metrics]
             step.handled.append(self._metrics(node, msg, defs, birth=True))
         elif kind == DDEATH and device is not None:
+            self.stats.count("deaths", DDEATH)
             known = device in node.devices
             node.forget_device(device)
             ref = self._machines.resolve(node.group, node.node, device)
@@ -234,7 +241,7 @@ class SparkplugHost:
                     raise PayloadError("sparkplug_no_birth", f"device {device!r} has no DBIRTH")
                 defs = [node.resolve(device, m) for m in msg.payload.metrics]
             except PayloadError as exc:
-                self._want_rebirth(node, msg.arrival)
+                self._want_rebirth(node, msg.arrival, exc.reason.removeprefix("sparkplug_"))
                 step.handled.append(Handled(msg.tag, str(msg.topic), msg.raw, error=exc))
                 return
             step.handled.append(self._metrics(node, msg, defs, birth=False))
@@ -251,9 +258,9 @@ class SparkplugHost:
         out.events = self._events.apply(ref, updates, origin, birth, out.notes)
         return out
 
-    def _want_rebirth(self, node: NodeState, now: datetime) -> None:
+    def _want_rebirth(self, node: NodeState, now: datetime, reason: str) -> None:
         if node.rebirth_due is None:
-            node.rebirth_due = now + self._reorder
+            node.rebirth_due, node.rebirth_reason = now + self._reorder, reason
 
     @staticmethod
     def _refused(msg: Held, reason: str, detail: str) -> Handled:

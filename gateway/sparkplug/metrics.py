@@ -9,7 +9,16 @@ from datetime import datetime
 from shopfloor.contract.payloads import PayloadError
 from shopfloor.sparkplug.names import is_control
 from shopfloor.sparkplug.sparkplug_b_pb2 import Payload
-from shopfloor.sparkplug.values import TEXTS, MetricValueError, Scalar, read_value, scalar_type
+from shopfloor.sparkplug.values import (
+    TEXTS,
+    MetricValueError,
+    Scalar,
+    array_type,
+    element_type,
+    read_array,
+    read_value,
+    scalar_type,
+)
 
 from ..fields import CODERS, FieldType, field_key
 from ..timestamps import Clock, epoch_ns
@@ -37,25 +46,36 @@ def read_updates(
     arrival: datetime,
     notes: list[PayloadError],
 ) -> list[Update]:
-    """Scalar (or null) non-control metrics; a metric that cannot be read goes to notes."""
+    """Scalar (or null) non-control metrics, and one update per array element (`name/index`,
+    so the field is `name<separator>index`); a metric that cannot be read goes to notes."""
     now_ns = epoch_ns(arrival)
     default_ms = payload.timestamp if payload.HasField("timestamp") else None
     out: list[Update] = []
     for metric, definition in zip(payload.metrics, defs, strict=True):
         datatype = scalar_type(definition.datatype)
-        if datatype is None or is_control(definition.name):
-            continue  # DataSet, Template, Bytes, File, arrays; bdSeq and controls: no readings
+        array = array_type(definition.datatype)
+        if (datatype is None and array is None) or is_control(definition.name):
+            continue  # DataSet, Template, Bytes, File; bdSeq and controls: no readings
         ms = metric.timestamp if metric.HasField("timestamp") else default_ms
+        name = definition.name[:80]
+        readings: list[tuple[str, int, Scalar | None]] = []
         try:
             ts_ns = now_ns if ms is None else clock.check(ms * _NS_PER_MS, now_ns)
-            value = None if metric.is_null else read_value(metric, datatype)
+            if array is not None:
+                kind = element_type(array)
+                values = [] if metric.is_null else read_array(metric, array)
+                readings = [(f"{definition.name}/{i}", kind, v) for i, v in enumerate(values)]
+            elif datatype is not None:
+                value = None if metric.is_null else read_value(metric, datatype)
+                readings = [(definition.name, datatype, value)]
         except MetricValueError as exc:
-            notes.append(PayloadError("sparkplug_type", f"{definition.name[:80]!r}: {exc}"))
+            reason = "sparkplug_type" if array is None else "sparkplug_array"
+            notes.append(PayloadError(reason, f"{name!r}: {exc}"))
             continue
         except PayloadError as exc:
-            notes.append(PayloadError(exc.reason, f"{definition.name[:80]!r}: {exc.detail}"))
+            notes.append(PayloadError(exc.reason, f"{name!r}: {exc.detail}"))
             continue
-        out.append(Update(definition.name, datatype, value, ts_ns, metric.is_historical))
+        out += [Update(n, t, v, ts_ns, metric.is_historical) for n, t, v in readings]
     return out
 
 

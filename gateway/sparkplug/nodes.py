@@ -48,6 +48,7 @@ class NodeState:
     held: dict[int, Held] = field(default_factory=dict)
     gap_deadline: datetime | None = None
     rebirth_due: datetime | None = None
+    rebirth_reason: str | None = None  # why the pending rebirth is wanted: seq_gap, no_birth...
 
     @property
     def born(self) -> bool:
@@ -69,6 +70,7 @@ class NodeState:
         self.names.clear()
         self.devices.clear()
         self.rebirth_due = None
+        self.rebirth_reason = None
 
     def die(self) -> None:
         """NDEATH: nothing it sent before can be resolved any more until it is born again."""

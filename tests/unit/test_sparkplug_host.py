@@ -5,9 +5,18 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from gateway.metrics import GatewayMetrics
+from gateway.sparkplug.bridge import SparkplugBridge
 from gateway.sparkplug.host import Handled, SparkplugHost, Step
 from gateway.sparkplug.settings import MachineMap, SparkplugSettings
-from shopfloor.contract.payloads import CycleEvent, JobStartEvent, StateEvent, parse_event
+from gateway.stats import GatewayStats
+from shopfloor.contract.payloads import (
+    CycleEvent,
+    JobStartEvent,
+    PayloadError,
+    StateEvent,
+    parse_event,
+)
 from shopfloor.contract.topics import DEFAULT_TEMPLATE, TopicTemplate
 from shopfloor.sparkplug import names
 from shopfloor.sparkplug.sparkplug_b_pb2 import Payload
@@ -110,6 +119,66 @@ def test_a_seq_gap_past_the_timeout_writes_what_came_and_requests_a_rebirth() ->
     assert [c.topic for c in step.commands] == ["spBv1.0/plant1/NCMD/plc-1"]
     follow = one(h.receive(*node.data(None, {"Spindle/Temp": 8.0}, MS + 3), NOW))
     assert follow.error is None  # in order again after the gap
+
+
+def test_a_seq_gap_counts_a_rebirth_request_by_its_reason_in_prometheus() -> None:
+    h, node = host(), edge_node()
+    h.receive(*node.node_birth(MS), NOW)
+    node.skip_seq()
+    h.receive(*node.data(None, {"Spindle/Temp": 7.0}, MS + 2), NOW)
+    metrics = GatewayMetrics(GatewayStats(), {}, sparkplug=h.stats)
+    name = "shopfloor_gateway_sparkplug_rebirth_requests_total"
+    assert metrics.registry.get_sample_value(name, {"reason": "seq_gap"}) is None
+    assert len(h.tick(NOW + timedelta(seconds=1)).commands) == 1
+    assert metrics.registry.get_sample_value(name, {"reason": "seq_gap"}) == 1.0
+    h.tick(NOW + timedelta(seconds=6))  # not answered: asked again, for the same reason
+    assert metrics.registry.get_sample_value(name, {"reason": "seq_gap"}) == 2.0
+    births = "shopfloor_gateway_sparkplug_births_total"
+    assert metrics.registry.get_sample_value(births, {"type": "NBIRTH"}) == 1.0
+
+
+def test_rebirths_births_and_deaths_are_counted_by_reason_and_type() -> None:
+    h, node = host(), edge_node()
+    h.receive(*node.data(None, {"Spindle/Temp": 1.0}, MS), NOW)  # before any birth
+    h.tick(NOW + timedelta(seconds=1))
+    h.receive(*node.node_birth(MS), NOW)
+    h.receive(*node.device_birth("press", MS), NOW)
+    payload = Payload(timestamp=MS, seq=2)
+    payload.metrics.add(alias=999, datatype=10, double_value=1.0)
+    h.receive("spBv1.0/plant1/NDATA/plc-1", payload.SerializeToString(), NOW)
+    h.tick(NOW + timedelta(seconds=1))
+    h.receive(*node.device_death("press", MS), NOW)
+    h.receive(*node.will(), NOW)
+    assert h.stats.snapshot() == {
+        "births": {"NBIRTH": 1, "DBIRTH": 1},
+        "deaths": {"DDEATH": 1, "NDEATH": 1},
+        "rebirth_requests": {"no_birth": 1, "unknown_alias": 1},
+        "dead_letters": {},  # counted by the bridge, which dead-letters
+    }
+
+
+class _FakeClient:
+    def will_set(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def publish(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
+def test_the_bridge_counts_what_it_dead_letters_by_reason() -> None:
+    h, node = host(), edge_node()
+    dead: list[PayloadError] = []
+    bridge = SparkplugBridge(
+        h.settings,
+        h,
+        _FakeClient(),  # type: ignore[arg-type]
+        lambda lines, token: None,
+        lambda topic, raw, exc: dead.append(exc),
+    )
+    bridge.on_message(*node.data(None, {"Spindle/Temp": 1.0}, MS), None)
+    bridge.on_message("spBv1.0/plant1/NDATA/plc-1", b"\xff", None)
+    assert [e.reason for e in dead] == ["sparkplug_no_birth", "sparkplug_decode"]
+    assert h.stats.snapshot()["dead_letters"] == {"sparkplug_no_birth": 1, "sparkplug_decode": 1}
 
 
 def test_seq_wraps_from_255_to_0() -> None:
