@@ -69,7 +69,7 @@ class Tracker:
         )
         self.changes = ChangeFeed()
         self.planner = Planner(
-            self.sessions,
+            self.read_sessions,  # planning only reads: no write lock on SQLite
             self.plant,
             clock,
             PlanningPolicy(settings.dispatch_rule, settings.down_allowance_s, settings.optimise_s),

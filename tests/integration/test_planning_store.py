@@ -15,7 +15,7 @@ from tracker.adapters.database import session_factory
 from tracker.domain import commands
 from tracker.domain.planning.model import Plan, Rule
 from tracker.domain.routing import Plant
-from tracker.service_layer.bus import MessageBus
+from tracker.service_layer.bus import Changes, MessageBus
 from tracker.service_layer.planning import Planner, PlanningPolicy
 
 pytestmark = pytest.mark.integration
@@ -279,3 +279,16 @@ def _wait_for(check: Callable[[], bool], timeout_s: float = 10.0) -> None:
     while not check():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+def test_a_check_that_only_moves_an_eta_tells_the_live_views(engine: Engine, clock: Clock) -> None:
+    seen: list[Changes] = []
+    bus = MessageBus(session_factory(engine), clock, on_commit=seen.append)
+    bus.handle(_order("A", due_h=8))
+    clock.now = T0 + timedelta(minutes=5)  # on track still; its ETA moved 5 min with the clock
+    seen.clear()
+
+    bus.handle(commands.CheckOrders())
+
+    assert [c.orders for c in seen] == [frozenset({"A"})]
+    assert _statuses(engine) == [("A", "on_track", [])]

@@ -96,6 +96,8 @@ class UnitOfWork:
         self.session = self._factory()
         self.seen: list[Order] = []
         self.alerts_seen: list[Alert] = []
+        # orders written without loading them (bulk updates), for the change feed
+        self.touched_orders: set[str] = set()
         self.deliveries_added = 0
         # machines a command touched: the bus re-assesses the orders working on them
         self._loaded_states: dict[str, str | None] = {}

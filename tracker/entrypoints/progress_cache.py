@@ -35,13 +35,16 @@ class ProgressCache:
         self._max = max_entries
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, Cached] = OrderedDict()
-        # bumped by every change of an order: an answer read before a change is not kept
+        # bumped by every change of an order: an answer read before a change is not kept;
+        # when the table grows past `max_entries` it starts afresh under a new epoch (answers
+        # being made then are not kept: a miss, never a stale answer)
         self._generations: dict[str, int] = {}
+        self._epoch = 0
 
-    def generation(self, order_id: str) -> int:
+    def generation(self, order_id: str) -> tuple[int, int]:
         """Take this before reading an order; `put` keeps the answer only if it is unchanged."""
         with self._lock:
-            return self._generations.get(order_id, 0)
+            return self._epoch, self._generations.get(order_id, 0)
 
     def get(self, order_id: str, plan: Plan | None) -> Cached | None:
         """The cached answer, if it is recent and was made with the current plan."""
@@ -54,9 +57,9 @@ class ProgressCache:
                 return None
             return entry
 
-    def put(self, order_id: str, entry: Cached, generation: int) -> None:
+    def put(self, order_id: str, entry: Cached, generation: tuple[int, int]) -> None:
         with self._lock:
-            if self._generations.get(order_id, 0) != generation:
+            if (self._epoch, self._generations.get(order_id, 0)) != generation:
                 return  # the order changed while its answer was being made
             self._entries[order_id] = entry
             self._entries.move_to_end(order_id)
@@ -68,3 +71,6 @@ class ProgressCache:
             for order_id in changes.orders:
                 self._entries.pop(order_id, None)
                 self._generations[order_id] = self._generations.get(order_id, 0) + 1
+            if len(self._generations) > self._max:
+                self._generations.clear()
+                self._epoch += 1

@@ -198,7 +198,7 @@ class MessageBus:
                         handler(event, uow, now)
             uow.commit()
             changes = Changes(
-                frozenset(order.order_id for order in uow.seen),
+                frozenset(order.order_id for order in uow.seen) | uow.touched_orders,
                 frozenset(alert.id for alert in uow.alerts_seen if alert.id is not None),
                 frozenset(uow.machines_touched()),
             )

@@ -37,6 +37,14 @@ def check_open_orders(uow: UnitOfWork, now: datetime, plan: Plan | None) -> int:
     """Assess every open order; returns how many had news (those are loaded into `uow.seen`)."""
     session, rules = uow.session, uow.policy.rules
     o, m = orm.orders.c, orm.machines.c
+    # the open orders first, locked in key order; orders a machine event holds are skipped
+    # (it assesses them itself), so this check neither waits, deadlocks nor writes over it
+    orders = session.execute(
+        select(o.order_id, o.due_at, o.schedule_status, o.schedule_reasons, o.eta)
+        .where(o.status.in_(_OPEN))
+        .order_by(o.order_id)
+        .with_for_update(skip_locked=True)
+    ).all()
     states: dict[str, str] = {}
     bound: dict[tuple[str, int], list[str]] = defaultdict(list)
     for machine_id, state, order_id, seq in session.execute(
@@ -48,11 +56,7 @@ def check_open_orders(uow: UnitOfWork, now: datetime, plan: Plan | None) -> int:
     ops = open_operations(session)
     news: list[str] = []
     quiet: list[dict[str, Any]] = []
-    for order in session.execute(
-        select(o.order_id, o.due_at, o.schedule_status, o.schedule_reasons, o.eta).where(
-            o.status.in_(_OPEN)
-        )
-    ):
+    for order in orders:
         remaining = ops.get(order.order_id)
         if not remaining:
             continue
@@ -71,6 +75,7 @@ def check_open_orders(uow: UnitOfWork, now: datetime, plan: Plan | None) -> int:
             .values(eta=bindparam("e"), schedule_reasons=bindparam("r")),
             quiet,
         )
+        uow.touched_orders.update(row["o"] for row in quiet)  # live views hear of them
     for order_id in sorted(news):  # the bus assesses these through the domain
         uow.get_order(order_id, for_update=True)
     return len(news)
