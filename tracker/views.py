@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -10,10 +11,40 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.adapters import orm
-from tracker.domain.model import Order
+from tracker.domain.model import Operation, Order
 from tracker.domain.planning.model import Plan
 
 Planned = dict[int, tuple[str | None, datetime | None, datetime | None]]
+
+
+_ORDER_FIELDS = [f.name for f in fields(Order) if f.name not in ("operations", "events")]
+_OPERATION_FIELDS = [f.name for f in fields(Operation)]
+
+
+def read_order(session: Session, order_id: str, plan: Plan | None) -> tuple[Order, Planned] | None:
+    """One order and its operations' plans from plain rows, no session identity or locks.
+
+    For the customer's poll: the same domain object the bus works on, built straight from two
+    SELECTs (about half the work of loading it as a mapped object, which the unit of work
+    needs only to change it).
+    """
+    o, op = orm.orders.c, orm.operations.c
+    row = session.execute(select(orm.orders).where(o.order_id == order_id)).first()
+    if row is None:
+        return None
+    rows = session.execute(
+        select(orm.operations).where(op.order_id == order_id).order_by(op.seq)
+    ).all()
+    operations = [Operation(**{k: r._mapping[k] for k in _OPERATION_FIELDS}) for r in rows]
+    order = Order(**{k: row._mapping[k] for k in _ORDER_FIELDS}, operations=operations)
+    planned: Planned = {}
+    for r in rows:
+        machine, start, end = r.planned_machine, r.planned_start, r.planned_end
+        current = plan.operations.get((order_id, r.seq)) if plan is not None else None
+        if start is None and current is not None:
+            machine, start, end = current.machine, current.start, current.end
+        planned[r.seq] = (machine, start, end)
+    return order, planned
 
 
 def planned_operations(session: Session, order_id: str, plan: Plan | None) -> Planned:

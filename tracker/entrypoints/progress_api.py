@@ -12,7 +12,6 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, 
 from starlette.concurrency import run_in_threadpool
 
 from tracker import views
-from tracker.adapters.database import UnitOfWork
 from tracker.bootstrap import Tracker
 from tracker.domain.planning.model import Plan
 from tracker.tokens import hash_token, token_matches
@@ -82,7 +81,6 @@ def make_router(tracker: Tracker, metrics: ApiMetrics) -> APIRouter:
     async def order_progress(
         order_id: OrderId,
         request: Request,
-        response: Response,
         authorization: Annotated[str | None, Header()] = None,
         token: Annotated[str | None, Query(description="for tracking links")] = None,
         if_none_match: Annotated[str | None, Header()] = None,
@@ -107,21 +105,21 @@ def make_router(tracker: Tracker, metrics: ApiMetrics) -> APIRouter:
             metrics.progress.labels("not_modified").inc()
             return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
         metrics.progress.labels("ok").inc()
-        response.headers.update(headers)
-        return cached.body
+        # serialised once, when the answer was made: a kept answer costs no validation again
+        return Response(cached.body, media_type="application/json", headers=headers)
 
     def _load(order_id: str, given: str | None, plan: Plan | None) -> Cached | None:
         generation = recent.generation(order_id)
-        with UnitOfWork(tracker.read_sessions) as uow:
-            order = uow.get_order(order_id)
-            # the hash is compared even for a missing order, so both answers take the same time
-            if not token_matches(given, order.token_hash if order else None) or order is None:
-                return None
-            planned = views.planned_operations(uow.session, order_id, plan)
-            progress = views.order_progress(order, tracker.clock(), plan, planned)
-            token_hash = order.token_hash
+        with tracker.read_sessions() as session:
+            found = views.read_order(session, order_id, plan)
+        order, planned = found if found is not None else (None, {})
+        # the hash is compared even for a missing order, so both answers take the same time
+        if not token_matches(given, order.token_hash if order else None) or order is None:
+            return None
+        progress = views.order_progress(order, tracker.clock(), plan, planned)
         body = OrderProgressPublic.model_validate(progress)
-        entry = Cached(token_hash, body, etag_of(body), plan, time.monotonic())
+        content = body.model_dump_json().encode()
+        entry = Cached(order.token_hash, content, etag_of(body), plan, time.monotonic())
         recent.put(order_id, entry, generation)
         return entry
 

@@ -15,13 +15,11 @@ from dataclasses import dataclass
 from tracker.domain.planning.model import Plan
 from tracker.service_layer.bus import Changes
 
-from .schemas import OrderProgressPublic
-
 
 @dataclass(frozen=True)
 class Cached:
     token_hash: str
-    body: OrderProgressPublic
+    body: bytes  # the answer's JSON
     etag: str
     plan: Plan | None
     at: float
