@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -43,18 +44,18 @@ def bus(engine: Engine, clock: Clock) -> MessageBus:
 
 @pytest.fixture
 def make_tracker(database_url: str, mosquitto: Mosquitto) -> Callable[..., Tracker]:
-    """Build a Tracker on a freshly migrated database and the test broker (not started)."""
+    """Build a Tracker on a freshly migrated database and the test broker (not started), on
+    the given clock (real time without one)."""
 
-    def make(api_key: str, **settings: Any) -> Tracker:
+    def make(api_key: str, clock: Callable[[], datetime] | None = None, **settings: Any) -> Tracker:
         upgrade(database_url)
         mqtt = MqttSettings(
             host=mosquitto.host, port=mosquitto.port, client_id=f"test-{secrets.token_hex(4)}"
         )
-        return Tracker(
-            TrackerSettings(
-                database_url=database_url, api_key=SecretStr(api_key), mqtt=mqtt, **settings
-            )
+        config = TrackerSettings(
+            database_url=database_url, api_key=SecretStr(api_key), mqtt=mqtt, **settings
         )
+        return Tracker(config) if clock is None else Tracker(config, clock=clock)
 
     return make
 

@@ -15,18 +15,14 @@ import paho.mqtt.client as mqtt
 import pytest
 from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
-from pydantic import SecretStr
 from sqlalchemy import select
 
-from shopfloor.mqtt import MqttSettings
 from tests.clock import T0, Clock
 from tests.services import Mosquitto
 from tracker.adapters import orm
 from tracker.adapters.database import UnitOfWork
-from tracker.adapters.migrations import upgrade
 from tracker.bootstrap import Tracker
 from tracker.domain.model import Order
-from tracker.settings import TrackerSettings
 
 pytestmark = pytest.mark.integration
 
@@ -36,22 +32,12 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "plant.yaml"
 
 
 @pytest.fixture
-def tracker(database_url: str, mosquitto: Mosquitto, clock: Clock) -> Tracker:
+def tracker(make_tracker: Callable[..., Tracker], clock: Clock) -> Tracker:
     """The example plant on the test clock; replans only when the test asks, within 10 s."""
-    upgrade(database_url)
-    mqtt_settings = MqttSettings(
-        host=mosquitto.host, port=mosquitto.port, client_id=f"test-{secrets.token_hex(4)}"
+    # a replan asked for by an event waits 10 s (the planner's longest delay)
+    return make_tracker(
+        KEY, clock=clock, plant_file=EXAMPLE, check_interval_s=3600, replan_debounce_s=300
     )
-    settings = TrackerSettings(
-        database_url=database_url,
-        api_key=SecretStr(KEY),
-        mqtt=mqtt_settings,
-        plant_file=EXAMPLE,
-        check_interval_s=3600,
-        # a replan asked for by an event waits 10 s (the planner's longest delay)
-        replan_debounce_s=300,
-    )
-    return Tracker(settings, clock=clock)
 
 
 @pytest.fixture

@@ -3,26 +3,21 @@ current plan's queues, product templates, priorities and shift calendars; nothin
 
 from __future__ import annotations
 
-import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from shopfloor.mqtt import MqttSettings
 from tests.clock import T0, Clock
-from tests.services import Mosquitto
 from tracker.adapters import orm
 from tracker.adapters.database import UnitOfWork
-from tracker.adapters.migrations import upgrade
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 from tracker.entrypoints.api import create_app
-from tracker.settings import TrackerSettings
 
 pytestmark = pytest.mark.integration
 
@@ -31,30 +26,14 @@ AUTH = {"X-API-Key": KEY}
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "plant.yaml"
 
 
-def _tracker(
-    database_url: str, mosquitto: Mosquitto, clock: Clock, plant_file: Path | None
-) -> Tracker:
-    """A tracker on the test clock; it replans only when the test asks (within 10 s)."""
-    upgrade(database_url)
-    mqtt = MqttSettings(
-        host=mosquitto.host, port=mosquitto.port, client_id=f"test-{secrets.token_hex(4)}"
-    )
-    settings = TrackerSettings(
-        database_url=database_url,
-        api_key=SecretStr(KEY),
-        mqtt=mqtt,
-        plant_file=plant_file,
-        check_interval_s=3600,
-        # a replan asked for by an event waits 10 s (the planner's longest delay)
-        replan_debounce_s=300,
-    )
-    return Tracker(settings, clock=clock)
+# the tracker replans only when the test asks (an event's request waits 10 s, the longest)
+QUIET = {"check_interval_s": 3600, "replan_debounce_s": 300}
 
 
 @pytest.fixture
-def tracker(database_url: str, mosquitto: Mosquitto, clock: Clock) -> Tracker:
+def tracker(make_tracker: Callable[..., Tracker], clock: Clock) -> Tracker:
     """The example plant (saw-1, saw-2, weld-1, paint-1 on two shifts, asm-1), at T0."""
-    return _tracker(database_url, mosquitto, clock, EXAMPLE)
+    return make_tracker(KEY, clock=clock, plant_file=EXAMPLE, **QUIET)
 
 
 def _op(seq: int, machine: str, setup_s: float, cycle_s: float) -> dict[str, Any]:
@@ -336,9 +315,9 @@ def test_a_machine_named_by_an_open_order_is_quoted_as_a_machine_of_its_own(
 
 
 def test_without_a_plant_file_quotes_plan_around_the_orders(
-    database_url: str, mosquitto: Mosquitto, clock: Clock
+    make_tracker: Callable[..., Tracker], clock: Clock
 ) -> None:
-    tracker = _tracker(database_url, mosquitto, clock, plant_file=None)
+    tracker = make_tracker(KEY, clock=clock, **QUIET)
     ops = _cut_and_weld()
     with TestClient(create_app(tracker)) as client:
         before = _quote(client, quantity=10, operations=ops)
