@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from tracker.adapters import orm
 from tracker.domain.model import Operation, Order
 from tracker.domain.planning.model import Plan
+from tracker.domain.schedule import eta_with_plan
 
 Planned = dict[int, tuple[str | None, datetime | None, datetime | None]]
 
@@ -37,14 +39,8 @@ def read_order(session: Session, order_id: str, plan: Plan | None) -> tuple[Orde
     ).all()
     operations = [Operation(**{k: r._mapping[k] for k in _OPERATION_FIELDS}) for r in rows]
     order = Order(**{k: row._mapping[k] for k in _ORDER_FIELDS}, operations=operations)
-    planned: Planned = {}
-    for r in rows:
-        machine, start, end = r.planned_machine, r.planned_start, r.planned_end
-        current = plan.operations.get((order_id, r.seq)) if plan is not None else None
-        if start is None and current is not None:
-            machine, start, end = current.machine, current.start, current.end
-        planned[r.seq] = (machine, start, end)
-    return order, planned
+    stored = ((r.seq, r.planned_machine, r.planned_start, r.planned_end) for r in rows)
+    return order, _with_plan(order_id, stored, plan)
 
 
 def planned_operations(session: Session, order_id: str, plan: Plan | None) -> Planned:
@@ -55,8 +51,17 @@ def planned_operations(session: Session, order_id: str, plan: Plan | None) -> Pl
             op.order_id == order_id
         )
     )
+    return _with_plan(order_id, rows, plan)
+
+
+def _with_plan(
+    order_id: str,
+    stored: Iterable[tuple[int, str | None, datetime | None, datetime | None]],
+    plan: Plan | None,
+) -> Planned:
+    """(seq, machine, start, end) as stored at each operation's start, else from the plan."""
     planned: Planned = {}
-    for seq, machine, start, end in rows:
+    for seq, machine, start, end in stored:
         current = plan.operations.get((order_id, seq)) if plan is not None else None
         if start is None and current is not None:
             machine, start, end = current.machine, current.start, current.end
@@ -72,10 +77,8 @@ def order_progress(
     The ETA is the later of the order's end in the current plan (queues, shifts, machines
     down) and its own projection from now.
     """
-    eta = order.project(now)
     planned_eta = plan.eta(order.order_id) if plan is not None and order.is_open else None
-    if planned_eta is not None and planned_eta > eta:
-        eta = planned_eta
+    eta = eta_with_plan(order.project(now), planned_eta)
     planned = planned or {}
     current = order.current
     return {

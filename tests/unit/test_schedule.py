@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 from tracker.domain import events
 from tracker.domain.model import Operation, Order
-from tracker.domain.schedule import ActiveOperation, ScheduleRules, ScheduleStatus, assess
+from tracker.domain.schedule import (
+    ActiveOperation,
+    ScheduleRules,
+    ScheduleStatus,
+    assess,
+    eta_with_plan,
+)
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 RULES = ScheduleRules(at_risk_slack_s=600, behind_plan_ratio=0.2)
@@ -151,3 +157,10 @@ def test_a_slow_operation_recovers_only_below_half_the_behind_plan_ratio() -> No
     assert "(threshold 10%)" in held.reasons[0]
     faster = assess(early, DUE, T0, _active(observed=65.0), HYST, ScheduleStatus.AT_RISK)
     assert faster.status is ScheduleStatus.ON_TRACK
+
+
+def test_the_eta_is_the_later_of_the_projection_and_the_plan() -> None:
+    soon, later = T0 + timedelta(hours=1), T0 + timedelta(hours=2)
+    assert eta_with_plan(soon, later) == later  # queued behind others: the plan says later
+    assert eta_with_plan(later, soon) == later  # the plan is older than the work left
+    assert eta_with_plan(soon, None) == soon  # not planned yet

@@ -16,6 +16,7 @@ from .schedule import (
     ScheduleStatus,
     assess,
     completion_note,
+    eta_with_plan,
     schedule_news,
 )
 
@@ -333,9 +334,7 @@ class Order:
             self.schedule_status = ScheduleStatus.LATE if late else ScheduleStatus.ON_TRACK
             self.schedule_reasons = list(completion_note(self.completed_at, self.due_at))
             return self.schedule_status
-        eta = self.project(now)
-        if planned_eta is not None and planned_eta > eta:
-            eta = planned_eta
+        eta = eta_with_plan(self.project(now), planned_eta)
         op = self.current
         active = (
             ActiveOperation(op.seq, op.name, op.cycle_s, op.observed_cycle_s, machine_states)

@@ -76,6 +76,15 @@ def _span(seconds: float) -> str:
     return f"{s / 86400:.1f} d"
 
 
+def eta_with_plan(projected: datetime, planned: datetime | None) -> datetime:
+    """The ETA: the later of the order's own projection from now and its end in the plan.
+
+    The plan adds queues, shifts and machines down; the projection keeps a plan made a while
+    ago from promising what the remaining work can no longer make.
+    """
+    return planned if planned is not None and planned > projected else projected
+
+
 def assess(
     eta: datetime,
     due_at: datetime,

@@ -27,6 +27,7 @@ from tracker.domain.schedule import (
     ScheduleRules,
     ScheduleStatus,
     assess,
+    eta_with_plan,
     schedule_news,
 )
 
@@ -132,10 +133,8 @@ def _assess(
         )
         for r in remaining
     )
-    eta = now + timedelta(seconds=work)
     planned = plan.eta(order.order_id) if plan is not None else None
-    if planned is not None and planned > eta:
-        eta = planned
+    eta = eta_with_plan(now + timedelta(seconds=work), planned)
     cur = remaining[0]
     machines = {cur.machine, *bound.get((order.order_id, cur.seq), ())}
     active = ActiveOperation(
