@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.integration.api_keys import order_body
 from tracker.bootstrap import Tracker
 
 pytestmark = pytest.mark.integration
@@ -21,24 +21,8 @@ def tracker(make_tracker: Callable[..., Tracker]) -> Tracker:
     return make_tracker(KEY)
 
 
-def _body(order_id: str = "SO-1", **changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "order_id": order_id,
-        "customer": "ACME",
-        "product": "bracket",
-        "quantity": 10,
-        "due_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
-        "operations": [
-            {"seq": 10, "name": "cut", "machine": "saw-1", "setup_s": 60, "cycle_s": 30},
-            {"seq": 20, "name": "weld", "machine": "weld-1", "setup_s": 60, "cycle_s": 40},
-        ],
-    }
-    body.update(changes)
-    return body
-
-
 def _create(client: TestClient, order_id: str = "SO-1") -> str:
-    response = client.post("/api/v1/orders", json=_body(order_id), headers={"X-API-Key": KEY})
+    response = client.post("/api/v1/orders", json=order_body(order_id), headers={"X-API-Key": KEY})
     assert response.status_code == 201, response.text
     assert response.json()["progress_url"] == f"/api/v1/orders/{order_id}/progress"
     return str(response.json()["access_token"])
@@ -78,8 +62,8 @@ def test_wrong_token_other_orders_token_and_missing_order_look_the_same(
 
 
 def test_supervisor_endpoints_need_the_api_key(client: TestClient) -> None:
-    assert client.post("/api/v1/orders", json=_body()).status_code == 401
-    bad = client.post("/api/v1/orders", json=_body(), headers={"X-API-Key": KEY + "x"})
+    assert client.post("/api/v1/orders", json=order_body()).status_code == 401
+    bad = client.post("/api/v1/orders", json=order_body(), headers={"X-API-Key": KEY + "x"})
     assert bad.status_code == 401
     assert client.get("/api/v1/alerts").status_code == 401
     assert client.get("/api/v1/alerts", headers={"X-API-Key": KEY}).json() == []
@@ -98,23 +82,25 @@ def test_supervisor_endpoints_need_the_api_key(client: TestClient) -> None:
 def test_invalid_orders_get_422_naming_the_field_and_nothing_is_stored(
     client: TestClient, change: dict[str, Any], field: str
 ) -> None:
-    response = client.post("/api/v1/orders", json=_body(**change), headers={"X-API-Key": KEY})
+    response = client.post("/api/v1/orders", json=order_body(**change), headers={"X-API-Key": KEY})
     assert response.status_code == 422
     assert any(field in detail["loc"] for detail in response.json()["detail"]), response.text
-    good = client.post("/api/v1/orders", json=_body(), headers={"X-API-Key": KEY})
+    good = client.post("/api/v1/orders", json=order_body(), headers={"X-API-Key": KEY})
     assert good.status_code == 201
 
 
 def test_repeated_operation_numbers_are_refused(client: TestClient) -> None:
-    ops = _body()["operations"]
+    ops = order_body()["operations"]
     ops[1]["seq"] = 10
-    response = client.post("/api/v1/orders", json=_body(operations=ops), headers={"X-API-Key": KEY})
+    response = client.post(
+        "/api/v1/orders", json=order_body(operations=ops), headers={"X-API-Key": KEY}
+    )
     assert response.status_code == 422 and "repeats" in response.text
 
 
 def test_duplicate_order_id_is_a_conflict(client: TestClient) -> None:
     _create(client)
-    again = client.post("/api/v1/orders", json=_body(), headers={"X-API-Key": KEY})
+    again = client.post("/api/v1/orders", json=order_body(), headers={"X-API-Key": KEY})
     assert again.status_code == 409
 
 
