@@ -160,7 +160,11 @@ class Planner:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.current: Plan | None = None
+        # what quotes need of the current plan; the book is built from it on the first quote
+        # against that plan (quotes are rare, replans frequent)
+        self._quotable: tuple[Plan, list[PlanMachine], list[PlanJob], datetime] | None = None
         self._book: QuoteBook | None = None
+        self._book_lock = threading.Lock()
         self._optimising = threading.Lock()  # one optimiser run at a time
         self.replans = 0
         self.last_duration_s = 0.0
@@ -174,7 +178,7 @@ class Planner:
                 jobs, machines = planning_inputs(session, self._plant, now, self.policy)
             plan = schedule(jobs, machines, now, self.policy.rule)
             self.current = plan
-            self._book = QuoteBook(plan, machines, jobs, now)
+            self._quotable = (plan, machines, jobs, now)
             self.replans += 1
             self.last_duration_s = time.perf_counter() - t0
             for order_id, reason in plan.unplanned.items():
@@ -216,7 +220,7 @@ class Planner:
             if self.current is not plan:
                 return  # reality moved on while it ran: the newer dispatch plan stands
             self.current = improved
-            self._book = QuoteBook(improved, machines, jobs, now)
+            self._quotable = (improved, machines, jobs, now)
         log.info(
             "optimised plan in use: tardiness %.0f s (dispatch %.0f s)",
             total_tardiness_s(improved, jobs),
@@ -233,11 +237,9 @@ class Planner:
     ) -> Quote:
         """The earliest completion of a hypothetical order against the current plan (booked
         nowhere); plans first when there is no plan yet. Raises QuoteError for unknown machines."""
-        book = self._book
-        if book is None:
+        if self._quotable is None:
             self.replan()
-            book = self._book
-            assert book is not None
+        book = self._quote_book()
         ops = [
             PlanOperation(
                 seq=spec.seq,
@@ -248,6 +250,15 @@ class Planner:
             for spec in operations
         ]
         return book.quote(ops, priority, self._clock(), due_at)
+
+    def _quote_book(self) -> QuoteBook:
+        """The quote book of the current plan, built once per plan."""
+        quotable = self._quotable
+        assert quotable is not None
+        with self._book_lock:
+            if self._book is None or self._book.plan is not quotable[0]:
+                self._book = QuoteBook(*quotable)
+            return self._book
 
     def request(self) -> None:
         """Ask for a replan soon (debounced)."""

@@ -114,6 +114,7 @@ class QuoteBook:
                     )
                 )
         self._lines = {m.machine_id: _Line(m, booked[m.machine_id], t0) for m in machines}
+        self.plan = plan
         # only a dispatcher by due date is predictable enough to quote ahead of booked orders
         self._passes = plan.rule is Rule.EDD
         self.now = now
