@@ -218,6 +218,44 @@ def encode(model: BaseModel) -> bytes:
     return model.model_dump_json(exclude_none=True).encode()
 
 
+class DispatchJob(_Frozen):
+    """One operation on a machine's dispatch list, in the order the plan has it run."""
+
+    order_id: OrderId
+    operation: WholeNumber
+    name: str = Field(default="", max_length=MAX_NAME_LENGTH)
+    # good parts still to make; setup and standard cycle in seconds (the routing's, or observed)
+    quantity: int = Field(ge=1)
+    setup_s: float = Field(ge=0)
+    cycle_s: float = Field(gt=0)
+    # every earlier operation of the order is complete: the material is at the machine
+    ready: bool
+    planned_start: datetime
+    planned_end: datetime
+    due_at: datetime
+
+
+class DispatchList(_Frozen):
+    """What one machine should work next, from the tracker's current plan.
+
+    Published retained on `dispatch_topic(site, machine)` after a replan that changed it; a
+    machine works the first `ready` job it has not finished. An empty list means nothing to do.
+    """
+
+    machine: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
+    plan_made_at: datetime
+    jobs: list[DispatchJob]
+
+
+def parse_dispatch(payload: bytes, max_bytes: int = 1024 * 1024) -> DispatchList:
+    """Parse a dispatch list; raise PayloadError with the reason."""
+    data = _load_json(payload, max_bytes)
+    try:
+        return DispatchList.model_validate(data)
+    except ValidationError as exc:
+        raise _schema_error(exc) from None
+
+
 class OrderAlert(_Frozen):
     """One delivered transition of an order alert, on MQTT and in webhook bodies.
 

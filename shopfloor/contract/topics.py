@@ -206,6 +206,17 @@ def alert_subscription(site: str = "+") -> str:
     return f"shopfloor/{site}/alerts/order/+/+"
 
 
+def dispatch_topic(site: str, machine: str) -> str:
+    """Where the tracker publishes one machine's dispatch list (retained: a machine or an
+    operator terminal that connects gets the current list at once)."""
+    return f"shopfloor/{site}/dispatch/{machine}"
+
+
+def dispatch_subscription(site: str = "+") -> str:
+    """MQTT filter for the dispatch lists of every machine of a site (or of all sites)."""
+    return f"shopfloor/{site}/dispatch/+"
+
+
 def dead_letter_topic(service: str) -> str:
     """Where a service republishes messages it rejected, with the reason."""
     return f"{DEAD_LETTER_PREFIX}{service}"
