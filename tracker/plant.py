@@ -6,20 +6,18 @@ Validated with pydantic; every problem is reported with the file's path and the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
 )
 
+from shopfloor.yaml_file import Loc, YamlFileError, parse_yaml, read_yaml
 from tracker.domain.routing import (
     Condition,
     OperationTemplate,
@@ -96,70 +94,6 @@ class PlantFile(_Strict):
     calendars: dict[Name, CalendarFile] = {}
     work_centers: dict[Name, Annotated[WorkCenterFile, BeforeValidator(_as_work_center)]] = {}
     products: dict[Name, ProductFile] = {}
-
-
-Loc = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Problem:
-    line: int | None
-    where: str
-    message: str
-
-
-class PlantFileError(ValueError):
-    """A plant file that cannot be used; `str()` gives one `path:line: where: message` per line."""
-
-    def __init__(self, path: Path, problems: list[Problem]) -> None:
-        self.path = path
-        self.problems = problems
-        super().__init__(
-            "\n".join(
-                f"{path}{'' if p.line is None else f':{p.line}'}: "
-                f"{p.where + ': ' if p.where else ''}{p.message}"
-                for p in problems
-            )
-        )
-
-
-def _line(root: yaml.Node, loc: Sequence[str | int]) -> int:
-    """1-based line of the deepest node `loc` reaches (a mapping key's line for a field)."""
-    node, line = root, root.start_mark.line
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                    node, line = value, key.start_mark.line
-                    break
-            else:
-                break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if not 0 <= part < len(node.value):
-                break
-            node = node.value[part]
-            line = node.start_mark.line
-        else:
-            break
-    return line + 1
-
-
-def _duplicate_keys(node: yaml.Node, loc: Loc = ()) -> Iterator[tuple[Loc, int, str]]:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key, value in node.value:
-            name = str(key.value)
-            if name in seen:
-                yield loc, key.start_mark.line + 1, f"duplicate key {name!r}"
-            seen.add(name)
-            yield from _duplicate_keys(value, (*loc, name))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            yield from _duplicate_keys(item, (*loc, i))
-
-
-def _where(loc: Loc) -> str:
-    return ".".join(str(part) for part in loc)
 
 
 def _condition_problems(
@@ -271,43 +205,15 @@ def to_plant(plant: PlantFile) -> Plant:
     )
 
 
+class PlantFileError(YamlFileError):
+    """A plant file that cannot be used; `str()` gives one `path:line: where: message` per line."""
+
+
 def parse_plant(text: str, path: Path) -> Plant:
     """Validate a plant file's text; raise PlantFileError listing every problem with its line."""
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-        data = None if root is None else loader.construct_document(root)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = None if mark is None else mark.line + 1
-        raise PlantFileError(path, [Problem(line, "", f"not valid YAML: {exc.problem}")]) from None
-    except yaml.YAMLError as exc:
-        raise PlantFileError(path, [Problem(None, "", f"not valid YAML: {exc}")]) from None
-    finally:
-        loader.dispose()
-    if root is None:
-        raise PlantFileError(path, [Problem(None, "", "is empty")])
-    problems = [Problem(line, _where(loc), msg) for loc, line, msg in _duplicate_keys(root)]
-    try:
-        validated = PlantFile.model_validate(data)
-    except ValidationError as exc:
-        problems += [
-            Problem(_line(root, err["loc"]), _where(err["loc"]), err["msg"]) for err in exc.errors()
-        ]
-    else:
-        problems += [
-            Problem(_line(root, loc), _where(loc), msg)
-            for loc, msg in _reference_problems(validated)
-        ]
-    if problems:
-        raise PlantFileError(path, sorted(problems, key=lambda p: p.line or 0))
-    return to_plant(validated)
+    return to_plant(parse_yaml(text, path, PlantFile, _reference_problems, PlantFileError))
 
 
 def load_plant(path: Path) -> Plant:
     """Read and validate the plant file at `path`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlantFileError(path, [Problem(None, "", f"cannot be read: {exc}")]) from None
-    return parse_plant(text, path)
+    return to_plant(read_yaml(path, PlantFile, _reference_problems, PlantFileError))
