@@ -1,8 +1,9 @@
 """Every dashboard query names what the gateway really writes and what the tracker really stores.
 
 The vocabulary is derived from the code: measurements, tags and fields from line protocol the
-real converter makes of contract payloads (the simulator's own telemetry and one event of each
-type); tables, columns and enum values from the tracker's SQLAlchemy metadata.
+real converter makes of contract payloads (telemetry of a simulated machine of every model and
+one event of each type); tables, columns and enum values from the tracker's SQLAlchemy metadata.
+Telemetry panels must show each channel in the unit its machine model gives it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 from sqlalchemy import Enum
 
 from device_sim.machine import SimMachine
+from device_sim.models import MODELS
 from gateway.convert import Converter
 from gateway.points import EVENT_MEASUREMENT, TELEMETRY_MEASUREMENT
 from shopfloor.contract.payloads import MachineEvent, MachineState, TelemetryReading
@@ -45,6 +47,34 @@ EVENT_SAMPLES: dict[str, dict[str, Any]] = {
         "operation": 1,
     },
     "alarm": {"code": "E42", "message": "door open"},
+}
+
+# Grafana unit ids (grafana-data valueFormats/categories.ts) for the units of the machine models;
+# "suffix:" where Grafana has none, so the value is printed with our unit after it
+GRAFANA_UNITS = {
+    "°C": "celsius",
+    "kW": "kwatt",
+    "mm/s": "suffix:mm/s",
+    "rpm": "rotrpm",
+    "%": "percent",
+    "bar": "pressurebar",
+    "kN": "forcekN",
+    "A": "amp",
+    "V": "volt",
+    "m/min": "suffix:m/min",
+    "l/min": "flowlpm",
+    "µm": "suffix:µm",
+    "N·m": "forceNm",
+    "ml/min": "flowmlpm",
+}
+# machine-telemetry.json has one row per machine model, with a panel per channel
+MODEL_ROWS = {
+    "cnc_mill": "CNC mill",
+    "lathe": "Lathe",
+    "press_brake": "Press brake",
+    "welding_robot": "Welding robot",
+    "paint_line": "Paint line",
+    "assembly_qa": "Assembly/QA",
 }
 
 
@@ -81,11 +111,28 @@ def _parse_line(line: str) -> tuple[str, set[str], set[str]]:
     )
 
 
-def _sim_reading() -> TelemetryReading:
-    machine = SimMachine("m1", random.Random(1), jobs=[])
-    readings = [msg for kind, msg in machine.step(NOW, 1.0, lambda _: True) if kind == TELEMETRY]
-    assert readings and isinstance(readings[0], TelemetryReading)
-    return readings[0]
+def _sim_readings() -> dict[str, TelemetryReading]:
+    """The first reading of a simulated machine of each model, by model kind."""
+    readings = {}
+    for kind, model in MODELS.items():
+        machine = SimMachine(kind, random.Random(1), jobs=[], model=model)
+        out = [msg for k, msg in machine.step(NOW, 1.0, lambda _: True) if k == TELEMETRY]
+        assert out and isinstance(out[0], TelemetryReading), kind
+        readings[kind] = out[0]
+    return readings
+
+
+SIM_READINGS = _sim_readings()
+SENSORS = set().union(*(reading.values for reading in SIM_READINGS.values()))
+
+
+def _channel_units() -> dict[str, str]:
+    """Channel name -> unit over every model; a panel per field needs one unit per name."""
+    units: dict[str, str] = {}
+    for model in MODELS.values():
+        for channel in model.channels:
+            assert units.setdefault(channel.name, channel.unit) == channel.unit, channel.name
+    return units
 
 
 def _event_types() -> set[str]:
@@ -102,9 +149,13 @@ def _gateway_schema() -> dict[str, dict[str, set[str]]]:
     base = "/".join(
         TOPIC_TAGS[s.strip("{}")] if s.strip("{}") in TOPIC_TAGS else s for s in template.segments
     )
-    lines = converter.convert(
-        base.replace("{kind}", TELEMETRY), _sim_reading().model_dump_json().encode(), NOW
-    )
+    lines = [
+        line
+        for reading in SIM_READINGS.values()
+        for line in converter.convert(
+            base.replace("{kind}", TELEMETRY), reading.model_dump_json().encode(), NOW
+        )
+    ]
     assert set(EVENT_SAMPLES) == _event_types(), "add a sample for each contract event type"
     for n, (kind, fields) in enumerate(EVENT_SAMPLES.items()):
         payload = {"type": kind, "event_id": f"e{n}", "ts": NOW.isoformat(), **fields}
@@ -132,6 +183,33 @@ def _panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for panel in dashboard["panels"]:
         yield panel
         yield from panel.get("panels", [])
+
+
+def _rows(dashboard: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Row title -> its panels: nested in a collapsed row, or following an open one."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    current: list[dict[str, Any]] | None = None
+    for panel in dashboard["panels"]:
+        if panel["type"] == "row":
+            current = rows.setdefault(panel["title"], list(panel.get("panels", [])))
+        elif current is not None:
+            current.append(panel)
+    return rows
+
+
+def _telemetry_fields(panel: dict[str, Any]) -> set[str]:
+    """The telemetry fields a panel's queries name (not a variable)."""
+    return {
+        name
+        for target in panel.get("targets", [])
+        if f'"{TELEMETRY_MEASUREMENT}"' in target.get("query", "")
+        for name in _FIELD_EQ.findall(target["query"])
+        if not _GRAFANA_VAR.fullmatch(name)
+    }
+
+
+def _unit(panel: dict[str, Any]) -> Any:
+    return panel.get("fieldConfig", {}).get("defaults", {}).get("unit")
 
 
 def _queries(kind: str) -> Iterator[tuple[str, str]]:
@@ -280,7 +358,9 @@ def test_gateway_vocabulary_comes_from_the_converter() -> None:
     assert set(GATEWAY) == {TELEMETRY_MEASUREMENT, EVENT_MEASUREMENT}
     assert set(TOPIC_TAGS) <= GATEWAY[TELEMETRY_MEASUREMENT]["tags"]
     assert "type" in GATEWAY[EVENT_MEASUREMENT]["tags"]
-    assert set(_sim_reading().values) == GATEWAY[TELEMETRY_MEASUREMENT]["fields"]
+    assert SENSORS == GATEWAY[TELEMETRY_MEASUREMENT]["fields"]
+    for kind, model in MODELS.items():
+        assert set(SIM_READINGS[kind].values) == {c.name for c in model.channels}, kind
 
 
 @pytest.mark.parametrize("where, query", list(_queries("flux")))
@@ -309,23 +389,91 @@ def test_event_type_choices_are_the_contract_event_types() -> None:
 
 
 def test_telemetry_panels_name_only_simulator_sensors_or_a_variable() -> None:
-    sensors = set(_sim_reading().values)
     for where, query in _queries("flux"):
         if f'"{TELEMETRY_MEASUREMENT}"' in query:
             for name in _FIELD_EQ.findall(query):
-                assert name in sensors or _GRAFANA_VAR.fullmatch(name), (where, name)
+                assert name in SENSORS or _GRAFANA_VAR.fullmatch(name), (where, name)
 
 
-def test_panels_with_a_unit_cover_every_simulator_sensor() -> None:
+def test_every_model_unit_has_a_grafana_unit() -> None:
+    assert set(_channel_units().values()) <= set(GRAFANA_UNITS)
+
+
+def test_panels_with_a_unit_cover_every_channel_of_every_model() -> None:
     dashboard = dict(_dashboards())["machine-telemetry.json"]
     with_unit = {
         name
         for panel in _panels(dashboard)
-        if panel.get("fieldConfig", {}).get("defaults", {}).get("unit") not in (None, "short")
-        for target in panel.get("targets", [])
-        for name in _FIELD_EQ.findall(target.get("query", ""))
+        if _unit(panel) not in (None, "short")
+        for name in _telemetry_fields(panel)
     }
-    assert with_unit == set(_sim_reading().values)
+    assert with_unit == SENSORS == set(_channel_units())
+
+
+def test_telemetry_panels_show_the_unit_of_their_channel() -> None:
+    units = _channel_units()
+    for _name, dashboard in _dashboards():
+        for panel in _panels(dashboard):
+            for field in _telemetry_fields(panel):
+                assert _unit(panel) == GRAFANA_UNITS[units[field]], (panel["title"], field)
+
+
+def test_each_model_has_a_row_with_a_panel_per_channel() -> None:
+    assert set(MODEL_ROWS) == set(MODELS), "give a new machine model its row in MODEL_ROWS"
+    rows = _rows(dict(_dashboards())["machine-telemetry.json"])
+    for kind, title in MODEL_ROWS.items():
+        shown = [field for panel in rows.get(title, []) for field in _telemetry_fields(panel)]
+        assert sorted(shown) == sorted(c.name for c in MODELS[kind].channels), title
+
+
+def test_vibration_panels_warn_above_normal_running_and_below_failure() -> None:
+    rows = _rows(dict(_dashboards())["machine-telemetry.json"])
+    for kind, title in MODEL_ROWS.items():
+        for channel in MODELS[kind].channels:
+            if channel.wear <= 0:
+                continue
+            running = channel.target(MachineState.RUNNING)
+            (panel,) = [p for p in rows[title] if _telemetry_fields(p) == {channel.name}]
+            steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
+            levels = [s["value"] for s in steps if s["value"] is not None]
+            assert levels and running < min(levels), panel["title"]
+            assert max(levels) <= running * (1 + channel.wear), panel["title"]
+            assert panel["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"] != "off"
+
+
+def test_telemetry_panels_have_unique_ids_and_do_not_overlap() -> None:
+    dashboard = dict(_dashboards())["machine-telemetry.json"]
+    ids = [panel["id"] for panel in _panels(dashboard)]
+    assert len(ids) == len(set(ids))
+    # open panels share one grid; the panels of a collapsed row share one of their own
+    for group in [dashboard["panels"], *(p.get("panels", []) for p in dashboard["panels"])]:
+        taken: dict[tuple[int, int], str] = {}
+        for panel in group:
+            g = panel["gridPos"]
+            assert g["x"] + g["w"] <= 24, panel["title"]
+            for x in range(g["x"], g["x"] + g["w"]):
+                for y in range(g["y"], g["y"] + g["h"]):
+                    other = taken.setdefault((x, y), panel["title"])
+                    assert other == panel["title"], f"{panel['title']} overlaps {other}"
+
+
+def test_state_timeline_shows_every_machine_state() -> None:
+    dashboard = dict(_dashboards())["machine-events.json"]
+    (timeline,) = [p for p in _panels(dashboard) if p["type"] == "state-timeline"]
+    (mapping,) = timeline["fieldConfig"]["defaults"]["mappings"]
+    assert set(mapping["options"]) == {s.value for s in MachineState}
+
+
+def test_alarms_are_listed_with_code_and_message() -> None:
+    dashboard = dict(_dashboards())["machine-events.json"]
+    alarm_tables = [
+        target["query"]
+        for panel in _panels(dashboard)
+        if panel["type"] == "table"
+        for target in panel["targets"]
+        if 'r.type == "alarm"' in target["query"]
+    ]
+    assert alarm_tables and all('"code"' in q and '"message"' in q for q in alarm_tables)
 
 
 @pytest.mark.parametrize(
