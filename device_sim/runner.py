@@ -8,17 +8,23 @@ import random
 import threading
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
 from pydantic import BaseModel
 
-from shopfloor.contract.payloads import encode
-from shopfloor.contract.topics import TopicTemplate
+from shopfloor.contract.payloads import MachineState, StateEvent, encode
+from shopfloor.contract.topics import EVENT, TopicTemplate, dispatch_subscription
 from shopfloor.mqtt import MqttSettings, connect, make_client
 
+from .dispatch import DispatchBoard
 from .machine import Job, SimMachine
+from .models import Alarm
+from .network import Link, Outgoing
+from .scenario import FaultSpec, Scenario
 from .sparkplug_runner import SparkplugEdge
 
 log = logging.getLogger(__name__)
@@ -30,8 +36,22 @@ def _event_ids(prefix: str) -> Callable[[], str]:
     return lambda: f"{prefix}-{next(numbers)}"
 
 
+@dataclass(frozen=True)
+class Sent:
+    """One message on the wire: the machine that sent it, its kind and its payload."""
+
+    machine: str
+    kind: str
+    payload: bytes
+
+
 class Simulation:
-    """Machines working their jobs; a job waits for the order's earlier operations to finish."""
+    """Machines working their jobs, from a fixed list or the tracker's dispatch lists.
+
+    With a fixed list a job waits for the order's earlier operations to finish. Scenario faults
+    happen at their plant time: breakdowns and power-offs on the machine, network faults on its
+    `Link`. Time is plant time: `step(now, dt_s)` advances `dt_s` plant seconds.
+    """
 
     def __init__(
         self,
@@ -42,29 +62,80 @@ class Simulation:
         telemetry_interval_s: float = 1.0,
         site: str = "plant1",
         line: str = "line1",
+        board: DispatchBoard | None = None,
     ) -> None:
         names = list(dict.fromkeys([*machines, *(j.machine for j in jobs)]))
-        rng = random.Random(seed)
-        run = uuid.UUID(int=random.getrandbits(128)).hex[
-            :8
-        ]  # unique per run: event ids never repeat
+        self.rng = random.Random(seed)
+        # unique per run: event ids never repeat across runs of one seed
+        self.run_id = uuid.UUID(int=random.getrandbits(128)).hex[:8]
         self.speed = speed
-        self.site, self.line = site, line
-        self.machines = []
+        self.site = site
+        self.lines = {name: line for name in names}
+        self.board = board
+        self.elapsed_s = 0.0
+        self.machines: list[SimMachine] = []
+        self.links: dict[str, Link] = {}
         for name in names:
-            self.machines.append(
+            self.add_machine(
                 SimMachine(
                     name,
-                    random.Random(rng.random()),
+                    random.Random(self.rng.random()),
                     [j for j in jobs if j.machine == name],
                     telemetry_interval_s,
-                    event_id=_event_ids(f"{name}-{run}"),
-                )
+                    event_id=_event_ids(f"{name}-{self.run_id}"),
+                ),
+                line,
             )
         self._jobs = jobs
         self._done: set[tuple[str, int]] = set()
+        self._faults: list[FaultSpec] = []
+        self._garbage: dict[str, list[Outgoing]] = defaultdict(list)
+
+    @classmethod
+    def from_scenario(
+        cls,
+        scenario: Scenario,
+        board: DispatchBoard | None,
+        speed: float | None = None,
+        seed: int | None = None,
+    ) -> Simulation:
+        """The scenario's machines (models, lines, counters) and faults; work from `board`."""
+        sim = cls(
+            [],
+            [],
+            seed=scenario.seed if seed is None else seed,
+            speed=scenario.speed if speed is None else speed,
+            telemetry_interval_s=scenario.telemetry_interval,
+            site=scenario.site,
+            board=board,
+        )
+        for spec in scenario.machines:
+            sim.add_machine(
+                SimMachine(
+                    spec.id,
+                    random.Random(sim.rng.random()),
+                    [],
+                    scenario.telemetry_interval,
+                    counter_start=spec.counter_start,
+                    event_id=_event_ids(f"{spec.id}-{sim.run_id}"),
+                    model=spec.machine_model(),
+                    failures=spec.failures,
+                    counter_wrap=spec.wrap,
+                    scrap_rate=spec.scrap_rate,
+                ),
+                spec.line,
+            )
+        sim._faults = sorted(scenario.faults, key=lambda f: f.at)
+        return sim
+
+    def add_machine(self, machine: SimMachine, line: str) -> None:
+        self.machines.append(machine)
+        self.lines[machine.machine_id] = line
+        self.links[machine.machine_id] = Link(random.Random(self.rng.random()))
 
     def ready(self, job: Job) -> bool:
+        if self.board is not None:
+            return True  # the tracker handed it out as ready
         earlier = [j for j in self._jobs if j.order_id == job.order_id and j.seq < job.seq]
         return all((j.order_id, j.seq) in self._done for j in earlier)
 
@@ -73,17 +144,145 @@ class Simulation:
         return all(m.idle for m in self.machines)
 
     def step(self, now: datetime, dt_s: float) -> list[tuple[str, str, bytes]]:
-        """Advance every machine; returns (machine, kind, payload) to publish."""
-        return [(m, kind, encode(model)) for m, kind, model in self.step_models(now, dt_s)]
+        """Advance every machine; returns (machine, kind, payload) as they go on the wire."""
+        return [(s.machine, s.kind, s.payload) for s in self.wire(self.step_models(now, dt_s))]
 
     def step_models(self, now: datetime, dt_s: float) -> list[tuple[str, str, BaseModel]]:
-        """Advance every machine; returns (machine, kind, contract message) in order."""
-        out = []
+        """Advance every machine `dt_s` plant seconds; returns (machine, kind, message)."""
+        out: list[tuple[str, str, BaseModel]] = []
+        faults = self._due_faults(now)
         for m in self.machines:
+            if self.board is not None and m.current is None and not m.jobs and not m.stopped:
+                job = self.board.take(m.machine_id)
+                if job is not None:
+                    m.jobs.append(job)
+            done = len(m.done)
+            out.extend((m.machine_id, kind, model) for kind, model in faults.pop(m, []))
             for kind, model in m.step(now, dt_s, self.ready, self.speed):
                 out.append((m.machine_id, kind, model))
-            self._done.update((j.order_id, j.seq) for j in m.done)
+            for job in m.done[done:]:
+                self._done.add(job.key)
+                if self.board is not None:
+                    self.board.finished(job, now)
+        self.elapsed_s += dt_s
         return out
+
+    def wire(self, messages: Sequence[tuple[str, str, BaseModel]]) -> list[Sent]:
+        """Encode messages and pass each machine's through its link (network faults)."""
+        by_machine: dict[str, list[Outgoing]] = defaultdict(list)
+        for machine, kind, model in messages:
+            by_machine[machine].append((kind, encode(model)))
+        out = []
+        for machine, link in self.links.items():
+            outgoing = by_machine.get(machine, []) + self._garbage.pop(machine, [])
+            out += [Sent(machine, k, p) for k, p in link.send(self.elapsed_s, outgoing)]
+        return out
+
+    def _due_faults(self, now: datetime) -> dict[SimMachine, list[tuple[str, BaseModel]]]:
+        """Apply the faults whose time has come; returns the messages they made per machine."""
+        made: dict[SimMachine, list[tuple[str, BaseModel]]] = defaultdict(list)
+        while self._faults and self._faults[0].at <= self.elapsed_s:
+            fault = self._faults.pop(0)
+            machine = next(m for m in self.machines if m.machine_id == fault.machine)
+            link = self.links[fault.machine]
+            log.info("fault at %.0fs: %s %s", self.elapsed_s, fault.machine, fault.kind)
+            if fault.down_for is not None:
+                alarm = (
+                    Alarm(fault.alarm, fault.message) if fault.alarm else machine.model.alarms[0]
+                )
+                machine.break_down(now, fault.down_for, alarm, made[machine])
+            elif fault.offline_for is not None:
+                machine.power_off(now, fault.offline_for, made[machine])
+            elif fault.silent_for is not None:
+                link.go_silent(self.elapsed_s, fault.silent_for, fault.buffered)
+            elif fault.duplicate is not None:
+                link.duplicate_next(fault.duplicate)
+            elif fault.out_of_order is not None:
+                link.reorder_next(fault.out_of_order)
+            elif fault.malformed is not None:
+                self._garbage[fault.machine] += link.garbage(fault.malformed)
+        return made
+
+
+class _Publisher:
+    """Puts messages on the broker: one client for all machines, or one per machine as PLC
+    bridges do (own client id, last will OFFLINE, retained state)."""
+
+    def __init__(
+        self,
+        sim: Simulation,
+        settings: MqttSettings,
+        template: TopicTemplate,
+        bridges: bool,
+    ) -> None:
+        self.sim, self.template, self.bridges = sim, template, bridges
+        self.published = 0
+        self.failed = 0
+        self._last: dict[str, mqtt.MQTTMessageInfo] = {}
+        self.main = self._client(settings, settings.client_id or f"shopfloor-sim-{sim.run_id}")
+        self.clients: dict[str, mqtt.Client] = {}
+        if bridges:
+            for m in sim.machines:
+                client = self._client(settings, f"shopfloor-sim-{m.machine_id}")
+                will = StateEvent(
+                    type="state",
+                    event_id=f"{m.machine_id}-{sim.run_id}-will",
+                    state=MachineState.OFFLINE,
+                )
+                client.will_set(self.topic(m.machine_id, EVENT), encode(will), qos=1)
+                self.clients[m.machine_id] = client
+        self._settings = settings
+
+    @staticmethod
+    def _client(settings: MqttSettings, client_id: str) -> mqtt.Client:
+        client = make_client(settings, client_id)
+        client.max_inflight_messages_set(200)
+        return client
+
+    def topic(self, machine: str, kind: str) -> str:
+        return self.template.topic(
+            site=self.sim.site, line=self.sim.lines[machine], machine=machine, kind=kind
+        )
+
+    def start(self, board: DispatchBoard | None) -> None:
+        connected = threading.Event()
+
+        def on_connect(client: mqtt.Client, *_a: object) -> None:
+            if board is not None:  # the tracker's lists are retained: they arrive at once
+                client.subscribe(dispatch_subscription(self.sim.site), qos=1)
+            connected.set()
+
+        self.main.on_connect = on_connect
+        if board is not None:
+            self.main.on_message = lambda _c, _u, msg: board.receive(msg.topic, bytes(msg.payload))
+        everyone = [self.main, *self.clients.values()]
+        for client in everyone:
+            connect(client, self._settings, session_expiry_s=0)
+            client.loop_start()
+        if not connected.wait(30):
+            self.stop()
+            raise ConnectionError(f"no MQTT broker at {self._settings.host}:{self._settings.port}")
+
+    def send(self, sent: Sent) -> None:
+        client = self.clients.get(sent.machine, self.main)
+        # a PLC bridge keeps the machine's state retained, for whoever subscribes later
+        retain = self.bridges and sent.kind == EVENT and b'"type":"state"' in sent.payload
+        topic = self.topic(sent.machine, sent.kind)
+        info = client.publish(topic, sent.payload, qos=1, retain=retain)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            self.failed += 1
+            log.error("publish to %s failed: %s", topic, mqtt.error_string(info.rc))
+            return
+        self._last[sent.machine] = info
+        self.published += 1
+
+    def stop(self) -> None:
+        for info in self._last.values():
+            if not info.is_published():
+                info.wait_for_publish(timeout=30)
+        for client in [self.main, *self.clients.values()]:
+            client.disconnect()
+            client.loop_stop()
 
 
 def run(
@@ -96,23 +295,16 @@ def run(
     stop: threading.Event | None = None,
     sparkplug: Sequence[str] = (),
     sparkplug_group: str | None = None,
+    bridges: bool = False,
 ) -> int:
     """Publish until stopped, `duration_s` passes, or (optionally) every job is done.
 
-    Machines named in `sparkplug` speak Sparkplug B instead, each as its own edge node.
+    Machines named in `sparkplug` speak Sparkplug B instead, each as its own edge node; with
+    `bridges` every other machine has its own MQTT client, as a PLC bridge would.
     """
     stop = stop or threading.Event()
-    client = make_client(
-        mqtt_settings, mqtt_settings.client_id or f"shopfloor-sim-{uuid.uuid4().hex[:6]}"
-    )
-    client.max_inflight_messages_set(200)
-    connected = threading.Event()
-    client.on_connect = lambda *_a: connected.set()
-    connect(client, mqtt_settings, session_expiry_s=0)
-    client.loop_start()
-    if not connected.wait(30):
-        client.loop_stop()
-        raise ConnectionError(f"no MQTT broker at {mqtt_settings.host}:{mqtt_settings.port}")
+    publisher = _Publisher(sim, mqtt_settings, template, bridges)
+    publisher.start(sim.board)
     edges = {
         m.machine_id: SparkplugEdge(m, sparkplug_group or sim.site, mqtt_settings)
         for m in sim.machines
@@ -122,39 +314,31 @@ def run(
         edge.start()
         edge.connected.wait(30)  # its NBIRTH goes out first; data before it would be refused
     start = time.monotonic()
-    published = 0
-    last: mqtt.MQTTMessageInfo | None = None
+    spb = 0
     try:
         while not stop.is_set():
             t0 = time.monotonic()
             now = datetime.now(UTC)
-            for machine, kind, model in sim.step_models(now, tick_s * sim.speed):
+            models = sim.step_models(now, tick_s * sim.speed)
+            for machine, _kind, model in models:
                 if machine in edges:
-                    published += edges[machine].publish(model, now)
-                    continue
-                topic = template.topic(site=sim.site, line=sim.line, machine=machine, kind=kind)
-                info = client.publish(topic, encode(model), qos=1)
-                if info.rc != mqtt.MQTT_ERR_SUCCESS:
-                    log.error("publish to %s failed: %s", topic, mqtt.error_string(info.rc))
-                    continue
-                last = info
-                published += 1
+                    spb += edges[machine].publish(model, now)
+            for sent in sim.wire([m for m in models if m[0] not in edges]):
+                publisher.send(sent)
             if exit_when_done and sim.finished:
                 log.info("all jobs done")
                 break
             if duration_s is not None and time.monotonic() - start >= duration_s:
                 break
             stop.wait(max(0.0, tick_s - (time.monotonic() - t0)))
-        if last is not None:
-            last.wait_for_publish(timeout=30)
     finally:
         for edge in edges.values():
             edge.close()
-        client.disconnect()
-        client.loop_stop()
+        publisher.stop()
     log.info(
-        "simulation published %d messages in %s",
-        published,
+        "simulation published %d messages (%d failed) in %s",
+        publisher.published + spb,
+        publisher.failed,
         timedelta(seconds=round(time.monotonic() - start)),
     )
-    return published
+    return publisher.published + spb

@@ -1,0 +1,247 @@
+"""Scenario files: a plant, its orders, scripted faults and the expected outcome, in YAML.
+
+Times are plant time (`45s`, `10m`, `1h30m`, or seconds as a number); a run at `speed` S
+passes S plant seconds per wall-clock second, and everything handed to the tracker (cycle and
+setup times, due dates) is compressed by S so it sees a plant that runs S times faster.
+Problems are reported as `path:line: where: message` (shopfloor/yaml_file.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from shopfloor.yaml_file import Loc, Problem, YamlFileError, parse_yaml, read_yaml
+
+from .models import MODELS, MachineModel
+
+BUILT_IN = "demo"
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
+# names end up in MQTT topics and plant files
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^/+#\s;=\[\]]+$")]
+
+
+def parse_duration(value: Any) -> float:
+    """`90`, `90s`, `10m`, `1h30m`, `2.5h` -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError("a duration is a number of seconds or text such as 45s, 10m, 1h30m")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and value.strip() and (m := _DURATION.match(value.strip())):
+        h, mins, s = (float(g) if g else 0.0 for g in m.groups())
+        seconds = h * 3600 + mins * 60 + s
+    else:
+        raise ValueError(f"{value!r} is not a duration (45s, 10m, 1h30m or seconds)")
+    if not 0 <= seconds <= 366 * 86400:
+        raise ValueError(f"duration {value!r} must be between 0 and a year")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MachineSpec(_Strict):
+    """One simulated machine: its model and what differs from the model's figures."""
+
+    id: Name
+    model: str
+    line: Name = "line1"
+    counter_wrap: int | None = Field(default=None, gt=1, le=2**32)
+    counter_start: int = Field(default=0, ge=0)
+    failures: bool = True  # random breakdowns from the model's MTBF/MTTR
+    mtbf: Duration | None = Field(default=None, gt=0)
+    mttr: Duration | None = Field(default=None, gt=0)
+    scrap_rate: float | None = Field(default=None, ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _known_model(self) -> MachineSpec:
+        if self.model not in MODELS:
+            raise ValueError(f"unknown model {self.model!r} (models: {', '.join(MODELS)})")
+        return self
+
+    def machine_model(self) -> MachineModel:
+        """The model with this machine's own MTBF/MTTR where given."""
+        model = MODELS[self.model]
+        return replace(
+            model,
+            mtbf_s=self.mtbf if self.mtbf is not None else model.mtbf_s,
+            mttr_s=self.mttr if self.mttr is not None else model.mttr_s,
+        )
+
+    @property
+    def wrap(self) -> int:
+        return self.counter_wrap or MODELS[self.model].counter_wrap
+
+
+class OperationSpec(_Strict):
+    """One step of an order's routing, on a machine or a work center."""
+
+    seq: int = Field(ge=0, le=100_000)
+    name: str = Field(min_length=1, max_length=100)
+    machine: Name
+    setup: Duration = 0.0
+    cycle: Duration = Field(gt=0)
+
+
+class OrderSpec(_Strict):
+    """An order the scenario places `at` its time, due `due` after the scenario's start."""
+
+    id: Annotated[str, Field(min_length=1, max_length=48, pattern=r"^[^/+#\s]+$")]
+    customer: str = Field(default="Demo customer", min_length=1, max_length=200)
+    product: str = Field(default="part", min_length=1, max_length=100)
+    quantity: int = Field(ge=1, le=1_000_000)
+    due: Duration = Field(gt=0)
+    priority: int = Field(default=0, ge=0, le=100)
+    at: Duration = 0.0
+    routing: list[OperationSpec] = Field(min_length=1)
+
+
+FAULT_KINDS = ("down_for", "offline_for", "silent_for", "duplicate", "out_of_order", "malformed")
+
+
+class FaultSpec(_Strict):
+    """Something that goes wrong `at` a time: exactly one of the fault kinds.
+
+    down_for: a breakdown with an alarm; offline_for: switched off (OFFLINE, then nothing);
+    silent_for: the network drops everything it sends (or holds it, `buffered: true`, as a
+    store-and-forward bridge would, and delivers it late); duplicate: its next N events are
+    sent twice; out_of_order: its next N events are sent in reverse order; malformed: N
+    payloads that break the contract in different ways.
+    """
+
+    at: Duration
+    machine: Name
+    down_for: Duration | None = Field(default=None, gt=0)
+    alarm: str | None = Field(default=None, min_length=1, max_length=100)
+    message: str = Field(default="", max_length=500)
+    offline_for: Duration | None = Field(default=None, gt=0)
+    silent_for: Duration | None = Field(default=None, gt=0)
+    buffered: bool = False
+    duplicate: int | None = Field(default=None, ge=1, le=100_000)
+    out_of_order: int | None = Field(default=None, ge=2, le=10_000)
+    malformed: int | None = Field(default=None, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> FaultSpec:
+        given = [k for k in FAULT_KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"a fault needs exactly one of {', '.join(FAULT_KINDS)}")
+        if self.alarm is not None and self.down_for is None:
+            raise ValueError("alarm goes with down_for")
+        if self.buffered and self.silent_for is None:
+            raise ValueError("buffered goes with silent_for")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in FAULT_KINDS if getattr(self, k) is not None)
+
+
+class ExpectSpec(_Strict):
+    """What must hold `within` plant time of the start, checked through the tracker's API."""
+
+    within: Duration = Field(gt=0)
+    # orders that get a late-order alert (at risk or late), and orders that never get one
+    alerts: list[str] = []
+    no_alerts: list[str] = []
+    completed: list[str] = []
+    progressed: list[str] = []  # some parts made
+
+
+class Scenario(_Strict):
+    """A simulated plant, its orders, faults and expected outcome."""
+
+    name: Name
+    description: str = ""
+    seed: int = 1
+    speed: float = Field(default=1.0, gt=0, le=100_000)
+    site: Name = "plant1"
+    telemetry_interval: Duration = Field(default=10.0, gt=0)
+    machines: list[MachineSpec] = Field(min_length=1)
+    work_centers: dict[Name, list[Name]] = {}
+    orders: list[OrderSpec] = []
+    faults: list[FaultSpec] = []
+    expect: ExpectSpec | None = None
+
+    def machine(self, machine_id: str) -> MachineSpec:
+        return next(m for m in self.machines if m.id == machine_id)
+
+    def plant_file(self) -> dict[str, Any]:
+        """The tracker's plant file for this plant: machines, counter wraps, work centers."""
+        return {
+            "machines": [{"id": m.id, "counter_wrap": m.wrap} for m in self.machines],
+            "work_centers": {name: list(ms) for name, ms in self.work_centers.items()},
+        }
+
+
+def _references(s: Scenario) -> Iterator[tuple[Loc, str]]:
+    """Names that must refer to something declared elsewhere in the file."""
+    machines: set[str] = set()
+    for i, m in enumerate(s.machines):
+        if m.id in machines:
+            yield ("machines", i, "id"), f"machine {m.id} is declared twice"
+        machines.add(m.id)
+    for center, members in s.work_centers.items():
+        if center in machines:
+            yield ("work_centers", center), f"{center} is already a machine"
+        for i, name in enumerate(members):
+            if name not in machines:
+                yield ("work_centers", center, i), f"machine {name} is not in `machines`"
+    targets = machines | set(s.work_centers)
+    orders: set[str] = set()
+    for i, order in enumerate(s.orders):
+        if order.id in orders:
+            yield ("orders", i, "id"), f"order {order.id} is declared twice"
+        orders.add(order.id)
+        seqs: set[int] = set()
+        for k, op in enumerate(order.routing):
+            if op.seq in seqs:
+                yield ("orders", i, "routing", k, "seq"), f"operation {op.seq} is used twice"
+            seqs.add(op.seq)
+            if op.machine not in targets:
+                yield (
+                    ("orders", i, "routing", k, "machine"),
+                    f"{op.machine} is neither a machine nor a work center",
+                )
+    for i, fault in enumerate(s.faults):
+        if fault.machine not in machines:
+            yield ("faults", i, "machine"), f"machine {fault.machine} is not in `machines`"
+    if s.expect is not None:
+        for field in ("alerts", "no_alerts", "completed", "progressed"):
+            for k, order_id in enumerate(getattr(s.expect, field)):
+                if order_id not in orders:
+                    yield ("expect", field, k), f"order {order_id} is not in `orders`"
+
+
+class ScenarioError(YamlFileError):
+    """A scenario file that cannot be used; one `path:line: where: message` per line."""
+
+
+def parse_scenario(text: str, path: Path) -> Scenario:
+    """Validate a scenario's text; raise ScenarioError listing every problem with its line."""
+    return parse_yaml(text, path, Scenario, _references, ScenarioError)
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    """A scenario file, or a built-in scenario by name (`demo`)."""
+    if isinstance(path, str) and "/" not in path and not path.endswith((".yaml", ".yml")):
+        source = resources.files("device_sim.scenarios").joinpath(f"{path}.yaml")
+        if not source.is_file():
+            known = sorted(
+                p.name.removesuffix(".yaml")
+                for p in resources.files("device_sim.scenarios").iterdir()
+                if p.name.endswith(".yaml")
+            )
+            raise ScenarioError(Path(path), [Problem(None, "", f"no built-in scenario {known}")])
+        return parse_scenario(source.read_text(encoding="utf-8"), Path(f"<built-in {path}>"))
+    return read_yaml(Path(path), Scenario, _references, ScenarioError)
