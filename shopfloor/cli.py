@@ -125,8 +125,14 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
+    if args.sim_mode == "load":
+        from device_sim.load import main as load_main
+
+        return load_main(args)
+    from device_sim.dispatch import DispatchBoard
     from device_sim.machine import Job
     from device_sim.runner import Simulation, run
+    from device_sim.scenario import ScenarioError, load_scenario
     from shopfloor.contract.topics import TopicTemplate
     from shopfloor.mqtt import MqttSettings, parse_broker_url
 
@@ -136,29 +142,46 @@ def cmd_sim(args: argparse.Namespace) -> int:
     except ValueError as exc:
         sys.stderr.write(f"shopfloor sim: {exc}\n")
         return 2
-    machines = args.machine or ([] if jobs else ["cnc-1"])
-    sim = Simulation(
-        machines,
-        jobs,
-        seed=args.seed,
-        speed=args.speed,
-        telemetry_interval_s=args.telemetry_interval,
-        site=args.site,
-        line=args.line,
-    )
+    if args.scenario:
+        if jobs or args.machine:
+            sys.stderr.write("shopfloor sim: --scenario takes no --job or --machine\n")
+            return 2
+        try:
+            scenario = load_scenario(args.scenario)
+        except ScenarioError as exc:
+            for line in str(exc).splitlines():
+                sys.stderr.write(f"shopfloor sim: bad scenario {line}\n")
+            return 2
+        speed = args.speed or scenario.speed
+        sim = Simulation.from_scenario(scenario, DispatchBoard(speed), speed=speed, seed=args.seed)
+    else:
+        sim = Simulation(
+            args.machine or ([] if jobs else ["cnc-1"]),
+            jobs,
+            seed=args.seed,
+            speed=args.speed or 1.0,
+            telemetry_interval_s=args.telemetry_interval,
+            site=args.site,
+            line=args.line,
+        )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    run(
-        sim,
-        MqttSettings(host=host, port=port, protocol=args.mqtt_protocol),
-        TopicTemplate(args.topic_template),
-        duration_s=args.duration,
-        exit_when_done=args.exit_when_done,
-        stop=stop,
-        sparkplug=args.sparkplug,
-        sparkplug_group=args.sparkplug_group,
-    )
+    try:
+        run(
+            sim,
+            MqttSettings(host=host, port=port, protocol=args.mqtt_protocol),
+            TopicTemplate(args.topic_template),
+            duration_s=args.duration,
+            exit_when_done=args.exit_when_done,
+            stop=stop,
+            sparkplug=args.sparkplug,
+            sparkplug_group=args.sparkplug_group,
+            bridges=args.bridges,
+        )
+    except ConnectionError as exc:
+        sys.stderr.write(f"shopfloor sim: {exc}\n")
+        return 1
     return 0
 
 
@@ -210,7 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="ORDER:SEQ:MACHINE:QTY:CYCLE_S[:SETUP_S] (repeatable)",
     )
     sim.add_argument("--seed", type=int, default=1)
-    sim.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
+    sim.add_argument(
+        "--speed", type=float, default=None, help="simulated seconds per real second (1)"
+    )
     sim.add_argument(
         "--telemetry-interval", type=float, default=1.0, help="simulated seconds between readings"
     )
@@ -227,13 +252,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="publish this machine as a Sparkplug B edge node (repeatable)",
     )
     sim.add_argument("--sparkplug-group", default=None, help="Sparkplug group id (default: --site)")
+    sim.add_argument(
+        "--scenario",
+        default=None,
+        help="machines and faults of a scenario file (or built-in name); they work what the "
+        "tracker dispatches to them",
+    )
+    from device_sim.load import add_arguments as load_arguments
 
-    demo = sub.add_parser("demo", help="the whole system on embedded defaults")
-    demo.add_argument("--data-dir", default="shopfloor-demo-data")
-    demo.add_argument("--port", type=int, default=8000, help="HTTP port of the tracker")
-    demo.add_argument("--mqtt-port", type=int, default=0, help="embedded broker port (0: free)")
-    demo.add_argument("--broker", default=None, help="use this broker instead: mqtt://host:port")
-    demo.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    modes = sim.add_subparsers(dest="sim_mode")
+    load_arguments(
+        modes.add_parser("load", help="N machines x M readings/s, for benchmarks (see --help)")
+    )
+    sim.add_argument(
+        "--bridges",
+        action="store_true",
+        help="one MQTT client per machine, as PLC bridges: last will OFFLINE, retained state",
+    )
+
+    from .demo import add_arguments as demo_arguments
+
+    demo_arguments(sub.add_parser("demo", help="the whole system on embedded defaults"))
     bench = sub.add_parser(
         "bench",
         help="benchmarks: `shopfloor bench gateway --help`, `shopfloor bench tracker`, "

@@ -1,48 +1,240 @@
-"""`shopfloor demo`: broker, gateway, tracker and simulator in one process on embedded defaults."""
+"""`shopfloor demo`: a scenario run on broker, gateway, tracker and simulator in one process.
+
+Embedded defaults (an amqtt broker, SQLite for orders and telemetry under a data directory);
+`--broker`, `--influx-url` and `--database-url` switch a part to a real service. The scenario
+(built-in `demo` unless `--scenario FILE`) is in plant time: at speed S everything the tracker
+sees (cycle and setup times, due dates, its alert margins) is S times shorter, so a shift's
+story plays in minutes. With `--check` the run ends as soon as the scenario's expected outcome
+holds (exit 0), or fails when its time is up (exit 1).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import secrets
+import shutil
+import sys
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+import yaml
 from pydantic import SecretStr
 
 from .broker import EmbeddedBroker
 from .mqtt import MqttSettings, parse_broker_url
 
+if TYPE_CHECKING:
+    from device_sim.scenario import OrderSpec, Scenario
+    from gateway.settings import InfluxSettings
+    from tracker.bootstrap import Tracker
+
 log = logging.getLogger(__name__)
 
-# (order, due in minutes, quantity, [(seq, name, machine, setup_s, cycle_s)])
-DEMO_ORDERS = [
-    ("SO-1001", 60, 20, [(10, "cut", "saw-1", 2, 1.5), (20, "weld", "weld-1", 3, 2.0)]),
-    ("SO-1002", 1, 30, [(10, "cut", "saw-1", 2, 1.5), (20, "weld", "weld-1", 3, 2.5)]),
-]
+# the tracker's margins in plant time; the demo divides them by the speed
+AT_RISK_SLACK_S = 30 * 60.0
+DOWN_ALLOWANCE_S = 30 * 60.0
+RECOVERY_MARGIN_S = 10 * 60.0
+OFFLINE_AFTER_S = 15 * 60.0
+CHECK_INTERVAL_S = 5 * 60.0
+
+
+def add_arguments(demo: argparse.ArgumentParser) -> None:
+    demo.add_argument("--scenario", default="demo", help="a scenario file, or a built-in name")
+    demo.add_argument("--speed", type=float, default=None, help="plant seconds per second")
+    demo.add_argument("--seed", type=int, default=None, help="the simulation's seed")
+    demo.add_argument("--data-dir", default="shopfloor-demo-data")
+    demo.add_argument(
+        "--reset", action="store_true", help="delete the data directory's orders and telemetry"
+    )
+    demo.add_argument("--port", type=int, default=8000, help="HTTP port of the tracker")
+    demo.add_argument("--mqtt-port", type=int, default=0, help="embedded broker port (0: free)")
+    demo.add_argument("--broker", default=None, help="use this broker instead: mqtt://host:port")
+    demo.add_argument(
+        "--influx-url",
+        default=None,
+        help="store telemetry in InfluxDB at this URL (token, org, bucket from "
+        "SHOPFLOOR_INFLUX__TOKEN/__ORG/__BUCKET)",
+    )
+    demo.add_argument(
+        "--influx-v1",
+        action="store_true",
+        help="InfluxDB 1.x: the v1 /write API (database "
+        "from SHOPFLOOR_INFLUX__DATABASE, default shopfloor)",
+    )
+    demo.add_argument("--database-url", default=None, help="orders in this database instead")
+    demo.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    demo.add_argument(
+        "--check",
+        action="store_true",
+        help="end when the scenario's expected outcome holds (exit 0) or its time is up (exit 1)",
+    )
+
+
+@dataclass
+class DemoRun:
+    """What a run placed: scenario order ids -> tracker order ids, customer links."""
+
+    ids: dict[str, str] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)
+
+
+def _influx(args: argparse.Namespace, data: Path) -> InfluxSettings:
+    from gateway.settings import InfluxSettings
+
+    if args.influx_url is None:
+        return InfluxSettings(sink="sqlite", sqlite_path=data / "telemetry.db")
+    token = os.environ.get("SHOPFLOOR_INFLUX__TOKEN")
+    return InfluxSettings(
+        sink="influx1" if args.influx_v1 else "influx2",
+        url=args.influx_url,
+        token=SecretStr(token) if token else None,
+        org=os.environ.get("SHOPFLOOR_INFLUX__ORG", "shopfloor"),
+        bucket=os.environ.get("SHOPFLOOR_INFLUX__BUCKET", "shopfloor"),
+        database=os.environ.get("SHOPFLOOR_INFLUX__DATABASE", "shopfloor"),
+    )
+
+
+def _data_dir(args: argparse.Namespace) -> tuple[Path, int]:
+    """The data directory (emptied with --reset) and this run's number in it."""
+    data = Path(args.data_dir).resolve()
+    if args.reset and data.exists():
+        shutil.rmtree(data)
+        log.info("removed %s", data)
+    data.mkdir(parents=True, exist_ok=True)
+    runs = data / "runs"
+    number = int(runs.read_text() or 0) + 1 if runs.exists() else 1
+    runs.write_text(str(number))
+    return data, number
+
+
+def place_order(
+    tracker: Tracker, spec: OrderSpec, order_id: str, start: datetime, speed: float
+) -> str:
+    """Create one scenario order in the tracker, its times compressed by `speed`; the token."""
+    from tracker.domain import commands
+    from tracker.tokens import hash_token, new_token
+
+    token = new_token()
+    tracker.bus.handle(
+        commands.CreateOrder(
+            order_id=order_id,
+            customer=spec.customer,
+            product=spec.product,
+            quantity=spec.quantity,
+            due_at=start + timedelta(seconds=spec.due / speed),
+            token_hash=hash_token(token),
+            priority=spec.priority,
+            operations=tuple(
+                commands.OperationSpec(
+                    op.seq, op.name, op.machine, op.setup / speed, op.cycle / speed
+                )
+                for op in spec.routing
+            ),
+        )
+    )
+    return token
+
+
+def _order_feeder(
+    tracker: Tracker,
+    scenario: Scenario,
+    run: DemoRun,
+    start: datetime,
+    speed: float,
+    stop: threading.Event,
+    link: Callable[[str, str], str],
+) -> None:
+    """Place each order at its plant time (rush orders arrive while the plant runs)."""
+    for spec in sorted(scenario.orders, key=lambda o: o.at):
+        wait = (start + timedelta(seconds=spec.at / speed) - datetime.now(UTC)).total_seconds()
+        if wait > 0 and stop.wait(wait):
+            return
+        order_id = run.ids[spec.id]
+        try:
+            token = place_order(tracker, spec, order_id, start, speed)
+        except Exception:
+            log.exception("could not place order %s", order_id)
+            continue
+        run.links[spec.id] = link(order_id, token)
+        if spec.at > 0:
+            log.info("order %s placed (%s)", order_id, run.links[spec.id])
+
+
+def _checker(
+    scenario: Scenario, run: DemoRun, api: str, key: str, start: float, speed: float
+) -> int:
+    """Poll the expected outcome through the API until it holds or its time is up."""
+    import httpx
+
+    from device_sim.expect import check
+
+    assert scenario.expect is not None
+    expect = scenario.expect
+    deadline = start + expect.within / speed
+
+    def get(path: str) -> Any:
+        response = httpx.get(api + path, headers={"X-API-Key": key}, timeout=10)
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return response.json()
+
+    while True:
+        time.sleep(1.0)
+        final = time.monotonic() >= deadline
+        try:
+            outcome = check(expect, get, run.ids)
+        except Exception as exc:  # the API not up yet: try again
+            log.warning("expected outcome not checked: %s", exc)
+            if not final:
+                continue
+            raise
+        # "no alerts" can only be known at the end; the rest may hold early
+        if outcome.ok and (final or not expect.no_alerts) or final:
+            for what in outcome.passed:
+                print(f"  ok      {what}")  # noqa: T201
+            for what in outcome.failures:
+                print(f"  FAILED  {what}")  # noqa: T201
+            verdict = "holds" if outcome.ok else "does not hold"
+            print(f"scenario {scenario.name}: the expected outcome {verdict}")  # noqa: T201
+            return 0 if outcome.ok else 1
 
 
 def run_demo(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from device_sim.machine import Job
+    from device_sim.dispatch import DispatchBoard
     from device_sim.runner import Simulation, run
+    from device_sim.scenario import ScenarioError, load_scenario
     from gateway.service import Gateway
-    from gateway.settings import GatewaySettings, InfluxSettings
+    from gateway.settings import GatewaySettings
     from shopfloor.contract.topics import DEFAULT_TEMPLATE, TopicTemplate
     from tracker.adapters.migrations import upgrade
     from tracker.bootstrap import Tracker
-    from tracker.domain import commands
     from tracker.entrypoints.api import create_app
     from tracker.entrypoints.http_server import Server
     from tracker.settings import TrackerSettings
-    from tracker.tokens import hash_token, new_token
 
-    data = Path(args.data_dir).resolve()
-    data.mkdir(parents=True, exist_ok=True)
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        for line in str(exc).splitlines():
+            sys.stderr.write(f"shopfloor demo: bad scenario {line}\n")
+        return 2
+    if args.check and scenario.expect is None:
+        sys.stderr.write(f"shopfloor demo: scenario {scenario.name} has no `expect` to check\n")
+        return 2
+    speed = args.speed or scenario.speed
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)  # the board polls, the check too
+    data, number = _data_dir(args)
     broker = None
     if args.broker:
         host, port = parse_broker_url(args.broker)
@@ -54,75 +246,99 @@ def run_demo(args: argparse.Namespace) -> int:
     protocol: Literal["5", "3.1.1"] = "3.1.1" if broker else "5"
     api_key = os.environ.get("SHOPFLOOR_API_KEY") or secrets.token_urlsafe(24)
 
+    def mqtt(client_id: str = "") -> MqttSettings:
+        return MqttSettings(host=host, port=port, protocol=protocol, client_id=client_id)
+
     gw = Gateway(
         GatewaySettings(
-            mqtt=MqttSettings(host=host, port=port, protocol=protocol, client_id="demo-gateway"),
-            influx=InfluxSettings(sink="sqlite", sqlite_path=data / "telemetry.db"),
-            spool_dir=data / "spool",
+            mqtt=mqtt("demo-gateway"), influx=_influx(args, data), spool_dir=data / "spool"
         )
     )
-    database_url = f"sqlite:///{data / 'shopfloor.db'}"
+    database_url = args.database_url or f"sqlite:///{data / 'shopfloor.db'}"
     upgrade(database_url)  # the demo owns its database: migrate it, as `shopfloor migrate` does
+    plant_file = data / "plant.yaml"
+    plant_file.write_text(
+        f"# written by `shopfloor demo` from scenario {scenario.name}\n"
+        + yaml.safe_dump(scenario.plant_file(), sort_keys=False)
+    )
     tracker = Tracker(
         TrackerSettings(
             database_url=database_url,
             api_key=SecretStr(api_key),
-            check_interval_s=5,
-            # demo orders take minutes: an hour of slack would put every one of them at risk
-            at_risk_slack_s=300,
+            plant_file=plant_file,
+            site=scenario.site,
+            check_interval_s=min(30.0, max(1.0, CHECK_INTERVAL_S / speed)),
+            at_risk_slack_s=AT_RISK_SLACK_S / speed,
+            down_allowance_s=DOWN_ALLOWANCE_S / speed,
+            recovery_margin_s=RECOVERY_MARGIN_S / speed,
+            offline_after_s=max(5.0, OFFLINE_AFTER_S / speed),
             api_port=args.port,
-            mqtt=MqttSettings(host=host, port=port, protocol=protocol, client_id="demo-tracker"),
+            mqtt=mqtt("demo-tracker"),
         )
     )
-    now = datetime.now(UTC)
-    stamp = now.strftime("%H%M%S")
-    links, jobs = [], []
-    for order_id, due_min, qty, ops in DEMO_ORDERS:
-        token = new_token()
-        oid = f"{order_id}-{stamp}"
-        tracker.bus.handle(
-            commands.CreateOrder(
-                order_id=oid,
-                customer="Demo customer",
-                product="bracket",
-                quantity=qty,
-                due_at=now + timedelta(minutes=due_min),
-                token_hash=hash_token(token),
-                operations=tuple(commands.OperationSpec(*op) for op in ops),
-            )
-        )
-        links.append(f"http://127.0.0.1:{args.port}/api/v1/orders/{oid}/progress?token={token}")
-        jobs += [Job(oid, seq, machine, qty, cycle, setup) for seq, _, machine, setup, cycle in ops]
+    base = f"http://127.0.0.1:{args.port}"
+    suffix = "" if number == 1 else f"-r{number}"  # a reused data directory keeps its orders
+    demo = DemoRun(ids={o.id: o.id + suffix for o in scenario.orders})
+    start = datetime.now(UTC)
+    stop = threading.Event()
+
+    def link(order_id: str, token: str) -> str:
+        return f"{base}/track/{order_id}?token={token}"
+
+    # the orders already placed when the plant starts; the others arrive on their own time
+    now_orders = [o for o in scenario.orders if o.at == 0]
+    for spec in now_orders:
+        token = place_order(tracker, spec, demo.ids[spec.id], start, speed)
+        demo.links[spec.id] = link(demo.ids[spec.id], token)
+    later = scenario.model_copy(update={"orders": [o for o in scenario.orders if o.at > 0]})
+    feeder = threading.Thread(
+        target=_order_feeder,
+        args=(tracker, later, demo, start, speed, stop, link),
+        name="orders",
+        daemon=True,
+    )
 
     gw.start()
-    stop = threading.Event()
-    sim = Simulation([], jobs, seed=1, speed=1.0)
+    board = DispatchBoard(time_scale=speed)
+    sim = Simulation.from_scenario(scenario, board, speed=speed, seed=args.seed)
     sim_thread = threading.Thread(
         target=run,
-        args=(
-            sim,
-            MqttSettings(host=host, port=port, protocol=protocol),
-            TopicTemplate(DEFAULT_TEMPLATE),
-        ),
+        args=(sim, mqtt(), TopicTemplate(DEFAULT_TEMPLATE)),
         kwargs={"stop": stop},
+        name="simulator",
         daemon=True,
     )
     sim_thread.start()
+    feeder.start()
 
-    print(f"shopfloor demo running (data in {data})")  # noqa: T201
-    print(f"  API docs:        http://127.0.0.1:{args.port}/docs")  # noqa: T201
-    print(f"  board:           http://127.0.0.1:{args.port}/board")  # noqa: T201
-    print(f"  supervisor key:  {api_key}  (header X-API-Key)")  # noqa: T201
-    for link in links:
-        print(f"  customer link:   {link}")  # noqa: T201
-        page = link.replace("/api/v1/orders/", "/track/").replace("/progress?", "?")
-        print(f"  customer page:   {page}")  # noqa: T201
-    print(f"  MQTT broker:     mqtt://{host}:{port}   Ctrl-C stops everything")  # noqa: T201
+    out = sys.stdout.write
+    out(f"shopfloor demo: scenario {scenario.name} at {speed:g}x (data in {data})\n")
+    out(f"  board:           {base}/board\n")
+    out(f"  API docs:        {base}/docs\n")
+    out(f"  supervisor key:  {api_key}  (header X-API-Key)\n")
+    for order_id, page in demo.links.items():
+        out(f"  customer page:   {page}   ({order_id})\n")
+    for spec in later.orders:
+        out(f"  later:           {spec.id} arrives at {timedelta(seconds=spec.at)} plant time\n")
+    out(f"  MQTT broker:     mqtt://{host}:{port}   Ctrl-C stops everything\n")
+    sys.stdout.flush()
 
     server = Server(
         uvicorn.Config(create_app(tracker), host="127.0.0.1", port=args.port, log_config=None),
         tracker.changes,
     )
+    result = {"code": 0}
+    if args.check:
+
+        def check_then_stop() -> None:
+            try:
+                result["code"] = _checker(scenario, demo, base, api_key, time.monotonic(), speed)
+            except Exception:
+                log.exception("the expected outcome could not be checked")
+                result["code"] = 1
+            server.should_exit = True
+
+        threading.Thread(target=check_then_stop, name="expect", daemon=True).start()
     if args.duration:
         threading.Timer(args.duration, lambda: setattr(server, "should_exit", True)).start()
     try:
@@ -133,4 +349,9 @@ def run_demo(args: argparse.Namespace) -> int:
         gw.stop()
         if broker:
             broker.stop()
-    return 0
+        (data / "last-run.json").write_text(
+            json.dumps({"scenario": scenario.name, "orders": demo.ids}, indent=2)
+        )
+    if not server.started:
+        return 3  # uvicorn's code for a failed start (port taken...)
+    return result["code"]

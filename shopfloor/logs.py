@@ -20,3 +20,7 @@ def configure(level: str = "INFO") -> None:
     # Alembic logs its plugin set-up and dialect at INFO on every start; `shopfloor migrate`
     # says itself what it did
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # the embedded broker's state machine, the scheduler's job bookkeeping and each request of
+    # an HTTP client would drown what the plant is doing
+    for noisy in ("transitions", "amqtt", "apscheduler", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

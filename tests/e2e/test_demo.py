@@ -1,10 +1,14 @@
-"""`shopfloor demo` runs the whole system on embedded defaults, with nothing else installed."""
+"""`shopfloor demo` runs the whole system on embedded defaults, with nothing else installed.
+
+The built-in scenario's story is checked through the API (`--check`): orders progress on the
+work the tracker dispatches, weld-1's breakdown raises SO-1003's late-order alert, telemetry is
+stored; a second start reuses the data directory or resets it.
+"""
 
 from __future__ import annotations
 
 import re
 import sqlite3
-import time
 from pathlib import Path
 
 import httpx
@@ -16,36 +20,60 @@ from tests.services import free_port
 pytestmark = pytest.mark.e2e
 
 
-def test_demo_moves_orders_stores_telemetry_and_raises_the_late_alert(tmp_path: Path) -> None:
+def _demo(tmp_path: Path, name: str, *extra: str) -> tuple[Process, int]:
     port = free_port()
-    data = tmp_path / "data"
-    demo = Process(
-        "demo",
-        ["demo", "--data-dir", str(data), "--port", str(port), "--duration", "12"],
-        {},
-        tmp_path,
-    )
+    args = ["demo", "--data-dir", str(tmp_path / "data"), "--port", str(port), *extra]
+    return Process(name, args, {}, tmp_path), port
+
+
+def test_the_demo_story_holds_and_telemetry_is_stored(tmp_path: Path) -> None:
+    demo, port = _demo(tmp_path, "demo", "--check", "--speed", "120")
     try:
         demo.wait_for_log("Uvicorn running", timeout_s=60)
         out = demo.log()
         key = re.search(r"supervisor key:\s+(\S+)", out)
-        links = re.findall(r"customer link:\s+(\S+)", out)
-        assert key and len(links) == 2, out
-        deadline = time.monotonic() + 10
-        percent = 0.0
-        while time.monotonic() < deadline and percent == 0.0:
-            progress = httpx.get(links[0]).json()
-            percent = progress["percent_complete"]
-            time.sleep(0.5)
-        assert percent > 0, progress
-        alerts = httpx.get(
-            f"http://127.0.0.1:{port}/api/v1/alerts", headers={"X-API-Key": key.group(1)}
-        ).json()
-        assert [a["kind"] for a in alerts] == ["late"]
-        assert httpx.get(links[1].split("?")[0] + "?token=wrong").status_code == 404
-        assert demo.proc.wait(30) == 0, demo.log()
+        pages = re.findall(r"customer page:\s+(\S+)", out)
+        assert key and len(pages) == 4, out  # SO-1004 arrives later
+        wrong = pages[0].split("?")[0] + "?token=wrong"
+        assert httpx.get(wrong.replace("/track/", "/api/v1/orders/")).status_code == 404
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/alerts").status_code == 401
+        assert demo.proc.wait(120) == 0, demo.log()[-4000:]
     finally:
         demo.stop()
-    with sqlite3.connect(data / "telemetry.db") as db:
+    out = demo.log()
+    assert "ok      SO-1003 raised a late-order alert" in out
+    assert "the expected outcome holds" in out
+    assert "order SO-1004 placed" in out  # the rush order arrived while the plant ran
+    with sqlite3.connect(tmp_path / "data" / "telemetry.db") as db:
         counts = dict(db.execute("SELECT measurement, count(*) FROM points GROUP BY 1"))
-    assert counts["telemetry"] > 5 and counts["events"] > 5
+        lines = [row[0] for row in db.execute("SELECT line FROM points")]
+    machines = {m for line in lines for m in re.findall(r"machine=([^,\s]+)", line)}
+    assert counts["telemetry"] > 50 and counts["events"] > 20
+    assert {"cnc-1", "lathe-1", "press-1", "weld-1", "paint-1", "asm-1"} <= machines
+
+
+def test_a_second_start_reuses_the_data_or_resets_it(tmp_path: Path) -> None:
+    runs = ((1, (), "SO-1001"), (2, (), "SO-1001-r2"), (3, ("--reset",), "SO-1001"))
+    for run, extra, expected in runs:
+        demo, port = _demo(tmp_path, f"demo{run}", "--duration", "4", *extra)
+        try:
+            demo.wait_for_log("Uvicorn running", timeout_s=60)
+            pages = re.findall(r"customer page:\s+\S+/track/(\S+)\?", demo.log())
+            assert pages[0] == expected, demo.log()
+            assert demo.proc.wait(60) == 0, demo.log()[-3000:]
+        finally:
+            demo.stop()
+    with sqlite3.connect(tmp_path / "data" / "shopfloor.db") as db:
+        orders = {row[0] for row in db.execute("SELECT order_id FROM orders")}
+    assert "SO-1001" in orders and "SO-1001-r2" not in orders  # the reset emptied it
+
+
+def test_a_bad_scenario_file_stops_the_demo_with_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nmachines:\n  - {id: m1, model: laser}\n")
+    demo, _port = _demo(tmp_path, "bad", "--scenario", str(bad))
+
+    assert demo.proc.wait(60) == 2
+    assert "bad.yaml:3: machines.0: " in demo.log()
+    assert "unknown model 'laser'" in demo.log()
+    demo.stop()
