@@ -13,6 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from shopfloor.mqtt import connect, make_client
 from tracker.adapters.alerts import MqttAlertPublisher
 from tracker.adapters.database import make_engine, read_session_factory, session_factory
+from tracker.adapters.dispatch import DispatchPublisher
 from tracker.adapters.migrations import check_migrated
 from tracker.adapters.webhooks import WebhookSender
 from tracker.change_feed import ChangeFeed
@@ -26,6 +27,7 @@ from tracker.domain.schedule import ScheduleRules
 from tracker.entrypoints.mqtt_consumer import EventConsumer
 from tracker.plant import load_plant
 from tracker.service_layer.bus import MessageBus
+from tracker.service_layer.dispatch_lists import read_machine_queues
 from tracker.service_layer.planning import Planner, PlanningPolicy
 from tracker.settings import TrackerSettings
 
@@ -85,6 +87,16 @@ class Tracker:
             on_plan_change=self.planner.request,
             on_commit=self.changes.publish,
         )
+        self.dispatch: DispatchPublisher | None = None
+        if settings.publish_dispatch:
+            self.dispatch = DispatchPublisher(
+                self.client,
+                settings.site,
+                plans=lambda: self.planner.current,
+                queues_of=lambda plan, told: read_machine_queues(
+                    self.read_sessions, self.plant, plan, told, settings.dispatch_max_jobs
+                ),
+            )
         self.consumer = EventConsumer(self.client, self.bus, settings.template, self.counter_wrap)
         self.scheduler = BackgroundScheduler(timezone=UTC)
         self.scheduler.add_job(
@@ -130,8 +142,11 @@ class Tracker:
         return quoted, plan.made_at if plan is not None else self.clock()
 
     def _replanned(self, _plan: Plan) -> None:
-        """A new plan: every open order is assessed against it (alerts follow)."""
+        """A new plan: every open order is assessed against it (alerts follow), and the
+        machines' dispatch lists go out (on the publisher's thread)."""
         self.check_orders()
+        if self.dispatch is not None:
+            self.dispatch.notify()
 
     def replan(self) -> None:
         """The periodic replan (reality moves even when no event says so: time passes)."""
@@ -170,6 +185,8 @@ class Tracker:
         self.client.loop_start()
         self.dispatcher.start()
         self.webhooks.start()
+        if self.dispatch is not None:
+            self.dispatch.start()
         self.scheduler.start()
         log.info(
             "tracker started (database %s, checks every %.0fs)",
@@ -182,6 +199,8 @@ class Tracker:
         self.planner.stop()
         self.dispatcher.stop()
         self.webhooks.stop()
+        if self.dispatch is not None:
+            self.dispatch.stop()
         # the batch in hand is committed and acknowledged before the connection closes
         self.consumer.stop()
         self.client.disconnect()

@@ -64,6 +64,10 @@ class TrackerSettings(BaseSettings):
     replan_debounce_s: float = Field(default=1.0, gt=0, le=300)
     # CP-SAT time limit to improve each plan (pip install 'shopfloor[optimize]'); 0: off
     optimise_s: float = Field(default=0.0, ge=0, le=600)
+    # each machine's dispatch list from the plan, retained on shopfloor/{site}/dispatch/{machine},
+    # at most this many jobs each (about 250 bytes a job)
+    publish_dispatch: bool = True
+    dispatch_max_jobs: int = Field(default=1000, ge=1, le=4000)
     # a machine that publishes nothing for this long becomes OFFLINE
     offline_after_s: float = Field(default=300.0, gt=0)
     # PLC part counters wrap to 0 at this value (65536 for 16 bits); None: a drop is a reset.

@@ -1,4 +1,5 @@
-"""Tracker fixtures: a migrated database, a test clock, a bus, a tracker and its HTTP API."""
+"""Tracker fixtures: a migrated database, a test clock, a bus, a tracker and its HTTP API, a
+machine publishing events."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import pytest
 from fastapi.testclient import TestClient
+from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
@@ -58,6 +61,17 @@ def make_tracker(database_url: str, mosquitto: Mosquitto) -> Callable[..., Track
         return Tracker(config) if clock is None else Tracker(config, clock=clock)
 
     return make
+
+
+@pytest.fixture
+def machine(mosquitto: Mosquitto) -> Iterator[mqtt.Client]:
+    """A client publishing machine events to the test broker."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"m-{secrets.token_hex(4)}")
+    client.connect(mosquitto.host, mosquitto.port)
+    client.loop_start()
+    yield client
+    client.disconnect()
+    client.loop_stop()
 
 
 @pytest.fixture

@@ -4,9 +4,8 @@ and times per operation (current plan, frozen at start), queue-aware ETAs, count
 from __future__ import annotations
 
 import json
-import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,11 +13,9 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 from fastapi.testclient import TestClient
-from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
 from tests.clock import T0, Clock
-from tests.services import Mosquitto
 from tracker.adapters import orm
 from tracker.adapters.database import UnitOfWork
 from tracker.bootstrap import Tracker
@@ -38,17 +35,6 @@ def tracker(make_tracker: Callable[..., Tracker], clock: Clock) -> Tracker:
     return make_tracker(
         KEY, clock=clock, plant_file=EXAMPLE, check_interval_s=3600, replan_debounce_s=300
     )
-
-
-@pytest.fixture
-def machine(mosquitto: Mosquitto) -> Iterator[mqtt.Client]:
-    """A client publishing machine events to the test broker."""
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"m-{secrets.token_hex(4)}")
-    client.connect(mosquitto.host, mosquitto.port)
-    client.loop_start()
-    yield client
-    client.disconnect()
-    client.loop_stop()
 
 
 def _create(

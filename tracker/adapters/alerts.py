@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shopfloor.contract.topics import alert_topic
 
 from .database import UnitOfWork
+from .worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 _LEASE_S = 60.0
 
 
-class OutboxWorker:
-    """A thread that sends the due rows of one channel and records each attempt."""
+class OutboxWorker(Worker):
+    """A thread that sends the due rows of one channel and records each attempt; `notify()`
+    says something new is in the outbox."""
 
     channel = ""
     name = "outbox"
@@ -38,35 +39,16 @@ class OutboxWorker:
         clock: Callable[[], datetime],
         poll_s: float = 5.0,
     ) -> None:
+        super().__init__(poll_s)
         self._sessions = sessions
         self._clock = clock
-        self._poll_s = poll_s
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def notify(self) -> None:
-        """Something new is in the outbox."""
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self._poll_s)
-            self._wake.clear()
-            try:
-                while self.deliver_pending() and not self._stop.is_set():
-                    pass
-            except Exception:
-                log.exception("%s delivery failed; will retry", self.channel)
+    def work_once(self) -> None:
+        try:
+            while self.deliver_pending() and not self._stop.is_set():
+                pass
+        except Exception:
+            log.exception("%s delivery failed; will retry", self.channel)
 
     def deliver_pending(self) -> int:
         """Send the rows due now; returns how many were delivered.
