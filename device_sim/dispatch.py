@@ -21,7 +21,7 @@ from .machine import Job
 log = logging.getLogger(__name__)
 
 # how much later than a job's end a list must be made to hand that job out again
-STALE = timedelta(seconds=5)
+STALE = timedelta(seconds=2)
 
 
 class DispatchBoard:

@@ -42,6 +42,10 @@ def check(expect: ExpectSpec, get: Get, ids: Mapping[str, str] | None = None) ->
         alerts = get(f"/api/v1/alerts?order_id={ids.get(order, order)}") or []
         kinds = sorted({a["severity"] for a in alerts})
         verdict(bool(alerts), f"{order} raised a late-order alert ({', '.join(kinds) or 'none'})")
+    for order in expect.late:
+        alerts = get(f"/api/v1/alerts?order_id={ids.get(order, order)}") or []
+        late = any(a["severity"] == "critical" for a in alerts)
+        verdict(late, f"{order} is late (a critical alert)")
     for order in expect.no_alerts:
         alerts = get(f"/api/v1/alerts?order_id={ids.get(order, order)}") or []
         verdict(not alerts, f"{order} raised no alert ({len(alerts)} raised)")

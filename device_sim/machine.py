@@ -98,6 +98,7 @@ class SimMachine:
         failures: bool = False,
         counter_wrap: int | None = None,
         scrap_rate: float | None = None,
+        heartbeat_s: float | None = None,
     ) -> None:
         self.machine_id = machine_id
         self.rng = rng
@@ -107,7 +108,7 @@ class SimMachine:
         self.counter_wrap = counter_wrap
         self.counter = counter_start
         self.scrap_counter = 0
-        self.scrap_rate = model.scrap_rate if scrap_rate is None else scrap_rate
+        self.scrap_rate = scrap_rate or 0.0  # scenarios give the model's
         self.failures = failures
         self.state = MachineState.IDLE
         self.values = {c.name: c.target(MachineState.IDLE) for c in model.channels}
@@ -118,6 +119,9 @@ class SimMachine:
         self._phase_left = 0.0  # seconds left in the current setup or cycle
         self._phase_len = 0.0
         self._since_telemetry = telemetry_interval_s
+        # a PLC bridge repeats the state now and then: the tracker hears an idle machine too
+        self.heartbeat_s = heartbeat_s
+        self._since_state = 0.0
         # a stop (DOWN or OFFLINE): seconds left, and the state to go back to
         self._stopped_left = 0.0
         self._resume = MachineState.IDLE
@@ -157,6 +161,9 @@ class SimMachine:
         self._dynamics(dt_s)
         if self.state is MachineState.OFFLINE:
             return out  # a machine that is off sends nothing more
+        self._since_state += dt_s
+        if self.heartbeat_s is not None and self._since_state >= self.heartbeat_s:
+            self._set_state(self.state, now, out)
         self._since_telemetry += dt_s
         if self._since_telemetry >= self.telemetry_interval_s:
             self._since_telemetry = 0.0
@@ -298,6 +305,7 @@ class SimMachine:
 
     def _set_state(self, state: MachineState, now: datetime, out: list[Message]) -> None:
         self.state = state
+        self._since_state = 0.0
         self._emit(out, StateEvent, now, type="state", state=state)
 
     def wear(self) -> float:

@@ -153,6 +153,7 @@ class ExpectSpec(_Strict):
     within: Duration = Field(gt=0)
     # orders that get a late-order alert (at risk or late), and orders that never get one
     alerts: list[str] = []
+    late: list[str] = []  # their alert reaches `late` (critical): the ETA passed the due date
     no_alerts: list[str] = []
     completed: list[str] = []
     progressed: list[str] = []  # some parts made
@@ -167,6 +168,8 @@ class Scenario(_Strict):
     speed: float = Field(default=1.0, gt=0, le=100_000)
     site: Name = "plant1"
     telemetry_interval: Duration = Field(default=10.0, gt=0)
+    # every machine repeats its state this often (a keep-alive, as PLC bridges send)
+    heartbeat: Duration = Field(default=300.0, gt=0)
     machines: list[MachineSpec] = Field(min_length=1)
     work_centers: dict[Name, list[Name]] = {}
     orders: list[OrderSpec] = []
@@ -217,7 +220,7 @@ def _references(s: Scenario) -> Iterator[tuple[Loc, str]]:
         if fault.machine not in machines:
             yield ("faults", i, "machine"), f"machine {fault.machine} is not in `machines`"
     if s.expect is not None:
-        for field in ("alerts", "no_alerts", "completed", "progressed"):
+        for field in ("alerts", "late", "no_alerts", "completed", "progressed"):
             for k, order_id in enumerate(getattr(s.expect, field)):
                 if order_id not in orders:
                     yield ("expect", field, k), f"order {order_id} is not in `orders`"

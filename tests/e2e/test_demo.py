@@ -34,8 +34,8 @@ def test_the_demo_story_holds_and_telemetry_is_stored(tmp_path: Path) -> None:
         key = re.search(r"supervisor key:\s+(\S+)", out)
         pages = re.findall(r"customer page:\s+(\S+)", out)
         assert key and len(pages) == 4, out  # SO-1004 arrives later
-        wrong = pages[0].split("?")[0] + "?token=wrong"
-        assert httpx.get(wrong.replace("/track/", "/api/v1/orders/")).status_code == 404
+        order_url = pages[0].split("?")[0].replace("/track/", "/api/v1/orders/")
+        assert httpx.get(order_url + "/progress?token=wrong").status_code == 404
         assert httpx.get(f"http://127.0.0.1:{port}/api/v1/alerts").status_code == 401
         assert demo.proc.wait(120) == 0, demo.log()[-4000:]
     finally:

@@ -337,3 +337,12 @@ def test_a_scenario_run_repeats_with_its_seed() -> None:
 
     assert telemetry(_scenario_run()[1]) == telemetry(_scenario_run()[1])
     assert telemetry(_scenario_run()[1]) != telemetry(_scenario_run(seed=12)[1])
+
+
+def test_an_idle_machine_repeats_its_state_as_a_keep_alive() -> None:
+    machine = SimMachine("c", random.Random(1), [], heartbeat_s=60.0)
+
+    states = [e for e in _events(_run(machine, 250)) if isinstance(e, StateEvent)]
+
+    assert [s.state for s in states] == [MachineState.IDLE] * 4
+    assert [(s.ts - T0).total_seconds() for s in states if s.ts] == [59.0, 119.0, 179.0, 239.0]
