@@ -226,17 +226,25 @@ class _Publisher:
         self._last: dict[str, mqtt.MQTTMessageInfo] = {}
         self.main = self._client(settings, settings.client_id or f"shopfloor-sim-{sim.run_id}")
         self.clients: dict[str, mqtt.Client] = {}
+        self._wills = 0
         if bridges:
             for m in sim.machines:
                 client = self._client(settings, f"shopfloor-sim-{m.machine_id}")
-                will = StateEvent(
-                    type="state",
-                    event_id=f"{m.machine_id}-{sim.run_id}-will",
-                    state=MachineState.OFFLINE,
-                )
-                client.will_set(self.topic(m.machine_id, EVENT), encode(will), qos=1)
+                self._will(client, m.machine_id)
+                # a connection lost means the will went out: the next one needs a new event id
+                client.on_disconnect = lambda c, *_a, machine=m.machine_id: self._will(c, machine)
                 self.clients[m.machine_id] = client
         self._settings = settings
+
+    def _will(self, client: mqtt.Client, machine: str) -> None:
+        """OFFLINE, retained, sent by the broker if this machine's connection dies."""
+        self._wills += 1
+        will = StateEvent(
+            type="state",
+            event_id=f"{machine}-{self.sim.run_id}-will-{self._wills}",
+            state=MachineState.OFFLINE,
+        )
+        client.will_set(self.topic(machine, EVENT), encode(will), qos=1, retain=True)
 
     @staticmethod
     def _client(settings: MqttSettings, client_id: str) -> mqtt.Client:
@@ -282,6 +290,17 @@ class _Publisher:
         self.published += 1
 
     def stop(self) -> None:
+        for machine, client in self.clients.items():
+            # a bridge that shuts down says so (a clean disconnect sends no will)
+            bye = StateEvent(
+                type="state",
+                event_id=f"{machine}-{self.sim.run_id}-stop",
+                ts=datetime.now(UTC),
+                state=MachineState.OFFLINE,
+            )
+            self._last[machine] = client.publish(
+                self.topic(machine, EVENT), encode(bye), qos=1, retain=True
+            )
         for info in self._last.values():
             if not info.is_published():
                 info.wait_for_publish(timeout=30)
