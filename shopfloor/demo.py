@@ -16,6 +16,7 @@ import logging
 import os
 import secrets
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -341,6 +342,10 @@ def run_demo(args: argparse.Namespace) -> int:
         threading.Thread(target=check_then_stop, name="expect", daemon=True).start()
     if args.duration:
         threading.Timer(args.duration, lambda: setattr(server, "should_exit", True)).start()
+    # uvicorn re-raises the signal it stopped on once it has shut down; with a handler of our
+    # own installed that re-raise is a no-op, so Ctrl-C ends the demo cleanly with exit 0
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
     try:
         server.run()
     finally:

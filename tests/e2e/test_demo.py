@@ -8,7 +8,9 @@ stored; a second start reuses the data directory or resets it.
 from __future__ import annotations
 
 import re
+import signal
 import sqlite3
+import time
 from pathlib import Path
 
 import httpx
@@ -55,12 +57,15 @@ def test_the_demo_story_holds_and_telemetry_is_stored(tmp_path: Path) -> None:
 def test_a_second_start_reuses_the_data_or_resets_it(tmp_path: Path) -> None:
     runs = ((1, (), "SO-1001"), (2, (), "SO-1001-r2"), (3, ("--reset",), "SO-1001"))
     for run, extra, expected in runs:
-        demo, port = _demo(tmp_path, f"demo{run}", "--duration", "4", *extra)
+        demo, _port = _demo(tmp_path, f"demo{run}", *extra)
         try:
             demo.wait_for_log("Uvicorn running", timeout_s=60)
             pages = re.findall(r"customer page:\s+\S+/track/(\S+)\?", demo.log())
             assert pages[0] == expected, demo.log()
+            time.sleep(2)
+            demo.proc.send_signal(signal.SIGINT)  # Ctrl-C stops everything cleanly
             assert demo.proc.wait(60) == 0, demo.log()[-3000:]
+            assert "gateway stopped" in demo.log() and "tracker stopped" in demo.log()
         finally:
             demo.stop()
     with sqlite3.connect(tmp_path / "data" / "shopfloor.db") as db:
