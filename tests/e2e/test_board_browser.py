@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -25,32 +24,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "tests" / "browser" / "board_test.js"
 ARTIFACTS = ROOT / "test-artifacts"
-DOCS_SHOT = ROOT / "docs" / "board.png"
 ORDER = "SO-1001"
-
-
-def _chromium() -> str | None:
-    """Debian's chromium-headless-shell (SHOPFLOOR_CHROMIUM overrides)."""
-    for candidate in (
-        os.environ.get("SHOPFLOOR_CHROMIUM"),
-        "/usr/lib/chromium/chromium-headless-shell",
-        shutil.which("chromium-headless-shell"),
-    ):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-@pytest.fixture
-def browser_tools() -> tuple[str, str]:
-    node, chromium = shutil.which("node"), _chromium()
-    if node is None:
-        pytest.skip("node is not installed (scripts/test installs it)")
-    if chromium is None:
-        pytest.skip("chromium-headless-shell is not installed (scripts/test installs it)")
-    if not (DRIVER.parent / "node_modules" / "playwright-core").is_dir():
-        pytest.skip("playwright-core is not installed: npm ci --prefix tests/browser")
-    return node, chromium
 
 
 @pytest.fixture
@@ -195,7 +169,3 @@ def test_board_shows_an_order_turn_at_risk_when_its_machine_goes_down(
     assert [(a["state"], a["acked_by"], a["ack_comment"]) for a in acked] == [
         ("acknowledged", "e2e supervisor", "maintenance called")
     ]
-    # the README's picture: refreshed on request, or made when missing
-    if os.environ.get("SHOPFLOOR_UPDATE_SCREENSHOTS") or not DOCS_SHOT.exists():
-        DOCS_SHOT.parent.mkdir(exist_ok=True)
-        shutil.copyfile(ARTIFACTS / "board-at-risk.png", DOCS_SHOT)

@@ -1,0 +1,51 @@
+"use strict";
+// Opens the supervisor board of a running `shopfloor demo` in headless chromium, for
+// tests/e2e/test_demo_browser.py. Environment: BASE_URL, API_KEY, CHROMIUM, ARTIFACTS, and
+// LATE_ORDER (the order whose alert the scenario raises). Prints "step: ..." lines and "ok".
+
+const fs = require("fs");
+const path = require("path");
+const { chromium } = require("playwright-core");
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+const step = (text) => console.log(`step: ${text}`);
+
+async function main() {
+  const artifacts = env("ARTIFACTS");
+  fs.mkdirSync(artifacts, { recursive: true });
+  const browser = await chromium.launch({ executablePath: env("CHROMIUM"), args: ["--no-sandbox"] });
+  const errors = [];
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on("pageerror", (error) => errors.push(String(error)));
+  try {
+    await page.goto(`${env("BASE_URL")}/board`);
+    await page.fill("#key", env("API_KEY"));
+    await page.fill("#who", "demo supervisor");
+    await page.click("#login button[type=submit]");
+    await page.locator("#live.on").waitFor({ timeout: 15000 });
+    step("the board is live");
+    const late = env("LATE_ORDER");
+    await page.locator(`#orders tr[data-order-id="${late}"][data-status="late"]`).waitFor({ timeout: 90000 });
+    step(`${late} shows late`);
+    await page.locator("#alerts li").first().waitFor();
+    const machines = await page.locator("#machines li").count();
+    step(`${machines} machines listed`);
+    const down = await page.locator("#machines li", { hasText: "DOWN" }).count();
+    step(`${down} machine(s) down`);
+    await page.locator("#gantt svg .now-line").waitFor({ state: "attached" });
+    await page.screenshot({ path: path.join(artifacts, "demo-board.png"), fullPage: true });
+    if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
+    console.log("ok");
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(String(error && error.stack || error));
+  process.exit(1);
+});
