@@ -7,14 +7,13 @@ import json
 
 import pytest
 
-from device_sim.load import (
+from device_sim.load import add_arguments, main
+from device_sim.load_plan import (
     LoadPlan,
     LoadSummary,
     Readings,
     TokenBucket,
-    add_arguments,
     machine_kinds,
-    main,
     percentile,
 )
 from device_sim.models import MODELS, RUNNING
