@@ -1,0 +1,162 @@
+"""The README's reference parts name everything the code reads: settings with defaults, CLI flags.
+
+Setting names are derived from the pydantic-settings classes (prefix `SHOPFLOOR_`, nested
+models joined with `__`), flags from `shopfloor.cli.build_parser()`, so a new setting or flag
+that the manual does not mention fails here, by name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, SecretStr
+from pydantic_core import PydanticUndefined
+from pydantic_settings import BaseSettings
+
+from gateway.settings import GatewaySettings
+from shopfloor.cli import build_parser
+from shopfloor.mqtt import MqttSettings
+from tracker.migrate import MigrateSettings
+from tracker.settings import TrackerSettings
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+PREFIX = "SHOPFLOOR_"
+REQUIRED = object()  # a setting without a default
+VARIABLE = re.compile(r"SHOPFLOOR_[A-Z0-9_]*[A-Z0-9]")
+
+
+def _settings(model: type[BaseModel], default: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+    """(variable, default) of every field; nested models (not lists or dicts of them) recurse."""
+    for name, info in model.model_fields.items():
+        variable = prefix + name.upper()
+        if default is not None:
+            value = getattr(default, name)
+        elif info.default is PydanticUndefined and info.default_factory is None:
+            value = REQUIRED
+        else:
+            value = info.get_default(call_default_factory=True)
+        kind = info.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            yield from _settings(kind, value, variable + "__")
+        else:
+            yield variable, value
+
+
+def code_settings() -> dict[str, list[Any]]:
+    """Every SHOPFLOOR_* variable the services read, with its default in each service."""
+    found: dict[str, list[Any]] = {}
+    classes: list[tuple[type[BaseModel], str]] = [
+        (GatewaySettings, PREFIX),
+        (TrackerSettings, PREFIX),
+        (MigrateSettings, PREFIX),
+        (MqttSettings, PREFIX + "MQTT__"),
+    ]
+    for cls, prefix in classes:
+        if issubclass(cls, BaseSettings):
+            assert cls.model_config.get("env_prefix") == PREFIX
+        for variable, value in _settings(cls, None, prefix):
+            found.setdefault(variable, []).append(value)
+    return found
+
+
+def section(title: str) -> str:
+    """The README's `## title` section, up to the next `## ` heading."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else len(text)]
+
+
+def reference_rows() -> dict[str, str]:
+    """Each variable of the configuration reference's tables -> the default cell of its row."""
+    rows: dict[str, str] = {}
+    for line in section("Configuration reference").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 4 and (m := VARIABLE.fullmatch(cells[0].strip("`"))):
+            rows[m.group(0)] = cells[2]
+    return rows
+
+
+def _shown(value: Any) -> list[str]:
+    """Ways the README may write a default (any one is enough)."""
+    if value is REQUIRED:
+        return ["required"]
+    if value is None or isinstance(value, SecretStr):
+        return ["none", "off"]
+    if isinstance(value, bool):
+        return [str(value).lower()]
+    if isinstance(value, enum.Enum):
+        return _shown(value.value)
+    if isinstance(value, int | float):
+        return [f"`{value}`", f"`{value:g}`", f"`{value:,}`"]
+    if isinstance(value, str | Path):
+        # an empty client id is the bare MqttSettings'; each service fills in its own
+        return [f"`{value}`"] if str(value) else []
+    if isinstance(value, list | dict) and not value:
+        return [f"`{value!r}`"]
+    return []  # structured defaults (the Sparkplug profiles): described in words
+
+
+def test_the_configuration_reference_names_every_setting() -> None:
+    documented = reference_rows()
+    missing = sorted(set(code_settings()) - set(documented))
+    assert not missing, f"README's configuration reference does not list: {', '.join(missing)}"
+
+
+def test_the_configuration_reference_lists_only_real_settings() -> None:
+    extra = sorted(set(reference_rows()) - set(code_settings()) - {"SHOPFLOOR_LOG_LEVEL"})
+    assert not extra, f"README's configuration reference lists unknown settings: {extra}"
+
+
+def test_each_setting_row_gives_its_default() -> None:
+    rows = reference_rows()
+    wrong = []
+    for variable, defaults in sorted(code_settings().items()):
+        cell = rows.get(variable, "")
+        for value in {repr(v): v for v in defaults}.values():
+            ways = _shown(value)
+            if not cell or ways and not any(way.lower() in cell.lower() for way in ways):
+                wrong.append(f"{variable}: default {value!r} (row says {cell!r})")
+    assert not wrong, "README's defaults disagree with the code:\n" + "\n".join(wrong)
+
+
+def _subparser(parser: argparse.ArgumentParser, *path: str) -> argparse.ArgumentParser:
+    for name in path:
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = action.choices[name]
+    return parser
+
+
+def _flags(parser: argparse.ArgumentParser) -> set[str]:
+    return {
+        flag
+        for action in parser._actions
+        for flag in action.option_strings
+        if flag.startswith("--") and flag != "--help"
+    }
+
+
+@pytest.mark.parametrize(
+    ("command", "title"),
+    [
+        (("demo",), "The demo and scenarios"),
+        (("sim",), "The simulator"),
+        (("sim", "load"), "The simulator"),
+    ],
+    ids=["demo", "sim", "sim load"],
+)
+def test_every_flag_of_the_demo_and_the_simulator_is_documented(
+    command: tuple[str, ...], title: str
+) -> None:
+    text = section(title)
+    flags = _flags(_subparser(build_parser(), *command))
+    missing = sorted(f for f in flags if not re.search(re.escape(f) + r"(?![\w-])", text))
+    assert not missing, (
+        f"README section {title!r} does not mention `shopfloor {' '.join(command)}` {missing}"
+    )
