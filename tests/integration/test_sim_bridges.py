@@ -36,7 +36,8 @@ class Listener:
 
     def _on_message(self, _c: object, _u: object, msg: mqtt.MQTTMessage) -> None:
         with self._lock:
-            self.got.append((msg.topic, json.loads(msg.payload), bool(msg.retain)))
+            if msg.payload:  # an empty one clears a retained message
+                self.got.append((msg.topic, json.loads(msg.payload), bool(msg.retain)))
 
     def states(self, machine: str) -> list[tuple[str, str, bool]]:
         with self._lock:
@@ -55,6 +56,12 @@ class Listener:
                 return self.states(machine)
             time.sleep(0.1)
         raise AssertionError(f"no {state} from {machine}: {self.states(machine)}")
+
+    def clear_retained(self, site: str) -> None:
+        """Remove the test's retained messages: other tests share this broker."""
+        for machine in ("m1", "m2"):
+            topic = f"shopfloor/{site}/line1/{machine}/event"
+            self._client.publish(topic, b"", qos=1, retain=True).wait_for_publish(10)
 
     def close(self) -> None:
         self._client.disconnect()
@@ -114,6 +121,7 @@ def test_a_dead_bridge_leaves_a_retained_offline_will_per_machine(
         for machine in ("m1", "m2"):
             assert after.wait_for(machine, "OFFLINE")[0][:1] == ("OFFLINE",)
     finally:
+        after.clear_retained(site)
         after.close()
 
 
@@ -128,4 +136,5 @@ def test_a_bridge_that_stops_cleanly_says_offline(tmp_path: Path, mosquitto: Mos
         assert event_id.endswith("-stop")
     finally:
         sim.stop()
+        live.clear_retained(site)
         live.close()
