@@ -131,8 +131,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
         return load_main(args)
     from device_sim.dispatch import DispatchBoard
     from device_sim.machine import Job
-    from device_sim.runner import Simulation, run
+    from device_sim.runner import run
     from device_sim.scenario import ScenarioError, load_scenario
+    from device_sim.simulation import Simulation
     from shopfloor.contract.topics import TopicTemplate
     from shopfloor.mqtt import MqttSettings, parse_broker_url
 

@@ -14,7 +14,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from device_sim.machine import Job
-from device_sim.runner import Simulation, run
+from device_sim.runner import run
+from device_sim.simulation import Simulation
 from gateway.service import Gateway
 from gateway.settings import GatewaySettings
 from gateway.sparkplug.settings import SparkplugSettings

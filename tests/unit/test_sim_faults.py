@@ -14,8 +14,8 @@ from device_sim.dispatch import STALE, DispatchBoard
 from device_sim.machine import Job, SimMachine
 from device_sim.models import CNC_MILL, MODELS, WELDING_ROBOT
 from device_sim.network import Link
-from device_sim.runner import Simulation
 from device_sim.scenario import parse_scenario
+from device_sim.simulation import Simulation
 from shopfloor.contract.payloads import (
     AlarmEvent,
     CycleEvent,

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from device_sim.machine import Job, SimMachine
 from device_sim.models import CNC_MILL
-from device_sim.runner import Simulation
+from device_sim.simulation import Simulation
 from shopfloor.contract.payloads import (
     CycleEvent,
     JobEndEvent,
