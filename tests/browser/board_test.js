@@ -58,6 +58,19 @@ async function main() {
     await shot("board-acknowledged.png");
     step("the alert is acknowledged");
 
+    // a busy floor: changes every 250 ms for 5 s; the schedule and utilisation (extra
+    // requests after changes) must keep coming, not wait for a quiet second that never comes
+    const asked = [];
+    page.on("request", (request) => {
+      if (request.url().endsWith("/api/v1/machines")) asked.push(Date.now());
+    });
+    console.log("stream-please");
+    const from = Date.now();
+    await page.waitForTimeout(5000);
+    const refreshes = asked.filter((t) => t >= from).length;
+    if (refreshes < 2) throw new Error(`${refreshes} refreshes of the machine facts in 5 s of changes`);
+    step(`the board kept up with a busy floor: ${refreshes} refreshes in 5 s`);
+
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(300);
     await shot("board-phone.png");

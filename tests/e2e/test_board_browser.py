@@ -7,6 +7,7 @@ import os
 import secrets
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,7 +62,8 @@ def tracker(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[dict[str, str]]:
 class Machines:
     """Publishes machine events as a PLC bridge would."""
 
-    def __init__(self, broker: Mosquitto) -> None:
+    def __init__(self, broker: Mosquitto, prefix: str = "b") -> None:
+        self._prefix = prefix  # event ids are unique per prefix
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2)
         self._client.connect(broker.host, broker.port)
         self._client.loop_start()
@@ -71,7 +73,7 @@ class Machines:
         """One event that happened `ago_s` seconds ago (a bridge replaying its buffer)."""
         self._n += 1
         ts = datetime.now(UTC) - timedelta(seconds=ago_s)
-        payload = {"event_id": f"b{self._n}", "ts": ts.isoformat(), **body}
+        payload = {"event_id": f"{self._prefix}{self._n}", "ts": ts.isoformat(), **body}
         info = self._client.publish(
             f"shopfloor/plant1/line1/{machine}/event", json.dumps(payload).encode(), qos=1
         )
@@ -80,6 +82,17 @@ class Machines:
     def close(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
+
+
+def _busy_floor(broker: Mosquitto, seconds: float = 5.5, every_s: float = 0.25) -> None:
+    """A machine changing state every `every_s` seconds, as on a busy floor."""
+    machines = Machines(broker, prefix="busy")
+    try:
+        for i in range(int(seconds / every_s)):
+            machines.send("paint-1", type="state", state="SETUP" if i % 2 else "IDLE")
+            time.sleep(every_s)
+    finally:
+        machines.close()
 
 
 def _order(api: str, key: str, order_id: str, due: datetime, ops: list[tuple[str, str]]) -> str:
@@ -155,6 +168,8 @@ def test_board_shows_an_order_turn_at_risk_when_its_machine_goes_down(
                 output.append(line)
                 if line.strip() == "board-ready":
                     machines.send("saw-1", type="state", state="DOWN")
+                if line.strip() == "stream-please":
+                    threading.Thread(target=_busy_floor, args=(mosquitto,), daemon=True).start()
             code = driver.wait()
         finally:
             timer.cancel()
@@ -163,6 +178,7 @@ def test_board_shows_an_order_turn_at_risk_when_its_machine_goes_down(
     log = "".join(output)
     assert code == 0 and log.rstrip().endswith("ok"), f"browser driver exit {code}:\n{log}"
     assert "the order turned at risk live" in log and "the alert is acknowledged" in log
+    assert "the board kept up with a busy floor" in log
 
     alerts = httpx.get(f"{api}/api/v1/alerts", headers={"X-API-Key": key}).json()
     acked = [a for a in alerts if a["order_id"] == ORDER]

@@ -146,10 +146,16 @@ function onEvent(name, data) {
 
 // ---- debounced work and optional endpoints ---------------------------------------------
 
+// At most one call of each kind is pending, and it runs `ms` after it was first asked for: on
+// a busy floor changes arrive faster than `ms`, and a timer reset on every change would never
+// fire (the board stood still). The call reads the state as it is when it runs.
 const timers = {};
 function later(name, ms, fn) {
-  clearTimeout(timers[name]);
-  timers[name] = setTimeout(fn, ms);
+  if (timers[name]) return;
+  timers[name] = setTimeout(() => {
+    timers[name] = null;
+    fn();
+  }, ms);
 }
 
 async function getJson(path) {
@@ -379,7 +385,7 @@ function renderGantt() {
 }
 
 setInterval(() => later("render", 0, render), 30000); // the now-line and "late by" move on their own
-window.addEventListener("resize", () => later("render", 200, renderGantt));
+window.addEventListener("resize", () => later("gantt", 200, renderGantt));
 
 if (apiKey()) openBoard();
 else showLogin("");
