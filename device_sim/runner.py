@@ -15,6 +15,7 @@ from shopfloor.contract.topics import EVENT, TopicTemplate, dispatch_subscriptio
 from shopfloor.mqtt import MqttSettings, connect, make_client
 
 from .dispatch import DispatchBoard
+from .machine import SimMachine
 from .simulation import Sent, Simulation
 from .sparkplug_runner import SparkplugEdge
 
@@ -38,15 +39,30 @@ class _Publisher:
         self._last: dict[str, mqtt.MQTTMessageInfo] = {}
         self.main = self._client(settings, settings.client_id or f"shopfloor-sim-{sim.run_id}")
         self.clients: dict[str, mqtt.Client] = {}
-        self._wills = 0
+        self._wills = self._births = 0
+        self._born = {m.machine_id: threading.Event() for m in sim.machines if bridges}
         if bridges:
             for m in sim.machines:
                 client = self._client(settings, f"shopfloor-sim-{m.machine_id}")
                 self._will(client, m.machine_id)
                 # a connection lost means the will went out: the next one needs a new event id
                 client.on_disconnect = lambda c, *_a, machine=m.machine_id: self._will(c, machine)
+                client.on_connect = lambda c, *_a, machine=m: self._birth(c, machine)
                 self.clients[m.machine_id] = client
         self._settings = settings
+
+    def _birth(self, client: mqtt.Client, machine: SimMachine) -> None:
+        """On each connect a bridge states the machine's state, retained (it replaces a will)."""
+        self._births += 1
+        birth = StateEvent(
+            type="state",
+            event_id=f"{machine.machine_id}-{self.sim.run_id}-birth-{self._births}",
+            ts=datetime.now(UTC),
+            state=machine.state,
+        )
+        topic = self.topic(machine.machine_id, EVENT)
+        client.publish(topic, encode(birth), qos=1, retain=True)
+        self._born[machine.machine_id].set()
 
     def _will(self, client: mqtt.Client, machine: str) -> None:
         """OFFLINE, retained, sent by the broker if this machine's connection dies."""
@@ -84,7 +100,8 @@ class _Publisher:
         for client in everyone:
             connect(client, self._settings, session_expiry_s=0)
             client.loop_start()
-        if not connected.wait(30):
+        # every bridge has said its birth before the machines start to work
+        if not connected.wait(30) or not all(e.wait(30) for e in self._born.values()):
             self.stop()
             raise ConnectionError(f"no MQTT broker at {self._settings.host}:{self._settings.port}")
 

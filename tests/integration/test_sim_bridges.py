@@ -98,6 +98,9 @@ def test_a_dead_bridge_leaves_a_retained_offline_will_per_machine(
     sim = _bridges(tmp_path, mosquitto, site, "bridges")
     try:
         for machine in ("m1", "m2"):
+            # the birth: the machine's state as the bridge connects, retained
+            state, event_id, _retained = live.wait_for(machine, "IDLE")[0]
+            assert "-birth-" in event_id
             live.wait_for(machine, "RUNNING")
         # a subscriber that comes later gets each machine's last state, retained
         late = Listener(mosquitto, site)
