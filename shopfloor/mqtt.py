@@ -68,6 +68,13 @@ def make_client(settings: MqttSettings, client_id: str, *, manual_ack: bool = Fa
         client.username_pw_set(settings.username, password)
     client.reconnect_delay_set(min_delay=1, max_delay=30)
     client.max_queued_messages_set(0)
+    # paho retries on its own, silently: say so each time (at most every 30 s)
+    client.on_connect_fail = lambda _c, _u: log.warning(
+        "%s cannot reach the MQTT broker at %s:%d; retrying",
+        client_id,
+        settings.host,
+        settings.port,
+    )
     return client
 
 
