@@ -194,4 +194,15 @@ def run(
         publisher.failed,
         timedelta(seconds=round(time.monotonic() - start)),
     )
+    for machine, link in sim.links.items():
+        if link.dropped or link.duplicated or link.reordered or link.malformed:
+            log.info(
+                "network faults on %s: %d messages dropped, %d duplicated, %d reordered, "
+                "%d malformed sent",
+                machine,
+                link.dropped,
+                link.duplicated,
+                link.reordered,
+                link.malformed,
+            )
     return publisher.published + spb

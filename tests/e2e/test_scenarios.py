@@ -9,6 +9,7 @@ garbage must reach the dead-letter topic with its reason, and the telemetry must
 from __future__ import annotations
 
 import json
+import re
 import threading
 import uuid
 from pathlib import Path
@@ -88,3 +89,37 @@ def test_network_faults_lose_nothing_count_nothing_twice_and_dead_letter_the_gar
     series = influxdb1.query(database, 'SELECT count("spindle_temp_c") FROM "telemetry"')
     (count,) = [row[1] for row in series["results"][0]["series"][0]["values"]]
     assert count > 20
+
+
+def test_a_machine_switched_off_is_flagged_and_lost_messages_lose_no_parts(
+    tmp_path: Path,
+) -> None:
+    demo = Process(
+        "outage",
+        [
+            "demo",
+            "--scenario",
+            str(SCENARIOS / "outage.yaml"),
+            "--check",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--port",
+            str(free_port()),
+        ],
+        {},
+        tmp_path,
+    )
+    try:
+        assert demo.proc.wait(150) == 0, demo.log()[-5000:]
+    finally:
+        demo.stop()
+    out = demo.log()
+    assert (
+        "alert 1 raised: order OU-1 is at risk: machine saw-9 of operation 10 (cut) is OFFLINE"
+        in out
+    )
+    assert "ok      OU-1 completed (status completed)" in out
+    assert "ok      OU-2 completed (status completed)" in out
+    # the silence really lost messages, and the counters made up for them
+    dropped = re.search(r"network faults on weld-9: (\d+) messages dropped", out)
+    assert dropped and int(dropped.group(1)) > 0, out[-3000:]
