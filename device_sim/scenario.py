@@ -80,7 +80,13 @@ class MachineSpec(_Strict):
 
     @property
     def wrap(self) -> int:
+        """The counter wrap: this machine's, else its model's."""
         return self.counter_wrap or MODELS[self.model].counter_wrap
+
+    @property
+    def scrap(self) -> float:
+        """The scrap rate: this machine's, else its model's."""
+        return MODELS[self.model].scrap_rate if self.scrap_rate is None else self.scrap_rate
 
 
 class OperationSpec(_Strict):

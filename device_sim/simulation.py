@@ -115,11 +115,7 @@ class Simulation:
                     model=spec.machine_model(),
                     failures=spec.failures,
                     counter_wrap=spec.wrap,
-                    scrap_rate=(
-                        spec.machine_model().scrap_rate
-                        if spec.scrap_rate is None
-                        else spec.scrap_rate
-                    ),
+                    scrap_rate=spec.scrap,
                     heartbeat_s=scenario.heartbeat,
                 ),
                 spec.line,
