@@ -17,6 +17,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import sys
 import threading
 import time
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Literal
 
 import yaml
 from pydantic import SecretStr
+from sqlalchemy.exc import SQLAlchemyError
 
 from .broker import EmbeddedBroker
 from .demo_orders import DemoRun, check_outcome, order_feeder, place_order
@@ -33,6 +35,7 @@ from .mqtt import MqttSettings, parse_broker_url
 
 if TYPE_CHECKING:
     from gateway.settings import InfluxSettings
+    from tracker.bootstrap import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +108,25 @@ def _data_dir(args: argparse.Namespace) -> tuple[Path, int]:
     return data, number
 
 
+def _free_ids(tracker: Tracker, order_ids: list[str], number: int) -> dict[str, str]:
+    """Scenario order id -> an id not in the tracker's database yet: as written on a data
+    directory's first run, `-r<run>` on later ones (or in a database shared across runs)."""
+    from sqlalchemy import func, select
+
+    from tracker.adapters import orm
+
+    with tracker.read_sessions() as session:
+        while True:
+            suffix = "" if number == 1 else f"-r{number}"
+            ids = {oid: oid + suffix for oid in order_ids}
+            taken = session.scalar(
+                select(func.count()).where(orm.orders.c.order_id.in_(list(ids.values())))
+            )
+            if not taken:
+                return ids
+            number += 1
+
+
 def run_demo(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -136,6 +158,11 @@ def run_demo(args: argparse.Namespace) -> int:
     broker = None
     if args.broker:
         host, port = parse_broker_url(args.broker)
+        try:
+            socket.create_connection((host, port), timeout=5).close()
+        except OSError as exc:
+            sys.stderr.write(f"shopfloor demo: no MQTT broker at {host}:{port}: {exc}\n")
+            return 2
     else:
         broker = EmbeddedBroker(args.mqtt_port)
         broker.start()
@@ -153,7 +180,13 @@ def run_demo(args: argparse.Namespace) -> int:
         )
     )
     database_url = args.database_url or f"sqlite:///{data / 'shopfloor.db'}"
-    upgrade(database_url)  # the demo owns its database: migrate it, as `shopfloor migrate` does
+    try:
+        upgrade(database_url)  # the demo owns its database: migrate it, as `shopfloor migrate` does
+    except (SQLAlchemyError, ValueError) as exc:
+        sys.stderr.write(f"shopfloor demo: cannot use the database: {exc}\n")
+        if broker:
+            broker.stop()
+        return 2
     plant_file = data / "plant.yaml"
     plant_file.write_text(
         f"# written by `shopfloor demo` from scenario {scenario.name}\n"
@@ -175,8 +208,7 @@ def run_demo(args: argparse.Namespace) -> int:
         )
     )
     base = f"http://127.0.0.1:{args.port}"
-    suffix = "" if number == 1 else f"-r{number}"  # a reused data directory keeps its orders
-    demo = DemoRun(ids={o.id: o.id + suffix for o in scenario.orders})
+    demo = DemoRun(ids=_free_ids(tracker, [o.id for o in scenario.orders], number))
     start = datetime.now(UTC)
     stop = threading.Event()
 

@@ -82,3 +82,19 @@ def test_a_bad_scenario_file_stops_the_demo_with_its_line(tmp_path: Path) -> Non
     assert "bad.yaml:3: machines.0: " in demo.log()
     assert "unknown model 'laser'" in demo.log()
     demo.stop()
+
+
+def test_bad_service_urls_stop_the_demo_with_a_clear_error(tmp_path: Path) -> None:
+    no_broker, _ = _demo(tmp_path, "no-broker", "--broker", f"mqtt://127.0.0.1:{free_port()}")
+    no_database, _ = _demo(
+        tmp_path,
+        "no-database",
+        "--database-url",
+        f"postgresql+psycopg://x@127.0.0.1:{free_port()}/x",
+    )
+
+    assert no_broker.proc.wait(60) == 2 and no_database.proc.wait(60) == 2
+    assert "shopfloor demo: no MQTT broker at 127.0.0.1:" in no_broker.log()
+    assert "shopfloor demo: cannot use the database: " in no_database.log()
+    no_broker.stop()
+    no_database.stop()
