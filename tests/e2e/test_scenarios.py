@@ -19,7 +19,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.processes import Process
-from tests.services import InfluxDB1, Mosquitto, free_port
+from tests.services import InfluxDB1, Mosquitto, Victoria, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -92,21 +92,31 @@ def test_network_faults_lose_nothing_count_nothing_twice_and_dead_letter_the_gar
 
 
 def test_a_machine_switched_off_is_flagged_and_lost_messages_lose_no_parts(
-    tmp_path: Path,
+    tmp_path: Path, victoria: Victoria
 ) -> None:
+    # embedded broker and SQLite; telemetry through the InfluxDB v2 write API
+    site = f"outage{uuid.uuid4().hex[:6]}"
+    scenario = tmp_path / "outage.yaml"
+    scenario.write_text(
+        (SCENARIOS / "outage.yaml")
+        .read_text()
+        .replace("name: outage", f"name: outage\nsite: {site}")
+    )
     demo = Process(
         "outage",
         [
             "demo",
             "--scenario",
-            str(SCENARIOS / "outage.yaml"),
+            str(scenario),
             "--check",
+            "--influx-url",
+            victoria.url,
             "--data-dir",
             str(tmp_path / "data"),
             "--port",
             str(free_port()),
         ],
-        {},
+        {"SHOPFLOOR_INFLUX__TOKEN": "unused-by-victoria"},
         tmp_path,
     )
     try:
@@ -123,3 +133,5 @@ def test_a_machine_switched_off_is_flagged_and_lost_messages_lose_no_parts(
     # the silence really lost messages, and the counters made up for them
     dropped = re.search(r"network faults on weld-9: (\d+) messages dropped", out)
     assert dropped and int(dropped.group(1)) > 0, out[-3000:]
+    series = victoria.export(f'telemetry_ram_force_kn{{site="{site}",machine="saw-9"}}')
+    assert series and len(series[0]["values"]) > 20
