@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError
 
@@ -129,8 +129,11 @@ def cmd_sim(args: argparse.Namespace) -> int:
         from device_sim.load import main as load_main
 
         return load_main(args)
+    import httpx
+
     from device_sim.dispatch import DispatchBoard
     from device_sim.machine import Job
+    from device_sim.rehearsal import TrackerApi, rehearse
     from device_sim.runner import run
     from device_sim.scenario import ScenarioError, load_scenario
     from device_sim.simulation import Simulation
@@ -155,6 +158,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
             return 2
         speed = args.speed or scenario.speed
         sim = Simulation.from_scenario(scenario, DispatchBoard(speed), speed=speed, seed=args.seed)
+    elif args.tracker or args.check:
+        sys.stderr.write("shopfloor sim: --tracker and --check go with --scenario\n")
+        return 2
     else:
         sim = Simulation(
             args.machine or ([] if jobs else ["cnc-1"]),
@@ -168,6 +174,22 @@ def cmd_sim(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    code: Callable[[], int] = lambda: 0  # noqa: E731
+    if args.tracker:
+        key = os.environ.get("SHOPFLOOR_API_KEY")
+        if not key:
+            sys.stderr.write(
+                "shopfloor sim: --tracker needs a supervisor key in SHOPFLOOR_API_KEY\n"
+            )
+            return 2
+        if args.check and scenario.expect is None:
+            sys.stderr.write(f"shopfloor sim: scenario {scenario.name} has no `expect`\n")
+            return 2
+        try:
+            code = rehearse(scenario, TrackerApi(args.tracker, key), speed, stop, args.check)
+        except httpx.HTTPError as exc:
+            sys.stderr.write(f"shopfloor sim: the tracker at {args.tracker} answers: {exc}\n")
+            return 2
     try:
         run(
             sim,
@@ -183,7 +205,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
     except ConnectionError as exc:
         sys.stderr.write(f"shopfloor sim: {exc}\n")
         return 1
-    return 0
+    return code()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -264,6 +286,19 @@ def build_parser() -> argparse.ArgumentParser:
     modes = sim.add_subparsers(dest="sim_mode")
     load_arguments(
         modes.add_parser("load", help="N machines x M readings/s, for benchmarks (see --help)")
+    )
+    sim.add_argument(
+        "--tracker",
+        default=None,
+        metavar="URL",
+        help="with --scenario: place its orders in the tracker at URL (supervisor key in "
+        "SHOPFLOOR_API_KEY), times compressed by the speed",
+    )
+    sim.add_argument(
+        "--check",
+        action="store_true",
+        help="with --tracker: end when the scenario's expected outcome holds (exit 0) or its "
+        "time is up (exit 1)",
     )
     sim.add_argument(
         "--bridges",

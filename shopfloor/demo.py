@@ -20,7 +20,7 @@ import signal
 import socket
 import sys
 import threading
-import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -30,12 +30,11 @@ from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 
 from .broker import EmbeddedBroker
-from .demo_orders import DemoRun, check_outcome, order_feeder, place_order
+from .demo_orders import bus_placer, free_ids
 from .mqtt import MqttSettings, parse_broker_url
 
 if TYPE_CHECKING:
     from gateway.settings import InfluxSettings
-    from tracker.bootstrap import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -108,29 +107,11 @@ def _data_dir(args: argparse.Namespace) -> tuple[Path, int]:
     return data, number
 
 
-def _free_ids(tracker: Tracker, order_ids: list[str], number: int) -> dict[str, str]:
-    """Scenario order id -> an id not in the tracker's database yet: as written on a data
-    directory's first run, `-r<run>` on later ones (or in a database shared across runs)."""
-    from sqlalchemy import func, select
-
-    from tracker.adapters import orm
-
-    with tracker.read_sessions() as session:
-        while True:
-            suffix = "" if number == 1 else f"-r{number}"
-            ids = {oid: oid + suffix for oid in order_ids}
-            taken = session.scalar(
-                select(func.count()).where(orm.orders.c.order_id.in_(list(ids.values())))
-            )
-            if not taken:
-                return ids
-            number += 1
-
-
 def run_demo(args: argparse.Namespace) -> int:
     import uvicorn
 
     from device_sim.dispatch import DispatchBoard
+    from device_sim.rehearsal import Run, TrackerApi, feed_orders, judge
     from device_sim.runner import run
     from device_sim.scenario import ScenarioError, load_scenario
     from device_sim.simulation import Simulation
@@ -208,22 +189,21 @@ def run_demo(args: argparse.Namespace) -> int:
         )
     )
     base = f"http://127.0.0.1:{args.port}"
-    demo = DemoRun(ids=_free_ids(tracker, [o.id for o in scenario.orders], number))
+    demo = Run(ids=free_ids(tracker, [o.id for o in scenario.orders], number))
     start = datetime.now(UTC)
     stop = threading.Event()
 
     def link(order_id: str, token: str) -> str:
         return f"{base}/track/{order_id}?token={token}"
 
+    place = bus_placer(tracker, start, speed)
     # the orders already placed when the plant starts; the others arrive on their own time
     now_orders = [o for o in scenario.orders if o.at == 0]
-    for spec in now_orders:
-        token = place_order(tracker, spec, demo.ids[spec.id], start, speed)
-        demo.links[spec.id] = link(demo.ids[spec.id], token)
-    later = scenario.model_copy(update={"orders": [o for o in scenario.orders if o.at > 0]})
+    later = [o for o in scenario.orders if o.at > 0]
+    feed_orders(place, now_orders, demo, start, speed, stop, link)
     feeder = threading.Thread(
-        target=order_feeder,
-        args=(tracker, later, demo, start, speed, stop, link),
+        target=feed_orders,
+        args=(place, later, demo, start, speed, stop, link),
         name="orders",
         daemon=True,
     )
@@ -248,7 +228,7 @@ def run_demo(args: argparse.Namespace) -> int:
     out(f"  supervisor key:  {api_key}  (header X-API-Key)\n")
     for order_id, page in demo.links.items():
         out(f"  customer page:   {page}   ({order_id})\n")
-    for spec in later.orders:
+    for spec in later:
         out(f"  later:           {spec.id} arrives at {timedelta(seconds=spec.at)} plant time\n")
     out(f"  MQTT broker:     mqtt://{host}:{port}   Ctrl-C stops everything\n")
     sys.stdout.flush()
@@ -257,22 +237,16 @@ def run_demo(args: argparse.Namespace) -> int:
         uvicorn.Config(create_app(tracker), host="127.0.0.1", port=args.port, log_config=None),
         tracker.changes,
     )
-    result = {"code": 0}
+
+    def stop_server() -> None:
+        server.should_exit = True
+
+    api = TrackerApi(base, api_key)
+    code: Callable[[], int] = lambda: 0  # noqa: E731
     if args.check:
-
-        def check_then_stop() -> None:
-            try:
-                result["code"] = check_outcome(
-                    scenario, demo, base, api_key, time.monotonic(), speed
-                )
-            except Exception:
-                log.exception("the expected outcome could not be checked")
-                result["code"] = 1
-            server.should_exit = True
-
-        threading.Thread(target=check_then_stop, name="expect", daemon=True).start()
+        code = judge(scenario, demo, api.get, speed, stop_server)
     if args.duration:
-        threading.Timer(args.duration, lambda: setattr(server, "should_exit", True)).start()
+        threading.Timer(args.duration, stop_server).start()
     # uvicorn re-raises the signal it stopped on once it has shut down; with a handler of our
     # own installed that re-raise is a no-op, so Ctrl-C ends the demo cleanly with exit 0
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -283,6 +257,7 @@ def run_demo(args: argparse.Namespace) -> int:
         stop.set()
         sim_thread.join(timeout=10)
         gw.stop()
+        api.close()
         if broker:
             broker.stop()
         (data / "last-run.json").write_text(
@@ -290,4 +265,4 @@ def run_demo(args: argparse.Namespace) -> int:
         )
     if not server.started:
         return 3  # uvicorn's code for a failed start (port taken...)
-    return result["code"]
+    return code()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import threading
 import uuid
 from pathlib import Path
@@ -135,3 +136,79 @@ def test_a_machine_switched_off_is_flagged_and_lost_messages_lose_no_parts(
     assert dropped and int(dropped.group(1)) > 0, out[-3000:]
     series = victoria.export(f'telemetry_ram_force_kn{{site="{site}",machine="saw-9"}}')
     assert series and len(series[0]["values"]) > 20
+
+
+def test_a_scenario_rehearsed_on_a_running_tracker_places_its_orders_and_judges_them(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    # the plant's own tracker, its margins set for a scenario run 120 times faster
+    key, port, site = secrets.token_urlsafe(24), free_port(), f"rehearse{uuid.uuid4().hex[:6]}"
+    database_url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    migrate = Process("migrate", ["migrate"], {"SHOPFLOOR_DATABASE_URL": database_url}, tmp_path)
+    assert migrate.proc.wait(60) == 0, migrate.log()
+    broker = {"SHOPFLOOR_MQTT__HOST": mosquitto.host, "SHOPFLOOR_MQTT__PORT": str(mosquitto.port)}
+    tracker = Process(
+        "tracker",
+        ["tracker"],
+        {
+            **broker,
+            "SHOPFLOOR_MQTT__CLIENT_ID": f"rehearse-{secrets.token_hex(3)}",
+            "SHOPFLOOR_DATABASE_URL": database_url,
+            "SHOPFLOOR_API_KEY": key,
+            "SHOPFLOOR_API_PORT": str(port),
+            "SHOPFLOOR_SITE": site,
+            "SHOPFLOOR_CHECK_INTERVAL_S": "2",
+            "SHOPFLOOR_AT_RISK_SLACK_S": "15",
+            "SHOPFLOOR_DOWN_ALLOWANCE_S": "15",
+            "SHOPFLOOR_RECOVERY_MARGIN_S": "5",
+            "SHOPFLOOR_OFFLINE_AFTER_S": "8",
+        },
+        tmp_path,
+    )
+    scenario = tmp_path / "outage.yaml"
+    scenario.write_text(
+        (SCENARIOS / "outage.yaml")
+        .read_text()
+        .replace("name: outage", f"name: outage\nsite: {site}")
+    )
+    try:
+        tracker.wait_for_log("Uvicorn running")
+        sim = Process(
+            "sim",
+            [
+                "sim",
+                "--scenario",
+                str(scenario),
+                "--tracker",
+                f"http://127.0.0.1:{port}",
+                "--check",
+                "--broker",
+                f"mqtt://{mosquitto.host}:{mosquitto.port}",
+            ],
+            {"SHOPFLOOR_API_KEY": key},
+            tmp_path,
+        )
+        try:
+            assert sim.proc.wait(150) == 0, sim.log()[-5000:]
+        finally:
+            sim.stop()
+    finally:
+        tracker.stop()
+    out = sim.log()
+    assert "placing 2 orders in the tracker" in out
+    assert "ok      OU-1 raised a late-order alert" in out
+    assert "ok      OU-2 completed (status completed)" in out
+    assert "scenario outage: the expected outcome holds" in out
+
+
+def test_rehearsing_needs_a_key_and_a_scenario_with_an_outcome(tmp_path: Path) -> None:
+    no_key = Process(
+        "no-key", ["sim", "--scenario", "demo", "--tracker", "http://127.0.0.1:9"], {}, tmp_path
+    )
+    no_scenario = Process("no-scenario", ["sim", "--check"], {}, tmp_path)
+
+    assert no_key.proc.wait(30) == 2 and no_scenario.proc.wait(30) == 2
+    assert "--tracker needs a supervisor key in SHOPFLOOR_API_KEY" in no_key.log()
+    assert "--tracker and --check go with --scenario" in no_scenario.log()
+    no_key.stop()
+    no_scenario.stop()
