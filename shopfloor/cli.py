@@ -27,6 +27,13 @@ def _settings_error(exc: ValidationError) -> int:
     return 2
 
 
+def file_error(prefix: str, exc: Exception) -> int:
+    """A YAML file's problems on stderr, one `prefix path:line: ...` a line; exit code 2."""
+    for line in str(exc).splitlines():
+        sys.stderr.write(f"{prefix} {line}\n")
+    return 2
+
+
 def _wait_for_signal() -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -75,9 +82,7 @@ def cmd_tracker(_args: argparse.Namespace) -> int:
         sys.stderr.write(f"shopfloor tracker: {exc}\n")
         return 2
     except PlantFileError as exc:
-        for line in str(exc).splitlines():
-            sys.stderr.write(f"shopfloor tracker: bad plant file {line}\n")
-        return 2
+        return file_error("shopfloor tracker: bad plant file", exc)
     app = create_app(tracker)
     # uvicorn re-raises the signal it stopped on once it has shut down; with a handler of our
     # own installed that re-raise is a no-op, so a graceful stop exits 0 instead of -15
@@ -153,9 +158,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
         try:
             scenario = load_scenario(args.scenario)
         except ScenarioError as exc:
-            for line in str(exc).splitlines():
-                sys.stderr.write(f"shopfloor sim: bad scenario {line}\n")
-            return 2
+            return file_error("shopfloor sim: bad scenario", exc)
         speed = args.speed or scenario.speed
         sim = Simulation.from_scenario(scenario, DispatchBoard(speed), speed=speed, seed=args.seed)
     elif args.tracker or args.check:

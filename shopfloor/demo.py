@@ -124,12 +124,12 @@ def run_demo(args: argparse.Namespace) -> int:
     from tracker.entrypoints.http_server import Server
     from tracker.settings import TrackerSettings
 
+    from .cli import file_error
+
     try:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:
-        for line in str(exc).splitlines():
-            sys.stderr.write(f"shopfloor demo: bad scenario {line}\n")
-        return 2
+        return file_error("shopfloor demo: bad scenario", exc)
     if args.check and scenario.expect is None:
         sys.stderr.write(f"shopfloor demo: scenario {scenario.name} has no `expect` to check\n")
         return 2
