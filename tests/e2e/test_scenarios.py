@@ -27,6 +27,16 @@ pytestmark = pytest.mark.e2e
 SCENARIOS = Path(__file__).parent.parent / "data" / "scenarios"
 
 
+def _scenario(name: str, tmp_path: Path) -> tuple[Path, str]:
+    """A copy of a test scenario on a site of its own (the broker and stores are shared by the
+    session: retained dispatch lists and series of other runs must not mix in)."""
+    site = f"{name.replace('_', '')}{uuid.uuid4().hex[:6]}"
+    path = tmp_path / f"{name}.yaml"
+    text = (SCENARIOS / f"{name}.yaml").read_text()
+    path.write_text(re.sub(r"^(name: .*)$", rf"\1\nsite: {site}", text, count=1, flags=re.M))
+    return path, site
+
+
 class DeadLetters:
     """Collects what lands on the dead-letter topics while a scenario runs."""
 
@@ -52,12 +62,13 @@ def test_network_faults_lose_nothing_count_nothing_twice_and_dead_letter_the_gar
     database = f"scenario_{uuid.uuid4().hex[:8]}"
     influxdb1.create_database(database)
     dead = DeadLetters(mosquitto)
+    scenario, _site = _scenario("network_faults", tmp_path)
     demo = Process(
         "scenario",
         [
             "demo",
             "--scenario",
-            str(SCENARIOS / "network_faults.yaml"),
+            str(scenario),
             "--check",
             "--broker",
             f"mqtt://{mosquitto.host}:{mosquitto.port}",
@@ -96,13 +107,7 @@ def test_a_machine_switched_off_is_flagged_and_lost_messages_lose_no_parts(
     tmp_path: Path, victoria: Victoria
 ) -> None:
     # embedded broker and SQLite; telemetry through the InfluxDB v2 write API
-    site = f"outage{uuid.uuid4().hex[:6]}"
-    scenario = tmp_path / "outage.yaml"
-    scenario.write_text(
-        (SCENARIOS / "outage.yaml")
-        .read_text()
-        .replace("name: outage", f"name: outage\nsite: {site}")
-    )
+    scenario, site = _scenario("outage", tmp_path)
     demo = Process(
         "outage",
         [
@@ -142,7 +147,8 @@ def test_a_scenario_rehearsed_on_a_running_tracker_places_its_orders_and_judges_
     tmp_path: Path, mosquitto: Mosquitto
 ) -> None:
     # the plant's own tracker, its margins set for a scenario run 120 times faster
-    key, port, site = secrets.token_urlsafe(24), free_port(), f"rehearse{uuid.uuid4().hex[:6]}"
+    scenario, site = _scenario("outage", tmp_path)
+    key, port = secrets.token_urlsafe(24), free_port()
     database_url = f"sqlite:///{tmp_path / 'tracker.db'}"
     migrate = Process("migrate", ["migrate"], {"SHOPFLOOR_DATABASE_URL": database_url}, tmp_path)
     assert migrate.proc.wait(60) == 0, migrate.log()
@@ -164,12 +170,6 @@ def test_a_scenario_rehearsed_on_a_running_tracker_places_its_orders_and_judges_
             "SHOPFLOOR_OFFLINE_AFTER_S": "8",
         },
         tmp_path,
-    )
-    scenario = tmp_path / "outage.yaml"
-    scenario.write_text(
-        (SCENARIOS / "outage.yaml")
-        .read_text()
-        .replace("name: outage", f"name: outage\nsite: {site}")
     )
     try:
         tracker.wait_for_log("Uvicorn running")
