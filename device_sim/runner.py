@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -12,7 +13,7 @@ import paho.mqtt.client as mqtt
 
 from shopfloor.contract.payloads import MachineState, StateEvent, encode
 from shopfloor.contract.topics import EVENT, TopicTemplate, dispatch_subscription
-from shopfloor.mqtt import MqttSettings, connect, make_client
+from shopfloor.mqtt import MqttSettings, connect, make_client, unreachable
 
 from .dispatch import DispatchBoard
 from .machine import SimMachine
@@ -86,6 +87,11 @@ class _Publisher:
         )
 
     def start(self, board: DispatchBoard | None) -> None:
+        why = unreachable(self._settings.host, self._settings.port)
+        if why is not None:
+            raise ConnectionError(
+                f"no MQTT broker at {self._settings.host}:{self._settings.port}: {why}"
+            )
         connected = threading.Event()
 
         def on_connect(client: mqtt.Client, *_a: object) -> None:
@@ -118,8 +124,11 @@ class _Publisher:
         self._last[sent.machine] = info
         self.published += 1
 
-    def stop(self) -> None:
+    def stop(self, drain_s: float = 30.0) -> None:
+        """Say OFFLINE for each bridge, wait (`drain_s` in all) for the broker's acks, leave."""
         for machine, client in self.clients.items():
+            if not client.is_connected():
+                continue  # its will (or an earlier OFFLINE) stands
             # a bridge that shuts down says so (a clean disconnect sends no will)
             bye = StateEvent(
                 type="state",
@@ -130,9 +139,12 @@ class _Publisher:
             self._last[machine] = client.publish(
                 self.topic(machine, EVENT), encode(bye), qos=1, retain=True
             )
+        deadline = time.monotonic() + drain_s
         for info in self._last.values():
-            if not info.is_published():
-                info.wait_for_publish(timeout=30)
+            left = deadline - time.monotonic()
+            if left > 0 and not info.is_published():
+                with contextlib.suppress(RuntimeError, ValueError):  # lost with the connection
+                    info.wait_for_publish(timeout=left)
         for client in [self.main, *self.clients.values()]:
             client.disconnect()
             client.loop_stop()

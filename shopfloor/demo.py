@@ -17,7 +17,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .broker import EmbeddedBroker
 from .demo_orders import bus_placer, free_ids
-from .mqtt import MqttSettings, parse_broker_url
+from .mqtt import MqttSettings, parse_broker_url, unreachable
 
 if TYPE_CHECKING:
     from gateway.settings import InfluxSettings
@@ -139,10 +138,9 @@ def run_demo(args: argparse.Namespace) -> int:
     broker = None
     if args.broker:
         host, port = parse_broker_url(args.broker)
-        try:
-            socket.create_connection((host, port), timeout=5).close()
-        except OSError as exc:
-            sys.stderr.write(f"shopfloor demo: no MQTT broker at {host}:{port}: {exc}\n")
+        why = unreachable(host, port)
+        if why is not None:
+            sys.stderr.write(f"shopfloor demo: no MQTT broker at {host}:{port}: {why}\n")
             return 2
     else:
         broker = EmbeddedBroker(args.mqtt_port)

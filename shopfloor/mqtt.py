@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -100,3 +101,16 @@ def connect(
     log.info(
         "connecting to MQTT broker %s:%d (MQTT %s)", settings.host, settings.port, settings.protocol
     )
+
+
+def unreachable(host: str, port: int, timeout_s: float = 5.0) -> str | None:
+    """Why nothing accepts a TCP connection at host:port, or None when something does.
+
+    For commands that cannot do without the broker: they say so at once instead of letting
+    paho retry in the background.
+    """
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as exc:
+        return str(exc)
+    return None

@@ -201,14 +201,20 @@ def test_a_scenario_rehearsed_on_a_running_tracker_places_its_orders_and_judges_
     assert "scenario outage: the expected outcome holds" in out
 
 
-def test_rehearsing_needs_a_key_and_a_scenario_with_an_outcome(tmp_path: Path) -> None:
+def test_the_sim_refuses_a_bad_start_with_a_clear_error(tmp_path: Path) -> None:
     no_key = Process(
         "no-key", ["sim", "--scenario", "demo", "--tracker", "http://127.0.0.1:9"], {}, tmp_path
     )
     no_scenario = Process("no-scenario", ["sim", "--check"], {}, tmp_path)
 
+    no_broker = Process(
+        "no-broker", ["sim", "--broker", f"mqtt://127.0.0.1:{free_port()}"], {}, tmp_path
+    )
+
     assert no_key.proc.wait(30) == 2 and no_scenario.proc.wait(30) == 2
+    assert no_broker.proc.wait(15) == 1  # at once, not after paho's retries
     assert "--tracker needs a supervisor key in SHOPFLOOR_API_KEY" in no_key.log()
     assert "--tracker and --check go with --scenario" in no_scenario.log()
-    no_key.stop()
-    no_scenario.stop()
+    assert "shopfloor sim: no MQTT broker at 127.0.0.1:" in no_broker.log()
+    for process in (no_key, no_scenario, no_broker):
+        process.stop()
