@@ -143,7 +143,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
     from device_sim.scenario import ScenarioError, load_scenario
     from device_sim.simulation import Simulation
     from shopfloor.contract.topics import TopicTemplate
-    from shopfloor.mqtt import MqttSettings, parse_broker_url
+    from shopfloor.mqtt import MqttSettings, parse_broker_url, unreachable
 
     try:
         jobs = [Job.parse(spec) for spec in args.job]
@@ -188,6 +188,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
         if args.check and scenario.expect is None:
             sys.stderr.write(f"shopfloor sim: scenario {scenario.name} has no `expect`\n")
             return 2
+        if (why := unreachable(host, port)) is not None:  # no orders placed for no machines
+            sys.stderr.write(f"shopfloor sim: no MQTT broker at {host}:{port}: {why}\n")
+            return 1
         try:
             code = rehearse(scenario, TrackerApi(args.tracker, key), speed, stop, args.check)
         except httpx.HTTPError as exc:
