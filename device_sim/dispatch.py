@@ -81,7 +81,3 @@ class DispatchBoard:
         """A machine finished `job` at wall-clock time `at`."""
         with self._lock:
             self._taken[job.key] = at
-
-    def machines(self) -> list[str]:
-        with self._lock:
-            return sorted(self._lists)

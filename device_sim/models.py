@@ -191,8 +191,3 @@ ASSEMBLY_QA = MachineModel(
 MODELS: dict[str, MachineModel] = {
     m.kind: m for m in (CNC_MILL, LATHE, PRESS_BRAKE, WELDING_ROBOT, PAINT_LINE, ASSEMBLY_QA)
 }
-
-
-def all_channels() -> dict[str, str]:
-    """Every channel name of every model, with its unit (for docs and dashboard checks)."""
-    return {c.name: c.unit for model in MODELS.values() for c in model.channels}
