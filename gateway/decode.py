@@ -8,7 +8,7 @@ from typing import Any
 
 from shopfloor.contract.payloads import PayloadError
 
-from .fields import CODERS, NON_FINITE, NUMBER, Coder, FieldType, field_key, to_float
+from .fields import CODERS, NON_FINITE, NUMBER, Coder, FieldType, FieldTypes, field_key, to_float
 from .timestamps import Clock, Precision
 
 Decoded = list[tuple[str, int]]
@@ -83,7 +83,7 @@ class Decoder:
         separator: str = "_",
     ) -> None:
         self.clock = Clock(precision, max_ahead_s, max_behind_s)
-        self._types = dict(field_types or {})
+        self._types = FieldTypes(field_types)
         self._separator = separator
         # field name -> (escaped key + "=", coder or None for the default float)
         self._keys: dict[str, tuple[str, Coder | None]] = {}

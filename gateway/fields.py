@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from shopfloor.contract.payloads import PayloadError
@@ -129,3 +129,33 @@ CODERS: dict[FieldType, Coder] = {
     "bool": to_bool,
     "string": to_string,
 }
+
+
+class FieldTypes:
+    """Declared field types by name; a name with `*` declares every field it matches (`*` is
+    any text within one `/` level: `Admin/*/Name`). Exact names win, then patterns in order."""
+
+    _CACHE_LIMIT = 10_000
+
+    def __init__(self, declared: Mapping[str, FieldType] | None = None) -> None:
+        declared = dict(declared or {})
+        self._exact = {k: v for k, v in declared.items() if "*" not in k}
+        self._patterns = [
+            (re.compile("[^/]*".join(re.escape(part) for part in k.split("*"))), v)
+            for k, v in declared.items()
+            if "*" in k
+        ]
+        self._found: dict[str, FieldType | None] = {}
+
+    def get(self, name: str) -> FieldType | None:
+        """The declared type of a field, or None when nothing declares it."""
+        found = self._exact.get(name)
+        if found is not None or not self._patterns:
+            return found
+        if name in self._found:
+            return self._found[name]
+        found = next((v for regex, v in self._patterns if regex.fullmatch(name)), None)
+        if len(self._found) >= self._CACHE_LIMIT:
+            self._found.clear()
+        self._found[name] = found
+        return found

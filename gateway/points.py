@@ -73,6 +73,8 @@ def event_line(tags: Mapping[str, str], event: MachineEvent, arrival: datetime) 
                 fields["scrap_counter"] = _float(event.scrap_counter)
             if event.cycle_time_s is not None:
                 fields["cycle_time_s"] = _float(event.cycle_time_s)
+            if event.baseline:
+                fields["baseline"] = "true"
         case AlarmEvent():
             fields["code"] = _string(event.code)
             fields["message"] = _string(event.message)

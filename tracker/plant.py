@@ -74,6 +74,8 @@ class MachineFile(_Strict):
     id: Name
     # the value the PLC's part counter wraps to 0 at (65536 for a 16-bit counter)
     counter_wrap: int | None = Field(default=None, gt=1, le=2**63)
+    # where the machine's tags come from and what they mean: read by the gateway, not here
+    source: dict[str, Any] | None = None
 
 
 def _as_machine(value: Any) -> Any:

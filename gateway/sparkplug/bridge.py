@@ -6,7 +6,6 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
@@ -17,6 +16,7 @@ from shopfloor.contract.topics import EVENT, TopicTemplate
 from shopfloor.sparkplug.topics import host_subscriptions, state_topic
 
 from ..acks import Token
+from ..outlet import EventOutlet
 from ..timestamps import Clock
 from .host import SparkplugHost, Step
 from .settings import SparkplugSettings
@@ -29,15 +29,6 @@ log = logging.getLogger(__name__)
 Deliver = Callable[[list[str], Token | None], None]
 DeadLetter = Callable[[str, bytes, PayloadError], None]
 _TICK_S = 0.05
-
-
-@dataclass
-class _Pending:
-    """Points of a message whose events the broker has not yet acknowledged."""
-
-    infos: list[mqtt.MQTTMessageInfo]
-    lines: list[str]
-    token: Token | None
 
 
 def event_template(templates: list[TopicTemplate]) -> TopicTemplate:
@@ -66,7 +57,7 @@ class SparkplugBridge:
         self._deliver = deliver
         self._dead_letter = dead_letter
         self._lock = threading.Lock()
-        self._pending: list[_Pending] = []
+        self._outlet = EventOutlet(client, deliver)
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="sparkplug-tick", daemon=True)
         self._state_topic = state_topic(settings.host_id)
@@ -98,6 +89,7 @@ class SparkplugBridge:
 
     # -- called by the gateway ----------------------------------------------------------------
     def start(self) -> None:
+        self._outlet.start()
         self._ticker.start()
 
     def subscriptions(self) -> list[str]:
@@ -118,6 +110,7 @@ class SparkplugBridge:
         self._stop.set()
         if self._ticker.is_alive():
             self._ticker.join(timeout=5)
+        self._outlet.stop()
         self._set_will()
         self._client.publish(self._state_topic, self._state(False), qos=1, retain=True)
 
@@ -139,15 +132,8 @@ class SparkplugBridge:
                 if problem is not None:
                     self.host.stats.count("dead_letters", problem.reason)
                     self._dead_letter(handled.topic, handled.raw, problem)
-            infos = [
-                self._client.publish(e.topic, e.payload, qos=e.qos, retain=e.retain)
-                for e in handled.events
-            ]
             token = cast("Token | None", handled.tag)
-            if infos:
-                self._pending.append(_Pending(infos, handled.lines, token))
-            else:
-                self._deliver(handled.lines, token)
+            self._outlet.send(handled.events, handled.lines, token)
         for command in step.commands:
             log.info("requesting a rebirth: %s", command.topic)
             self._client.publish(command.topic, command.payload, qos=command.qos)
@@ -157,16 +143,5 @@ class SparkplugBridge:
             try:
                 with self._lock:
                     self._dispatch(self.host.tick(datetime.now(UTC)))
-                    self._release()
             except Exception:
                 log.exception("Sparkplug timer failed; continuing")
-
-    def _release(self) -> None:
-        """Hand over, in order, the points of messages whose events are all acknowledged."""
-        waiting: list[_Pending] = []
-        for pending in self._pending:
-            if all(info.is_published() for info in pending.infos):
-                self._deliver(pending.lines, pending.token)
-            else:
-                waiting.append(pending)
-        self._pending = waiting

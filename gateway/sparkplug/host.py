@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from google.protobuf.message import DecodeError
 
-from shopfloor.contract.payloads import PayloadError
+from shopfloor.contract.payloads import PayloadError, encode
 from shopfloor.contract.topics import TopicTemplate
 from shopfloor.sparkplug.names import BD_SEQ, REBIRTH
 from shopfloor.sparkplug.sparkplug_b_pb2 import Payload
@@ -25,7 +25,9 @@ from shopfloor.sparkplug.values import DataType, write_value
 
 from ..fields import FieldType
 from ..timestamps import Clock
-from .events import EventMapper, Origin, Publish
+from ..mapping.mapper import TagValue
+from ..mapping.spec import MachineSource
+from .events import Origin, Publish
 from .machines import MachineRef, Machines
 from .metrics import LineBuilder, read_updates
 from .nodes import MAX_AHEAD, SEQ_MODULUS, Held, MetricDef, NodeState
@@ -75,11 +77,11 @@ class SparkplugHost:
         field_types: Mapping[str, FieldType] | None = None,
         separator: str = "_",
         max_payload_bytes: int = 256 * 1024,
+        sources: list[MachineSource] | None = None,
     ) -> None:
         self.settings = settings
-        self._machines = Machines(settings, template)
+        self._machines = Machines(settings, template, sources)
         self._machines.resolve("group", "node", "device")  # a template it cannot fill fails now
-        self._events = EventMapper()
         self._lines = LineBuilder(field_types or {}, separator)
         self._clock = clock or Clock()
         self._max_bytes = max_payload_bytes
@@ -138,6 +140,8 @@ class SparkplugHost:
             step.handled.append(self._refused(msg, "sparkplug_seq", "NBIRTH without a valid seq"))
             return
         node.reset(_bd_seq(msg.payload), msg.payload.seq)
+        stamp = msg.payload.timestamp if msg.payload.HasField("timestamp") else None
+        node.session = stamp or int(msg.arrival.timestamp() * 1000)
         try:
             node.register(None, list(msg.payload.metrics))
         except PayloadError as exc:
@@ -160,12 +164,20 @@ class SparkplugHost:
             self._flush(node, step)
             for device in [None, *sorted(node.devices)]:
                 ref = self._machines.resolve(node.group, node.node, device)
-                if ref is not None and self._events.known(ref.machine):
+                if ref is not None and ref.mapper.seen:
                     refs.append(ref)
+        # the session's birth time, else the death's: an edge node that sends bdSeq 0 on every
+        # connect still gets an OFFLINE for each of its deaths
+        session = node.session if node is not None and node.born else None
+        if node is not None:
             node.die()
         self.stats.count("deaths", NDEATH)
-        origin = Origin(msg.topic.group, msg.topic.node, None, bd_seq, None)
-        events = [e for r in _unique(refs) for e in self._events.offline(r, origin, msg.arrival)]
+        session = session or int(msg.arrival.timestamp() * 1000)
+        origin = Origin(msg.topic.group, msg.topic.node, None, bd_seq, None, session)
+        events = [
+            Publish(r.event_topic, encode(r.mapper.offline(msg.arrival, origin.key)))
+            for r in _unique(refs)
+        ]
         step.handled.append(Handled(msg.tag, str(msg.topic), msg.raw, events=events))
 
     def _sequenced(self, msg: Held, step: Step) -> None:
@@ -232,19 +244,24 @@ class SparkplugHost:
             ref = self._machines.resolve(node.group, node.node, device)
             events: list[Publish] = []
             if ref is not None and (known or ref.configured):
-                origin = Origin(node.group, node.node, device, node.bd_seq, msg.payload.seq)
-                events = self._events.offline(ref, origin, msg.arrival)
+                seq = msg.payload.seq
+                origin = Origin(node.group, node.node, device, node.bd_seq, seq, node.session)
+                offline = ref.mapper.offline(msg.arrival, origin.key)
+                events = [Publish(ref.event_topic, encode(offline))]
             step.handled.append(Handled(msg.tag, str(msg.topic), msg.raw, events=events))
         else:
             try:
                 if device is not None and device not in node.devices:
                     raise PayloadError("sparkplug_no_birth", f"device {device!r} has no DBIRTH")
-                defs = [node.resolve(device, m) for m in msg.payload.metrics]
+                notes: list[PayloadError] = []
+                defs = [_definition(node, device, m, notes) for m in msg.payload.metrics]
             except PayloadError as exc:
                 self._want_rebirth(node, msg.arrival, exc.reason.removeprefix("sparkplug_"))
                 step.handled.append(Handled(msg.tag, str(msg.topic), msg.raw, error=exc))
                 return
-            step.handled.append(self._metrics(node, msg, defs, birth=False))
+            handled = self._metrics(node, msg, defs, birth=False)
+            handled.notes[:0] = notes
+            step.handled.append(handled)
 
     def _metrics(self, node: NodeState, msg: Held, defs: list[MetricDef], birth: bool) -> Handled:
         out = Handled(msg.tag, str(msg.topic), msg.raw)
@@ -254,8 +271,11 @@ class SparkplugHost:
         updates = read_updates(msg.payload, defs, self._clock, msg.arrival, out.notes)
         out.lines = self._lines.lines(ref.series, updates, out.notes)
         seq = msg.payload.seq if msg.payload.HasField("seq") else None
-        origin = Origin(node.group, node.node, msg.topic.device, node.bd_seq, seq)
-        out.events = self._events.apply(ref, updates, origin, birth, out.notes)
+        origin = Origin(node.group, node.node, msg.topic.device, node.bd_seq, seq, node.session)
+        values = [TagValue(u.name, u.value, u.ts_ns) for u in updates if not u.historical]
+        mapped = ref.mapper.apply(values, origin.key, birth)
+        out.notes += mapped.problems
+        out.events = [Publish(ref.event_topic, encode(e)) for e in mapped.events]
         return out
 
     def _want_rebirth(self, node: NodeState, now: datetime, reason: str) -> None:
@@ -265,6 +285,20 @@ class SparkplugHost:
     @staticmethod
     def _refused(msg: Held, reason: str, detail: str) -> Handled:
         return Handled(msg.tag, str(msg.topic), msg.raw, error=PayloadError(reason, detail))
+
+
+def _definition(
+    node: NodeState, device: str | None, metric: Payload.Metric, notes: list[PayloadError]
+) -> MetricDef:
+    """The birth's definition of a DATA metric; a named metric the birth did not declare is
+    read with its own datatype (noted), as edge nodes add metrics after their birth."""
+    try:
+        return node.resolve(device, metric)
+    except PayloadError as exc:
+        if exc.reason != "sparkplug_unknown_metric" or not metric.HasField("datatype"):
+            raise
+        notes.append(PayloadError(exc.reason, f"{exc.detail}: read as its own datatype"))
+        return MetricDef(metric.name, metric.datatype, device)
 
 
 def _unique(refs: list[MachineRef]) -> list[MachineRef]:

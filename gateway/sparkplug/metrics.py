@@ -11,6 +11,7 @@ from shopfloor.sparkplug.names import is_control
 from shopfloor.sparkplug.sparkplug_b_pb2 import Payload
 from shopfloor.sparkplug.values import (
     TEXTS,
+    DataType,
     MetricValueError,
     Scalar,
     array_type,
@@ -20,7 +21,7 @@ from shopfloor.sparkplug.values import (
     scalar_type,
 )
 
-from ..fields import CODERS, FieldType, field_key
+from ..fields import CODERS, FieldType, FieldTypes, field_key
 from ..timestamps import Clock, epoch_ns
 from .nodes import MetricDef
 
@@ -66,7 +67,7 @@ def read_updates(
                 values = [] if metric.is_null else read_array(metric, array)
                 readings = [(f"{definition.name}/{i}", kind, v) for i, v in enumerate(values)]
             elif datatype is not None:
-                value = None if metric.is_null else read_value(metric, datatype)
+                value = None if metric.is_null else read_number_leniently(metric, datatype)
                 readings = [(definition.name, datatype, value)]
         except MetricValueError as exc:
             reason = "sparkplug_type" if array is None else "sparkplug_array"
@@ -79,11 +80,29 @@ def read_updates(
     return out
 
 
+_NUMBER_FIELDS = {"int_value": int, "long_value": int, "float_value": float, "double_value": float}
+
+
+def read_number_leniently(metric: Payload.Metric, datatype: int) -> Scalar:
+    """The value as the birth's datatype says; a number carried in another numeric field (an
+    edge node whose Int32 metric is sent as Float when fractional) is read as it is carried."""
+    try:
+        return read_value(metric, datatype)  # type: ignore[arg-type]
+    except MetricValueError:
+        field = metric.WhichOneof("value")
+        if datatype in TEXTS or datatype == DataType.BOOLEAN or field not in _NUMBER_FIELDS:
+            raise
+        own = scalar_type(metric.datatype) if metric.HasField("datatype") else None
+        if own is not None and own not in TEXTS and own != DataType.BOOLEAN:
+            return read_value(metric, own)  # its own numeric type: signs and widths as it says
+        return _NUMBER_FIELDS[field](getattr(metric, field))  # type: ignore[no-any-return]
+
+
 class LineBuilder:
     """Updates to points: one field type per field name, as the JSON path decides it."""
 
     def __init__(self, field_types: Mapping[str, FieldType], separator: str) -> None:
-        self._types = dict(field_types)
+        self._types = FieldTypes(field_types)
         self._separator = separator
         self._keys: dict[tuple[str, bool], tuple[str, str, Callable[[str, object], str]]] = {}
 

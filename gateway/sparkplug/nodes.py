@@ -49,6 +49,7 @@ class NodeState:
     gap_deadline: datetime | None = None
     rebirth_due: datetime | None = None
     rebirth_reason: str | None = None  # why the pending rebirth is wanted: seq_gap, no_birth...
+    session: int | None = None  # the birth's time (epoch ms): tells sessions apart
 
     @property
     def born(self) -> bool:

@@ -8,6 +8,8 @@ from shopfloor.contract.payloads import MachineState
 from shopfloor.sparkplug import names
 from shopfloor.sparkplug.topics import check_id
 
+from ..mapping.spec import AlarmTag, CounterTag, CycleTimeTag, Source, StateTag
+
 
 class EventProfile(BaseModel):
     """Which Sparkplug metrics are a machine's state, part counters, job and alarm."""
@@ -21,6 +23,22 @@ class EventProfile(BaseModel):
     order: str | None = names.ORDER_METRIC  # non-empty: that order's job runs; empty: none
     operation: str | None = names.OPERATION_METRIC
     alarm: str | None = names.ALARM_METRIC  # a new non-empty value raises an alarm event
+
+    def source(self, group: str, node: str, device: str | None) -> Source:
+        """This profile as a machine source: one mapping for every kind of input."""
+        return Source(
+            kind="sparkplug",
+            group=group,
+            node=node,
+            device=device,
+            state=StateTag(tag=self.state, values=dict(self.state_values)) if self.state else None,
+            good=CounterTag(tag=self.counter) if self.counter else None,
+            scrap=CounterTag(tag=self.scrap_counter) if self.scrap_counter else None,
+            cycle_time=CycleTimeTag(tag=self.cycle_time) if self.cycle_time else None,
+            order=self.order,
+            operation=self.operation,
+            alarm=AlarmTag(tag=self.alarm) if self.alarm else None,
+        )
 
 
 class MachineMap(BaseModel):

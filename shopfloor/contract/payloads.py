@@ -151,6 +151,9 @@ class CycleEvent(_EventBase):
     cycle_time_s: float | None = Field(default=None, gt=0)
     order_id: OrderId | None = None
     operation: WholeNumber | None = None
+    # the counters' current values, first seen by a bridge mapping: a machine the tracker
+    # never heard count counts nothing from it (else the first counter counts one part)
+    baseline: bool = False
 
 
 class AlarmEvent(_EventBase):

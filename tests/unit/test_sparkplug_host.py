@@ -229,7 +229,9 @@ def test_device_death_marks_only_that_device_offline() -> None:
 def test_counter_job_and_state_metrics_become_contract_events() -> None:
     h, node = host(), edge_node()
     birth = one(h.receive(*node.node_birth(MS), NOW))
-    assert [parse_event(e.payload).type for e in birth.events] == ["state"]  # no parts at birth
+    born = [parse_event(e.payload) for e in birth.events]
+    assert [e.type for e in born] == ["state", "cycle"]
+    assert isinstance(born[1], CycleEvent) and born[1].baseline  # the counter's value: no parts
     start = one(
         h.receive(
             *node.data(None, {names.ORDER_METRIC: "SO-7", names.OPERATION_METRIC: 20}, MS + 1), NOW
@@ -272,4 +274,4 @@ def test_configured_machines_and_state_values_are_used() -> None:
     assert event.topic == "shopfloor/plant1/l2/lathe-9/event"
     assert json.loads(event.payload)["state"] == "DOWN"
     bad = one(h.receive(*node.data(None, {names.STATE_METRIC: "??"}, MS + 2), NOW))
-    assert [n.reason for n in bad.notes] == ["sparkplug_state"] and bad.events == []
+    assert [n.reason for n in bad.notes] == ["mapped_state"] and bad.events == []

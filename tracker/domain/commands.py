@@ -79,6 +79,7 @@ class RecordCycle:
     scrap_counter: int | None = None
     # the machine's counter wraps to 0 at this value (65536 for a 16-bit counter); None: never
     counter_wrap: int | None = None
+    baseline: bool = False  # the counters' values as first seen: a first counter counts none
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,12 @@ class Machine:
         return StateChange()
 
     def count_cycle(
-        self, counter: int, at: datetime, scrap_counter: int | None = None, wrap: int | None = None
+        self,
+        counter: int,
+        at: datetime,
+        scrap_counter: int | None = None,
+        wrap: int | None = None,
+        baseline: bool = False,
     ) -> CycleCount:
         """Good and scrap parts made since the last counted cycle, from cumulative counters.
 
@@ -109,6 +114,7 @@ class Machine:
         cumulative value already includes its parts. A counter below the last value is a wrap
         when the last value was near the declared `wrap` (counted across it), else a reset to
         0 (its value counted), but only from an event strictly newer than the last counted.
+        A `baseline` event (counters as a bridge mapping first saw them) counts no first part.
         """
         _aware(at)
         if self.last_count_at is not None and at < self.last_count_at:
@@ -123,7 +129,7 @@ class Machine:
         if (lower or lower_scrap) and (self.last_count_at is None or at == self.last_count_at):
             self.stale_events += 1
             return CycleCount(0, 0, "stale: counter went back without a newer timestamp")
-        good, note = _advance(self.last_counter, counter, wrap, first=1)
+        good, note = _advance(self.last_counter, counter, wrap, first=0 if baseline else 1)
         scrap, scrap_note = 0, None
         if scrap_counter is not None:
             scrap, scrap_note = _advance(self.last_scrap_counter, scrap_counter, wrap, first=0)

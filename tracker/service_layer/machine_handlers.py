@@ -85,8 +85,11 @@ def end_job(cmd: commands.EndJob, uow: UnitOfWork, now: datetime) -> None:
 
 
 def record_cycle(cmd: commands.RecordCycle, uow: UnitOfWork, now: datetime) -> None:
-    machine = _heard(uow, cmd.machine_id, cmd.at, now, back_as="RUNNING")
-    count = machine.count_cycle(cmd.counter, cmd.at, cmd.scrap_counter, cmd.counter_wrap)
+    back_as = "IDLE" if cmd.baseline else "RUNNING"  # a baseline says nothing of running
+    machine = _heard(uow, cmd.machine_id, cmd.at, now, back_as=back_as)
+    count = machine.count_cycle(
+        cmd.counter, cmd.at, cmd.scrap_counter, cmd.counter_wrap, cmd.baseline
+    )
     if count.good == 0 and count.scrap == 0:
         log.info(
             "machine %s: cycle %s (counter %d) counted nothing: %s",

@@ -1,0 +1,161 @@
+"""Which mapped machine a topic belongs to, and one message to points, events and problems."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from shopfloor.contract.payloads import PayloadError, encode
+from shopfloor.contract.topics import EVENT, TopicTemplate
+
+from ..fields import CODERS, FieldType, FieldTypes, field_key, to_float, to_string
+from ..points import TELEMETRY_MEASUREMENT, series_key
+from ..timestamps import Clock, epoch_ns
+from .inputs import TopicPattern, json_values, tag_of, topic_value
+from .mapper import MachineMapper, TagValue
+from .spec import TAG, MachineSource
+
+# a machine id made of topic levels must be usable as one (and as the tracker's machine id)
+_MACHINE_ID = re.compile(r"^[^/+#\s\x00-\x1f\x7f]{1,128}$")
+_MACHINE_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class Publish:
+    """An event message to send."""
+
+    topic: str
+    payload: bytes
+    qos: int = 1
+    retain: bool = False
+
+
+@dataclass
+class MappedMessage:
+    """One message's points, the events made of it, and its problems (dead-lettered)."""
+
+    lines: list[str] = field(default_factory=list)
+    events: list[Publish] = field(default_factory=list)
+    problems: list[PayloadError] = field(default_factory=list)
+    machine: str = ""
+
+
+@dataclass
+class MappedMachine:
+    """A machine of a source, resolved: its mapper, telemetry series and event topic."""
+
+    mapper: MachineMapper
+    series: str
+    event_topic: str
+
+
+class TagMappings:
+    """The declared machine sources (topic and JSON); Sparkplug ones are the host's."""
+
+    def __init__(
+        self,
+        machines: list[MachineSource],
+        template: TopicTemplate,
+        site: str,
+        clock: Clock | None = None,
+        field_types: Mapping[str, FieldType] | None = None,
+    ) -> None:
+        self._sources = [
+            (TopicPattern(m.source.topic), m) for m in machines if m.source.topic is not None
+        ]
+        self._template = template
+        self._site = site
+        self._clock = clock or Clock()
+        self._types = FieldTypes(field_types)
+        self._machines: dict[tuple[int, str], MappedMachine] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._sources)
+
+    def subscriptions(self) -> list[str]:
+        """The MQTT filters of every source topic."""
+        return [pattern.subscription for pattern, _ in self._sources]
+
+    def convert(self, topic: str, payload: bytes, arrival: datetime) -> MappedMessage | None:
+        """The message's points and events, or None when no source takes its topic."""
+        for i, (pattern, declared) in enumerate(self._sources):
+            segments = pattern.match(topic)
+            if segments is not None:
+                break
+        else:
+            return None
+        out = MappedMessage()
+        try:
+            machine = self._machine(i, declared, segments)
+            out.machine = machine.mapper.machine
+            now_ns = epoch_ns(arrival)
+            if declared.source.kind == "json":
+                values = json_values(declared.source, payload, self._clock, now_ns)
+            else:
+                values = topic_value(tag_of(segments), payload, self._clock, now_ns)
+        except PayloadError as exc:
+            out.problems.append(exc)
+            return out
+        out.lines = self._lines(machine.series, values, out.problems)
+        mapped = machine.mapper.apply(values)
+        out.problems += mapped.problems
+        out.events = [Publish(machine.event_topic, encode(e)) for e in mapped.events]
+        return out
+
+    def _machine(self, i: int, declared: MachineSource, segments: dict[str, str]) -> MappedMachine:
+        machine_id = declared.id
+        if "{" in machine_id:
+            try:
+                machine_id = machine_id.format(**segments)
+            except (KeyError, IndexError, ValueError):
+                raise PayloadError("mapped_machine", f"id {declared.id!r} names no level") from None
+        key = (i, machine_id)
+        found = self._machines.get(key)
+        if found is not None:
+            return found
+        if not _MACHINE_ID.match(machine_id):
+            detail = f"machine id {machine_id[:60]!r} is not 1-128 characters without / + # or spaces"
+            raise PayloadError("mapped_machine", detail)
+        source = declared.source
+        site = source.site or segments.get("site") or self._site
+        line = source.line or segments.get("line") or machine_id
+        tags = {k: v for k, v in segments.items() if k != TAG}
+        tags.update(site=site, line=line, machine=machine_id)
+        topic = self._template.topic(site=site, line=line, machine=machine_id, kind=EVENT)
+        found = MappedMachine(
+            MachineMapper(machine_id, source, declared.counter_wrap),
+            series_key(TELEMETRY_MEASUREMENT, tags),
+            topic,
+        )
+        if len(self._machines) >= _MACHINE_LIMIT:
+            raise PayloadError("mapped_machine", f"more than {_MACHINE_LIMIT} mapped machines")
+        self._machines[key] = found
+        return found
+
+    def _lines(self, series: str, values: list[TagValue], problems: list[PayloadError]) -> list[str]:
+        """Points of the values, one line per timestamp; text is a string field unless declared."""
+        by_ts: dict[int, list[str]] = {}
+        for tv in values:
+            if tv.value is None:
+                continue
+            declared = self._types.get(tv.name)
+            try:
+                if declared is not None:
+                    code = CODERS[declared]
+                else:
+                    code = to_string if isinstance(tv.value, str) else to_float
+                part = field_key(tv.name) + code(tv.name, tv.value)
+            except PayloadError as exc:
+                problems.append(exc)
+                continue
+            by_ts.setdefault(tv.ts_ns, []).append(part)
+        return [f"{series} {','.join(parts)} {ts}" for ts, parts in by_ts.items()]
+
+
+def event_messages(topic: str, events: list[BaseModel]) -> list[Publish]:
+    """The events as messages on one machine's event topic."""
+    return [Publish(topic, encode(e)) for e in events]
