@@ -10,22 +10,30 @@ import time
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from shopfloor.contract.payloads import PayloadError
 from shopfloor.contract.topics import dead_letter_topic
 from shopfloor.mqtt import connect, make_client
 from shopfloor.sparkplug.topics import NAMESPACE as SPARKPLUG_NAMESPACE
 
-from .acks import AckSequencer
+from .acks import AckSequencer, Token
 from .batcher import Batch, Batcher
 from .convert import Converter
+from .inputs import InputFilter
+from .mapping.problems import ProblemGate
+from .mapping.router import TagMappings
 from .metrics import GatewayMetrics
+from .outlet import EventOutlet
 from .settings import GatewaySettings
 from .sinks import Sink, SinkRejected, SinkUnavailable, make_sink
-from .sparkplug.bridge import SparkplugBridge
+from .sparkplug.bridge import SparkplugBridge, event_template
 from .spool import Spool, SpoolFull
 from .stats import GatewayStats
+from .timestamps import Clock
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +68,16 @@ class Gateway:
             self._sparkplug = SparkplugBridge.build(
                 settings, self._client, self._batcher.add, self._dead_letter
             )
+        self._mapping = self._build_mapping(settings)
+        self._outlet = EventOutlet(self._client, self._batcher.add)
+        self._problems = ProblemGate()
+        spb = self._sparkplug.subscriptions() if self._sparkplug else []
+        self._filters = spb + settings.shared(settings.subscriptions())
+        self._input = InputFilter(
+            [f.split("/", 2)[2] if f.startswith("$share/") else f for f in self._filters],
+            sparkplug=self._sparkplug is not None,
+        )
+        self._unconfirmed = 0
         self.metrics = GatewayMetrics(
             self.stats,
             {
@@ -83,6 +101,16 @@ class Gateway:
         self.connected = threading.Event()
         self.subscribed = threading.Event()  # the broker confirmed every subscription
 
+    @staticmethod
+    def _build_mapping(settings: GatewaySettings) -> TagMappings | None:
+        decode = settings.decode
+        sources = [s for s in settings.sources if s.source.topic is not None]
+        if not sources:
+            return None
+        clock = Clock(decode.ts_precision, decode.max_ahead_s, decode.max_behind_s)
+        template = event_template(settings.templates)
+        return TagMappings(sources, template, settings.site, clock, decode.field_types)
+
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
         self._sink.connect()
@@ -96,6 +124,7 @@ class Gateway:
         for writer in self._writers:
             writer.start()
         self._replayer.start()
+        self._outlet.start()
         if self._sparkplug is not None:
             self._sparkplug.start()
         connect(self._client, self.settings.mqtt)
@@ -107,6 +136,7 @@ class Gateway:
         The subscription is kept, so the broker queues what arrives while the gateway is away.
         """
         self._stopping.set()
+        self._outlet.stop()  # what the broker acknowledged goes on; the rest comes again
         self._batcher.wake()
         for writer in self._writers:
             writer.join(timeout=120)
@@ -133,12 +163,25 @@ class Gateway:
         self._acks.reconnected()
         self.stats.count("connects")
         # subscribe on every (re)connect, so a new session never leaves the gateway deaf
-        filters = self.settings.shared(self.settings.subscriptions())
-        client.subscribe([(f, 1) for f in filters])
+        self._subscribe(client)
         if self._sparkplug is not None:
             self._sparkplug.connected(client)
         self.connected.set()
-        log.info("connected to MQTT, subscribed to %s", filters)
+        log.info("connected to MQTT, subscribed to %s", self._filters)
+
+    def _subscribe(self, client: mqtt.Client) -> None:
+        """One SUBSCRIBE per filter, each with its subscription identifier over MQTT 5, and
+        retained messages only for a new subscription (not again on every reconnect)."""
+        if self.settings.mqtt.protocol != "5":
+            self._unconfirmed = 1
+            client.subscribe([(f, 1) for f in self._filters])
+            return
+        self._unconfirmed = len(self._filters)
+        for i, topic_filter in enumerate(self._filters):
+            props = Properties(PacketTypes.SUBSCRIBE)
+            props.SubscriptionIdentifier = i + 1
+            options = SubscribeOptions(qos=1, retainHandling=1)
+            client.subscribe(topic_filter, options=options, properties=props)
 
     def _on_subscribe(
         self, _c: mqtt.Client, _u: object, _mid: int, rcs: list[ReasonCode], _p: object = None
@@ -147,8 +190,10 @@ class Gateway:
         if refused:
             log.error("broker refused subscriptions: %s", refused)
             return
-        self.subscribed.set()
-        log.info("subscriptions confirmed by the broker")
+        self._unconfirmed -= 1
+        if self._unconfirmed <= 0:
+            self.subscribed.set()
+            log.info("subscriptions confirmed by the broker")
 
     def _on_disconnect(
         self, _c: mqtt.Client, _u: object, _f: object, rc: ReasonCode, _p: object = None
@@ -165,11 +210,19 @@ class Gateway:
             return  # not acknowledged: the broker delivers it again to the next session
         self.stats.count("messages")
         token = self._acks.received(msg.mid) if msg.qos else None
+        raw = bytes(msg.payload)
+        ids = getattr(msg.properties, "SubscriptionIdentifier", None) if msg.properties else None
+        if not self._input.take(msg.topic, raw, bool(msg.retain), ids):
+            self.stats.count("ignored")  # a second copy, our own topic or a retained repeat
+            self._batcher.add([], token)
+            return
         if self._sparkplug is not None and msg.topic.startswith(SPARKPLUG_NAMESPACE + "/"):
-            self._sparkplug.on_message(msg.topic, bytes(msg.payload), token)
+            self._sparkplug.on_message(msg.topic, raw, token)
+            return
+        if self._mapping is not None and self._mapped(msg.topic, raw, token):
             return
         try:
-            lines = self._converter.convert(msg.topic, bytes(msg.payload), datetime.now(UTC))
+            lines = self._converter.convert(msg.topic, raw, datetime.now(UTC))
         except PayloadError as exc:
             lines = []
             self._dead_letter(msg.topic, bytes(msg.payload), exc)
@@ -180,6 +233,27 @@ class Gateway:
             self._dead_letter(msg.topic, bytes(msg.payload), internal)
         # every message goes through the batcher, so acknowledgements keep receive order
         self._batcher.add(lines, token)
+
+    def _mapped(self, topic: str, raw: bytes, token: Token | None) -> bool:
+        """A message of a machine source: its points, and its events first; False if none."""
+        assert self._mapping is not None
+        try:
+            mapped = self._mapping.convert(topic, raw, datetime.now(UTC))
+        except Exception:  # a bug must not kill the client: log it and dead-letter the message
+            log.exception("unexpected error mapping message on %s", topic)
+            self._dead_letter(topic, raw, PayloadError("internal_error", "see gateway log"))
+            self._batcher.add([], token)
+            return True
+        if mapped is None:
+            return False
+        for problem in mapped.problems:
+            if self._problems.first(mapped.machine, problem):
+                self._dead_letter(topic, raw, problem)
+            else:
+                self.stats.reject(problem.reason)
+        self.stats.count("mapped_events", len(mapped.events))
+        self._outlet.send(mapped.events, mapped.lines, token)
+        return True
 
     def _dead_letter(self, topic: str, raw: bytes, exc: PayloadError) -> None:
         self.stats.reject(exc.reason)

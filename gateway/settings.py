@@ -6,7 +6,15 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shopfloor.contract.topics import DEFAULT_TEMPLATE, EVENT, TopicTemplate, minimal_filters
@@ -14,6 +22,8 @@ from shopfloor.mqtt import MqttSettings
 
 from .decode import Decoder
 from .fields import FieldType
+from .mapping.plant import load_sources
+from .mapping.spec import MachineSource
 from .sparkplug.settings import SparkplugSettings
 from .timestamps import Precision
 
@@ -101,6 +111,14 @@ class DecodeSettings(BaseModel):
         )
 
 
+class MappingSettings(BaseModel):
+    """Machines whose tags map to events, declared in the environment (SHOPFLOOR_MAPPING__*)."""
+
+    # JSON list of {"id", "counter_wrap", "source"}, as a plant file's machines; `id` may name
+    # topic levels (`{line}`) so that one entry maps many machines
+    machines: Annotated[list[MachineSource], NoDecode, JsonEnv] = []
+
+
 class GatewaySettings(BaseSettings):
     """Everything the gateway needs; a bad value fails at start and names the variable."""
 
@@ -126,6 +144,12 @@ class GatewaySettings(BaseSettings):
     share_group: str | None = Field(default=None, pattern=r"^[^/+#$\s]+$")
     # the Sparkplug B host application (SHOPFLOOR_SPARKPLUG__*); see README, Sparkplug B
     sparkplug: SparkplugSettings = SparkplugSettings()
+    # the plant file: its machines' `source:` (tags to events) and `counter_wrap`
+    plant_file: Path | None = None
+    mapping: MappingSettings = MappingSettings()
+    # the site of mapped machines' events when their source names none (as the tracker's)
+    site: str = Field(default="plant1", pattern=r"^[^/+#\s]{1,100}$")
+    _sources: list[MachineSource] = PrivateAttr(default_factory=list)
 
     @field_validator("topic_template")
     @classmethod
@@ -145,7 +169,22 @@ class GatewaySettings(BaseSettings):
             raise ValueError(
                 "SHOPFLOOR_SPARKPLUG__ENABLED needs a topic template that carries events"
             )
+        sources = load_sources(self.plant_file) if self.plant_file else []
+        sources += self.mapping.machines
+        seen: set[str] = set()
+        for machine in sources:
+            if machine.id in seen:
+                raise ValueError(f"machine {machine.id!r} has two sources (plant file, mapping)")
+            seen.add(machine.id)
+        if sources and not any(EVENT in t.kinds for t in self.templates):
+            raise ValueError("machine sources need a topic template that carries events")
+        self._sources = sources
         return self
+
+    @property
+    def sources(self) -> list[MachineSource]:
+        """Every declared machine source: the plant file's, then SHOPFLOOR_MAPPING__MACHINES."""
+        return self._sources
 
     @property
     def template(self) -> TopicTemplate:
@@ -158,8 +197,11 @@ class GatewaySettings(BaseSettings):
         return self.decode.templates() or [TopicTemplate(self.topic_template)]
 
     def subscriptions(self) -> list[str]:
-        """The MQTT topic filters the gateway subscribes to, none covering another."""
-        return minimal_filters([f for t in self.templates for f in t.subscriptions()])
+        """The MQTT topic filters the gateway subscribes to, none covering another: the topic
+        templates' and the machine sources' (Sparkplug's are the host's own)."""
+        filters = [f for t in self.templates for f in t.subscriptions()]
+        filters += [s.source.subscription() for s in self.sources if s.source.topic is not None]
+        return minimal_filters(filters)
 
     def shared(self, filters: list[str]) -> list[str]:
         """Filters as subscribed: under `$share/<group>/` when a share group is set."""

@@ -37,15 +37,6 @@ class TopicPattern:
                 parts.append(f"(?P<{m.group(1)}>[^/]+)")
         object.__setattr__(self, "_regex", re.compile("/".join(parts)))
 
-    @property
-    def subscription(self) -> str:
-        """The MQTT filter of the topics this pattern matches."""
-        levels = []
-        for level in self.pattern.split("/"):
-            m = _SEGMENT.match(level)
-            levels.append(level if m is None else "#" if m.group(2) else "+")
-        return "/".join(levels)
-
     def match(self, topic: str) -> dict[str, str] | None:
         """The named levels of a matching topic (with `tag` where the pattern has it)."""
         m = self._regex.fullmatch(topic)

@@ -132,7 +132,8 @@ class MachineMapper:
         src = self.source
 
         def emit(model: type[BaseModel], kind: str, tv: TagValue, **fields: object) -> None:
-            ident = event_id(self.machine, key, kind, tv.name, _text(tv.value or ""), tv.ts_ns)
+            shown = _text(tv.value) if tv.value is not None else ""
+            ident = event_id(self.machine, key, kind, tv.name, shown, tv.ts_ns)
             extra = fields.pop("_id", None)
             if extra is not None:
                 ident = event_id(ident, extra)
@@ -145,12 +146,13 @@ class MachineMapper:
         if src.state is not None and src.state.tag in live:
             self._state(live[src.state.tag], emit, out)
         if src.cycle_time is not None and src.cycle_time.tag in live:
-            seconds = _seconds(live[src.cycle_time.tag].value or 0)
+            value = live[src.cycle_time.tag].value
+            seconds = _seconds(value) if value is not None else None
             if seconds is not None:
                 self.cycle_time = seconds
         if src.operation is not None and src.operation in live:
             tv = live[src.operation]
-            number = _whole(tv.value or "")
+            number = _whole(tv.value) if tv.value is not None else None
             if number is None:
                 out.problems.append(_bad(tv, "mapped_operation", "is no operation number"))
             else:

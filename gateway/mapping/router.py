@@ -78,7 +78,7 @@ class TagMappings:
 
     def subscriptions(self) -> list[str]:
         """The MQTT filters of every source topic."""
-        return [pattern.subscription for pattern, _ in self._sources]
+        return [declared.source.subscription() for _, declared in self._sources]
 
     def convert(self, topic: str, payload: bytes, arrival: datetime) -> MappedMessage | None:
         """The message's points and events, or None when no source takes its topic."""

@@ -127,6 +127,14 @@ class Source(_Strict):
             raise ValueError(f"a json source's topic {self.topic!r} names no {{tag}}")
         return self
 
+    def subscription(self) -> str:
+        """The MQTT filter of the source's topic (`+` for named levels, `#` for `{tag*}`)."""
+        levels = []
+        for level in (self.topic or "").split("/"):
+            m = _SEGMENT.match(level)
+            levels.append(level if m is None else "#" if m.group(2) else "+")
+        return "/".join(levels)
+
     def tags(self) -> list[str]:
         """Every tag a role is mapped from."""
         named = [self.order, self.operation]

@@ -97,8 +97,8 @@ class SparkplugBridge:
         return host_subscriptions(self.settings.group)
 
     def connected(self, client: mqtt.Client) -> None:
-        """Declare the host online (retained) once subscribed, so edge nodes may publish."""
-        client.subscribe([(f, 1) for f in self.subscriptions()])
+        """Declare the host online (retained); the gateway subscribed to `subscriptions()`
+        just before, so edge nodes may publish."""
         client.publish(self._state_topic, self._state(True), qos=1, retain=True)
         log.info("Sparkplug host %s online: %s", self.settings.host_id, self.subscriptions())
 

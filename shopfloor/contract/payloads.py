@@ -153,7 +153,7 @@ class CycleEvent(_EventBase):
     operation: WholeNumber | None = None
     # the counters' current values, first seen by a bridge mapping: a machine the tracker
     # never heard count counts nothing from it (else the first counter counts one part)
-    baseline: bool = False
+    baseline: bool | None = None
 
 
 class AlarmEvent(_EventBase):

@@ -220,3 +220,19 @@ def dispatch_subscription(site: str = "+") -> str:
 def dead_letter_topic(service: str) -> str:
     """Where a service republishes messages it rejected, with the reason."""
     return f"{DEAD_LETTER_PREFIX}{service}"
+
+
+# what the project itself publishes: a consumer with a wide filter must never take it as input
+_OWN = (
+    re.compile(r"shopfloor/_deadletter/.*"),
+    re.compile(r"shopfloor/[^/]+/alerts/.*"),
+    re.compile(r"shopfloor/[^/]+/dispatch/[^/]+"),
+    re.compile(r"spBv1\.0/.*"),
+    re.compile(r"\$.*"),
+)
+
+
+def is_own_topic(topic: str) -> bool:
+    """True for our dead letters, alerts, dispatch lists, any Sparkplug topic and `$` topics:
+    topics a telemetry or tag template must not ingest, however wide its filter."""
+    return any(pattern.fullmatch(topic) for pattern in _OWN)

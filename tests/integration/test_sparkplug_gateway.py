@@ -251,9 +251,11 @@ def test_a_simulated_sparkplug_machine_drives_cycle_events_the_tracker_reads(
     topic = f"shopfloor/{group}/cnc-7/cnc-7/event"
     wait_for(lambda: any(b'"job_end"' in p for p in observer.on(topic)), "the job's end")
     events = [parse_event(p) for p in observer.on(topic)]
-    cycles = [e for e in events if isinstance(e, CycleEvent)]
+    counted = [e for e in events if isinstance(e, CycleEvent)]
+    assert [(c.counter, c.baseline) for c in counted[:1]] == [(0, True)]  # the birth's counter
+    cycles = counted[1:]
     assert [c.counter for c in cycles] == [1, 2, 3]
     assert {(c.order_id, c.operation) for c in cycles} == {("SO-9", 10)}
-    types = [e.type for e in events]
+    types = [e.type for e in events if not (isinstance(e, CycleEvent) and e.baseline)]
     assert types.index("job_start") < types.index("cycle") < types.index("job_end")
     assert sink.having("spindle_temp_c=")  # its readings went to the store as well

@@ -61,7 +61,7 @@ def to_command(
                 event.operation,
                 event.scrap_counter,
                 counter_wrap,
-                event.baseline,
+                bool(event.baseline),
             )
         case StateEvent():
             return commands.SetMachineState(machine_id, event.event_id, event.state.value, at)
