@@ -178,7 +178,7 @@ class Gateway:
             return
         self._unconfirmed = len(self._filters)
         for i, topic_filter in enumerate(self._filters):
-            props = Properties(PacketTypes.SUBSCRIBE)
+            props = Properties(PacketTypes.SUBSCRIBE)  # type: ignore[no-untyped-call]
             props.SubscriptionIdentifier = i + 1
             options = SubscribeOptions(qos=1, retainHandling=1)
             client.subscribe(topic_filter, options=options, properties=props)

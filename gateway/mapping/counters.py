@@ -15,6 +15,8 @@ from dataclasses import dataclass
 RESET_BELOW = 0.5
 # the last value was this close to the declared wrap value (as a share of it): a drop is a wrap
 WRAP_NEAR = 0.1
+
+
 @dataclass(frozen=True)
 class CounterStep:
     """What one counter value adds: counter values to report, the parts they add, and why."""

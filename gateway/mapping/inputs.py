@@ -45,7 +45,7 @@ class TopicPattern:
 
 def _scalar(value: Any) -> Scalar | None:
     if value is None or isinstance(value, bool | int | float | str):
-        return value  # type: ignore[no-any-return]
+        return value
     raise PayloadError("schema", f"a tag value must be a scalar, not {type(value).__name__}")
 
 

@@ -6,6 +6,7 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -111,7 +112,6 @@ class MachineMapper:
         self._last_part_ns: int | None = None
         self.seen = False  # any mapped value was seen
 
-
     def maps(self, tag: str) -> bool:
         """True when a role is mapped from `tag`."""
         return tag in self._tags
@@ -174,7 +174,9 @@ class MachineMapper:
             self.state = state
             emit(StateEvent, "state", tv, state=state)
 
-    def _jobs_and_counts(self, live: dict[str, TagValue], birth: bool, emit: _Emit, out: Mapped) -> None:
+    def _jobs_and_counts(
+        self, live: dict[str, TagValue], birth: bool, emit: _Emit, out: Mapped
+    ) -> None:
         src = self.source
         old_job = (self.order, self.operation) if self.order else None
         order = live.get(src.order or "")
@@ -201,7 +203,10 @@ class MachineMapper:
     ) -> None:
         src = self.source
         steps: dict[str, tuple[TagValue, CounterStep]] = {}
-        for role, spec, counter in (("good", src.good, self.good), ("scrap", src.scrap, self.scrap)):
+        for role, spec, counter in (
+            ("good", src.good, self.good),
+            ("scrap", src.scrap, self.scrap),
+        ):
             if spec is None or counter is None or spec.tag not in live:
                 continue
             tv = live[spec.tag]
@@ -230,12 +235,13 @@ class MachineMapper:
         if scrap_now is not None:
             fields["scrap_counter"] = scrap_now
         cycle = self._cycle_time(tv.ts_ns, good[1].parts if good else 0)
-        for i, counter in enumerate(reports):
+        for i, reported in enumerate(reports):
             first = i == 0 and baseline
             extra: dict[str, object] = {"baseline": True} if first else {}
             if cycle is not None and not first:
                 extra["cycle_time_s"] = cycle
-            emit(CycleEvent, "cycle", tv, counter=counter, _id=f"{counter}|{scrap_now}", **fields, **extra)
+            ident = f"{reported}|{scrap_now}"
+            emit(CycleEvent, "cycle", tv, counter=reported, _id=ident, **fields, **extra)
 
     def _cycle_time(self, ts_ns: int, parts: int) -> float | None:
         if parts <= 0:
@@ -268,6 +274,9 @@ def _bad(tv: TagValue, reason: str, why: str) -> PayloadError:
     return PayloadError(reason, f"tag {tv.name[:120]!r}: {shown} {why}")
 
 
-class _Emit:  # the shape of MachineMapper.apply's emit, for type hints
-    def __call__(self, model: type[BaseModel], kind: str, tv: TagValue, **fields: object) -> None:
-        ...
+class _Emit(Protocol):
+    """The shape of MachineMapper.apply's `emit`."""
+
+    def __call__(
+        self, model: type[BaseModel], kind: str, tv: TagValue, **fields: object
+    ) -> None: ...

@@ -82,12 +82,17 @@ class TagMappings:
 
     def convert(self, topic: str, payload: bytes, arrival: datetime) -> MappedMessage | None:
         """The message's points and events, or None when no source takes its topic."""
-        for i, (pattern, declared) in enumerate(self._sources):
-            segments = pattern.match(topic)
-            if segments is not None:
-                break
-        else:
+        found = next(
+            (
+                (i, declared, segments)
+                for i, (pattern, declared) in enumerate(self._sources)
+                if (segments := pattern.match(topic)) is not None
+            ),
+            None,
+        )
+        if found is None:
             return None
+        i, declared, segments = found
         out = MappedMessage()
         try:
             machine = self._machine(i, declared, segments)
@@ -118,7 +123,9 @@ class TagMappings:
         if found is not None:
             return found
         if not _MACHINE_ID.match(machine_id):
-            detail = f"machine id {machine_id[:60]!r} is not 1-128 characters without / + # or spaces"
+            detail = (
+                f"machine id {machine_id[:60]!r} is not 1-128 characters without / + # or spaces"
+            )
             raise PayloadError("mapped_machine", detail)
         source = declared.source
         site = source.site or segments.get("site") or self._site
@@ -136,7 +143,9 @@ class TagMappings:
         self._machines[key] = found
         return found
 
-    def _lines(self, series: str, values: list[TagValue], problems: list[PayloadError]) -> list[str]:
+    def _lines(
+        self, series: str, values: list[TagValue], problems: list[PayloadError]
+    ) -> list[str]:
         """Points of the values, one line per timestamp; text is a string field unless declared."""
         by_ts: dict[int, list[str]] = {}
         for tv in values:

@@ -24,9 +24,9 @@ from shopfloor.sparkplug.topics import (
 from shopfloor.sparkplug.values import DataType, write_value
 
 from ..fields import FieldType
-from ..timestamps import Clock
 from ..mapping.mapper import TagValue
 from ..mapping.spec import MachineSource
+from ..timestamps import Clock
 from .events import Origin, Publish
 from .machines import MachineRef, Machines
 from .metrics import LineBuilder, read_updates
