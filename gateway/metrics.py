@@ -19,6 +19,8 @@ _COUNTERS = {
     "batches_spooled": "batches written to the on-disk spool",
     "batches_replayed": "spooled batches replayed into the store",
     "spool_full": "batches that found the spool full (acknowledgements held back)",
+    "ignored": "messages not taken: second copies, our own topics, retained repeats",
+    "mapped_events": "machine events made from mapped tags",
 }
 # Sparkplug host counters: name -> (help, label)
 _SPARKPLUG = {

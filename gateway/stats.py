@@ -19,6 +19,8 @@ class GatewayStats:
     batches_replayed: int = 0
     spool_full: int = 0  # times a batch could not be spooled: acknowledgements held back
     connects: int = 0
+    ignored: int = 0  # second copies, our own topics, retained repeats: acknowledged, not stored
+    mapped_events: int = 0  # events made from mapped tags
     rejected: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -41,5 +43,7 @@ class GatewayStats:
                 "batches_replayed": self.batches_replayed,
                 "spool_full": self.spool_full,
                 "connects": self.connects,
+                "ignored": self.ignored,
+                "mapped_events": self.mapped_events,
                 "rejected": dict(self.rejected),
             }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,40 +22,11 @@ from shopfloor.contract.payloads import CycleEvent, parse_event
 from shopfloor.contract.topics import DEFAULT_TEMPLATE, TopicTemplate
 from shopfloor.mqtt import MqttSettings
 from shopfloor.sparkplug.sparkplug_b_pb2 import Payload
+from tests.gateway_helpers import MemorySink, wait_for
 from tests.services import Mosquitto
 from tests.sparkplug_helpers import ScriptedEdge, edge_node
 
 pytestmark = pytest.mark.integration
-
-
-def wait_for(check: Callable[[], bool], what: str, timeout_s: float = 15) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-class MemorySink:
-    """Keeps written points in memory (the store paths have their own tests)."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self._lock = threading.Lock()
-
-    def connect(self) -> None:
-        return None
-
-    def write(self, lines: list[str]) -> None:
-        with self._lock:
-            self.lines.extend(lines)
-
-    def close(self) -> None:
-        return None
-
-    def having(self, text: str) -> list[str]:
-        with self._lock:
-            return [line for line in self.lines if text in line]
 
 
 class Observer:

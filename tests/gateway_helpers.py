@@ -1,0 +1,67 @@
+"""Shared by gateway tests on a real broker: a bounded wait, an in-memory sink, a watcher."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from tests.services import Mosquitto
+
+
+def wait_for(check: Callable[[], object], what: str, timeout_s: float = 15) -> None:
+    """Poll `check` until it is true; fail naming `what` after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+class MemorySink:
+    """Keeps written points in memory (the store paths have their own tests)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._lock = threading.Lock()
+
+    def connect(self) -> None:
+        return None
+
+    def write(self, lines: list[str]) -> None:
+        with self._lock:
+            self.lines.extend(lines)
+
+    def close(self) -> None:
+        return None
+
+    def having(self, text: str) -> list[str]:
+        with self._lock:
+            return [line for line in self.lines if text in line]
+
+
+class Watcher:
+    """Records every message on some topic filters of a real broker."""
+
+    def __init__(self, broker: Mosquitto, *filters: str) -> None:
+        self.messages: list[tuple[str, bytes, bool]] = []
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2)
+        self.client.on_message = lambda _c, _u, m: self.messages.append(
+            (m.topic, bytes(m.payload), bool(m.retain))
+        )
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda *_a: subscribed.set()
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+        self.client.subscribe([(f, 1) for f in filters])
+        assert subscribed.wait(10), "the broker did not confirm the watcher's subscription"
+
+    def on(self, prefix: str) -> list[bytes]:
+        return [payload for topic, payload, _r in list(self.messages) if topic.startswith(prefix)]
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
