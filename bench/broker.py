@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -67,16 +68,22 @@ def publish_backlog(
     end_ms: int,
     workdir: Path,
     machine: str = "m",
+    topic_of: Callable[[str, str], str] | None = None,
+    payloads_of: Callable[[int, int, int], list[str]] | None = None,
 ) -> list[int]:
-    """Publish at QoS 1 with mosquitto_pub -l (C, one message per line); readings per series."""
+    """Publish at QoS 1 with mosquitto_pub -l (C, one message per line); readings per series.
+
+    By default contract telemetry topics and payloads; `topic_of(site, machine)` and
+    `payloads_of(messages, per_message, end_ms)` make others."""
+    topic_of, payloads_of = topic_of or telemetry_topic, payloads_of or payloads
     share = -(-messages // PUBLISHERS)
     counts = [c for p in range(PUBLISHERS) if (c := min(share, messages - p * share)) > 0]
     procs, paths = [], []
     for p, count in enumerate(counts):
         # each publisher has its own machine (series), whose readings all end at end_ms
         path = workdir / f"backlog-{site}-{machine}{p}.txt"
-        path.write_text("\n".join(payloads(count, per_message, end_ms)) + "\n")
-        topic = telemetry_topic(site, f"{machine}{p}")
+        path.write_text("\n".join(payloads_of(count, per_message, end_ms)) + "\n")
+        topic = topic_of(site, f"{machine}{p}")
         argv = [executable("mosquitto_pub"), *broker.args(), "-q", "1", "-t", topic, "-l"]
         with path.open("rb") as stdin:
             procs.append(subprocess.Popen(argv, stdin=stdin))

@@ -19,6 +19,7 @@ from pathlib import Path
 from . import servers
 from .broker import Broker
 from .cases import NAIVE_MAX, STANDING_MAX, GatewayBench, progress
+from .gateway_mapped import mapped_case
 from .gateway_sparkplug import sparkplug_case
 from .report import Case, json_line, summary, table, targets
 from .stores import make_store
@@ -94,6 +95,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
                 lambda: bench.gateway("batched", max(n // BATCHED_SHARE, 10), args.batched_size),
             ),
             ("sparkplug", lambda: sparkplug_case(bench, n)),
+            ("mapped", lambda: mapped_case(bench, n)),
         ]
         if big:
             first = min(big, STANDING_MAX)
@@ -109,6 +111,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
     load = os.getloadavg()[0]
     result = summary(cases, {"store": args.store, "messages": n, "loadavg_1m_end": round(load, 2)})
     result["sparkplug_rps"] = round(cases["sparkplug"].rps)  # Sparkplug B NDATA beside JSON
+    result["mapped_rps"] = round(cases["mapped"].rps)  # one value per topic, mapped to events
     print(targets(result))
     return result
 

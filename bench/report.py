@@ -75,6 +75,9 @@ def targets(result: dict[str, object]) -> str:
         ),
         ("peak RSS < 300 MB", num("peak_rss_mb") < 300, "peak_rss_mb"),
     ]
+    if "mapped_rps" in result:
+        ok = num("mapped_rps") >= 0.7 * num("gateway_rps")
+        checks.append(("mapped tags >= 70% of the JSON path", ok, "mapped_rps"))
     if "backlog_check_peak_rss_mb" in result:
         ok = num("backlog_check_peak_rss_mb") < 300
         checks.append(("peak RSS < 300 MB with the big backlog", ok, "backlog_check_peak_rss_mb"))

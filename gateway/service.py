@@ -246,8 +246,8 @@ class Gateway:
             return True
         if mapped is None:
             return False
-        for problem in mapped.problems:
-            if self._problems.first(mapped.machine, problem):
+        for machine, problem in mapped.problems:
+            if self._problems.first(machine, problem):
                 self._dead_letter(topic, raw, problem)
             else:
                 self.stats.reject(problem.reason)

@@ -105,7 +105,11 @@ def json_values(source: Source, payload: bytes, clock: Clock, now_ns: int) -> li
         flat: dict[str, Any] = {}
         _flatten(data, "", flat, 0)
         ts = clock.read(_path(data, source.ts), now_ns) if source.ts else now_ns
-        return [TagValue(_name(k), _scalar(v), ts) for k, v in flat.items() if k != source.ts]
+        return [
+            TagValue(_name(k), _scalar(v), ts)
+            for k, v in flat.items()
+            if k != source.ts and k.startswith(source.select)
+        ]
     items = _path(data, source.items)
     if not isinstance(items, list):
         raise PayloadError("schema", f"{source.items!r} must be a list of tag objects")
@@ -116,10 +120,13 @@ def json_values(source: Source, payload: bytes, clock: Clock, now_ns: int) -> li
     for item in items:
         if not isinstance(item, dict):
             raise PayloadError("schema", "a tag object must be a JSON object")
+        name = _name(_path(item, source.id))
+        if not name.startswith(source.select):
+            continue  # another machine's tag
         if source.quality and item.get(source.quality) in (False, 0, "false", "bad"):
             continue  # the bridge says the value is not good: no reading, no event
         ts = clock.read(_path(item, source.ts), default_ts) if source.ts else default_ts
-        out.append(TagValue(_name(_path(item, source.id)), _scalar(_path(item, source.value)), ts))
+        out.append(TagValue(name, _scalar(_path(item, source.value)), ts))
     return out
 
 

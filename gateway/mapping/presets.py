@@ -63,7 +63,7 @@ PRESETS: dict[str, dict[str, MachineState | None]] = {
 def state_key(value: object) -> str:
     """How a state value is looked up: whole numbers as digits, text stripped and lower-case."""
     if isinstance(value, bool):
-        return "1" if value else "0"
+        return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip().lower()

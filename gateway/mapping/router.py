@@ -40,8 +40,7 @@ class MappedMessage:
 
     lines: list[str] = field(default_factory=list)
     events: list[Publish] = field(default_factory=list)
-    problems: list[PayloadError] = field(default_factory=list)
-    machine: str = ""
+    problems: list[tuple[str, PayloadError]] = field(default_factory=list)  # (machine, problem)
 
 
 @dataclass
@@ -81,35 +80,48 @@ class TagMappings:
         return [declared.source.subscription() for _, declared in self._sources]
 
     def convert(self, topic: str, payload: bytes, arrival: datetime) -> MappedMessage | None:
-        """The message's points and events, or None when no source takes its topic."""
-        found = next(
-            (
-                (i, declared, segments)
-                for i, (pattern, declared) in enumerate(self._sources)
-                if (segments := pattern.match(topic)) is not None
-            ),
-            None,
-        )
-        if found is None:
-            return None
-        i, declared, segments = found
-        out = MappedMessage()
+        """The message's points and events, or None when no source takes its topic.
+
+        A one-value topic belongs to the first source that matches it; a JSON message goes to
+        every JSON source whose topic matches (a bridge that sends many machines' tags in one
+        message), each taking the tags it `select`s."""
+        out: MappedMessage | None = None
+        for i, (pattern, declared) in enumerate(self._sources):
+            segments = pattern.match(topic)
+            if segments is None or (out is not None and declared.source.kind != "json"):
+                continue
+            out = out or MappedMessage()
+            self._convert_one(i, declared, segments, payload, arrival, out)
+            if declared.source.kind != "json":
+                break
+        return out
+
+    def _convert_one(
+        self,
+        i: int,
+        declared: MachineSource,
+        segments: dict[str, str],
+        payload: bytes,
+        arrival: datetime,
+        out: MappedMessage,
+    ) -> None:
+        name = declared.id
         try:
             machine = self._machine(i, declared, segments)
-            out.machine = machine.mapper.machine
+            name = machine.mapper.machine
             now_ns = epoch_ns(arrival)
             if declared.source.kind == "json":
                 values = json_values(declared.source, payload, self._clock, now_ns)
             else:
                 values = topic_value(tag_of(segments), payload, self._clock, now_ns)
         except PayloadError as exc:
-            out.problems.append(exc)
-            return out
-        out.lines = self._lines(machine.series, values, out.problems)
+            out.problems.append((name, exc))
+            return
+        problems: list[PayloadError] = []
+        out.lines += self._lines(machine.series, values, problems)
         mapped = machine.mapper.apply(values)
-        out.problems += mapped.problems
-        out.events = [Publish(machine.event_topic, encode(e)) for e in mapped.events]
-        return out
+        out.problems += [(name, p) for p in [*problems, *mapped.problems]]
+        out.events += [Publish(machine.event_topic, encode(e)) for e in mapped.events]
 
     def _machine(self, i: int, declared: MachineSource, segments: dict[str, str]) -> MappedMachine:
         machine_id = declared.id

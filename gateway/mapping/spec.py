@@ -88,7 +88,9 @@ class Source(_Strict):
     id: str = "id"  # in a tag object: the tag's name...
     value: str = "v"  # ...its value...
     ts: str | None = None  # ...its time (epoch ms or RFC 3339); for objects: the payload's time
-    quality: str | None = None  # ...and its quality: false or 0 skips the value (counted)
+    quality: str | None = None  # ...and its quality: false or 0 skips the value
+    # json: only tags whose name starts with this are the machine's (one message, many machines)
+    select: str = ""
     # sparkplug: the edge node and, where the machine is a device of it, the device
     group: str | None = None
     node: str | None = None

@@ -84,11 +84,11 @@ def test_scrap_rides_with_the_good_counter() -> None:
 def test_bad_values_are_problems_and_the_rest_flows() -> None:
     m = mappings({"id": "filler-1", "source": PACKML})
     out = m.convert("Site/Area/Line1/Admin/ProdProcessedCount/0/AccCount", b"lots", NOW)
-    assert out is not None and [p.reason for p in out.problems] == ["mapped_counter"]
+    assert out is not None and [p.reason for _m, p in out.problems] == ["mapped_counter"]
     assert out.lines  # the text is still stored as telemetry
     state = m.convert("Site/Area/Line1/Status/StateCurrentStr", b"Dancing", NOW)
-    assert state is not None and [p.reason for p in state.problems] == ["mapped_state"]
-    assert "'Dancing'" in state.problems[0].detail
+    assert state is not None and [p.reason for _m, p in state.problems] == ["mapped_state"]
+    assert "'Dancing'" in state.problems[0][1].detail
 
 
 def test_a_problem_is_told_once_per_cause() -> None:
@@ -97,7 +97,7 @@ def test_a_problem_is_told_once_per_cause() -> None:
     for value in (b"Dancing", b"Dancing", b"Singing", b"Dancing"):
         out = m.convert("Site/Area/Line1/Status/StateCurrentStr", value, NOW)
         assert out is not None
-        told += [gate.first(out.machine, p) for p in out.problems]
+        told += [gate.first(machine, p) for machine, p in out.problems]
     assert told == [True, False, True, False]
 
 
@@ -120,7 +120,7 @@ def test_one_entry_maps_every_line_by_its_topic_level() -> None:
     out = m.convert("Site/Area/L7/Status/StateCurrentStr", b"Execute", NOW)
     assert out is not None and out.events[0].topic == "shopfloor/plant1/L7/L7/event"
     spaced = m.convert("Site/Area/Line 1/Status/StateCurrentStr", b"Execute", NOW)
-    assert spaced is not None and [p.reason for p in spaced.problems] == ["mapped_machine"]
+    assert spaced is not None and [p.reason for _m, p in spaced.problems] == ["mapped_machine"]
 
 
 def test_kepware_json_values_with_their_own_times_and_quality() -> None:
