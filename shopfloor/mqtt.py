@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 log = logging.getLogger(__name__)
+paho_log = logging.getLogger(f"{__name__}.paho")
 
 ENV_PREFIX = "SHOPFLOOR_MQTT__"
 PLAIN_PORT, TLS_PORT = 1883, 8883
@@ -193,6 +194,8 @@ def make_client(settings: MqttSettings, client_id: str, *, manual_ack: bool = Fa
     context = settings.ssl_context()
     if context is not None:
         client.tls_set_context(context)
+        # a refused client certificate (TLS 1.3) shows only as paho's read error: let it be seen
+        client.enable_logger(paho_log)
     client.reconnect_delay_set(min_delay=1, max_delay=30)
     client.max_queued_messages_set(0)
     # paho retries on its own, silently: say so each time (at most every 30 s), with the reason
