@@ -229,7 +229,7 @@ def connect(
         client.connect_async(settings.host, settings.port, keepalive=settings.keepalive_s)
     if settings.tls and settings.tls_insecure:
         log.warning("TLS without server verification (SHOPFLOOR_MQTT__TLS_INSECURE=true)")
-    log.info("connecting to MQTT broker %s (MQTT %s)", settings.describe(), settings.protocol)
+    log.info("connecting to MQTT broker %s, MQTT %s", settings.describe(), settings.protocol)
 
 
 def unreachable(settings: MqttSettings, timeout_s: float = 5.0) -> str | None:
