@@ -58,17 +58,6 @@ def mtls_broker(tmp_path_factory: pytest.TempPathFactory, pki: Pki) -> Iterator[
         yield broker
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """No SHOPFLOOR_* variable from the developer's shell leaks into the settings under test."""
-    import os
-
-    for name in list(os.environ):
-        if name.upper().startswith("SHOPFLOOR_"):
-            monkeypatch.delenv(name)
-    return monkeypatch
-
-
 class Client:
     """A client made by the project's factory; records connects, failures and messages."""
 

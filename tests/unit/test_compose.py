@@ -6,7 +6,6 @@ Docker is not needed: the files are parsed and checked against the services' set
 from __future__ import annotations
 
 import json
-import os
 import re
 import types
 import typing
@@ -206,15 +205,6 @@ def _mount_target(service: str, source: str) -> str | None:
         if len(parts) >= 2 and parts[0].rstrip("/") == source:
             return parts[1]
     return None
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """No SHOPFLOOR_* variable from the developer's shell leaks into the settings under test."""
-    for name in list(os.environ):
-        if name.upper().startswith(PREFIX):
-            monkeypatch.delenv(name)
-    return monkeypatch
 
 
 # --- compose and settings ------------------------------------------------------------------

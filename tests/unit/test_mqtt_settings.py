@@ -3,7 +3,6 @@ name the setting at fault."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,15 +13,6 @@ from shopfloor.cli import _settings_error
 from shopfloor.mqtt import MqttSettings, broker_settings
 
 NOT_PEM = "this is not a PEM file\n"
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """No SHOPFLOOR_* variable from the developer's shell leaks into the settings under test."""
-    for name in list(os.environ):
-        if name.upper().startswith("SHOPFLOOR_"):
-            monkeypatch.delenv(name)
-    return monkeypatch
 
 
 @pytest.fixture
