@@ -134,7 +134,7 @@ def tls_context(settings: MqttSettings) -> ssl.SSLContext:
     return context
 
 
-def settings_error(exc: ValidationError) -> str:
+def _errors(exc: ValidationError) -> str:
     """One line per problem, each naming its SHOPFLOOR_MQTT__* variable where it has one."""
     lines = []
     for err in exc.errors():
@@ -168,7 +168,7 @@ def broker_settings(url: str, **fields: Any) -> MqttSettings:
     try:
         return MqttSettings.model_validate(values)
     except ValidationError as exc:
-        raise ValueError(settings_error(exc)) from None
+        raise ValueError(_errors(exc)) from None
 
 
 def make_client(settings: MqttSettings, client_id: str, *, manual_ack: bool = False) -> mqtt.Client:
