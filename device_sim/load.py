@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import socket
 import sys
 import threading
 import time
@@ -19,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from shopfloor.contract.topics import DEFAULT_TEMPLATE
-from shopfloor.mqtt import MqttSettings, connect, make_client, parse_broker_url
+from shopfloor.mqtt import MqttSettings, broker_settings, connect, make_client, unreachable
 
 from .load_plan import LoadPlan, LoadSummary, Readings, TokenBucket, percentile, summary_table
 
@@ -57,11 +56,10 @@ class _Acks:
 
 
 def _open(plan: LoadPlan, settings: MqttSettings, acks: _Acks) -> mqtt.Client:
-    where = f"{settings.host}:{settings.port}"
-    try:  # paho's background connect hides the reason; one plain TCP connection tells it
-        socket.create_connection((settings.host, settings.port), plan.connect_timeout_s).close()
-    except OSError as exc:
-        raise BrokerUnreachable(f"cannot reach the MQTT broker at {where}: {exc}") from None
+    where = settings.describe()
+    # paho's background connect hides the reason; one plain connection (and handshake) tells it
+    if (why := unreachable(settings, plan.connect_timeout_s)) is not None:
+        raise BrokerUnreachable(f"cannot reach the MQTT broker at {where}: {why}")
     client = make_client(settings, settings.client_id or f"shopfloor-load-{uuid.uuid4().hex[:8]}")
     client.max_inflight_messages_set(plan.inflight)
     client.on_connect, client.on_publish = acks.on_connect, acks.on_publish
@@ -222,7 +220,7 @@ def main(args: argparse.Namespace) -> int:
     """Run the load from parsed options; 0 when every message went through, 1 otherwise."""
     err = Console(stderr=True)
     try:
-        host, port = parse_broker_url(args.broker)
+        settings = broker_settings(args.broker, protocol=args.mqtt_protocol)
         plan = LoadPlan(
             machines=args.machines,
             rate=args.rate,
@@ -249,7 +247,6 @@ def main(args: argparse.Namespace) -> int:
         console=err,
         disable=args.quiet or not err.is_terminal,
     )
-    settings = MqttSettings(host=host, port=port, protocol=args.mqtt_protocol)
     try:
         with progress:
             summary = run_load(plan, settings, stop=stop, progress=progress)

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import paho.mqtt.client as mqtt
 
@@ -87,15 +88,16 @@ class _Publisher:
         )
 
     def start(self, board: DispatchBoard | None) -> None:
-        why = unreachable(self._settings.host, self._settings.port)
+        why = unreachable(self._settings)
         if why is not None:
-            raise ConnectionError(
-                f"no MQTT broker at {self._settings.host}:{self._settings.port}: {why}"
-            )
+            raise ConnectionError(f"no MQTT broker at {self._settings.describe()}: {why}")
         connected = threading.Event()
+        refused: list[str] = []
 
-        def on_connect(client: mqtt.Client, *_a: object) -> None:
-            if board is not None:  # the tracker's lists are retained: they arrive at once
+        def on_connect(client: mqtt.Client, _u: Any, _f: Any, reason: Any, *_p: Any) -> None:
+            if reason.is_failure:  # wrong credentials, a client id or TLS certificate not let in
+                refused.append(str(reason))
+            elif board is not None:  # the tracker's lists are retained: they arrive at once
                 client.subscribe(dispatch_subscription(self.sim.site), qos=1)
             connected.set()
 
@@ -107,9 +109,10 @@ class _Publisher:
             connect(client, self._settings, session_expiry_s=0)
             client.loop_start()
         # every bridge has said its birth before the machines start to work
-        if not connected.wait(30) or not all(e.wait(30) for e in self._born.values()):
-            self.stop()
-            raise ConnectionError(f"no MQTT broker at {self._settings.host}:{self._settings.port}")
+        if not connected.wait(30) or refused or not all(e.wait(30) for e in self._born.values()):
+            self.stop(drain_s=0 if refused else 30)
+            why = f" refused us: {refused[0]}" if refused else " did not let us in within 30 s"
+            raise ConnectionError(f"the MQTT broker at {self._settings.describe()}{why}")
 
     def send(self, sent: Sent) -> None:
         client = self.clients.get(sent.machine, self.main)

@@ -19,11 +19,12 @@ log = logging.getLogger("shopfloor")
 
 def _settings_error(exc: ValidationError) -> int:
     for err in exc.errors():
-        if err["loc"]:
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["loc"] and not msg.startswith("SHOPFLOOR_"):
             name = "SHOPFLOOR_" + "__".join(str(p) for p in err["loc"]).upper()
-            sys.stderr.write(f"shopfloor: bad setting {name}: {err['msg']}\n")
+            sys.stderr.write(f"shopfloor: bad setting {name}: {msg}\n")
         else:  # a check across settings: its message names the variables
-            sys.stderr.write(f"shopfloor: bad settings: {err['msg']}\n")
+            sys.stderr.write(f"shopfloor: bad settings: {msg}\n")
     return 2
 
 
@@ -143,11 +144,11 @@ def cmd_sim(args: argparse.Namespace) -> int:
     from device_sim.scenario import ScenarioError, load_scenario
     from device_sim.simulation import Simulation
     from shopfloor.contract.topics import TopicTemplate
-    from shopfloor.mqtt import MqttSettings, parse_broker_url, unreachable
+    from shopfloor.mqtt import broker_settings, unreachable
 
     try:
         jobs = [Job.parse(spec) for spec in args.job]
-        host, port = parse_broker_url(args.broker)
+        mqtt = broker_settings(args.broker, protocol=args.mqtt_protocol)
     except ValueError as exc:
         sys.stderr.write(f"shopfloor sim: {exc}\n")
         return 2
@@ -188,8 +189,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
         if args.check and scenario.expect is None:
             sys.stderr.write(f"shopfloor sim: scenario {scenario.name} has no `expect`\n")
             return 2
-        if (why := unreachable(host, port)) is not None:  # no orders placed for no machines
-            sys.stderr.write(f"shopfloor sim: no MQTT broker at {host}:{port}: {why}\n")
+        if (why := unreachable(mqtt)) is not None:  # no orders placed for no machines
+            sys.stderr.write(f"shopfloor sim: no MQTT broker at {mqtt.describe()}: {why}\n")
             return 1
         try:
             code = rehearse(scenario, TrackerApi(args.tracker, key), speed, stop, args.check)
@@ -199,7 +200,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
     try:
         run(
             sim,
-            MqttSettings(host=host, port=port, protocol=args.mqtt_protocol),
+            mqtt,
             TopicTemplate(args.topic_template),
             duration_s=args.duration,
             exit_when_done=args.exit_when_done,

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import SecretStr
@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .broker import EmbeddedBroker
 from .demo_orders import bus_placer, free_ids
-from .mqtt import MqttSettings, parse_broker_url, unreachable
+from .mqtt import MqttSettings, broker_settings, unreachable
 
 if TYPE_CHECKING:
     from gateway.settings import InfluxSettings
@@ -55,7 +55,9 @@ def add_arguments(demo: argparse.ArgumentParser) -> None:
     )
     demo.add_argument("--port", type=int, default=8000, help="HTTP port of the tracker")
     demo.add_argument("--mqtt-port", type=int, default=0, help="embedded broker port (0: free)")
-    demo.add_argument("--broker", default=None, help="use this broker instead: mqtt://host:port")
+    demo.add_argument(
+        "--broker", default=None, help="use this broker instead: mqtt://host:port, mqtts:// (TLS)"
+    )
     demo.add_argument(
         "--influx-url",
         default=None,
@@ -137,21 +139,23 @@ def run_demo(args: argparse.Namespace) -> int:
     data, number = _data_dir(args)
     broker = None
     if args.broker:
-        host, port = parse_broker_url(args.broker)
-        why = unreachable(host, port)
-        if why is not None:
-            sys.stderr.write(f"shopfloor demo: no MQTT broker at {host}:{port}: {why}\n")
+        try:
+            given = broker_settings(args.broker)
+        except ValueError as exc:
+            sys.stderr.write(f"shopfloor demo: {exc}\n")
+            return 2
+        if (why := unreachable(given)) is not None:
+            sys.stderr.write(f"shopfloor demo: no MQTT broker at {given.describe()}: {why}\n")
             return 2
     else:
         broker = EmbeddedBroker(args.mqtt_port)
         broker.start()
-        host, port = broker.host, broker.port
-    # the embedded broker speaks MQTT 3.1.1 only
-    protocol: Literal["5", "3.1.1"] = "3.1.1" if broker else "5"
+        # the embedded broker speaks MQTT 3.1.1 only
+        given = MqttSettings(host=broker.host, port=broker.port, protocol="3.1.1")
     api_key = os.environ.get("SHOPFLOOR_API_KEY") or secrets.token_urlsafe(24)
 
     def mqtt(client_id: str = "") -> MqttSettings:
-        return MqttSettings(host=host, port=port, protocol=protocol, client_id=client_id)
+        return given.model_copy(update={"client_id": client_id})  # one TLS context for all
 
     gw = Gateway(
         GatewaySettings(
@@ -228,7 +232,8 @@ def run_demo(args: argparse.Namespace) -> int:
         out(f"  customer page:   {page}   ({order_id})\n")
     for spec in later:
         out(f"  later:           {spec.id} arrives at {timedelta(seconds=spec.at)} plant time\n")
-    out(f"  MQTT broker:     mqtt://{host}:{port}   Ctrl-C stops everything\n")
+    scheme = "mqtts" if given.tls else "mqtt"
+    out(f"  MQTT broker:     {scheme}://{given.host}:{given.port}   Ctrl-C stops everything\n")
     sys.stdout.flush()
 
     server = Server(

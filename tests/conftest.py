@@ -1,7 +1,8 @@
-"""Session fixtures that start real servers for integration and end-to-end tests."""
+"""Session fixtures that start real servers for integration and end-to-end tests; `clean_env`."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,3 +78,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     else:
         with fresh_postgres_database() as url:
             yield url
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No SHOPFLOOR_* variable from the developer's shell leaks into the settings under test."""
+    for name in list(os.environ):
+        if name.upper().startswith("SHOPFLOOR_"):
+            monkeypatch.delenv(name)
+    return monkeypatch

@@ -192,23 +192,56 @@ class Mosquitto:
         return f"mqtt://{self.host}:{self.port}"
 
 
-def run_mosquitto(workdir: Path) -> contextlib.AbstractContextManager[Mosquitto]:
-    """Start Mosquitto on a free port with its config and log in `workdir`; stop it on exit."""
-    return _retrying(lambda: _mosquitto(workdir))
+def run_mosquitto(
+    workdir: Path, security: str = "allow_anonymous true\n"
+) -> contextlib.AbstractContextManager[Mosquitto]:
+    """Start Mosquitto on a free port with its config and log in `workdir`; stop it on exit.
+
+    `security` is the config's authentication part: anonymous by default, or e.g.
+    `allow_anonymous false`, a `password_file` and an `acl_file`.
+    """
+    return _retrying(lambda: _mosquitto(workdir, security=security))
+
+
+def run_mosquitto_tls(
+    workdir: Path,
+    *,
+    cafile: Path,
+    certfile: Path,
+    keyfile: Path,
+    require_certificate: bool = False,
+) -> contextlib.AbstractContextManager[Mosquitto]:
+    """Start Mosquitto with one TLS listener (TLS 1.2+) on a free port; clients are anonymous.
+
+    With `require_certificate` only clients with a certificate signed by `cafile` get in.
+    """
+    tls = (
+        f"cafile {cafile}\ncertfile {certfile}\nkeyfile {keyfile}\n"
+        f"tls_version tlsv1.2\nrequire_certificate {str(require_certificate).lower()}\n"
+    )
+    return _retrying(lambda: _mosquitto(workdir, listener_options=tls))
 
 
 @contextlib.contextmanager
-def _mosquitto(workdir: Path) -> Iterator[Mosquitto]:
+def _mosquitto(
+    workdir: Path, *, listener_options: str = "", security: str = "allow_anonymous true\n"
+) -> Iterator[Mosquitto]:
     port = free_port()
     conf = workdir / "mosquitto.conf"
     log_path = workdir / "mosquitto.log"
-    conf.write_text(_mosquitto_config(port))
+    conf.write_text(_mosquitto_config(port, listener_options=listener_options, security=security))
     argv = [_executable("mosquitto"), "-c", str(conf)]
     with _server("mosquitto", argv, log_path, port, lambda: _tcp_open(port)):
         yield Mosquitto(HOST, port, log_path)
 
 
-def _mosquitto_config(port: int, persistence_dir: Path | None = None) -> str:
+def _mosquitto_config(
+    port: int,
+    persistence_dir: Path | None = None,
+    *,
+    listener_options: str = "",
+    security: str = "allow_anonymous true\n",
+) -> str:
     """Render a mosquitto.conf; with `persistence_dir`, sessions and queues survive a restart."""
     if persistence_dir is None:
         persistence = "persistence false\n"
@@ -221,7 +254,8 @@ def _mosquitto_config(port: int, persistence_dir: Path | None = None) -> str:
     # who could not read our private temporary directory.
     return (
         f"listener {port} {HOST}\n"
-        "allow_anonymous true\n"
+        f"{listener_options}"
+        f"{security}"
         f"{persistence}"
         "max_inflight_messages 1000\n"
         "max_queued_messages 100000\n"

@@ -86,6 +86,7 @@ def test_a_bad_scenario_file_stops_the_demo_with_its_line(tmp_path: Path) -> Non
 
 def test_bad_service_urls_stop_the_demo_with_a_clear_error(tmp_path: Path) -> None:
     no_broker, _ = _demo(tmp_path, "no-broker", "--broker", f"mqtt://127.0.0.1:{free_port()}")
+    bad_broker, _ = _demo(tmp_path, "bad-broker", "--broker", "http://127.0.0.1:1883")
     no_database, _ = _demo(
         tmp_path,
         "no-database",
@@ -94,7 +95,9 @@ def test_bad_service_urls_stop_the_demo_with_a_clear_error(tmp_path: Path) -> No
     )
 
     assert no_broker.proc.wait(60) == 2 and no_database.proc.wait(60) == 2
+    assert bad_broker.proc.wait(60) == 2
     assert "shopfloor demo: no MQTT broker at 127.0.0.1:" in no_broker.log()
+    assert "shopfloor demo: broker URL 'http://127.0.0.1:1883' must look like" in bad_broker.log()
     assert "shopfloor demo: cannot use the database: " in no_database.log()
-    no_broker.stop()
-    no_database.stop()
+    for process in (no_broker, bad_broker, no_database):
+        process.stop()

@@ -6,7 +6,6 @@ Docker is not needed: the files are parsed and checked against the services' set
 from __future__ import annotations
 
 import json
-import os
 import re
 import types
 import typing
@@ -32,6 +31,10 @@ DATASOURCES = GRAFANA / "datasources" / "datasources.yml"
 DASHBOARD_PROVIDERS = GRAFANA / "dashboards" / "dashboards.yml"
 DASHBOARDS = ROOT / "dashboards"
 MOSQUITTO_CONF = ROOT / "deploy" / "mosquitto" / "mosquitto.conf"
+MOSQUITTO_ACL = ROOT / "deploy" / "mosquitto" / "acl"
+MOSQUITTO_ENTRYPOINT = ROOT / "deploy" / "mosquitto" / "entrypoint.sh"
+# the app services that talk MQTT, each with an account of its own on the broker
+MQTT_CLIENTS = ("gateway", "tracker", "sim")
 
 PREFIX = "SHOPFLOOR_"
 DELIMITER = "__"
@@ -204,15 +207,6 @@ def _mount_target(service: str, source: str) -> str | None:
     return None
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """No SHOPFLOOR_* variable from the developer's shell leaks into the settings under test."""
-    for name in list(os.environ):
-        if name.upper().startswith(PREFIX):
-            monkeypatch.delenv(name)
-    return monkeypatch
-
-
 # --- compose and settings ------------------------------------------------------------------
 
 
@@ -319,6 +313,108 @@ def test_broker_listens_on_the_port_the_services_use(clean_env: pytest.MonkeyPat
         env = _app_environment(service)
         port = int(env.get(f"{PREFIX}MQTT{DELIMITER}PORT", "1883"))
         assert port in listeners, f"{service} uses MQTT port {port}, broker listens on {listeners}"
+
+
+# --- broker accounts and ACL -------------------------------------------------------------
+
+
+def _mosquitto_conf() -> dict[str, str]:
+    words = (line.split(None, 1) for line in MOSQUITTO_CONF.read_text().splitlines())
+    return {w[0]: w[1].strip() for w in words if len(w) == 2 and not w[0].startswith("#")}
+
+
+def _acl() -> tuple[list[tuple[str, str]], dict[str | None, list[tuple[str, str]]]]:
+    """The ACL file as (patterns, {user: [(access, topic)]}); None is the anonymous section."""
+    patterns: list[tuple[str, str]] = []
+    users: dict[str | None, list[tuple[str, str]]] = {}
+    user: str | None = None
+    for line in MOSQUITTO_ACL.read_text().splitlines():
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        if words[0] == "user":
+            user = words[1]
+            users.setdefault(user, [])
+        elif words[0] in ("topic", "pattern"):
+            access, topic = (words[1], words[2]) if len(words) == 3 else ("readwrite", words[1])
+            target = patterns if words[0] == "pattern" else users.setdefault(user, [])
+            target.append((access, topic))
+        else:
+            raise AssertionError(f"acl: unexpected line {line!r}")
+    return patterns, users
+
+
+def _entrypoint_accounts() -> dict[str, str]:
+    """user -> the environment variable the entrypoint takes its password from."""
+    found = re.findall(r"^account (\S+) (\S+)$", MOSQUITTO_ENTRYPOINT.read_text(), re.M)
+    return dict(found)
+
+
+def test_broker_refuses_anonymous_clients_and_reads_mounted_password_and_acl_files() -> None:
+    conf = _mosquitto_conf()
+    mosquitto = _services()["mosquitto"]
+
+    assert conf["allow_anonymous"] == "false"
+    assert conf["acl_file"] == _mount_target("mosquitto", "./deploy/mosquitto/acl")
+    auth_dir = _mount_target("mosquitto", "mosquitto-auth")
+    assert auth_dir is not None and conf["password_file"] == f"{auth_dir}/passwd"
+    assert "mosquitto-auth" in _compose()["volumes"]
+    entrypoint = _mount_target("mosquitto", "./deploy/mosquitto/entrypoint.sh")
+    assert mosquitto["entrypoint"] == ["/bin/sh", entrypoint]
+    config = _mount_target("mosquitto", "./deploy/mosquitto/mosquitto.conf")
+    assert mosquitto["command"][-2:] == ["-c", config]
+
+
+@pytest.mark.parametrize("service", MQTT_CLIENTS)
+def test_each_service_logs_in_to_the_broker_with_an_account_of_its_own(service: str) -> None:
+    env = _environment(service)
+    user = env[f"{PREFIX}MQTT{DELIMITER}USERNAME"]
+    variable = f"MQTT_{user.upper()}_PASSWORD"
+
+    assert user == service
+    assert env[f"{PREFIX}MQTT{DELIMITER}PASSWORD"].startswith(f"${{{variable}:?")
+    assert _environment("mosquitto")[variable] == env[f"{PREFIX}MQTT{DELIMITER}PASSWORD"]
+    assert _entrypoint_accounts()[user] == variable
+
+
+def test_every_account_the_entrypoint_makes_has_its_own_acl_section() -> None:
+    _patterns, users = _acl()
+    accounts = set(_entrypoint_accounts()) | {"healthcheck"}
+
+    assert set(_entrypoint_accounts()) == set(MQTT_CLIENTS)
+    assert None not in users, "topic lines before the first `user` would grant anonymous access"
+    assert set(users) == accounts
+    everything = {"#", "shopfloor/#", "+/#"}
+    for user, grants in users.items():
+        assert not [g for g in grants if g[1] in everything], f"{user} may use every topic"
+
+
+def test_machines_may_write_only_topics_named_after_their_own_account() -> None:
+    patterns, _users = _acl()
+    writes = [topic for access, topic in patterns if access != "read"]
+
+    assert "shopfloor/+/+/%u/telemetry" in writes and "shopfloor/+/+/%u/event" in writes
+    assert all("%u" in topic for topic in writes), writes
+    assert ("read", "shopfloor/+/dispatch/%u") in patterns
+
+
+def test_only_the_tracker_may_write_dispatch_lists_and_alerts() -> None:
+    patterns, users = _acl()
+    for user, grants in users.items():
+        written = [topic for access, topic in grants if access != "read"]
+        touches = [t for t in written if "/dispatch/" in t or "/alerts/" in t]
+        assert (user == "tracker") == bool(touches), (user, touches)
+    assert users["tracker"].count(("write", "shopfloor/+/dispatch/+")) == 1
+    assert ("write", "shopfloor/_deadletter/gateway") in users["gateway"]
+
+
+def test_the_healthcheck_logs_in_with_an_account_that_reads_one_topic() -> None:
+    test = " ".join(_services()["mosquitto"]["healthcheck"]["test"])
+    _patterns, users = _acl()
+
+    assert "-u healthcheck" in test and "-P " in test
+    assert users["healthcheck"] == [("read", "$SYS/broker/version")]
+    assert "$$SYS/broker/version" in test
 
 
 # --- secrets and .env.example --------------------------------------------------------------
