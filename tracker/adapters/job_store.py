@@ -22,7 +22,9 @@ class JobStore:
 
     session: Session
 
-    def unassigned_backlog(self, machine_id: str, since: datetime, until: datetime) -> list[Backlog]:
+    def unassigned_backlog(
+        self, machine_id: str, since: datetime, until: datetime
+    ) -> list[Backlog]:
         """A machine's unassigned cycles between two times that no job took yet, locked."""
         u = orm.unassigned_events.c
         stmt = (

@@ -15,7 +15,7 @@ from tracker.domain import commands
 from tracker.domain.binding import DispatchCandidate, claimable, first_ready
 from tracker.domain.errors import DomainError
 from tracker.domain.machine import Machine
-from tracker.domain.model import Order, OperationState
+from tracker.domain.model import OperationState, Order
 
 log = logging.getLogger(__name__)
 
