@@ -3,8 +3,6 @@ and what the caller's key may do (for the board's buttons)."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, HTTPException, status
 
 from shopfloor.contract.payloads import DispatchList
@@ -25,8 +23,8 @@ from .schemas import MachineId
 def make_router(tracker: Tracker, access: Access) -> APIRouter:
     """Starting and ending jobs needs an operator's key (or above) allowed on the machine."""
     router = APIRouter(prefix="/api/v1", responses=STAFF_ERRORS, tags=["machines"])
-    Viewer = Annotated[Principal, access.require(Role.VIEWER)]
-    Operator = Annotated[Principal, access.require(Role.OPERATOR)]
+    # defaults, not Annotated aliases: local names are not resolved from postponed annotations
+    viewer, operator = access.require(Role.VIEWER), access.require(Role.OPERATOR)
 
     @router.post(
         "/machines/{machine_id}/job",
@@ -34,7 +32,7 @@ def make_router(tracker: Tracker, access: Access) -> APIRouter:
         responses=problems(404, 409),
     )
     def machine_job(
-        machine_id: MachineId, body: MachineJobAction, who: Operator
+        machine_id: MachineId, body: MachineJobAction, who: Principal = operator
     ) -> MachineJobPublic:
         """Start a job on the machine, or end its job; recorded with the key's name. Repeating
         a request changes nothing more."""
@@ -61,7 +59,7 @@ def make_router(tracker: Tracker, access: Access) -> APIRouter:
         return MachineJobPublic(machine_id=machine_id, order_id=found[0], operation=found[1])
 
     @router.get("/machines/{machine_id}/jobs", response_model=list[JobBindingPublic])
-    def job_log(machine_id: MachineId, _who: Viewer) -> list[JobBindingPublic]:
+    def job_log(machine_id: MachineId, _who: Principal = viewer) -> list[JobBindingPublic]:
         """Jobs bound to and released from the machine (events, dispatch list, people),
         newest first."""
         with tracker.read_sessions() as session:
@@ -69,7 +67,7 @@ def make_router(tracker: Tracker, access: Access) -> APIRouter:
         return [JobBindingPublic.model_validate(r) for r in rows]
 
     @router.get("/machines/{machine_id}/dispatch", response_model=DispatchList)
-    def machine_dispatch(machine_id: MachineId, _who: Viewer) -> DispatchList:
+    def machine_dispatch(machine_id: MachineId, _who: Principal = viewer) -> DispatchList:
         """The machine's dispatch list from the current plan (as published over MQTT)."""
         plan = tracker.plan
         if plan is None:
@@ -84,7 +82,7 @@ def make_router(tracker: Tracker, access: Access) -> APIRouter:
         return dispatch_list(machine_id, plan.made_at, queues.get(machine_id, []))
 
     @router.get("/me", response_model=WhoAmI, tags=["access"])
-    def me(who: Viewer) -> WhoAmI:
+    def me(who: Principal = viewer) -> WhoAmI:
         """The caller's key: name, role, and the machines it may start and end jobs on."""
         return WhoAmI(
             name=who.name,
