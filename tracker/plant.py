@@ -228,21 +228,16 @@ def to_plant(plant: PlantFile) -> Plant:
             for name, wc in plant.work_centers.items()
             if wc.calendar is not None
         },
-        bindings={
-            m: Binding(v)
-            for m, v in resolve(
-                {m.id: m.bind for m in plant.machines if m.bind},
-                ((wc.machines, wc.bind) for wc in plant.work_centers.values()),
-            ).items()
-        },
-        offline_rules={
-            m: OfflineRule(v)
-            for m, v in resolve(
-                {m.id: m.offline for m in plant.machines if m.offline},
-                ((wc.machines, wc.offline) for wc in plant.work_centers.values()),
-            ).items()
-        },
+        bindings={m: Binding(v) for m, v in _per_machine(plant, "bind").items()},
+        offline_rules={m: OfflineRule(v) for m, v in _per_machine(plant, "offline").items()},
     )
+
+
+def _per_machine(plant: PlantFile, key: str) -> dict[str, str]:
+    """A machine setting (`bind`, `offline`): the machine's own, else its work center's."""
+    own = {m.id: getattr(m, key) for m in plant.machines if getattr(m, key) is not None}
+    centers = ((wc.machines, getattr(wc, key)) for wc in plant.work_centers.values())
+    return resolve(own, centers)
 
 
 class PlantFileError(YamlFileError):

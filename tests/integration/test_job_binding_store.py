@@ -206,16 +206,23 @@ def test_people_are_told_why_a_job_cannot_be_bound(engine: Engine, clock: Clock)
     assert _bound(bus, "op-1") == ("SO-2", 10)
 
 
+def _after_silence(
+    bus: MessageBus, clock: Clock, state: str, machines: tuple[str, ...]
+) -> dict[str, str]:
+    """Each machine's state after `state` at 0 s and the silence check at 1000 s (300 s)."""
+    for machine in machines:
+        bus.handle(commands.SetMachineState(machine, "s1", state, _at(0)))
+    clock.now = _at(1000)
+    bus.handle(commands.MarkSilentMachinesOffline(clock.now, 300))
+    with UnitOfWork(bus._sessions) as uow:
+        return {m.machine_id: m.state for m in map(uow.get_machine, machines)}
+
+
 def test_a_bridged_machine_stays_in_its_state_when_silent_until_its_bridge_says_offline(
     engine: Engine, clock: Clock
 ) -> None:
     bus = _bus(engine, clock)
-    for machine in ("bridged-1", "saw-1"):
-        bus.handle(commands.SetMachineState(machine, "s1", "RUNNING", _at(0)))
-    clock.now = _at(1000)
-    bus.handle(commands.MarkSilentMachinesOffline(clock.now, 300))
-    with UnitOfWork(bus._sessions) as uow:
-        states = {m.machine_id: m.state for m in map(uow.get_machine, ("bridged-1", "saw-1"))}
+    states = _after_silence(bus, clock, "RUNNING", ("bridged-1", "saw-1"))
     assert states == {"bridged-1": "RUNNING", "saw-1": "OFFLINE"}
     bus.handle(commands.SetMachineState("bridged-1", "will", "OFFLINE", _at(1001)))
     with UnitOfWork(bus._sessions) as uow:
@@ -227,10 +234,5 @@ def test_with_bridge_as_the_default_only_silence_machines_go_offline_when_silent
 ) -> None:
     rules = MachineRules(offline=OfflineRule.BRIDGE, offline_rules={"saw-1": OfflineRule.SILENCE})
     bus = MessageBus(session_factory(engine), clock, rules=rules)
-    for machine in ("weld-1", "saw-1"):
-        bus.handle(commands.SetMachineState(machine, "s1", "IDLE", _at(0)))
-    clock.now = _at(1000)
-    bus.handle(commands.MarkSilentMachinesOffline(clock.now, 300))
-    with UnitOfWork(bus._sessions) as uow:
-        states = {m.machine_id: m.state for m in map(uow.get_machine, ("weld-1", "saw-1"))}
+    states = _after_silence(bus, clock, "IDLE", ("weld-1", "saw-1"))
     assert states == {"weld-1": "IDLE", "saw-1": "OFFLINE"}

@@ -127,14 +127,14 @@ def bind_from_dispatch(
             return
         drop_job(uow, machine, "dispatch", f"event {event_id}", at, now)
         uow.rebound = True
-    job = first_ready(_queue(uow, machine.machine_id))
-    if job is None:
-        return
-    order = uow.get_order(job.order_id, for_update=True)
-    if order is None or not _workable(order, job.seq):
-        return
-    take_job(uow, machine, order, job.seq, at, "dispatch", f"event {event_id}", now)
-    uow.rebound = True
+    queue = _queue(uow, machine.machine_id)
+    while (job := first_ready(queue)) is not None:
+        order = uow.get_order(job.order_id, for_update=True)
+        if order is not None and _workable(order, job.seq):
+            take_job(uow, machine, order, job.seq, at, "dispatch", f"event {event_id}", now)
+            uow.rebound = True
+            return
+        queue = queue[queue.index(job) + 1 :]  # the plan is older than this transaction
 
 
 def _queue(uow: UnitOfWork, machine_id: str) -> list[DispatchCandidate]:
