@@ -1,4 +1,5 @@
-"""API keys and their roles: viewer < supervisor < admin; only SHA-256 hashes are kept."""
+"""API keys and their roles: viewer < operator < supervisor < admin; only SHA-256 hashes are
+kept."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -15,6 +17,7 @@ class Role(StrEnum):
     """What a key may do; each role may do everything the ones before it may."""
 
     VIEWER = "viewer"
+    OPERATOR = "operator"  # a viewer who may also start and end jobs on machines
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
 
@@ -35,6 +38,10 @@ class ApiKeySpec(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     role: Role
     key_sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$", description="hex SHA-256 of the key")
+    # the machines whose jobs the key may start and end; None: every machine
+    machines: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(
+        default=None, max_length=10_000
+    )
 
     @field_validator("key_sha256")
     @classmethod
@@ -53,13 +60,24 @@ class Principal:
 
     name: str
     role: Role
+    machines: frozenset[str] | None = None  # None: any machine
+
+    def may_work(self, machine_id: str) -> bool:
+        """Whether the key may start and end jobs on this machine (its role aside)."""
+        return self.machines is None or machine_id in self.machines
 
 
 class KeyRing:
     """The configured keys; a lookup compares the given key's hash with every one of them."""
 
     def __init__(self, specs: Iterable[ApiKeySpec]) -> None:
-        self._keys = [(bytes.fromhex(s.key_sha256), Principal(s.name, s.role)) for s in specs]
+        self._keys = [
+            (
+                bytes.fromhex(s.key_sha256),
+                Principal(s.name, s.role, None if s.machines is None else frozenset(s.machines)),
+            )
+            for s in specs
+        ]
 
     def lookup(self, given: str | None) -> Principal | None:
         """The key's holder (the highest role if it is configured twice), or None."""

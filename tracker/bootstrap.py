@@ -19,6 +19,7 @@ from tracker.adapters.webhooks import WebhookSender
 from tracker.change_feed import ChangeFeed
 from tracker.domain import commands
 from tracker.domain.alerts import AlertPolicy
+from tracker.domain.binding import MachineRules
 from tracker.domain.commands import OperationSpec
 from tracker.domain.planning.model import Plan
 from tracker.domain.planning.quote import Quote
@@ -86,6 +87,14 @@ class Tracker:
             plans=lambda: self.planner.current,
             on_plan_change=self.planner.request,
             on_commit=self.changes.publish,
+            rules=MachineRules(
+                binding=settings.job_binding,
+                offline=settings.offline_rule,
+                bindings=self.plant.bindings,
+                offline_rules=self.plant.offline_rules,
+                unassigned_window_s=settings.unassigned_window_s,
+                machines=frozenset(self.plant.machines),
+            ),
         )
         self.dispatch: DispatchPublisher | None = None
         if settings.publish_dispatch:

@@ -26,6 +26,21 @@ def unassigned_events(session: Session, machine_id: str, limit: int = 500) -> li
     return _rows(session, orm.unassigned_events, machine_id, limit)
 
 
+def binding(session: Session, machine_id: str) -> tuple[str | None, int | None]:
+    """The job (order, operation) a machine is bound to now; (None, None) for none."""
+    m = orm.machines.c
+    row = session.execute(select(m.order_id, m.seq).where(m.machine_id == machine_id)).first()
+    return (row.order_id, row.seq) if row is not None else (None, None)
+
+
+def job_bindings(session: Session, machine_id: str, limit: int = 500) -> list[dict[str, Any]]:
+    """Jobs bound to and released from a machine, newest first."""
+    return [
+        {**row, "operation": row["seq"]}
+        for row in _rows(session, orm.job_bindings, machine_id, limit)
+    ]
+
+
 def alarms(session: Session, machine_id: str, limit: int = 500) -> list[dict[str, Any]]:
     """Alarms a machine raised, newest first."""
     return _rows(session, orm.alarms, machine_id, limit)

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from shopfloor.yaml_file import Loc, YamlFileError, parse_yaml, read_yaml
+from tracker.domain.binding import Binding, OfflineRule, resolve
 from tracker.domain.routing import (
     Condition,
     OperationTemplate,
@@ -76,6 +77,9 @@ class MachineFile(_Strict):
     counter_wrap: int | None = Field(default=None, gt=1, le=2**63)
     # where the machine's tags come from and what they mean: read by the gateway, not here
     source: dict[str, Any] | None = None
+    # who binds its jobs, and whether silence makes it OFFLINE (None: its work center's)
+    bind: Binding | None = None
+    offline: OfflineRule | None = None
 
 
 def _as_machine(value: Any) -> Any:
@@ -85,6 +89,8 @@ def _as_machine(value: Any) -> Any:
 class WorkCenterFile(_Strict):
     machines: list[Name] = Field(min_length=1)
     calendar: Name | None = None
+    bind: Binding | None = None
+    offline: OfflineRule | None = None
 
 
 def _as_work_center(value: Any) -> Any:
@@ -131,6 +137,7 @@ def _reference_problems(plant: PlantFile) -> Iterator[tuple[Loc, str]]:
                 ("work_centers", center, "calendar"),
                 f"unknown calendar {work_center.calendar!r} (calendars: {known})",
             )
+    yield from _setting_conflicts(plant)
     for name, product in plant.products.items():
         base: Loc = ("products", name)
         for option_name, option in product.options.items():
@@ -161,6 +168,25 @@ def _reference_problems(plant: PlantFile) -> Iterator[tuple[Loc, str]]:
                 )
                 if override.setup_s is None and override.cycle_s is None:
                     yield override_loc, "an override needs setup_s or cycle_s"
+
+
+def _setting_conflicts(plant: PlantFile) -> Iterator[tuple[Loc, str]]:
+    """A machine without its own `bind`/`offline` in two work centers that disagree on it."""
+    own = {m.id: m for m in plant.machines}
+    for key in ("bind", "offline"):
+        first: dict[str, tuple[str, str]] = {}
+        for center, work_center in plant.work_centers.items():
+            value = getattr(work_center, key)
+            for name in work_center.machines if value is not None else ():
+                if name in own and getattr(own[name], key) is not None:
+                    continue
+                seen = first.setdefault(name, (center, value))
+                if seen[1] != value:
+                    yield (
+                        ("work_centers", center, key),
+                        f"machine {name} is also in {seen[0]} with {key}: {seen[1]}; "
+                        f"set {key} on the machine",
+                    )
 
 
 def _condition(when: dict[str, list[str]]) -> Condition:
@@ -204,7 +230,16 @@ def to_plant(plant: PlantFile) -> Plant:
             for name, wc in plant.work_centers.items()
             if wc.calendar is not None
         },
+        bindings={m: Binding(v) for m, v in _per_machine(plant, "bind").items()},
+        offline_rules={m: OfflineRule(v) for m, v in _per_machine(plant, "offline").items()},
     )
+
+
+def _per_machine(plant: PlantFile, key: str) -> dict[str, str]:
+    """A machine setting (`bind`, `offline`): the machine's own, else its work center's."""
+    own = {m.id: getattr(m, key) for m in plant.machines if getattr(m, key) is not None}
+    centers = ((wc.machines, getattr(wc, key)) for wc in plant.work_centers.values())
+    return resolve(own, centers)
 
 
 class PlantFileError(YamlFileError):

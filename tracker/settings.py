@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shopfloor.contract.topics import DEFAULT_TEMPLATE, EVENT, TopicTemplate
 from shopfloor.mqtt import MqttSettings
 from tracker.access import ApiKeySpec, Role, hash_key
+from tracker.domain.binding import Binding, OfflineRule
 from tracker.domain.planning.model import Rule
 
 _PLACEHOLDERS = ("changeme", "change-me", "change_me", "placeholder", "example", "your-")
@@ -68,8 +69,16 @@ class TrackerSettings(BaseSettings):
     # at most this many jobs each (about 250 bytes a job)
     publish_dispatch: bool = True
     dispatch_max_jobs: int = Field(default=1000, ge=1, le=4000)
-    # a machine that publishes nothing for this long becomes OFFLINE
+    # a machine that publishes nothing for this long becomes OFFLINE...
     offline_after_s: float = Field(default=300.0, gt=0)
+    # ...unless its rule is `bridge` (OFFLINE only from an OFFLINE state event, its bridge's
+    # will): the default of machines whose plant file entry (or work center) says nothing
+    offline_rule: OfflineRule = OfflineRule.SILENCE
+    # who binds jobs to machines the plant file says nothing of: their events (`event`), their
+    # dispatch list (`dispatch`) or people through the API (`operator`)
+    job_binding: Binding = Binding.EVENT
+    # a job bound to a machine takes its unassigned cycles of this long before the binding
+    unassigned_window_s: float = Field(default=300.0, ge=0, le=7 * 86400)
     # PLC part counters wrap to 0 at this value (65536 for 16 bits); None: a drop is a reset.
     # `counter_wraps` overrides it per machine, as JSON: {"saw-1": 65536}
     counter_wrap: int | None = Field(default=None, gt=0)

@@ -71,6 +71,18 @@ async function main() {
     if (refreshes < 2) throw new Error(`${refreshes} refreshes of the machine facts in 5 s of changes`);
     step(`the board kept up with a busy floor: ${refreshes} refreshes in 5 s`);
 
+    // the admin's key may start and end jobs: end saw-2's job, then start it again from the
+    // machine's dispatch list
+    const saw2 = page.locator('#machines li[data-machine-id="saw-2"]');
+    await saw2.locator('button[data-action="end-job"]').click({ timeout: 10000 });
+    await saw2.locator('button[data-action="end-job"]').waitFor({ state: "detached", timeout: 10000 });
+    await saw2.locator('button[data-action="pick-job"]').click();
+    await saw2.locator('select[data-role="job"]').selectOption("SO-1003/10", { timeout: 10000 });
+    await saw2.locator('button[data-action="start-job"]').click();
+    await saw2.locator('button[data-action="end-job"]').waitFor({ timeout: 10000 });
+    if (!(await saw2.textContent()).includes("SO-1003/10")) throw new Error("saw-2 shows no job");
+    step("a job was ended and started again from the board");
+
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(300);
     await shot("board-phone.png");

@@ -179,6 +179,13 @@ def test_board_shows_an_order_turn_at_risk_when_its_machine_goes_down(
     assert code == 0 and log.rstrip().endswith("ok"), f"browser driver exit {code}:\n{log}"
     assert "the order turned at risk live" in log and "the alert is acknowledged" in log
     assert "the board kept up with a busy floor" in log
+    assert "a job was ended and started again from the board" in log
+    jobs = httpx.get(f"{api}/api/v1/machines/saw-2/jobs", headers={"X-API-Key": key}).json()
+    assert [(j["action"], j["source"], j["actor"][:7]) for j in reversed(jobs)] == [
+        ("start", "event", "event b"),  # its job_start
+        ("end", "operator", "admin"),
+        ("start", "operator", "admin"),
+    ]
 
     alerts = httpx.get(f"{api}/api/v1/alerts", headers={"X-API-Key": key}).json()
     acked = [a for a in alerts if a["order_id"] == ORDER]

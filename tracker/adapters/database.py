@@ -24,11 +24,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.domain.alerts import Alert, AlertPolicy
+from tracker.domain.binding import MachineRules
 from tracker.domain.machine import OFFLINE, Machine, StateInterval
 from tracker.domain.model import OPEN_STATUSES, Order
 from tracker.domain.planning.model import Plan
 
 from . import orm
+from .job_store import JobStore
 
 _OPEN = sorted(status.value for status in OPEN_STATUSES)
 _FIRST_TIMES_PG = text(
@@ -78,7 +80,7 @@ def create_schema(engine: Engine) -> None:
     upgrade_engine(engine)
 
 
-class UnitOfWork:
+class UnitOfWork(JobStore):
     """One transaction; rows read for update are locked on PostgreSQL until commit."""
 
     def __init__(
@@ -86,11 +88,14 @@ class UnitOfWork:
         factory: sessionmaker[Session],
         policy: AlertPolicy | None = None,
         plan: Plan | None = None,
+        rules: MachineRules | None = None,
     ) -> None:
         self._factory = factory
         self.policy = policy or AlertPolicy()
         # the current plan: ETAs of open orders (queues, shifts), the baseline of started ops
         self.plan = plan
+        # how each machine's jobs bind and when it is OFFLINE
+        self.rules = rules or MachineRules()
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
@@ -106,6 +111,7 @@ class UnitOfWork:
         self._locked_orders: dict[str, Order] = {}
         self._locked_machines: dict[str, Machine] = {}
         self._unknown_machines: set[str] = set()  # looked for by `lock_for_batch`, not stored
+        self.rebound = False  # a job was bound or released other than by a job event
         # the open alerts of orders, locked, for `active_alert` (see `lock_alerts`)
         self._alerts_of: dict[str, list[Alert]] = {}
         return self
@@ -166,8 +172,11 @@ class UnitOfWork:
             self._locked_machines[machine_id] = machine
         return machine
 
-    def machines_heard_before(self, before: datetime) -> list[Machine]:
-        """Machines not OFFLINE whose last event came before `before` (locked for update)."""
+    def machines_heard_before(
+        self, before: datetime, only: Iterable[str] | None = None, skip: Iterable[str] = ()
+    ) -> list[Machine]:
+        """Machines not OFFLINE whose last event came before `before` (locked for update);
+        `only` these (None: any) and none of `skip`."""
         m = orm.machines.c
         heard = func.coalesce(m.last_heard_at, m.last_seen)
         stmt = (
@@ -176,6 +185,11 @@ class UnitOfWork:
             .order_by(m.machine_id)
             .with_for_update()
         )
+        if only is not None:
+            stmt = stmt.where(m.machine_id.in_(sorted(only)))
+        skipped = sorted(skip)
+        if skipped:
+            stmt = stmt.where(m.machine_id.not_in(skipped))
         machines = list(self.session.scalars(stmt))
         for machine in machines:
             self._loaded_states.setdefault(machine.machine_id, machine.state)

@@ -172,6 +172,30 @@ unassigned_events = Table(
     Column("reason", Text, nullable=False),
     Column("event_at", UTCDateTime, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
+    # the parts a cycle counted, and the job they were counted to once one was bound
+    Column("good_qty", Integer),
+    Column("scrap_qty", Integer),
+    Column("assigned_order_id", String(64)),
+    Column("assigned_seq", Integer),
+    Column("assigned_at", UTCDateTime),
+)
+
+# every job bound to or released from a machine: by whom (an event, the dispatch list, a person)
+job_bindings = Table(
+    "job_bindings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("machine_id", String(100), nullable=False, index=True),
+    Column("action", String(10), nullable=False),  # "start" or "end"
+    Column("order_id", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("source", String(20), nullable=False),  # "event", "dispatch" or "operator"
+    Column("actor", String(200), nullable=False),  # the event id or the API key's name
+    Column("at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    # unassigned cycles a start took (their parts counted to the job)
+    Column("claimed_good", Integer, nullable=False, default=0),
+    Column("claimed_scrap", Integer, nullable=False, default=0),
 )
 
 # events already applied, so a redelivered message changes nothing

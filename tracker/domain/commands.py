@@ -108,6 +108,26 @@ class MarkSilentMachinesOffline:
 
 
 @dataclass(frozen=True)
+class BindJob:
+    """A person starts operation `seq` of `order_id` on a machine (`by`: the API key's name)."""
+
+    machine_id: str
+    order_id: str
+    seq: int
+    by: str
+
+
+@dataclass(frozen=True)
+class ReleaseJob:
+    """A person ends the machine's job (only if it is this order's operation, when named)."""
+
+    machine_id: str
+    by: str
+    order_id: str | None = None
+    seq: int | None = None
+
+
+@dataclass(frozen=True)
 class AcknowledgeAlert:
     """A supervisor has seen alert `alert_id`."""
 
@@ -153,6 +173,8 @@ Command = (
     | SetMachineState
     | RecordAlarm
     | MarkSilentMachinesOffline
+    | BindJob
+    | ReleaseJob
     | CheckOrders
     | AcknowledgeAlert
     | CancelOrder

@@ -255,9 +255,17 @@ class Order:
         return op
 
     def record_good(
-        self, seq: int, parts: int, at: datetime, cycle_time_s: float | None = None
+        self,
+        seq: int,
+        parts: int,
+        at: datetime,
+        cycle_time_s: float | None = None,
+        observe: bool = True,
     ) -> int:
-        """Add good parts to operation `seq`; returns how many counted (never past quantity)."""
+        """Add good parts to operation `seq`; returns how many counted (never past quantity).
+
+        `observe` False: parts counted late (a backlog) say nothing of the cycle time.
+        """
         _aware(at)
         op = self.operation(seq)
         if op.state is OperationState.COMPLETED or parts <= 0:
@@ -266,7 +274,8 @@ class Order:
         if op.state is not OperationState.RUNNING:
             self.start_operation(seq, at)
         counted = min(parts, op.quantity - op.good_qty)
-        op._observe(parts, at, cycle_time_s)
+        if observe:
+            op._observe(parts, at, cycle_time_s)
         op.good_qty += counted
         if op.good_qty >= op.quantity:
             self._complete(op, at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .binding import Binding, OfflineRule
 from .commands import OperationSpec
 from .model import DomainError
 from .planning.model import ALWAYS, Calendar
@@ -64,6 +65,9 @@ class Plant:
     counter_wraps: Mapping[str, int] = field(default_factory=dict)
     # the shift calendar of each work center that has one (the others work 24/7)
     calendars: Mapping[str, Calendar] = field(default_factory=dict)
+    # who binds each machine's jobs and its offline rule, where the plant file says
+    bindings: Mapping[str, Binding] = field(default_factory=dict)
+    offline_rules: Mapping[str, OfflineRule] = field(default_factory=dict)
 
     def machines_for(self, name: str) -> tuple[str, ...]:
         """The machines that can work an operation routed to `name` (a work center or a machine).

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from tracker.access import Role
 from tracker.bootstrap import Tracker
 
-from . import floor_api, orders_api, progress_api, web
+from . import floor_api, jobs_api, orders_api, progress_api, web
 from .auth import Access
 from .limits import BodyLimit
 from .metrics import ApiMetrics
@@ -66,5 +66,6 @@ def create_app(tracker: Tracker) -> FastAPI:
     app.include_router(orders_api.make_router(tracker, access, settings.import_max_bytes))
     app.include_router(progress_api.make_router(tracker, metrics))
     app.include_router(floor_api.make_router(tracker, access))
+    app.include_router(jobs_api.make_router(tracker, access))
     app.include_router(web.make_router(tracker, access.require(Role.VIEWER)))
     return app

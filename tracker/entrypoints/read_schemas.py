@@ -60,7 +60,7 @@ class MachineRow(BaseModel):
     state_since: datetime | None
     last_seen: datetime | None = Field(description="device time of the newest event")
     last_heard_at: datetime | None = Field(description="tracker time of the newest event")
-    order_id: str | None = Field(description="the order it is bound to by job_start")
+    order_id: str | None = Field(description="its bound order (by event, dispatch or operator)")
     seq: int | None
     stale_events: int
     seconds: dict[str, float] = Field(description="seconds spent in each state")

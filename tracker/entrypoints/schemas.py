@@ -139,6 +139,12 @@ class UnassignedEventPublic(BaseModel):
     reason: str
     event_at: datetime
     received_at: datetime
+    good_qty: int | None = None
+    scrap_qty: int | None = None
+    # the job that took the cycle once one was bound (kept for audit)
+    assigned_order_id: str | None = None
+    assigned_seq: int | None = None
+    assigned_at: datetime | None = None
 
 
 class AlarmPublic(BaseModel):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands, events
 from tracker.domain.alerts import AlertPolicy
+from tracker.domain.binding import MachineRules
 from tracker.domain.model import DomainError
 from tracker.domain.planning.model import Plan
 
@@ -33,6 +34,8 @@ _MOVES_PLAN = (
     commands.ChangeQuantity,
     commands.StartJob,
     commands.EndJob,
+    commands.BindJob,
+    commands.ReleaseJob,
 )
 _MOVES_PLAN_EVENTS = (events.OperationCompleted, events.OrderFellBehind, events.OrderCancelled)
 
@@ -78,6 +81,7 @@ class MessageBus:
         plans: Callable[[], Plan | None] = lambda: None,
         on_plan_change: Callable[[], None] = lambda: None,
         on_commit: Callable[[Changes], None] = lambda _changes: None,
+        rules: MachineRules | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
@@ -88,6 +92,8 @@ class MessageBus:
         self._on_plan_change = on_plan_change
         # what each commit changed, for live views (the board's event stream)
         self._on_commit = on_commit
+        # each machine's job binding and offline rule
+        self.rules = rules or MachineRules()
 
     def handle(self, cmd: commands.Command) -> bool:
         """Apply `cmd`; False when it was a redelivered machine event and changed nothing."""
@@ -154,7 +160,7 @@ class MessageBus:
             for i, cmd in enumerate(cmds)
             if isinstance(cmd, _MACHINE_COMMANDS) and i not in left_out
         ]
-        with UnitOfWork(self._sessions, self.policy, self._plans()) as uow:
+        with UnitOfWork(self._sessions, self.policy, self._plans(), self.rules) as uow:
             fresh: set[tuple[str, str]] = set()
             if machine_cmds:
                 fresh = uow.first_times([(c.machine_id, c.event_id) for c in machine_cmds], now)
@@ -183,6 +189,8 @@ class MessageBus:
                 o is True and isinstance(c, _MOVES_PLAN)
                 for c, o in zip(cmds, outcomes, strict=True)
             )
+            # a job bound from a dispatch list or by a person moves the plan
+            moved = moved or uow.rebound
             # the check after a replan must not ask for another one
             checking = all(isinstance(c, commands.CheckOrders) for c in cmds)
             # every order the batch touched gets its schedule status assessed, once

@@ -11,7 +11,7 @@ from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands, events
 from tracker.domain.model import DomainError, Operation, Order
 
-from . import alert_handlers, machine_handlers, planning
+from . import alert_handlers, job_binding, machine_handlers, planning
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,8 @@ COMMAND_HANDLERS: dict[type, Handler] = {
     commands.SetMachineState: machine_handlers.set_machine_state,
     commands.RecordAlarm: machine_handlers.record_alarm,
     commands.MarkSilentMachinesOffline: machine_handlers.mark_silent_machines_offline,
+    commands.BindJob: job_binding.bind_job,
+    commands.ReleaseJob: job_binding.release_job,
     commands.CheckOrders: alert_handlers.check_orders,
     commands.AcknowledgeAlert: alert_handlers.acknowledge_alert,
     commands.CancelOrder: cancel_order,

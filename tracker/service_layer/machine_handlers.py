@@ -11,8 +11,11 @@ from datetime import datetime, timedelta
 
 from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands
+from tracker.domain.binding import Binding
 from tracker.domain.machine import Machine, StateChange
 from tracker.domain.model import Order, OrderStatus
+
+from .job_binding import bind_from_dispatch, drop_job, take_job
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +39,12 @@ def _heard(
 
 def _unassigned(
     uow: UnitOfWork,
-    cmd: commands.StartJob | commands.RecordCycle,
+    cmd: commands.StartJob | commands.EndJob | commands.RecordCycle,
     kind: str,
     summary: str,
     reason: str,
     now: datetime,
+    parts: tuple[int, int] | None = None,
 ) -> None:
     log.warning(
         "machine %s: %s event %s unassigned: %s", cmd.machine_id, kind, cmd.event_id, reason
@@ -53,6 +57,8 @@ def _unassigned(
         reason=reason,
         event_at=cmd.at,
         received_at=now,
+        good_qty=parts[0] if parts else None,
+        scrap_qty=parts[1] if parts else None,
     )
 
 
@@ -68,20 +74,29 @@ def _target(uow: UnitOfWork, order_id: str, seq: int) -> Order | str:
     return order
 
 
+_BY_PEOPLE = "the machine's jobs are bound by operators (bind: operator)"
+
+
 def start_job(cmd: commands.StartJob, uow: UnitOfWork, now: datetime) -> None:
     machine = _heard(uow, cmd.machine_id, cmd.at, now)
+    summary = f"job_start {cmd.order_id} operation {cmd.seq}"
+    if uow.rules.binding_of(cmd.machine_id) is Binding.OPERATOR:
+        _unassigned(uow, cmd, "job_start", summary, _BY_PEOPLE, now)
+        return
     target = _target(uow, cmd.order_id, cmd.seq)
     if isinstance(target, str):
-        summary = f"job_start {cmd.order_id} operation {cmd.seq}"
         _unassigned(uow, cmd, "job_start", summary, target, now)
         return
-    target.start_operation(cmd.seq, cmd.at)
-    machine.bind(cmd.order_id, cmd.seq)
+    take_job(uow, machine, target, cmd.seq, cmd.at, "event", f"event {cmd.event_id}", now)
 
 
 def end_job(cmd: commands.EndJob, uow: UnitOfWork, now: datetime) -> None:
     machine = _heard(uow, cmd.machine_id, cmd.at, now)
-    machine.release(cmd.order_id, cmd.seq)
+    if uow.rules.binding_of(cmd.machine_id) is Binding.OPERATOR:
+        summary = f"job_end {cmd.order_id} operation {cmd.seq}"
+        _unassigned(uow, cmd, "job_end", summary, _BY_PEOPLE, now)
+    elif (machine.order_id, machine.seq) == (cmd.order_id, cmd.seq):
+        drop_job(uow, machine, "event", f"event {cmd.event_id}", cmd.at, now)
 
 
 def record_cycle(cmd: commands.RecordCycle, uow: UnitOfWork, now: datetime) -> None:
@@ -102,6 +117,8 @@ def record_cycle(cmd: commands.RecordCycle, uow: UnitOfWork, now: datetime) -> N
     if count.note:
         log.info("machine %s: counter %s detected at %d", cmd.machine_id, count.note, cmd.counter)
     order_id, seq = cmd.order_id, cmd.seq
+    if order_id is None and uow.rules.binding_of(cmd.machine_id) is Binding.DISPATCH:
+        bind_from_dispatch(uow, machine, cmd.at, cmd.event_id, now)
     if order_id is None or seq is None:
         # no explicit job (or an order without its operation): the machine's bound job
         if machine.order_id is None or machine.seq is None:
@@ -113,7 +130,9 @@ def record_cycle(cmd: commands.RecordCycle, uow: UnitOfWork, now: datetime) -> N
             order_id, seq = machine.order_id, machine.seq
         if reason:
             summary = f"counter {cmd.counter}: {count.good} good, {count.scrap} scrap"
-            _unassigned(uow, cmd, "cycle", summary, reason, now)
+            # only cycles that named no order may be counted to a job bound later
+            parts = (count.good, count.scrap) if cmd.order_id is None else None
+            _unassigned(uow, cmd, "cycle", summary, reason, now, parts)
             return
     assert order_id is not None and seq is not None
     target = _target(uow, order_id, seq)
@@ -150,7 +169,9 @@ def mark_silent_machines_offline(
 ) -> None:
     """The periodic check: the domain decides which machines went silent long enough."""
     since = cmd.now - timedelta(seconds=cmd.after_s)
-    for machine in uow.machines_heard_before(since):
+    # a machine whose bridge announces OFFLINE itself (offline: bridge) is never judged by silence
+    only, skip = uow.rules.silence_scope()
+    for machine in uow.machines_heard_before(since, only, skip):
         change = machine.mark_offline_if_silent(cmd.now, cmd.after_s)
         if change is not None:
             log.warning(

@@ -17,6 +17,9 @@ const state = {
   scheduleApi: true, // false once /api/v1/schedule answered 404 (not on this server)
   machinesApi: true, // the same for /api/v1/machines
   machineFacts: new Map(), // machine id -> its row of /api/v1/machines (utilisation)
+  me: null, // /api/v1/me: the key's role and the machines it may start and end jobs on
+  picking: null, // the machine whose dispatch list is open: { machine, jobs, selected, error }
+  jobErrors: new Map(), // machine id -> the last refused start or end
 };
 let stream = null; // the AbortController of the open event stream
 
@@ -49,6 +52,13 @@ function openBoard() {
   $("#login").hidden = true;
   $("#board").hidden = false;
   $("#signout").hidden = false;
+  state.me = null;
+  getJson("/api/v1/me")
+    .then((got) => {
+      state.me = got.status === 200 ? got.body : null;
+      renderMachines();
+    })
+    .catch(() => {}); // older servers: no job buttons
   listen();
 }
 
@@ -321,10 +331,90 @@ function renderMachines() {
             el("span", { class: `badge m-${m.state}` }, m.state),
             el("div", { class: "muted small" }, `since ${fmtTime(m.state_since)}${m.order_id ? ` · ${m.order_id}/${m.seq}` : ""}`),
             typeof facts.utilisation === "number" ? el("div", { class: "small" }, `utilisation ${Math.round(facts.utilisation * 100)}%`) : null,
+            mayWork(m.machine_id) ? jobControls(m) : null,
           );
         })
       : [el("li", { class: "muted" }, "No machine has reported yet.")]),
   );
+}
+
+// ---- starting and ending jobs (operator keys and above) -----------------------------------
+
+/** Whether the board's key may start and end jobs on this machine. */
+function mayWork(machineId) {
+  const me = state.me;
+  return Boolean(me && me.may_work && (me.machines === null || me.machines.includes(machineId)));
+}
+
+function jobControls(m) {
+  const box = el("div", { class: "jobs" });
+  const picking = state.picking && state.picking.machine === m.machine_id ? state.picking : null;
+  if (m.order_id) {
+    box.append(el("button", { type: "button", "data-action": "end-job", onclick: () => jobAction(m.machine_id, { action: "end", order_id: m.order_id, operation: m.seq }) }, "End job"));
+  }
+  if (!picking) {
+    box.append(el("button", { type: "button", "data-action": "pick-job", onclick: () => pickJob(m.machine_id) }, "Start job…"));
+  } else if (!picking.jobs.length) {
+    box.append(el("span", { class: "muted small" }, "Nothing on its dispatch list."), el("button", { type: "button", onclick: closePicker }, "Close"));
+  } else {
+    const select = el("select", { "data-role": "job", onchange: (event) => { picking.selected = event.target.value; } });
+    for (const job of picking.jobs) {
+      const value = `${job.order_id}/${job.operation}`;
+      const option = el("option", { value }, `${value} ${job.name} ×${job.quantity}${job.ready ? "" : " (not ready)"}`);
+      if (value === picking.selected) option.selected = true;
+      select.append(option);
+    }
+    const start = () => {
+      const [orderId, operation] = (picking.selected || select.value).split("/");
+      jobAction(m.machine_id, { action: "start", order_id: orderId, operation: Number(operation) });
+    };
+    box.append(select, el("button", { type: "button", "data-action": "start-job", onclick: start }, "Start"), el("button", { type: "button", onclick: closePicker }, "Cancel"));
+  }
+  const error = state.jobErrors.get(m.machine_id);
+  if (error) box.append(el("span", { class: "error small", role: "alert" }, error));
+  return box;
+}
+
+function closePicker() {
+  state.picking = null;
+  renderMachines();
+}
+
+/** Open a machine's dispatch list (ready jobs first) to start one of them. */
+async function pickJob(machineId) {
+  state.jobErrors.delete(machineId);
+  const got = await getJson(`/api/v1/machines/${encodeURIComponent(machineId)}/dispatch`).catch(() => ({ status: 0 }));
+  if (got.status !== 200) {
+    state.jobErrors.set(machineId, `Could not read its dispatch list (HTTP ${got.status}).`);
+  } else {
+    const jobs = [...got.body.jobs].sort((a, b) => Number(b.ready) - Number(a.ready));
+    state.picking = { machine: machineId, jobs, selected: jobs.length ? `${jobs[0].order_id}/${jobs[0].operation}` : null };
+  }
+  renderMachines();
+}
+
+async function jobAction(machineId, body) {
+  state.jobErrors.delete(machineId);
+  try {
+    const response = await fetch(`/api/v1/machines/${encodeURIComponent(machineId)}/job`, {
+      method: "POST",
+      headers: { "X-API-Key": apiKey(), "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (response.ok) {
+      const bound = await response.json(); // the stream says so too, a moment later
+      const m = state.machines.get(machineId);
+      if (m) state.machines.set(machineId, { ...m, order_id: bound.order_id, seq: bound.operation });
+      if (body.action === "start") state.picking = null;
+    } else {
+      const problem = await response.json().catch(() => ({}));
+      const detail = Array.isArray(problem.detail) ? problem.detail.map((d) => d.msg).join("; ") : problem.detail;
+      state.jobErrors.set(machineId, detail || `Refused (HTTP ${response.status}).`);
+    }
+  } catch (e) {
+    state.jobErrors.set(machineId, "Could not reach the tracker.");
+  }
+  renderMachines();
 }
 
 /** Operations for the chart: the schedule endpoint's, else each order's own operations. */
