@@ -17,6 +17,7 @@ class AckSequencer:
         self._send_ack = send_ack
         self._order: deque[Token] = deque()
         self._done: set[Token] = set()
+        self._held: set[Token] = set()  # durable is not enough yet (events still unacknowledged)
         self._generation = 0
         self._lock = threading.Lock()
 
@@ -32,12 +33,29 @@ class AckSequencer:
         sent = 0
         with self._lock:
             self._done.update(t for t in tokens if t[0] == self._generation)
-            while self._order and self._order[0] in self._done:
-                token = self._order.popleft()
-                self._done.discard(token)
-                # paho sends in call order: ack inside the lock to keep the order on the wire
-                self._send_ack(token[1])
-                sent += 1
+            sent = self._send_leading()
+        return sent
+
+    def hold(self, token: Token) -> None:
+        """Keep a message from being acknowledged, even once durable, until `unhold`."""
+        with self._lock:
+            if token[0] == self._generation:
+                self._held.add(token)
+
+    def unhold(self, tokens: Iterable[Token]) -> int:
+        """Let held messages be acknowledged once durable; returns how many were sent now."""
+        with self._lock:
+            self._held.difference_update(tokens)
+            return self._send_leading()
+
+    def _send_leading(self) -> int:
+        sent = 0
+        while self._order and self._order[0] in self._done and self._order[0] not in self._held:
+            token = self._order.popleft()
+            self._done.discard(token)
+            # paho sends in call order: ack inside the lock to keep the order on the wire
+            self._send_ack(token[1])
+            sent += 1
         return sent
 
     def reconnected(self) -> None:
@@ -46,6 +64,7 @@ class AckSequencer:
             self._generation += 1
             self._order.clear()
             self._done.clear()
+            self._held.clear()
 
     @property
     def pending(self) -> int:

@@ -11,6 +11,7 @@ from shopfloor.contract.topics import is_own_topic
 from shopfloor.sparkplug.topics import NAMESPACE as SPARKPLUG_NAMESPACE
 
 _RETAINED_LIMIT = 200_000
+_ROUTE_LIMIT = 65_536
 
 
 class InputFilter:
@@ -24,21 +25,26 @@ class InputFilter:
         self.filters = filters
         self._sparkplug = sparkplug
         self._last: OrderedDict[str, bytes] = OrderedDict()
+        # topic -> (the first matching filter's id, or 0; whether the topic is never input)
+        self._routes: dict[str, tuple[int, bool]] = {}
 
     def take(self, topic: str, payload: bytes, retained: bool, sub_ids: list[int] | None) -> bool:
         """True when the message is input to convert; False: acknowledge it and move on."""
-        if sub_ids:
-            first = next(
-                (i + 1 for i, f in enumerate(self.filters) if topic_matches_sub(f, topic)), None
-            )
-            if first is not None and first not in sub_ids:
-                return False
-        if topic.startswith(SPARKPLUG_NAMESPACE + "/"):
-            if not self._sparkplug:
-                return False
-        elif is_own_topic(topic):
+        route = self._routes.get(topic) or self._route(topic)
+        if route[1] or (sub_ids and route[0] and route[0] not in sub_ids):
             return False
         return not self._repeated(topic, payload, retained)
+
+    def _route(self, topic: str) -> tuple[int, bool]:
+        first = next((i + 1 for i, f in enumerate(self.filters) if topic_matches_sub(f, topic)), 0)
+        if topic.startswith(SPARKPLUG_NAMESPACE + "/"):
+            skip = not self._sparkplug
+        else:
+            skip = is_own_topic(topic)
+        if len(self._routes) >= _ROUTE_LIMIT:
+            self._routes.clear()
+        self._routes[topic] = (first, skip)
+        return first, skip
 
     def _repeated(self, topic: str, payload: bytes, retained: bool) -> bool:
         # only topics seen retained are followed: their live values are what a resubscribe

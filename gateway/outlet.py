@@ -1,4 +1,5 @@
-"""Events made from a message go to the broker first; its points follow once they are acked."""
+"""Events made from a message go to the broker; the message is acknowledged only once they
+are acknowledged by the broker too (and its points are durable)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from typing import Protocol
 
 import paho.mqtt.client as mqtt
 
-from .acks import Token
+from .acks import AckSequencer, Token
 
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[list[str], Token | None], None]
-_TICK_S = 0.05
+_TICK_S = 0.02
 
 
 class Message(Protocol):
@@ -34,17 +35,21 @@ class Message(Protocol):
 @dataclass
 class _Pending:
     infos: list[mqtt.MQTTMessageInfo]
-    lines: list[str]
-    token: Token | None
+    token: Token
 
 
 class EventOutlet:
-    """A message's points reach the batcher (and so its acknowledgement) only once every event
-    made from it is acknowledged by the broker: a crash between the two loses no event."""
+    """A message's points go on to the batcher at once, while its acknowledgement is held until
+    the broker has acknowledged every event made from it: a crash before that loses no event
+    (the message comes again and makes the same events, with the same ids), and the points
+    do not wait for a PUBACK that is queued behind the backlog being read."""
 
-    def __init__(self, client: mqtt.Client, deliver: Deliver) -> None:
+    def __init__(
+        self, client: mqtt.Client, deliver: Deliver, acks: AckSequencer | None = None
+    ) -> None:
         self._client = client
         self._deliver = deliver
+        self._acks = acks
         self._lock = threading.Lock()
         self._pending: list[_Pending] = []
         self._stop = threading.Event()
@@ -62,25 +67,33 @@ class EventOutlet:
     @property
     def waiting(self) -> int:
         """Messages whose events the broker has not yet acknowledged."""
-        return len(self._pending)
+        with self._lock:
+            return len(self._pending)
 
     def send(self, events: Sequence[Message], lines: list[str], token: Token | None) -> None:
-        """Publish the events; hand the points on now if there are none, else once acked."""
-        with self._lock:
-            infos = [
-                self._client.publish(e.topic, e.payload, qos=e.qos, retain=e.retain) for e in events
-            ]
-            if infos or self._pending:  # keep the order of messages behind any still waiting
-                self._pending.append(_Pending(infos, lines, token))
-                return
+        """Publish the events, hand the points on; hold the acknowledgement until they are in."""
+        infos = [
+            self._client.publish(e.topic, e.payload, qos=e.qos, retain=e.retain) for e in events
+        ]
+        if infos and token is not None and self._acks is not None:
+            self._acks.hold(token)
+            with self._lock:
+                self._pending.append(_Pending(infos, token))
         self._deliver(lines, token)
 
     def release(self) -> None:
-        """Hand over, in order, the points of messages whose events are all acknowledged."""
+        """Let go the acknowledgements of messages whose events the broker acknowledged."""
         with self._lock:
-            while self._pending and all(i.is_published() for i in self._pending[0].infos):
-                done = self._pending.pop(0)
-                self._deliver(done.lines, done.token)
+            done: list[_Pending] = []
+            waiting: list[_Pending] = []
+            for pending in self._pending:
+                acked = all(i.is_published() for i in pending.infos)
+                (done if acked else waiting).append(pending)
+            if not done:
+                return
+            self._pending = waiting
+        assert self._acks is not None
+        self._acks.unhold([p.token for p in done])
 
     def _tick_loop(self) -> None:
         while not self._stop.wait(_TICK_S):

@@ -63,13 +63,13 @@ class Gateway:
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
         self._acks = AckSequencer(lambda mid: self._client.ack(mid, 1))
+        self._outlet = EventOutlet(self._client, self._batcher.add, self._acks)
         self._sparkplug: SparkplugBridge | None = None
         if settings.sparkplug.enabled:  # before connecting: it sets the host's last will
             self._sparkplug = SparkplugBridge.build(
-                settings, self._client, self._batcher.add, self._dead_letter
+                settings, self._client, self._batcher.add, self._dead_letter, self._outlet
             )
         self._mapping = self._build_mapping(settings)
-        self._outlet = EventOutlet(self._client, self._batcher.add)
         self._problems = ProblemGate()
         spb = self._sparkplug.subscriptions() if self._sparkplug else []
         self._filters = spb + settings.shared(settings.subscriptions())

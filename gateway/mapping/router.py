@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,6 +22,7 @@ from .spec import TAG, MachineSource
 # a machine id made of topic levels must be usable as one (and as the tracker's machine id)
 _MACHINE_ID = re.compile(r"^[^/+#\s\x00-\x1f\x7f]{1,128}$")
 _MACHINE_LIMIT = 10_000
+_ROUTE_LIMIT = 65_536
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,9 @@ class TagMappings:
         self._clock = clock or Clock()
         self._types = FieldTypes(field_types)
         self._machines: dict[tuple[int, str], MappedMachine] = {}
+        # topic -> the sources that take it, with its levels (a topic's route never changes)
+        self._routes: dict[str, list[tuple[int, MachineSource, dict[str, str]]]] = {}
+        self._coders: dict[tuple[str, bool], tuple[str, Callable[[str, object], str]]] = {}
 
     def __bool__(self) -> bool:
         return bool(self._sources)
@@ -85,16 +89,29 @@ class TagMappings:
         A one-value topic belongs to the first source that matches it; a JSON message goes to
         every JSON source whose topic matches (a bridge that sends many machines' tags in one
         message), each taking the tags it `select`s."""
-        out: MappedMessage | None = None
+        routes = self._routes.get(topic)
+        if routes is None:
+            routes = self._route(topic)
+        if not routes:
+            return None
+        out = MappedMessage()
+        for i, declared, segments in routes:
+            self._convert_one(i, declared, segments, payload, arrival, out)
+        return out
+
+    def _route(self, topic: str) -> list[tuple[int, MachineSource, dict[str, str]]]:
+        routes: list[tuple[int, MachineSource, dict[str, str]]] = []
         for i, (pattern, declared) in enumerate(self._sources):
             segments = pattern.match(topic)
-            if segments is None or (out is not None and declared.source.kind != "json"):
+            if segments is None or (routes and declared.source.kind != "json"):
                 continue
-            out = out or MappedMessage()
-            self._convert_one(i, declared, segments, payload, arrival, out)
+            routes.append((i, declared, segments))
             if declared.source.kind != "json":
                 break
-        return out
+        if len(self._routes) >= _ROUTE_LIMIT:
+            self._routes.clear()
+        self._routes[topic] = routes
+        return routes
 
     def _convert_one(
         self,
@@ -163,18 +180,27 @@ class TagMappings:
         for tv in values:
             if tv.value is None:
                 continue
-            declared = self._types.get(tv.name)
+            text = isinstance(tv.value, str)
+            coder = self._coders.get((tv.name, text))
             try:
-                if declared is not None:
-                    code = CODERS[declared]
-                else:
-                    code = to_string if isinstance(tv.value, str) else to_float
-                part = field_key(tv.name) + code(tv.name, tv.value)
+                if coder is None:
+                    coder = self._coder(tv.name, text)
+                part = coder[0] + coder[1](tv.name, tv.value)
             except PayloadError as exc:
                 problems.append(exc)
                 continue
             by_ts.setdefault(tv.ts_ns, []).append(part)
         return [f"{series} {','.join(parts)} {ts}" for ts, parts in by_ts.items()]
+
+    def _coder(self, name: str, text: bool) -> tuple[str, Callable[[str, object], str]]:
+        """The field key and value coder of a tag: its declared type, else text or float."""
+        declared = self._types.get(name)
+        code = CODERS[declared] if declared else to_string if text else to_float
+        found = (field_key(name), code)
+        if len(self._coders) >= _ROUTE_LIMIT:
+            self._coders.clear()
+        self._coders[(name, text)] = found
+        return found
 
 
 def event_messages(topic: str, events: list[BaseModel]) -> list[Publish]:

@@ -50,6 +50,7 @@ class SparkplugBridge:
         client: mqtt.Client,
         deliver: Deliver,
         dead_letter: DeadLetter,
+        outlet: EventOutlet | None = None,
     ) -> None:
         self.settings = settings
         self.host = host
@@ -57,7 +58,8 @@ class SparkplugBridge:
         self._deliver = deliver
         self._dead_letter = dead_letter
         self._lock = threading.Lock()
-        self._outlet = EventOutlet(client, deliver)
+        self._outlet = outlet or EventOutlet(client, deliver)
+        self._own_outlet = outlet is None
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="sparkplug-tick", daemon=True)
         self._state_topic = state_topic(settings.host_id)
@@ -65,7 +67,12 @@ class SparkplugBridge:
 
     @classmethod
     def build(
-        cls, settings: GatewaySettings, client: mqtt.Client, deliver: Deliver, dead: DeadLetter
+        cls,
+        settings: GatewaySettings,
+        client: mqtt.Client,
+        deliver: Deliver,
+        dead: DeadLetter,
+        outlet: EventOutlet | None = None,
     ) -> SparkplugBridge:
         """The bridge and its host for the gateway's settings."""
         decode = settings.decode
@@ -77,7 +84,7 @@ class SparkplugBridge:
             decode.separator,
             settings.max_payload_bytes,
         )
-        return cls(settings.sparkplug, host, client, deliver, dead)
+        return cls(settings.sparkplug, host, client, deliver, dead, outlet)
 
     def _state(self, online: bool) -> str:
         return json.dumps({"online": online, "timestamp": self._state_ms})
@@ -89,7 +96,8 @@ class SparkplugBridge:
 
     # -- called by the gateway ----------------------------------------------------------------
     def start(self) -> None:
-        self._outlet.start()
+        if self._own_outlet:
+            self._outlet.start()
         self._ticker.start()
 
     def subscriptions(self) -> list[str]:
@@ -110,7 +118,8 @@ class SparkplugBridge:
         self._stop.set()
         if self._ticker.is_alive():
             self._ticker.join(timeout=5)
-        self._outlet.stop()
+        if self._own_outlet:
+            self._outlet.stop()
         self._set_will()
         self._client.publish(self._state_topic, self._state(False), qos=1, retain=True)
 

@@ -33,3 +33,19 @@ def test_durable_twice_sends_one_ack() -> None:
     acks.durable([token])
     acks.durable([token])
     assert sent == [1]
+
+
+def test_a_held_message_is_acknowledged_only_once_durable_and_let_go() -> None:
+    acks, sent = _sequencer()
+    t1, t2 = acks.received(1), acks.received(2)
+    acks.hold(t1)  # its events are not yet acknowledged by the broker
+    assert acks.durable([t1, t2]) == 0 and sent == []
+    assert acks.unhold([t1]) == 2 and sent == [1, 2]
+
+
+def test_letting_go_before_durable_still_waits_for_durable() -> None:
+    acks, sent = _sequencer()
+    t1 = acks.received(1)
+    acks.hold(t1)
+    assert acks.unhold([t1]) == 0 and sent == []
+    assert acks.durable([t1]) == 1 and sent == [1]
