@@ -219,7 +219,7 @@ class Gateway:
         if self._sparkplug is not None and msg.topic.startswith(SPARKPLUG_NAMESPACE + "/"):
             self._sparkplug.on_message(msg.topic, raw, token)
             return
-        if self._mapping is not None and self._mapped(msg.topic, raw, token):
+        if self._mapping is not None and self._mapped(msg.topic, raw, bool(msg.retain), token):
             return
         try:
             lines = self._converter.convert(msg.topic, raw, datetime.now(UTC))
@@ -234,11 +234,11 @@ class Gateway:
         # every message goes through the batcher, so acknowledgements keep receive order
         self._batcher.add(lines, token)
 
-    def _mapped(self, topic: str, raw: bytes, token: Token | None) -> bool:
+    def _mapped(self, topic: str, raw: bytes, retained: bool, token: Token | None) -> bool:
         """A message of a machine source: its points, and its events first; False if none."""
         assert self._mapping is not None
         try:
-            mapped = self._mapping.convert(topic, raw, datetime.now(UTC))
+            mapped = self._mapping.convert(topic, raw, datetime.now(UTC), retained)
         except Exception:  # a bug must not kill the client: log it and dead-letter the message
             log.exception("unexpected error mapping message on %s", topic)
             self._dead_letter(topic, raw, PayloadError("internal_error", "see gateway log"))

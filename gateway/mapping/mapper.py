@@ -260,10 +260,9 @@ class MachineMapper:
         tv = live[spec.tag]
         code = _text(tv.value if tv.value is not None else "")[:128]
         active = code.lower() not in _NO_ALARM
-        first = self.alarm is None
         previous, self.alarm = self.alarm, code if active else ""
-        if not active or birth or first or code == previous:
-            return  # no alarm, or one already known (a birth or the first value seen repeats)
+        if not active or birth or code == previous:
+            return  # no alarm, or one already known (a birth or a retained value repeats)
         text = live.get(spec.text or "")
         message = _text(text.value)[:1024] if text is not None and text.value is not None else ""
         emit(AlarmEvent, "alarm", tv, code=code, message=message)

@@ -83,12 +83,15 @@ class TagMappings:
         """The MQTT filters of every source topic."""
         return [declared.source.subscription() for _, declared in self._sources]
 
-    def convert(self, topic: str, payload: bytes, arrival: datetime) -> MappedMessage | None:
+    def convert(
+        self, topic: str, payload: bytes, arrival: datetime, retained: bool = False
+    ) -> MappedMessage | None:
         """The message's points and events, or None when no source takes its topic.
 
         A one-value topic belongs to the first source that matches it; a JSON message goes to
         every JSON source whose topic matches (a bridge that sends many machines' tags in one
-        message), each taking the tags it `select`s."""
+        message), each taking the tags it `select`s. A retained message is a snapshot, as a
+        Sparkplug birth is: it raises no alarm and its increments count no parts."""
         routes = self._routes.get(topic)
         if routes is None:
             routes = self._route(topic)
@@ -96,7 +99,7 @@ class TagMappings:
             return None
         out = MappedMessage()
         for i, declared, segments in routes:
-            self._convert_one(i, declared, segments, payload, arrival, out)
+            self._convert_one(i, declared, segments, payload, arrival, out, retained)
         return out
 
     def _route(self, topic: str) -> list[tuple[int, MachineSource, dict[str, str]]]:
@@ -121,6 +124,7 @@ class TagMappings:
         payload: bytes,
         arrival: datetime,
         out: MappedMessage,
+        retained: bool,
     ) -> None:
         name = declared.id
         try:
@@ -136,7 +140,7 @@ class TagMappings:
             return
         problems: list[PayloadError] = []
         out.lines += self._lines(machine.series, values, problems)
-        mapped = machine.mapper.apply(values)
+        mapped = machine.mapper.apply(values, birth=retained)
         out.problems += [(name, p) for p in [*problems, *mapped.problems]]
         out.events += [Publish(machine.event_topic, encode(e)) for e in mapped.events]
 

@@ -217,7 +217,9 @@ def test_mapper_ignores_empty_states_and_known_alarms() -> None:
     source = Source.model_validate({**PACKML, "alarm": "Admin/Alarm/0/ID"})
     mapper = MachineMapper("f", source)
     assert mapper.apply([TagValue("Status/StateCurrentStr", "", S)]).events == []
-    assert mapper.apply([TagValue("Admin/Alarm/0/ID", 7, S)]).events == []  # first seen
+    snapshot = [TagValue("Admin/Alarm/0/ID", 7, S)]
+    assert mapper.apply(snapshot, birth=True).events == []  # a birth or a retained value
+    assert mapper.apply([TagValue("Admin/Alarm/0/ID", 7, 2 * S)]).events == []  # known
     assert mapper.apply([TagValue("Admin/Alarm/0/ID", 8, 2 * S)]).events[0].code == "8"
     assert mapper.apply([TagValue("Admin/Alarm/0/ID", 0, 3 * S)]).events == []
     offline = mapper.offline(NOW, "will")

@@ -117,7 +117,9 @@ def record_cycle(cmd: commands.RecordCycle, uow: UnitOfWork, now: datetime) -> N
     if count.note:
         log.info("machine %s: counter %s detected at %d", cmd.machine_id, count.note, cmd.counter)
     order_id, seq = cmd.order_id, cmd.seq
-    if order_id is None and uow.rules.binding_of(cmd.machine_id) is Binding.DISPATCH:
+    dispatch = order_id is None and uow.rules.binding_of(cmd.machine_id) is Binding.DISPATCH
+    # scrap alone after the last good part still belongs to the job that made it
+    if dispatch and (count.good > 0 or machine.order_id is None):
         bind_from_dispatch(uow, machine, cmd.at, cmd.event_id, now)
     if order_id is None or seq is None:
         # no explicit job (or an order without its operation): the machine's bound job
