@@ -147,6 +147,19 @@ class SimMachine:
     def stopped(self) -> bool:
         return self.state in (MachineState.DOWN, MachineState.OFFLINE)
 
+    @property
+    def cycle_s(self) -> float | None:
+        """The length of the cycle in hand (plant seconds), None outside a running cycle."""
+        running = self.state is MachineState.RUNNING and self._phase_len > 0
+        return self._phase_len if running else None
+
+    @property
+    def cycle_progress(self) -> float:
+        """The share of the cycle in hand that is done: 0 outside a running cycle, below 1."""
+        if self.cycle_s is None:
+            return 0.0
+        return min(0.999, max(0.0, 1.0 - self._phase_left / self._phase_len))
+
     def step(
         self, now: datetime, dt_s: float, ready: Callable[[Job], bool], speed: float = 1.0
     ) -> list[Message]:
