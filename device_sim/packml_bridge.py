@@ -70,7 +70,7 @@ def js_text(value: Value) -> str:
         return "" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if value == int(value) and abs(value) < 1e21:
         return str(int(value))
-    if 1e-7 <= abs(value) < 1e21:
+    if 1e-6 <= abs(value) < 1e21:
         return format(Decimal(repr(float(value))), "f")
     mantissa, exponent = repr(float(value)).split("e")
     return f"{mantissa}e{'+' if int(exponent) > 0 else '-'}{abs(int(exponent))}"
@@ -162,6 +162,7 @@ class PackmlBridge:
         out: list[Tag] = []
         if not self.published:
             out += self._changed(self._static_tags())
+        out += self._changed(self._state_tags())
         self._count()
         self.unit.step(dt_s)
         out += self._changed(self._state_tags())
@@ -183,12 +184,10 @@ class PackmlBridge:
     def _operator(self) -> Command | None:
         state = self.unit.state
         if self._reset_pending:
-            if state is PackmlState.RESETTING:
+            if state in (PackmlState.STOPPED, PackmlState.COMPLETE):
                 self._reset_pending = False
-            elif state in (PackmlState.STOPPED, PackmlState.COMPLETE):
-                return command_towards(state, Goal.IDLE)
-            else:
-                return command_towards(state, Goal.STOPPED)
+                return Command.RESET
+            return command_towards(state, Goal.STOPPED)
         return command_towards(state, self.goal())
 
     def _count(self) -> None:
