@@ -133,6 +133,7 @@ class PackmlBridge:
         self._last = (self.machine.counter, self.machine.scrap_counter)
         self._good = self._scrap = 0
         self._started = self._made = 0.0
+        self._unseen_cycle = True
 
     def reset(self) -> None:
         """An operator's Reset: Stop (unless stopped), Reset; Count goes to 0 in Resetting."""
@@ -199,13 +200,13 @@ class PackmlBridge:
         self._last = (m.counter, m.scrap_counter)
         self._good, self._scrap = self._good + good, self._scrap + scrap
         if good or scrap:
-            self._started = 0.0
+            self._started, self._unseen_cycle = 0.0, False
         if good:
             self._made = 0.0
         # a part is counted as made while it is made; one that ends as scrap keeps its share
         # until the next part passes it (a cycle cut by a breakdown starts over the same way),
         # so no count ever goes back and the good count never runs a part ahead
-        progress = m.cycle_progress
+        progress = 0.0 if self._unseen_cycle else m.cycle_progress
         self._started, self._made = max(self._started, progress), max(self._made, progress)
         totals = {
             "Consumed": self._good + self._scrap + self._started,
