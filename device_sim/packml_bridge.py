@@ -97,7 +97,8 @@ class PackmlBridge:
 
     State changes are reported as they happen; counters and speeds once per `scan_s` (the
     bridge's scan rate). `restart()` is the bridge process starting over: all counters zero,
-    the unit boots (Clearing, Stopped) and every tag is published again.
+    the unit boots (Clearing, Stopped) and every tag is published again. A Reset command zeroes
+every `Count` (the machine may go on making parts while the unit resets and starts).
     """
 
     def __init__(
@@ -136,7 +137,7 @@ class PackmlBridge:
         self._unseen_cycle = True
 
     def reset(self) -> None:
-        """An operator's Reset: Stop (unless stopped), Reset; Count goes to 0 in Resetting."""
+        """An operator's Reset: Stop (unless stopped), Reset; Count goes to 0 with the Reset."""
         self._reset_pending = True
 
     def alarm(self, event: AlarmEvent) -> None:
@@ -170,17 +171,22 @@ class PackmlBridge:
         command = self._operator()
         if command is not None and self.unit.command(command):
             out += self._changed(self._state_tags())
+            if command is Command.RESET:  # Count goes to 0, and is published at once
+                for counter in self._counters.values():
+                    counter.base = counter.acc
+                self._since_scan = self.scan_s
         if self.machine.state is not MachineState.DOWN:
             self.held = False
         out += self._changed(self._alarm_tags())
         self._since_scan += dt_s
-        if self.unit.state is PackmlState.RESETTING:
-            for counter in self._counters.values():
-                counter.base = counter.acc
-        if self._since_scan >= self.scan_s or self.unit.state is PackmlState.RESETTING:
+        if self._since_scan >= self.scan_s:
             self._since_scan = 0.0
             out += self._changed(self._scanned_tags())
         return out
+
+    def flush(self) -> list[Tag]:
+        """What changed since the last scan, read now (before the bridge stops)."""
+        return self._changed(self._state_tags() + self._scanned_tags())
 
     def _operator(self) -> Command | None:
         state = self.unit.state

@@ -49,6 +49,7 @@ class _Process:
         if will is not None:
             self.client.will_set(*will, qos=QOS, retain=False)
         self.connected = threading.Event()
+        self.last: mqtt.MQTTMessageInfo | None = None
         self._settings = settings
 
     def start(self, on_connect: Callable[[mqtt.Client], object]) -> None:
@@ -63,10 +64,14 @@ class _Process:
             raise ConnectionError(f"no MQTT broker at {self._settings.host}:{self._settings.port}")
 
     def publish(self, topic: str, payload: bytes | str, retain: bool) -> mqtt.MQTTMessageInfo:
-        return self.client.publish(topic, payload, qos=QOS, retain=retain)
+        self.last = self.client.publish(topic, payload, qos=QOS, retain=retain)
+        return self.last
 
     def stop(self) -> None:
-        """A clean disconnect: the broker sends no will."""
+        """A clean disconnect once what was published is on its way: the broker sends no will."""
+        if self.last is not None:
+            with contextlib.suppress(RuntimeError, ValueError):
+                self.last.wait_for_publish(timeout=5)
         self.client.disconnect()
         self.client.loop_stop()
 
@@ -167,13 +172,8 @@ class SparkplugNode:
             self.process.crash()
         else:  # as the reference's clean exit: DDEATH per device, no NDEATH
             with self._lock:
-                infos = [
-                    self.process.publish(*self.node.device_death(d), retain=False)
-                    for d in self.devices
-                ]
-            for info in infos:
-                with contextlib.suppress(RuntimeError, ValueError):
-                    info.wait_for_publish(timeout=5)
+                for device in self.devices:
+                    self.process.publish(*self.node.device_death(device), retain=False)
             self.process.stop()
         self.process = None
 
@@ -220,7 +220,16 @@ class PackmlFleet:
             process.start()
 
     def stop(self) -> None:
-        """Each bridge process leaves cleanly (a Sparkplug node says DDEATH, no NDEATH)."""
+        """Each bridge process sends its last scan and leaves cleanly (a Sparkplug node says
+        DDEATH, no NDEATH)."""
+        for machine_id, bridge in self.bridges.items():
+            process = self._process(machine_id)
+            if process.process is None:
+                continue
+            if isinstance(process, PlainBridge):
+                process.send(bridge.flush())
+            else:
+                process.send(self.sim.packml[machine_id].levels[2], bridge.flush())
         for process in self.processes:
             process.stop()
 
