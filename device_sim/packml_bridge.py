@@ -2,7 +2,8 @@
 
 No I/O. Tag names and values follow libremfg/PackML-MQTT-Simulator: `Status/StateCurrent`,
 `Admin/ProdProcessedCount/0/AccCount`, ...; counters are fractional (they advance with the cycle
-in hand); `Count` is zeroed in Resetting, `AccCount` only when the bridge restarts.
+in hand); a Reset zeroes `Count`, only a restart of the bridge zeroes `AccCount`. The machine
+makes progress on a cycle only while the unit is in Execute, as a PLC lets it.
 """
 
 from __future__ import annotations
@@ -95,10 +96,10 @@ class _Counter:
 class PackmlBridge:
     """PackML tags of one simulated machine: `step()` returns the tags that changed, in order.
 
-    State changes are reported as they happen; counters and speeds once per `scan_s` (the
-    bridge's scan rate). `restart()` is the bridge process starting over: all counters zero,
-    the unit boots (Clearing, Stopped) and every tag is published again. A Reset command zeroes
-every `Count` (the machine may go on making parts while the unit resets and starts).
+        State changes are reported as they happen; counters and speeds once per `scan_s` (the
+        bridge's scan rate). `restart()` is the bridge process starting over: all counters zero,
+        the unit boots (Clearing, Stopped) and every tag is published again. A Reset command zeroes
+    every `Count` (the machine may go on making parts while the unit resets and starts).
     """
 
     def __init__(
@@ -145,6 +146,10 @@ every `Count` (the machine may go on making parts while the unit resets and star
         if self.machine.state is MachineState.DOWN:
             self._alarm = event
 
+    def holds(self) -> bool:
+        """The unit is not in Execute: the machine makes no progress on its cycle."""
+        return self.unit.state is not PackmlState.EXECUTE
+
     def state_code(self, state: PackmlState) -> int:
         return SIMULATOR_CODES[state] if self.codes == "simulator" else int(state)
 
@@ -166,6 +171,7 @@ every `Count` (the machine may go on making parts while the unit resets and star
             out += self._changed(self._static_tags())
         out += self._changed(self._state_tags())
         self._count()
+        before = self.unit.state
         self.unit.step(dt_s)
         out += self._changed(self._state_tags())
         command = self._operator()
@@ -179,7 +185,8 @@ every `Count` (the machine may go on making parts while the unit resets and star
             self.held = False
         out += self._changed(self._alarm_tags())
         self._since_scan += dt_s
-        if self._since_scan >= self.scan_s:
+        # a bridge reads every scan, and a state change brings the speed and counts with it
+        if self._since_scan >= self.scan_s or self.unit.state is not before:
             self._since_scan = 0.0
             out += self._changed(self._scanned_tags())
         return out

@@ -194,6 +194,7 @@ class PackmlFleet:
             rng = random.Random(sim.rng.random())
             bridge = PackmlBridge(machines[machine_id], rng, spec.codes, scan_s * sim.speed)
             self.bridges[machine_id] = bridge
+            sim.holds[machine_id] = bridge.holds
             site, area, line = spec.levels
             if spec.sparkplug:
                 node = self.nodes.get((site, area)) or SparkplugNode(site, area, settings)

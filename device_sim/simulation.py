@@ -88,6 +88,8 @@ class Simulation:
         # machines played as PackML bridges, and the faults their bridges still have to play
         self.packml: dict[str, BridgeSpec] = {}
         self.bridge_faults: list[FaultSpec] = []
+        # a machine's controller that holds its cycles (a PackML unit outside Execute)
+        self.holds: dict[str, Callable[[], bool]] = {}
         self._garbage: dict[str, list[Outgoing]] = defaultdict(list)
 
     @classmethod
@@ -173,7 +175,9 @@ class Simulation:
                     m.jobs.append(job)
             done = len(m.done)
             out.extend((m.machine_id, kind, model) for kind, model in faults.pop(m, []))
-            for kind, model in m.step(now, dt_s, self.ready, self.speed):
+            hold = self.holds.get(m.machine_id)
+            held = hold is not None and hold()
+            for kind, model in m.step(now, dt_s, self.ready, self.speed, held):
                 out.append((m.machine_id, kind, model))
             for job in m.done[done:]:
                 self._done.add(job.key)

@@ -48,7 +48,8 @@ class Rig:
         out: list[Tag] = []
         for _ in range(seconds):
             now = T0 + timedelta(seconds=self.t)
-            for _kind, model in self.machine.step(now, 1.0, lambda _j: True):
+            hold = self.bridge.holds()
+            for _kind, model in self.machine.step(now, 1.0, lambda _j: True, hold=hold):
                 if isinstance(model, AlarmEvent):
                     self.bridge.alarm(model)
             out += self.bridge.step(1.0)
@@ -205,6 +206,16 @@ def test_a_held_breakdown_holds_and_unholds() -> None:
     rig.run(30)
     rig.break_down(20.0, held=True)
     assert rig.states(rig.run(40)) == ["Holding", "Held", "Unholding", "Execute"]
+
+
+def test_the_machine_makes_parts_only_while_the_unit_executes() -> None:
+    rig = Rig(quantity=100)
+    rig.run(2)  # booting and resetting: the first cycle waits for Execute
+    assert rig.machine.cycle_progress == 0.0 and rig.bridge.unit.state.text != "Execute"
+    rig.run(200)
+    # nothing was made before the Reset: Count and AccCount agree
+    published = rig.bridge.published
+    assert published[PROCESSED] == published[PROCESSED_ACC] > 10  # type: ignore[operator]
 
 
 def test_the_tags_carry_no_order() -> None:
