@@ -23,14 +23,13 @@ import paho.mqtt.client as mqtt
 
 from shopfloor.contract.payloads import AlarmEvent
 from shopfloor.mqtt import MqttSettings, connect, make_client
-from shopfloor.sparkplug.names import REBIRTH
-from shopfloor.sparkplug.sparkplug_b_pb2 import Payload
 from shopfloor.sparkplug.topics import NCMD, SparkplugTopic
 
 from .packml_bridge import BridgeSpec, PackmlBridge, Tag, js_text
 from .packml_sparkplug import Message, PackmlEdgeNode
 from .scenario import FaultSpec
 from .simulation import Simulation
+from .sparkplug_runner import asks_rebirth
 
 log = logging.getLogger(__name__)
 QOS = 0  # MQTT.js's and sparkplug-client's default: births, data, tags and the will
@@ -147,12 +146,7 @@ class SparkplugNode:
                 self._send(self.node.device_birth(device, first, now))
 
     def _on_command(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        try:
-            command = Payload.FromString(bytes(msg.payload))
-        except Exception:  # a bad command must not kill the client
-            log.warning("ignoring an unreadable NCMD on %s", msg.topic)
-            return
-        if any(m.name == REBIRTH and m.boolean_value for m in command.metrics):
+        if asks_rebirth(msg):
             self._births({device: [] for device in self.devices})
 
     def _send(self, message: Message) -> None:

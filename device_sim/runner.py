@@ -177,7 +177,7 @@ def run(
     edges = {
         m.machine_id: SparkplugEdge(m, sparkplug_group or sim.site, mqtt_settings)
         for m in sim.machines
-        if m.machine_id in sparkplug
+        if m.machine_id in sparkplug and m.machine_id not in sim.packml
     }
     for edge in edges.values():
         edge.start()
