@@ -158,6 +158,13 @@ def test_plain_packml_tags_are_retained_text_with_count_reset_and_acc_count_rest
         assert counts[:restart].count(0.0) >= 2
         assert all(qos == 0 for _t, _p, _r, qos in got)
         assert not any(b"SO-" in p for _t, p, _r, _q in got)  # a bridge knows no order
+        # an operator's Reset over MQTT (as the reference takes it) zeroes Count again
+        processed = f"{prefix}/Admin/ProdProcessedCount/0/Count"
+        live.wait(lambda got: float(_values(got, processed)[-1]) > 3)  # the restart's run
+        seen = len(live.messages())
+        live.client.publish(f"{prefix}/Command/Reset", b"1").wait_for_publish(5)
+        live.wait(lambda got: "0" in _values(got[seen:], processed))
+        assert "Resetting" in _values(live.messages()[seen:], count)
         # ... and a late subscriber gets every tag's last value, retained
         late = Recorder(mosquitto, f"{prefix}/#")
         late.wait(lambda g: len({t for t, *_ in g}) >= 20)
