@@ -96,10 +96,11 @@ class _Counter:
 class PackmlBridge:
     """PackML tags of one simulated machine: `step()` returns the tags that changed, in order.
 
-        State changes are reported as they happen; counters and speeds once per `scan_s` (the
-        bridge's scan rate). `restart()` is the bridge process starting over: all counters zero,
-        the unit boots (Clearing, Stopped) and every tag is published again. A Reset command zeroes
-    every `Count` (the machine may go on making parts while the unit resets and starts).
+    State changes are reported as they happen; counters and speeds once per `scan_s` (the
+    bridge's scan rate) and with each state change. A Reset command zeroes every `Count` (the
+    machine may have made parts since the bridge booted). `restart()` is the bridge process
+    starting over: all counters zero, the unit boots (Clearing, Stopped), every tag goes out
+    again.
     """
 
     def __init__(
