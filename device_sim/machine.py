@@ -147,17 +147,38 @@ class SimMachine:
     def stopped(self) -> bool:
         return self.state in (MachineState.DOWN, MachineState.OFFLINE)
 
+    @property
+    def cycle_s(self) -> float | None:
+        """The length of the cycle in hand (plant seconds), None outside a running cycle."""
+        running = self.state is MachineState.RUNNING and self._phase_len > 0
+        return self._phase_len if running else None
+
+    @property
+    def cycle_progress(self) -> float:
+        """The share of the cycle in hand that is done: 0 outside a running cycle, below 1."""
+        if self.cycle_s is None:
+            return 0.0
+        return min(0.999, max(0.0, 1.0 - self._phase_left / self._phase_len))
+
     def step(
-        self, now: datetime, dt_s: float, ready: Callable[[Job], bool], speed: float = 1.0
+        self,
+        now: datetime,
+        dt_s: float,
+        ready: Callable[[Job], bool],
+        speed: float = 1.0,
+        hold: bool = False,
     ) -> list[Message]:
-        """Advance `dt_s` simulated seconds; `ready` says whether a job's predecessors are done."""
+        """Advance `dt_s` simulated seconds; `ready` says whether a job's predecessors are done.
+
+        With `hold` its controller holds the cycle in hand (a PackML unit not in Execute): the
+        time passes without progress."""
         out: list[Message] = []
         if self.stopped:
             self._stopped_left -= dt_s
             if self._stopped_left <= 0:
                 self._restart(now, out)
         else:
-            self._work(now, dt_s, ready, speed, out)
+            self._work(now, dt_s, ready, speed, out, hold)
         self._dynamics(dt_s)
         if self.state is MachineState.OFFLINE:
             return out  # a machine that is off sends nothing more
@@ -177,10 +198,11 @@ class SimMachine:
         ready: Callable[[Job], bool],
         speed: float,
         out: list[Message],
+        hold: bool = False,
     ) -> None:
         if self._job is None and self.jobs and ready(self.jobs[0]):
             self._start(self.jobs.pop(0), now, out)
-        if self._job is None:
+        if self._job is None or (hold and self.state is MachineState.RUNNING):
             return
         if self.state is MachineState.RUNNING and self.failures:
             self._to_failure -= dt_s

@@ -18,6 +18,7 @@ from shopfloor.mqtt import MqttSettings, connect, make_client, unreachable
 
 from .dispatch import DispatchBoard
 from .machine import SimMachine
+from .packml_runner import PackmlFleet
 from .simulation import Sent, Simulation
 from .sparkplug_runner import SparkplugEdge
 
@@ -42,9 +43,11 @@ class _Publisher:
         self.main = self._client(settings, settings.client_id or f"shopfloor-sim-{sim.run_id}")
         self.clients: dict[str, mqtt.Client] = {}
         self._wills = self._births = 0
-        self._born = {m.machine_id: threading.Event() for m in sim.machines if bridges}
+        # machines played as PackML bridges have clients of their own (packml_runner.py)
+        ours = [m for m in sim.machines if m.machine_id not in sim.packml]
+        self._born = {m.machine_id: threading.Event() for m in ours if bridges}
         if bridges:
-            for m in sim.machines:
+            for m in ours:
                 client = self._client(settings, f"shopfloor-sim-{m.machine_id}")
                 self._will(client, m.machine_id)
                 # a connection lost means the will went out: the next one needs a new event id
@@ -168,7 +171,8 @@ def run(
     """Publish until stopped, `duration_s` passes, or (optionally) every job is done.
 
     Machines named in `sparkplug` speak Sparkplug B instead, each as its own edge node; with
-    `bridges` every other machine has its own MQTT client, as a PLC bridge would.
+    `bridges` every other machine has its own MQTT client, as a PLC bridge would. Machines in
+    `sim.packml` are played as PackML bridges (packml_runner.py).
     """
     stop = stop or threading.Event()
     publisher = _Publisher(sim, mqtt_settings, template, bridges)
@@ -176,11 +180,17 @@ def run(
     edges = {
         m.machine_id: SparkplugEdge(m, sparkplug_group or sim.site, mqtt_settings)
         for m in sim.machines
-        if m.machine_id in sparkplug
+        if m.machine_id in sparkplug and m.machine_id not in sim.packml
     }
     for edge in edges.values():
         edge.start()
         edge.connected.wait(30)  # its NBIRTH goes out first; data before it would be refused
+    packml = PackmlFleet(sim, mqtt_settings)
+    try:
+        packml.start()
+    except ConnectionError:
+        publisher.stop()
+        raise
     start = time.monotonic()
     spb = 0
     try:
@@ -191,7 +201,10 @@ def run(
             for machine, _kind, model in models:
                 if machine in edges:
                     spb += edges[machine].publish(model, now)
-            for sent in sim.wire([m for m in models if m[0] not in edges]):
+            packml.step(models, tick_s * sim.speed)
+            for sent in sim.wire(
+                [m for m in models if m[0] not in edges and m[0] not in sim.packml]
+            ):
                 publisher.send(sent)
             if exit_when_done and sim.finished:
                 log.info("all jobs done")
@@ -202,10 +215,11 @@ def run(
     finally:
         for edge in edges.values():
             edge.close()
+        packml.stop()
         publisher.stop()
     log.info(
         "simulation published %d messages (%d failed) in %s",
-        publisher.published + spb,
+        publisher.published + spb + packml.published,
         publisher.failed,
         timedelta(seconds=round(time.monotonic() - start)),
     )
@@ -220,4 +234,4 @@ def run(
                 link.reordered,
                 link.malformed,
             )
-    return publisher.published + spb
+    return publisher.published + spb + packml.published

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -25,6 +25,13 @@ BUILT_IN = "demo"
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
 # names end up in MQTT topics and plant files
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^/+#\s;=\[\]]+$")]
+# how a machine reaches the broker: our JSON contract, or a PackML bridge (plain or Sparkplug B)
+BridgeKind = Literal["json", "packml", "packml-sparkplug"]
+PACKML_KINDS = ("packml", "packml-sparkplug")
+# `Site/Area/Line`: three levels, spaces allowed (PackML bridges use them), no MQTT wildcards
+PackmlPrefix = Annotated[
+    str, Field(min_length=5, max_length=300, pattern=r"^[^/+#\x00]+/[^/+#\x00]+/[^/+#\x00]+$")
+]
 
 
 def parse_duration(value: Any) -> float:
@@ -62,6 +69,10 @@ class MachineSpec(_Strict):
     mtbf: Duration | None = Field(default=None, gt=0)
     mttr: Duration | None = Field(default=None, gt=0)
     scrap_rate: float | None = Field(default=None, ge=0, lt=1)
+    bridge: BridgeKind | None = None  # the scenario's `bridge` when not given
+    packml_prefix: PackmlPrefix | None = None  # default `<site>/<line>/<id>`
+    # StateCurrent codes: ISA-TR88 (standard) or the reference simulator's (Idle 1, Clearing 4)
+    packml_codes: Literal["standard", "simulator"] = "standard"
 
     @model_validator(mode="after")
     def _known_model(self) -> MachineSpec:
@@ -112,7 +123,18 @@ class OrderSpec(_Strict):
     routing: list[OperationSpec] = Field(min_length=1)
 
 
-FAULT_KINDS = ("down_for", "offline_for", "silent_for", "duplicate", "out_of_order", "malformed")
+FAULT_KINDS = (
+    "down_for",
+    "offline_for",
+    "silent_for",
+    "duplicate",
+    "out_of_order",
+    "malformed",
+    "reset",
+    "restart",
+    "crash_for",
+)
+BRIDGE_FAULTS = ("reset", "restart", "crash_for", "held")
 
 
 class FaultSpec(_Strict):
@@ -122,7 +144,10 @@ class FaultSpec(_Strict):
     silent_for: the network drops everything it sends (or holds it, `buffered: true`, as a
     store-and-forward bridge would, and delivers it late); duplicate: its next N events are
     sent twice; out_of_order: its next N events are sent in reverse order; malformed: N
-    payloads that break the contract in different ways.
+    payloads that break the contract in different ways. PackML bridges only: reset: an
+    operator's Reset (Count to 0); restart: the bridge process restarts (AccCount to 0);
+    crash_for: the bridge process dies (no clean disconnect: its will) and restarts after this
+    time; `held: true` with down_for: the unit goes Held instead of Aborted.
     """
 
     at: Duration
@@ -136,6 +161,10 @@ class FaultSpec(_Strict):
     duplicate: int | None = Field(default=None, ge=1, le=100_000)
     out_of_order: int | None = Field(default=None, ge=2, le=10_000)
     malformed: int | None = Field(default=None, ge=1, le=100_000)
+    reset: Literal[True] | None = None
+    restart: Literal[True] | None = None
+    crash_for: Duration | None = Field(default=None, gt=0)
+    held: bool = False
 
     @model_validator(mode="after")
     def _one_kind(self) -> FaultSpec:
@@ -146,6 +175,8 @@ class FaultSpec(_Strict):
             raise ValueError("alarm goes with down_for")
         if self.buffered and self.silent_for is None:
             raise ValueError("buffered goes with silent_for")
+        if self.held and self.down_for is None:
+            raise ValueError("held goes with down_for")
         return self
 
     @property
@@ -176,6 +207,7 @@ class Scenario(_Strict):
     telemetry_interval: Duration = Field(default=10.0, gt=0)
     # every machine repeats its state this often (a keep-alive, as PLC bridges send)
     heartbeat: Duration = Field(default=300.0, gt=0)
+    bridge: BridgeKind = "json"  # each machine's, unless it names its own
     machines: list[MachineSpec] = Field(min_length=1)
     work_centers: dict[Name, list[Name]] = {}
     orders: list[OrderSpec] = []
@@ -184,6 +216,14 @@ class Scenario(_Strict):
 
     def machine(self, machine_id: str) -> MachineSpec:
         return next(m for m in self.machines if m.id == machine_id)
+
+    def bridge_of(self, spec: MachineSpec, default: BridgeKind | None = None) -> BridgeKind:
+        """The machine's bridge kind: its own, else `default` (the command line's), else ours."""
+        return spec.bridge or default or self.bridge
+
+    def prefix_of(self, spec: MachineSpec) -> str:
+        """The machine's PackML topic prefix, `Site/Area/Line`."""
+        return spec.packml_prefix or f"{self.site}/{spec.line}/{spec.id}"
 
     def plant_file(self) -> dict[str, Any]:
         """The tracker's plant file for this plant: machines, counter wraps, work centers."""
@@ -222,9 +262,22 @@ def _references(s: Scenario) -> Iterator[tuple[Loc, str]]:
                     ("orders", i, "routing", k, "machine"),
                     f"{op.machine} is neither a machine nor a work center",
                 )
+    prefixes: set[str] = set()
+    for i, m in enumerate(s.machines):
+        if s.bridge_of(m) in PACKML_KINDS:
+            if s.prefix_of(m) in prefixes:
+                yield (
+                    ("machines", i, "packml_prefix"),
+                    f"PackML prefix {s.prefix_of(m)} is used twice",
+                )
+            prefixes.add(s.prefix_of(m))
     for i, fault in enumerate(s.faults):
         if fault.machine not in machines:
             yield ("faults", i, "machine"), f"machine {fault.machine} is not in `machines`"
+        elif s.bridge_of(s.machine(fault.machine)) not in PACKML_KINDS:
+            for key in BRIDGE_FAULTS:
+                if getattr(fault, key) not in (None, False):
+                    yield ("faults", i, key), f"{key} needs a PackML bridge on {fault.machine}"
     if s.expect is not None:
         for field in ("alerts", "late", "no_alerts", "completed", "progressed"):
             for k, order_id in enumerate(getattr(s.expect, field)):

@@ -19,9 +19,11 @@ from .dispatch import DispatchBoard
 from .machine import Job, SimMachine
 from .models import Alarm
 from .network import Link, Outgoing
-from .scenario import FaultSpec, Scenario
+from .packml_bridge import BridgeSpec
+from .scenario import PACKML_KINDS, BridgeKind, FaultSpec, Scenario
 
 log = logging.getLogger(__name__)
+BRIDGE_ONLY = ("reset", "restart", "crash_for")  # faults of the bridge, not of the machine
 
 
 def _event_ids(prefix: str) -> Callable[[], str]:
@@ -83,6 +85,11 @@ class Simulation:
         self._jobs = jobs
         self._done: set[tuple[str, int]] = set()
         self._faults: list[FaultSpec] = []
+        # machines played as PackML bridges, and the faults their bridges still have to play
+        self.packml: dict[str, BridgeSpec] = {}
+        self.bridge_faults: list[FaultSpec] = []
+        # a machine's controller that holds its cycles (a PackML unit outside Execute)
+        self.holds: dict[str, Callable[[], bool]] = {}
         self._garbage: dict[str, list[Outgoing]] = defaultdict(list)
 
     @classmethod
@@ -92,8 +99,10 @@ class Simulation:
         board: DispatchBoard | None,
         speed: float | None = None,
         seed: int | None = None,
+        bridge: BridgeKind | None = None,
     ) -> Simulation:
-        """The scenario's machines (models, lines, counters) and faults; work from `board`."""
+        """The scenario's machines (models, lines, counters, bridges) and faults; work from
+        `board`; `bridge` replaces the scenario's own default bridge kind."""
         sim = cls(
             [],
             [],
@@ -120,8 +129,21 @@ class Simulation:
                 ),
                 spec.line,
             )
+            kind = scenario.bridge_of(spec, bridge)
+            if kind in PACKML_KINDS:
+                sparkplug = kind == "packml-sparkplug"
+                sim.packml[spec.id] = BridgeSpec(
+                    sparkplug, scenario.prefix_of(spec), spec.packml_codes
+                )
         sim._faults = sorted(scenario.faults, key=lambda f: f.at)
         return sim
+
+    def bridge_all(self, kind: BridgeKind) -> None:
+        """Play every machine as a PackML bridge of this kind, under `<site>/<line>/<machine>`."""
+        if kind in PACKML_KINDS:
+            for m in self.machines:
+                prefix = f"{self.site}/{self.lines[m.machine_id]}/{m.machine_id}"
+                self.packml[m.machine_id] = BridgeSpec(kind == "packml-sparkplug", prefix)
 
     def add_machine(self, machine: SimMachine, line: str) -> None:
         self.machines.append(machine)
@@ -153,7 +175,9 @@ class Simulation:
                     m.jobs.append(job)
             done = len(m.done)
             out.extend((m.machine_id, kind, model) for kind, model in faults.pop(m, []))
-            for kind, model in m.step(now, dt_s, self.ready, self.speed):
+            hold = self.holds.get(m.machine_id)
+            held = hold is not None and hold()
+            for kind, model in m.step(now, dt_s, self.ready, self.speed, held):
                 out.append((m.machine_id, kind, model))
             for job in m.done[done:]:
                 self._done.add(job.key)
@@ -181,6 +205,8 @@ class Simulation:
             machine = next(m for m in self.machines if m.machine_id == fault.machine)
             link = self.links[fault.machine]
             log.info("fault at %.0fs: %s %s", self.elapsed_s, fault.machine, fault.kind)
+            if fault.machine in self.packml and (fault.down_for or fault.kind in BRIDGE_ONLY):
+                self.bridge_faults.append(fault)
             if fault.down_for is not None:
                 alarm = (
                     Alarm(fault.alarm, fault.message) if fault.alarm else machine.model.alarms[0]

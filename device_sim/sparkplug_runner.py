@@ -23,6 +23,16 @@ log = logging.getLogger(__name__)
 DATA_QOS, WILL_QOS = 0, 1
 
 
+def asks_rebirth(msg: mqtt.MQTTMessage) -> bool:
+    """An NCMD that asks for a rebirth; an unreadable one is logged and asks nothing."""
+    try:
+        command = Payload.FromString(bytes(msg.payload))
+    except Exception:  # a bad command must not kill the client
+        log.warning("ignoring an unreadable NCMD on %s", msg.topic)
+        return False
+    return any(m.name == REBIRTH and m.boolean_value for m in command.metrics)
+
+
 class SparkplugEdge:
     """One MQTT client per machine, since each edge node has its own NDEATH will."""
 
@@ -59,12 +69,7 @@ class SparkplugEdge:
         self._client.will_set(topic, payload, qos=WILL_QOS, retain=False)
 
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        try:
-            command = Payload.FromString(bytes(msg.payload))
-        except Exception:  # a bad command must not kill the client
-            log.warning("ignoring an unreadable NCMD on %s", msg.topic)
-            return
-        if any(m.name == REBIRTH and m.boolean_value for m in command.metrics):
+        if asks_rebirth(msg):
             log.info("%s: rebirth requested", self.node.session.node)
             self._send_birth()
 

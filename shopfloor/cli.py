@@ -161,7 +161,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
         except ScenarioError as exc:
             return file_error("shopfloor sim: bad scenario", exc)
         speed = args.speed or scenario.speed
-        sim = Simulation.from_scenario(scenario, DispatchBoard(speed), speed=speed, seed=args.seed)
+        sim = Simulation.from_scenario(
+            scenario, DispatchBoard(speed), speed=speed, seed=args.seed, bridge=args.bridge
+        )
     elif args.tracker or args.check:
         sys.stderr.write("shopfloor sim: --tracker and --check go with --scenario\n")
         return 2
@@ -175,6 +177,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
             site=args.site,
             line=args.line,
         )
+        sim.bridge_all(args.bridge or "json")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -311,6 +314,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--bridges",
         action="store_true",
         help="one MQTT client per machine, as PLC bridges: last will OFFLINE, retained state",
+    )
+    sim.add_argument(
+        "--bridge",
+        choices=["json", "packml", "packml-sparkplug"],
+        default=None,
+        help="play the machines as PackML bridges: tags on <site>/<line>/<machine>/... "
+        "(packml) or a Sparkplug B edge node per line (packml-sparkplug); with --scenario, "
+        "for the machines that name no bridge of their own",
     )
 
     from .demo import add_arguments as demo_arguments

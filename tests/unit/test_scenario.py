@@ -146,3 +146,65 @@ def test_the_built_in_demo_has_the_story_the_readme_tells() -> None:
     rush = max(demo.orders, key=lambda o: o.priority)
     assert rush.at > 0 and rush.priority > 0
     assert demo.expect is not None and demo.expect.alerts == ["SO-1003"]
+
+
+PACKML = """\
+name: p
+bridge: packml
+machines:
+  - {id: m1, model: cnc_mill, packml_prefix: "Greenville/Packaging/Line 1"}
+  - {id: m2, model: cnc_mill, bridge: packml-sparkplug, packml_codes: simulator}
+  - {id: m3, model: cnc_mill, bridge: json}
+faults:
+  - {at: 1m, machine: m1, down_for: 5m, held: true}
+  - {at: 2m, machine: m1, reset: true}
+  - {at: 3m, machine: m2, restart: true}
+  - {at: 4m, machine: m2, crash_for: 30s}
+"""
+
+
+def test_machines_are_played_as_packml_bridges_under_their_prefix(tmp_path: Path) -> None:
+    from device_sim.packml_bridge import BridgeSpec
+    from device_sim.simulation import Simulation
+
+    sim = Simulation.from_scenario(parse_scenario(PACKML, tmp_path / "s.yaml"), None)
+
+    assert sim.packml == {
+        "m1": BridgeSpec(False, "Greenville/Packaging/Line 1"),
+        "m2": BridgeSpec(True, "plant1/line1/m2", "simulator"),
+    }
+    assert sim.packml["m1"].levels == ("Greenville", "Packaging", "Line 1")
+
+
+def test_the_command_line_bridge_replaces_the_scenarios_default_only(tmp_path: Path) -> None:
+    from device_sim.simulation import Simulation
+
+    scenario = parse_scenario(PACKML, tmp_path / "s.yaml")
+    sim = Simulation.from_scenario(scenario, None, bridge="packml-sparkplug")
+
+    assert sim.packml["m1"].sparkplug and "m3" not in sim.packml
+
+
+def test_bridge_faults_need_a_packml_bridge(tmp_path: Path) -> None:
+    text = PACKML.replace("machine: m1, reset", "machine: m3, reset")
+
+    assert "reset needs a PackML bridge on m3" in _errors(text, tmp_path)
+
+
+def test_held_goes_with_a_breakdown(tmp_path: Path) -> None:
+    text = PACKML.replace("reset: true", "reset: true, held: true")
+
+    assert "held goes with down_for" in _errors(text, tmp_path)
+
+
+@pytest.mark.parametrize("prefix", ["Site/Area", "a/b/c/d", "S/A/#", "S/+/L"])
+def test_a_packml_prefix_is_three_levels_without_wildcards(tmp_path: Path, prefix: str) -> None:
+    text = PACKML.replace("Greenville/Packaging/Line 1", prefix)
+
+    assert "packml_prefix" in _errors(text, tmp_path)
+
+
+def test_two_bridges_cannot_share_a_prefix(tmp_path: Path) -> None:
+    text = PACKML.replace("Greenville/Packaging/Line 1", "plant1/line1/m2")
+
+    assert "PackML prefix plant1/line1/m2 is used twice" in _errors(text, tmp_path)
