@@ -83,6 +83,7 @@ class SparkplugBridge:
             decode.field_types,
             decode.separator,
             settings.max_payload_bytes,
+            settings.sources,
         )
         return cls(settings.sparkplug, host, client, deliver, dead, outlet)
 

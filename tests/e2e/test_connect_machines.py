@@ -279,3 +279,63 @@ def test_a_kepware_machine_completes_its_order(
     assert [(a["code"], a["message"]) for a in alarms] == [("E-17", "die jammed")]
     unknown = system.call("GET", "/api/v1/machines/press-5")
     assert unknown.status_code == 404  # another machine's tags made no machine
+
+
+def test_a_packml_sparkplug_edge_node_completes_its_order(
+    start: Callable[..., System], mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    system = start(EXAMPLES / "sparkplug.yaml", SHOPFLOOR_SPARKPLUG__ENABLED="true")
+    system.order("SO-SPB-1", "filler-2", 8)
+    _wait_dispatched(mosquitto, "filler-2", "SO-SPB-1")
+    dead = DeadLetters(mosquitto)
+    # the simulator's PackML edge node: group Greenville, node Packaging, device Line2; its
+    # numbers flip between Int32 and Float and its bdSeq is 0, as such edge nodes do
+    sim = Process(
+        "sim",
+        [
+            "sim",
+            "--broker",
+            f"mqtt://{mosquitto.host}:{mosquitto.port}",
+            "--bridge",
+            "packml-sparkplug",
+            "--site",
+            "Greenville",
+            "--line",
+            "Packaging",
+            "--machine",
+            "Line2",
+            "--job",
+            "SO-SPB-1:10:Line2:8:0.5",
+            "--speed",
+            "10",
+            "--exit-when-done",
+            "--duration",
+            "60",
+        ],
+        {},
+        tmp_path,
+    )
+    try:
+        wait_for(lambda: system.operation("SO-SPB-1")["good_qty"] == 8, "eight good parts", 60)
+        assert system.operation("SO-SPB-1")["order_status"] == "completed"
+        reasons = {json.loads(p)["reason"] for p in dead.payloads}
+        assert not reasons - {"sparkplug_unknown_metric"}, reasons
+    finally:
+        sim.stop()
+        dead.close()
+
+
+class DeadLetters:
+    """The gateway's dead letters."""
+
+    def __init__(self, broker: Mosquitto) -> None:
+        self.payloads: list[bytes] = []
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2)
+        self.client.on_message = lambda _c, _u, m: self.payloads.append(bytes(m.payload))
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+        self.client.subscribe("shopfloor/_deadletter/gateway", qos=1)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
