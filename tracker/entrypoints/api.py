@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
@@ -14,6 +15,7 @@ from . import floor_api, orders_api, progress_api, web
 from .auth import Access
 from .limits import BodyLimit
 from .metrics import ApiMetrics
+from .strict_json import StrictBodies, validation_error
 
 IMPORT_PATH = "/api/v1/orders/import"
 
@@ -29,7 +31,11 @@ def create_app(tracker: Tracker) -> FastAPI:
         BodyLimit,
         max_bytes=settings.max_body_bytes,
         per_path={IMPORT_PATH: settings.import_max_bytes},
+        # NaN, Infinity or deep nesting is a 422 before any route parses it; the import reads
+        # its own file with the same parser and answers in its own shape
+        check=StrictBodies(skip={IMPORT_PATH}),
     )
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.add_middleware(metrics.middleware)
 
     @app.get("/healthz", tags=["health"])

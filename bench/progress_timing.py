@@ -1,0 +1,94 @@
+"""Median time of the progress endpoint's answers, per case: does a 404 tell anything?
+
+    python -m bench.progress_timing [--requests 1000]
+
+In process (FastAPI's TestClient, a fresh SQLite database, no broker: the tracker is not
+started), the cases interleaved round by round so that drift hits them alike: a missing
+order, an order with a wrong token, an order its customer polled within the last 10 s (its
+answer is cached) with a wrong token, and the customer's own poll of that order (200).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from tracker.adapters.migrations import upgrade
+from tracker.bootstrap import Tracker
+from tracker.entrypoints.api import create_app
+from tracker.settings import TrackerSettings
+
+_KEY = "timing-admin-key-" + "k" * 16
+_WRONG = {"Authorization": "Bearer wrong-token-wrong-token-wrong"}
+
+
+def _order(order_id: str) -> dict[str, object]:
+    return {
+        "order_id": order_id,
+        "customer": "ACME",
+        "product": "bracket",
+        "quantity": 10,
+        "due_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+        "operations": [
+            {"seq": 10, "name": "cut", "machine": "saw-1", "setup_s": 60, "cycle_s": 30},
+            {"seq": 20, "name": "weld", "machine": "weld-1", "setup_s": 60, "cycle_s": 40},
+        ],
+    }
+
+
+def measure(requests: int, workdir: Path) -> dict[str, float]:
+    """Median microseconds of each case over `requests` requests."""
+    url = f"sqlite:///{workdir / 'timing.db'}"
+    upgrade(url)
+    settings = TrackerSettings(
+        database_url=url,
+        api_key=SecretStr(_KEY),
+        progress_rate_per_ip=1e6,
+        progress_burst_per_ip=1_000_000,
+        progress_rate_per_token=1e6,
+        progress_burst_per_token=1_000_000,
+    )
+    tracker = Tracker(settings)
+    client = TestClient(create_app(tracker))  # not entered: no lifespan, no broker needed
+    tokens = {}
+    for order_id in ("SO-polled", "SO-other"):
+        made = client.post("/api/v1/orders", json=_order(order_id), headers={"X-API-Key": _KEY})
+        assert made.status_code == 201, made.text
+        tokens[order_id] = made.json()["access_token"]
+    own = {"Authorization": f"Bearer {tokens['SO-polled']}"}
+    cases = {
+        "missing order": ("SO-missing", _WRONG, 404),
+        "existing order, wrong token": ("SO-other", _WRONG, 404),
+        "recently polled order, wrong token": ("SO-polled", _WRONG, 404),
+        "recently polled order, its token (200)": ("SO-polled", own, 200),
+    }
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(requests + 50):  # the first 50 rounds warm up
+        for name, (order_id, headers, expected) in cases.items():
+            start = time.perf_counter()
+            response = client.get(f"/api/v1/orders/{order_id}/progress", headers=headers)
+            times[name].append(time.perf_counter() - start)
+            assert response.status_code == expected, (name, response.status_code)
+    tracker.engine.dispose()
+    return {name: statistics.median(t[50:]) * 1e6 for name, t in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1000, help="per case")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        medians = measure(args.requests, Path(workdir))
+    for name, median in medians.items():
+        print(f"{name:40s} {median:8.0f} us")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
