@@ -3,7 +3,8 @@
     python -m bench.progress_timing [--requests 1000]
 
 In process (FastAPI's TestClient, a fresh SQLite database, no broker: the tracker is not
-started), the cases interleaved round by round so that drift hits them alike: a missing
+started), the cases interleaved in a shuffled order each round, so that drift and the
+request before hit them alike: a missing
 order, an order with a wrong token, an order its customer polled within the last 10 s (its
 answer is cached) with a wrong token, and the customer's own poll of that order (200).
 """
@@ -11,6 +12,7 @@ answer is cached) with a wrong token, and the customer's own poll of that order 
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import tempfile
 import time
@@ -70,8 +72,12 @@ def measure(requests: int, workdir: Path) -> dict[str, float]:
         "recently polled order, its token (200)": ("SO-polled", own, 200),
     }
     times: dict[str, list[float]] = {name: [] for name in cases}
+    shuffle = random.Random(1).shuffle
+    names = list(cases)
     for _ in range(requests + 50):  # the first 50 rounds warm up
-        for name, (order_id, headers, expected) in cases.items():
+        shuffle(names)
+        for name in names:
+            order_id, headers, expected = cases[name]
             start = time.perf_counter()
             response = client.get(f"/api/v1/orders/{order_id}/progress", headers=headers)
             times[name].append(time.perf_counter() - start)

@@ -92,11 +92,11 @@ def make_router(tracker: Tracker, metrics: ApiMetrics) -> APIRouter:
         _limit(request, given)
         plan = tracker.plan
         cached = recent.get(order_id, plan)
-        if cached is None:
-            # the database read runs on a worker thread; a poll with no news never gets here
+        # compared even with no answer kept (against a dummy): every miss does the same work
+        if not token_matches(given, cached.token_hash if cached else None):
+            # every 404 (no order, a wrong token, the order's answer kept or not) comes from
+            # this one path; a poll with no news never gets here. On a worker thread.
             cached = await run_in_threadpool(_load, order_id, given, plan)
-        elif not token_matches(given, cached.token_hash):
-            cached = None
         if cached is None:
             metrics.progress.labels("not_found").inc()
             raise _NOT_FOUND
@@ -109,13 +109,18 @@ def make_router(tracker: Tracker, metrics: ApiMetrics) -> APIRouter:
         return Response(cached.body, media_type="application/json", headers=headers)
 
     def _load(order_id: str, given: str | None, plan: Plan | None) -> Cached | None:
+        """The answer for a matching token; None for any miss, after the same work: one
+        indexed read of the token's hash and one constant-time compare (against a dummy
+        when there is no order). Only a matching token reads the order itself."""
         generation = recent.generation(order_id)
         with tracker.read_sessions() as session:
+            stored = views.order_token_hash(session, order_id)
+            if not token_matches(given, stored):
+                return None
             found = views.read_order(session, order_id, plan)
-        order, planned = found if found is not None else (None, {})
-        # the hash is compared even for a missing order, so both answers take the same time
-        if not token_matches(given, order.token_hash if order else None) or order is None:
+        if found is None or found[0].token_hash != stored:  # rotated or gone in between
             return None
+        order, planned = found
         progress = views.order_progress(order, tracker.clock(), plan, planned)
         body = OrderProgressPublic.model_validate(progress)
         content = body.model_dump_json().encode()
