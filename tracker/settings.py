@@ -40,6 +40,10 @@ class TrackerSettings(BaseSettings):
     progress_burst_per_token: int = Field(default=10, ge=1)
     progress_rate_per_ip: float = Field(default=10.0, gt=0)
     progress_burst_per_ip: int = Field(default=100, ge=1)
+    # failed API-key attempts per client address (a token bucket: per minute, and burst);
+    # past it every request with a key from that address answers 429, a correct key too
+    api_key_failures_per_min: float = Field(default=10.0, gt=0)
+    api_key_failures_burst: int = Field(default=20, ge=1)
     # request bodies larger than this are refused with 413 before they are parsed
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     import_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)

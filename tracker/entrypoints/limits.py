@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from fastapi import HTTPException, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -49,6 +51,16 @@ class TokenBuckets:
             self._evict(now)
             return wait
 
+    def wait(self, key: str) -> float:
+        """Seconds until `key` has a token (0.0: it has one now), taking none."""
+        with self._lock:
+            entry = self._buckets.get(key)
+            if entry is None:
+                return 0.0
+            tokens, at = entry
+            tokens = min(self.burst, tokens + (self._clock() - at) * self.rate)
+            return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     def _evict(self, now: float) -> None:
         refill_s = self.burst / self.rate
         while self._buckets:
@@ -64,6 +76,15 @@ class TokenBuckets:
 
 # looks at a whole body before the app does: (status, JSON answer) to refuse it, None to go on
 BodyCheck = Callable[[Scope, bytes], "tuple[int, dict[str, Any]] | None"]
+
+
+def too_many(wait_s: float, detail: str) -> HTTPException:
+    """429 with `Retry-After`: the whole seconds until a token is back (at least 1)."""
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        detail=detail,
+        headers={"Retry-After": str(max(1, math.ceil(wait_s)))},
+    )
 
 
 class BodyLimit:

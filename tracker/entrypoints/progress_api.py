@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import time
 from typing import Annotated, Any
 
@@ -17,7 +16,7 @@ from tracker.domain.planning.model import Plan
 from tracker.tokens import hash_token, token_matches
 
 from .auth import problems
-from .limits import TokenBuckets
+from .limits import TokenBuckets, too_many
 from .metrics import ApiMetrics
 from .progress_cache import Cached, ProgressCache
 from .schemas import OrderId, OrderProgressPublic
@@ -64,11 +63,7 @@ def make_router(tracker: Tracker, metrics: ApiMetrics) -> APIRouter:
             wait = per_token.take(hash_token(given))
         if wait:
             metrics.progress.labels("rate_limited").inc()
-            raise HTTPException(
-                status.HTTP_429_TOO_MANY_REQUESTS,
-                detail="too many requests",
-                headers={"Retry-After": str(max(1, math.ceil(wait)))},
-            )
+            raise too_many(wait, "too many requests")
 
     @router.get(
         "/api/v1/orders/{order_id}/progress",
