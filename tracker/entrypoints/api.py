@@ -13,6 +13,7 @@ from tracker.bootstrap import Tracker
 
 from . import floor_api, orders_api, progress_api, web
 from .auth import Access
+from .docs import offline_app
 from .limits import BodyLimit
 from .metrics import ApiMetrics
 from .strict_json import StrictBodies, validation_error
@@ -23,7 +24,9 @@ IMPORT_PATH = "/api/v1/orders/import"
 def create_app(tracker: Tracker) -> FastAPI:
     """The FastAPI app bound to one running tracker."""
     settings = tracker.settings
-    app = FastAPI(title="shopfloor tracker", version="0.1.0", lifespan=tracker.lifespan)
+    # /docs and /redoc load Swagger UI and ReDoc from the package, not from a CDN: a plant
+    # network often has no internet
+    app = offline_app(title="shopfloor tracker", version="0.1.0", lifespan=tracker.lifespan)
     access = Access.from_settings(settings)
     metrics = ApiMetrics(tracker)
     # added last, so outermost: a too large body is refused before routing, and still counted
