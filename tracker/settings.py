@@ -5,15 +5,41 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shopfloor.contract.topics import DEFAULT_TEMPLATE, EVENT, TopicTemplate
 from shopfloor.mqtt import MqttSettings
 from tracker.access import ApiKeySpec, Role, hash_key
 from tracker.domain.planning.model import Rule
+from tracker.webhook_signatures import signing_key
 
 _PLACEHOLDERS = ("changeme", "change-me", "change_me", "placeholder", "example", "your-")
+
+
+class WebhookSpec(BaseModel):
+    """One alert webhook (an item of SHOPFLOOR_WEBHOOKS): its URL and its signing secret."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: AnyHttpUrl
+    # `whsec_` + base64 of 24-64 random bytes (Standard Webhooks); none: posts are unsigned
+    secret: SecretStr | None = None
+
+    @field_validator("secret")
+    @classmethod
+    def _standard(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            signing_key(value.get_secret_value())
+        return value
 
 
 class TrackerSettings(BaseSettings):
@@ -54,8 +80,10 @@ class TrackerSettings(BaseSettings):
     behind_plan_ratio: float = Field(default=0.2, ge=0)
     # ...and back on track only once it has this much more than the slack (no flapping)
     recovery_margin_s: float = Field(default=600.0, ge=0)
-    # alert webhooks (Slack/Teams incoming webhooks or any JSON receiver), a JSON list
+    # alert webhooks (Slack/Teams incoming webhooks or any JSON receiver), a JSON list; unsigned
     webhook_urls: list[AnyHttpUrl] = Field(default_factory=list)
+    # more, each with its own signing secret: [{"url": ..., "secret": "whsec_..."}]
+    webhooks: list[WebhookSpec] = Field(default_factory=list)
     webhook_timeout_s: float = Field(default=5.0, gt=0)
     webhook_backoff_max_s: float = Field(default=300.0, gt=0)
     # YAML: machines, work centers and product templates (see examples/plant.yaml)
@@ -97,6 +125,26 @@ class TrackerSettings(BaseSettings):
         """SHOPFLOOR_API_KEY as the admin's key, then SHOPFLOOR_API_KEYS."""
         admin = hash_key(self.api_key.get_secret_value())
         return [ApiKeySpec(name="admin", role=Role.ADMIN, key_sha256=admin), *self.api_keys]
+
+    def webhook_keys(self) -> dict[str, bytes | None]:
+        """Every webhook URL (SHOPFLOOR_WEBHOOK_URLS, then SHOPFLOOR_WEBHOOKS), each with its
+        signing key (None: unsigned)."""
+        keys: dict[str, bytes | None] = {str(url): None for url in self.webhook_urls}
+        for spec in self.webhooks:
+            secret = spec.secret
+            keys[str(spec.url)] = signing_key(secret.get_secret_value()) if secret else None
+        return keys
+
+    @model_validator(mode="after")
+    def _webhooks_once(self) -> TrackerSettings:
+        urls = [str(url) for url in self.webhook_urls] + [str(s.url) for s in self.webhooks]
+        repeated = sorted({url for url in urls if urls.count(url) > 1})
+        if repeated:
+            raise ValueError(
+                f"webhook URLs given twice (SHOPFLOOR_WEBHOOK_URLS, SHOPFLOOR_WEBHOOKS): "
+                f"{len(repeated)} of them"
+            )
+        return self
 
     @field_validator("topic_template")
     @classmethod
