@@ -16,12 +16,12 @@ import random
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from bench.api_seed import seed_orders
 from tracker.adapters.migrations import upgrade
 from tracker.bootstrap import Tracker
 from tracker.entrypoints.api import create_app
@@ -29,20 +29,6 @@ from tracker.settings import TrackerSettings
 
 _KEY = "timing-admin-key-" + "k" * 16
 _WRONG = {"Authorization": "Bearer wrong-token-wrong-token-wrong"}
-
-
-def _order(order_id: str) -> dict[str, object]:
-    return {
-        "order_id": order_id,
-        "customer": "ACME",
-        "product": "bracket",
-        "quantity": 10,
-        "due_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
-        "operations": [
-            {"seq": 10, "name": "cut", "machine": "saw-1", "setup_s": 60, "cycle_s": 30},
-            {"seq": 20, "name": "weld", "machine": "weld-1", "setup_s": 60, "cycle_s": 40},
-        ],
-    }
 
 
 def measure(requests: int, workdir: Path) -> dict[str, float]:
@@ -57,19 +43,15 @@ def measure(requests: int, workdir: Path) -> dict[str, float]:
         progress_rate_per_token=1e6,
         progress_burst_per_token=1_000_000,
     )
+    polled, other = seed_orders(url, count=2, imported=2, machines=5, seed=1)
     tracker = Tracker(settings)
     client = TestClient(create_app(tracker))  # not entered: no lifespan, no broker needed
-    tokens = {}
-    for order_id in ("SO-polled", "SO-other"):
-        made = client.post("/api/v1/orders", json=_order(order_id), headers={"X-API-Key": _KEY})
-        assert made.status_code == 201, made.text
-        tokens[order_id] = made.json()["access_token"]
-    own = {"Authorization": f"Bearer {tokens['SO-polled']}"}
+    own = {"Authorization": f"Bearer {polled.token}"}
     cases = {
         "missing order": ("SO-missing", _WRONG, 404),
-        "existing order, wrong token": ("SO-other", _WRONG, 404),
-        "recently polled order, wrong token": ("SO-polled", _WRONG, 404),
-        "recently polled order, its token (200)": ("SO-polled", own, 200),
+        "existing order, wrong token": (other.order_id, _WRONG, 404),
+        "recently polled order, wrong token": (polled.order_id, _WRONG, 404),
+        "recently polled order, its token (200)": (polled.order_id, own, 200),
     }
     times: dict[str, list[float]] = {name: [] for name in cases}
     shuffle = random.Random(1).shuffle

@@ -89,52 +89,52 @@ def _poisoned(body: Any) -> list[bytes]:
     ]
 
 
+def _each_case(operation: Any, examples: int, check: Callable[[Any], None]) -> None:
+    """`check` on `examples` cases generated for `operation`, the same ones on every run."""
+
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
+    )
+    def run(case: Any) -> None:
+        check(case)
+
+    run()
+
+
 def test_generated_requests_get_no_5xx_and_answers_match_the_schema(api_schema: Any) -> None:
-    checks = CHECKS
     operations = _operations(api_schema)
     assert len(operations) > 15
+
+    def check(case: Any) -> None:
+        case.call_and_validate(headers=as_(SUPERVISOR), checks=CHECKS)
+
     for operation in operations:
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=15,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            derandomize=True,
-            database=None,
-        )
-        def check(case: Any) -> None:
-            case.call_and_validate(headers=as_(SUPERVISOR), checks=checks)
-
-        check()
+        _each_case(operation, 15, check)
 
 
 def test_generated_bodies_with_nan_infinity_or_deep_nesting_get_a_422_that_matches_the_schema(
     api_schema: Any, app_and_client: tuple[ASGIApp, TestClient]
 ) -> None:
     client = app_and_client[1]
+
+    def check(case: Any) -> None:
+        for body in _poisoned(case.body):
+            response = client.request(
+                case.method,
+                case.formatted_path,
+                params=case.query,
+                content=body,
+                headers={**as_(SUPERVISOR), "Content-Type": "application/json"},
+            )
+            assert response.status_code == 422, (case.path, body[:60], response.text)
+            case.validate_response(response, checks=CHECKS)
+
     with_bodies = [op for op in _operations(api_schema) if op.body]
     assert len(with_bodies) >= 6  # create, import, change, cancel, quote, acknowledge
     for operation in with_bodies:
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=5,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            derandomize=True,
-            database=None,
-        )
-        def check(case: Any) -> None:
-            for body in _poisoned(case.body):
-                response = client.request(
-                    case.method,
-                    case.formatted_path,
-                    params=case.query,
-                    content=body,
-                    headers={**as_(SUPERVISOR), "Content-Type": "application/json"},
-                )
-                assert response.status_code == 422, (case.path, body[:60], response.text)
-                case.validate_response(response, checks=CHECKS)
-
-        check()
+        _each_case(operation, 5, check)
