@@ -150,7 +150,7 @@ async def _too_large(send: Send, limit: int) -> None:
 
 
 async def answer(send: Send, status: int, content: dict[str, Any]) -> None:
-    """A JSON answer that closes the connection (the rest of the body is never read)."""
+    """A JSON answer from the middleware itself, closing the connection."""
     body = json.dumps(content, separators=(",", ":")).encode()
     await send(
         {
