@@ -58,17 +58,19 @@ class Tracker:
         self.read_sessions = read_session_factory(self.engine)
         self.client = make_client(settings.mqtt, settings.mqtt.client_id, manual_ack=True)
         self.dispatcher = MqttAlertPublisher(self.sessions, self.client, settings.site, clock)
+        webhook_keys = settings.webhook_keys()
         self.webhooks = WebhookSender(
             self.sessions,
             clock,
             timeout_s=settings.webhook_timeout_s,
             backoff_max_s=settings.webhook_backoff_max_s,
+            keys={url: key for url, key in webhook_keys.items() if key is not None},
         )
         policy = AlertPolicy(
             ScheduleRules(
                 settings.at_risk_slack_s, settings.behind_plan_ratio, settings.recovery_margin_s
             ),
-            tuple(str(url) for url in settings.webhook_urls),
+            tuple(webhook_keys),
         )
         self.changes = ChangeFeed()
         self.planner = Planner(

@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shopfloor.contract.topics import DEFAULT_TEMPLATE, EVENT, TopicTemplate
@@ -13,8 +21,26 @@ from shopfloor.mqtt import MqttSettings
 from tracker.access import ApiKeySpec, Role, hash_key
 from tracker.domain.binding import Binding, OfflineRule
 from tracker.domain.planning.model import Rule
+from tracker.webhook_signatures import signing_key
 
 _PLACEHOLDERS = ("changeme", "change-me", "change_me", "placeholder", "example", "your-")
+
+
+class WebhookSpec(BaseModel):
+    """One alert webhook (an item of SHOPFLOOR_WEBHOOKS): its URL and its signing secret."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: AnyHttpUrl
+    # `whsec_` + base64 of 24-64 random bytes (Standard Webhooks); none: posts are unsigned
+    secret: SecretStr | None = None
+
+    @field_validator("secret")
+    @classmethod
+    def _standard(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            signing_key(value.get_secret_value())
+        return value
 
 
 class TrackerSettings(BaseSettings):
@@ -41,6 +67,10 @@ class TrackerSettings(BaseSettings):
     progress_burst_per_token: int = Field(default=10, ge=1)
     progress_rate_per_ip: float = Field(default=10.0, gt=0)
     progress_burst_per_ip: int = Field(default=100, ge=1)
+    # failed API-key attempts per client address (a token bucket: per minute, and burst);
+    # past it every request with a key from that address answers 429, a correct key too
+    api_key_failures_per_min: float = Field(default=10.0, gt=0)
+    api_key_failures_burst: int = Field(default=20, ge=1)
     # request bodies larger than this are refused with 413 before they are parsed
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     import_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
@@ -51,8 +81,10 @@ class TrackerSettings(BaseSettings):
     behind_plan_ratio: float = Field(default=0.2, ge=0)
     # ...and back on track only once it has this much more than the slack (no flapping)
     recovery_margin_s: float = Field(default=600.0, ge=0)
-    # alert webhooks (Slack/Teams incoming webhooks or any JSON receiver), a JSON list
+    # alert webhooks (Slack/Teams incoming webhooks or any JSON receiver), a JSON list; unsigned
     webhook_urls: list[AnyHttpUrl] = Field(default_factory=list)
+    # more, each with its own signing secret: [{"url": ..., "secret": "whsec_..."}]
+    webhooks: list[WebhookSpec] = Field(default_factory=list)
     webhook_timeout_s: float = Field(default=5.0, gt=0)
     webhook_backoff_max_s: float = Field(default=300.0, gt=0)
     # YAML: machines, work centers and product templates (see examples/plant.yaml)
@@ -102,6 +134,26 @@ class TrackerSettings(BaseSettings):
         """SHOPFLOOR_API_KEY as the admin's key, then SHOPFLOOR_API_KEYS."""
         admin = hash_key(self.api_key.get_secret_value())
         return [ApiKeySpec(name="admin", role=Role.ADMIN, key_sha256=admin), *self.api_keys]
+
+    def webhook_keys(self) -> dict[str, bytes | None]:
+        """Every webhook URL (SHOPFLOOR_WEBHOOK_URLS, then SHOPFLOOR_WEBHOOKS), each with its
+        signing key (None: unsigned)."""
+        keys: dict[str, bytes | None] = {str(url): None for url in self.webhook_urls}
+        for spec in self.webhooks:
+            secret = spec.secret
+            keys[str(spec.url)] = signing_key(secret.get_secret_value()) if secret else None
+        return keys
+
+    @model_validator(mode="after")
+    def _webhooks_once(self) -> TrackerSettings:
+        urls = [str(url) for url in self.webhook_urls] + [str(s.url) for s in self.webhooks]
+        repeated = sorted({url for url in urls if urls.count(url) > 1})
+        if repeated:
+            raise ValueError(
+                f"webhook URLs given twice (SHOPFLOOR_WEBHOOK_URLS, SHOPFLOOR_WEBHOOKS): "
+                f"{len(repeated)} of them"
+            )
+        return self
 
     @field_validator("topic_template")
     @classmethod

@@ -23,6 +23,12 @@ _ORDER_FIELDS = [f.name for f in fields(Order) if f.name not in ("operations", "
 _OPERATION_FIELDS = [f.name for f in fields(Operation)]
 
 
+def order_token_hash(session: Session, order_id: str) -> str | None:
+    """The hash of an order's customer token, None when there is no such order."""
+    o = orm.orders.c
+    return session.scalar(select(o.token_hash).where(o.order_id == order_id))
+
+
 def read_order(session: Session, order_id: str, plan: Plan | None) -> tuple[Order, Planned] | None:
     """One order and its operations' plans from plain rows, no session identity or locks.
 

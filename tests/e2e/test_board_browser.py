@@ -192,3 +192,22 @@ def test_board_shows_an_order_turn_at_risk_when_its_machine_goes_down(
     assert [(a["state"], a["acked_by"], a["ack_comment"]) for a in acked] == [
         ("acknowledged", "e2e supervisor", "maintenance called")
     ]
+
+
+def test_docs_render_their_operations_with_no_network_beyond_this_machine(
+    browser_tools: tuple[str, str], tracker: dict[str, str]
+) -> None:
+    node, chromium = browser_tools
+    driver = DRIVER.parent / "docs_test.js"
+    result = subprocess.run(
+        [node, str(driver)],
+        cwd=driver.parent,
+        env={**os.environ, "BASE_URL": tracker["api"], "CHROMIUM": chromium},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    log = result.stdout + result.stderr
+    print(log)  # what each page listed, and what its policy kept out
+    assert result.returncode == 0 and log.rstrip().endswith("ok"), log
+    assert "/docs lists" in log and "/redoc lists" in log, log

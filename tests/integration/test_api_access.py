@@ -106,3 +106,21 @@ def test_the_web_router_gets_the_viewer_dependency(tracker: Tracker) -> None:
         api.web.make_router = original
     (viewer,) = seen
     assert getattr(viewer, "dependency", None) is not None
+
+
+def test_failed_keys_past_the_configured_burst_are_429_for_that_address(
+    make_tracker: Callable[..., Tracker],
+) -> None:
+    from tracker.entrypoints.api import create_app
+
+    tracker = make(make_tracker, api_key_failures_per_min=1, api_key_failures_burst=3)
+    with TestClient(create_app(tracker)) as client:
+        codes = [
+            client.get("/api/v1/orders", headers=as_(f"guess-{i}")).status_code for i in range(3)
+        ]
+        assert codes == [401, 401, 401]
+        for key in ("guess-4", VIEWER):
+            blocked = client.get("/api/v1/orders", headers=as_(key))
+            assert blocked.status_code == 429
+            assert 1 <= int(blocked.headers["Retry-After"]) <= 60
+        assert client.get("/healthz").status_code == 200  # routes without a key are not limited

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.api_keys import SUPERVISOR, VIEWER, as_, create, make, wait_planned
+from tracker import views
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 
@@ -81,6 +83,30 @@ def test_wrong_token_other_orders_token_and_missing_order_are_the_same_404(
         client.get("/api/v1/orders/SO-A/progress", headers=as_(SUPERVISOR)),  # a key is no token
     ]
     assert {(r.status_code, r.text) for r in answers} == {_NOT_FOUND}
+
+
+def test_every_404_reads_the_tokens_hash_even_when_the_orders_answer_is_kept(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = create(client, "SO-A")
+    create(client, "SO-B")
+    assert client.get(f"/api/v1/orders/SO-A/progress?token={token}").status_code == 200
+    lookups: list[str] = []
+    read = views.order_token_hash
+
+    def counted(session: Any, order_id: str) -> str | None:
+        lookups.append(order_id)
+        return read(session, order_id)
+
+    monkeypatch.setattr(views, "order_token_hash", counted)
+    # the customer's poll with no news is answered from memory...
+    assert client.get(f"/api/v1/orders/SO-A/progress?token={token}").status_code == 200
+    assert lookups == []
+    # ...but no miss is: a kept answer, an order never polled, no order, the same work each
+    for order_id in ("SO-A", "SO-B", "SO-9"):
+        answer = client.get(f"/api/v1/orders/{order_id}/progress?token=wrong")
+        assert (answer.status_code, answer.text) == _NOT_FOUND
+    assert lookups == ["SO-A", "SO-B", "SO-9"]
 
 
 def test_rotating_gives_a_new_token_and_the_old_one_stops_working(client: TestClient) -> None:

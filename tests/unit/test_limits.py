@@ -30,6 +30,21 @@ def test_a_bucket_allows_its_burst_then_says_how_long_to_wait() -> None:
     assert buckets.take("a") == pytest.approx(0.5)
 
 
+def test_wait_tells_how_long_until_a_token_without_taking_one() -> None:
+    clock = Ticker()
+    buckets = TokenBuckets(rate=0.5, burst=2, clock=clock)
+    assert buckets.wait("a") == 0.0 and len(buckets) == 0  # no bucket yet: a full one
+    buckets.take("a")
+    assert buckets.wait("a") == 0.0
+    buckets.take("a")
+    assert buckets.wait("a") == pytest.approx(2.0)
+    assert buckets.wait("a") == pytest.approx(2.0)  # asking took nothing
+    clock.now = 1.5
+    assert buckets.wait("a") == pytest.approx(0.5)
+    clock.now = 2.0
+    assert buckets.wait("a") == 0.0
+
+
 def test_idle_buckets_are_dropped_and_the_number_of_keys_is_bounded() -> None:
     clock = Ticker()
     buckets = TokenBuckets(rate=1.0, burst=2, max_keys=100, clock=clock)

@@ -249,3 +249,33 @@ def test_tracker_refuses_a_topic_template_that_carries_no_machine_events(
     monkeypatch.setenv("SHOPFLOOR_TOPIC_TEMPLATE", template)
     with pytest.raises(ValidationError, match="must carry events"):
         TrackerSettings()  # type: ignore[call-arg]
+
+
+def test_signed_webhooks_sit_beside_the_plain_urls_and_their_secrets_stay_hidden(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = "whsec_" + "QUJD" * 8  # 24 bytes
+    monkeypatch.setenv("SHOPFLOOR_API_KEY", GOOD_KEY)
+    monkeypatch.setenv("SHOPFLOOR_WEBHOOK_URLS", '["https://hooks.example.com/slack"]')
+    monkeypatch.setenv(
+        "SHOPFLOOR_WEBHOOKS", f'[{{"url": "https://erp.example.com/alerts", "secret": "{secret}"}}]'
+    )
+    settings = TrackerSettings()
+    keys = settings.webhook_keys()
+    assert keys == {
+        "https://hooks.example.com/slack": None,
+        "https://erp.example.com/alerts": b"ABC" * 8,
+    }
+    assert secret not in repr(settings) and secret not in str(settings.model_dump())
+
+
+def test_a_bad_webhook_secret_or_a_url_given_twice_fails_without_quoting_the_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SHOPFLOOR_API_KEY", GOOD_KEY)
+    monkeypatch.setenv("SHOPFLOOR_WEBHOOKS", '[{"url": "https://a.example/", "secret": "hunter2"}]')
+    error = _fails_naming(TrackerSettings, "SHOPFLOOR_WEBHOOKS__0__SECRET")
+    assert "whsec_" in error.errors()[0]["msg"] and "hunter2" not in error.errors()[0]["msg"]
+    monkeypatch.setenv("SHOPFLOOR_WEBHOOK_URLS", '["https://a.example/"]')
+    monkeypatch.setenv("SHOPFLOOR_WEBHOOKS", '[{"url": "https://a.example/"}]')
+    _fails_naming(TrackerSettings, "SHOPFLOOR_WEBHOOKS")

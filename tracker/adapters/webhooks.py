@@ -1,15 +1,18 @@
-"""Alert webhooks: Slack/Teams-compatible JSON POSTs with exponential backoff (httpx)."""
+"""Alert webhooks: Slack/Teams-compatible JSON POSTs with exponential backoff (httpx), signed
+as Standard Webhooks do when the endpoint has a secret."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.webhook_signatures import sign
 
 from .alerts import OutboxWorker
 
@@ -31,7 +34,11 @@ def webhook_body(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 class WebhookSender(OutboxWorker):
-    """POSTs each due webhook row; 2xx is delivered, anything else retried with backoff."""
+    """POSTs each due webhook row; 2xx is delivered, anything else retried with backoff.
+
+    Every POST carries `webhook-id` (the same on each retry) and `webhook-timestamp` (the
+    attempt's); an endpoint with a key in `keys` (by URL) gets `webhook-signature` too.
+    """
 
     channel = "webhook"
     name = "alert-webhooks"
@@ -45,11 +52,13 @@ class WebhookSender(OutboxWorker):
         backoff_max_s: float = 300.0,
         poll_s: float = 1.0,
         transport: httpx.BaseTransport | None = None,
+        keys: Mapping[str, bytes] | None = None,
     ) -> None:
         super().__init__(sessions, clock, poll_s)
         self._http = httpx.Client(timeout=timeout_s, transport=transport)
         self._base_s = backoff_base_s
         self._max_s = backoff_max_s
+        self._keys = dict(keys or {})
 
     def stop(self) -> None:
         super().stop()
@@ -58,13 +67,27 @@ class WebhookSender(OutboxWorker):
     def backoff_s(self, attempts: int) -> float:
         return float(min(self._max_s, self._base_s * 2 ** (attempts - 1)))
 
+    def headers(self, target: str, msg_id: str, body: bytes) -> dict[str, str]:
+        """The headers of one attempt: Standard Webhooks' id, timestamp and signature."""
+        timestamp = int(self._clock().timestamp())
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": msg_id,
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+        }
+        key = self._keys.get(target)
+        if key is not None:
+            headers["webhook-signature"] = sign(key, msg_id, timestamp, body)
+        return headers
+
     def send(self, row: Any) -> str | None:
-        body = webhook_body(json.loads(row.payload))
+        # the bytes signed are the bytes sent
+        body = json.dumps(webhook_body(json.loads(row.payload)), separators=(",", ":")).encode()
+        msg_id = f"alert-{row.alert_id}-v{row.version}"
         try:
             response = self._http.post(
-                row.target,
-                json=body,
-                headers={"Idempotency-Key": f"alert-{row.alert_id}-v{row.version}"},
+                row.target, content=body, headers=self.headers(row.target, msg_id, body)
             )
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"

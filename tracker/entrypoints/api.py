@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
@@ -12,8 +13,10 @@ from tracker.bootstrap import Tracker
 
 from . import floor_api, jobs_api, orders_api, progress_api, web
 from .auth import Access
+from .docs import offline_app
 from .limits import BodyLimit
 from .metrics import ApiMetrics
+from .strict_json import StrictBodies, validation_error
 
 IMPORT_PATH = "/api/v1/orders/import"
 
@@ -21,7 +24,9 @@ IMPORT_PATH = "/api/v1/orders/import"
 def create_app(tracker: Tracker) -> FastAPI:
     """The FastAPI app bound to one running tracker."""
     settings = tracker.settings
-    app = FastAPI(title="shopfloor tracker", version="0.1.0", lifespan=tracker.lifespan)
+    # /docs and /redoc load Swagger UI and ReDoc from the package, not from a CDN: a plant
+    # network often has no internet
+    app = offline_app(title="shopfloor tracker", version="0.1.0", lifespan=tracker.lifespan)
     access = Access.from_settings(settings)
     metrics = ApiMetrics(tracker)
     # added last, so outermost: a too large body is refused before routing, and still counted
@@ -29,7 +34,11 @@ def create_app(tracker: Tracker) -> FastAPI:
         BodyLimit,
         max_bytes=settings.max_body_bytes,
         per_path={IMPORT_PATH: settings.import_max_bytes},
+        # NaN, Infinity or deep nesting is a 422 before any route parses it; the import reads
+        # its own file with the same parser and answers in its own shape
+        check=StrictBodies(skip={IMPORT_PATH}),
     )
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.add_middleware(metrics.middleware)
 
     @app.get("/healthz", tags=["health"])

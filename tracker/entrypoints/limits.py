@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from typing import Any
 
+from fastapi import HTTPException, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -48,6 +51,16 @@ class TokenBuckets:
             self._evict(now)
             return wait
 
+    def wait(self, key: str) -> float:
+        """Seconds until `key` has a token (0.0: it has one now), taking none."""
+        with self._lock:
+            entry = self._buckets.get(key)
+            if entry is None:
+                return 0.0
+            tokens, at = entry
+            tokens = min(self.burst, tokens + (self._clock() - at) * self.rate)
+            return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     def _evict(self, now: float) -> None:
         refill_s = self.burst / self.rate
         while self._buckets:
@@ -61,16 +74,36 @@ class TokenBuckets:
             return len(self._buckets)
 
 
+# looks at a whole body before the app does: (status, JSON answer) to refuse it, None to go on
+BodyCheck = Callable[[Scope, bytes], "tuple[int, dict[str, Any]] | None"]
+
+
+def too_many(wait_s: float, detail: str) -> HTTPException:
+    """429 with `Retry-After`: the whole seconds until a token is back (at least 1)."""
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        detail=detail,
+        headers={"Retry-After": str(max(1, math.ceil(wait_s)))},
+    )
+
+
 class BodyLimit:
     """Pure ASGI middleware: a request body over its path's limit answers 413 before the app
     sees any of it, whether Content-Length says so or the streamed bytes do.
 
     The body (at most the limit) is read whole before the app is called, so nothing can be
-    half-parsed or half-written when the limit is passed.
+    half-parsed or half-written when the limit is passed; `check` then may refuse it.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, per_path: Mapping[str, int] | None = None):
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        per_path: Mapping[str, int] | None = None,
+        check: BodyCheck | None = None,
+    ):
         self.app, self.max_bytes, self.per_path = app, max_bytes, dict(per_path or {})
+        self.check = check
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,6 +128,11 @@ class BodyLimit:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
+        body = b"".join(chunks)
+        refused = self.check(scope, body) if self.check is not None else None
+        if refused is not None:
+            await answer(send, *refused)
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -102,17 +140,22 @@ class BodyLimit:
             if replayed:  # later calls wait for the disconnect, as the server's own would
                 return await receive()
             replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"detail": f"request body larger than {limit} bytes"}).encode()
+    await answer(send, 413, {"detail": f"request body larger than {limit} bytes"})
+
+
+async def answer(send: Send, status: int, content: dict[str, Any]) -> None:
+    """A JSON answer from the middleware itself, closing the connection."""
+    body = json.dumps(content, separators=(",", ":")).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from tracker.tokens import hash_token, new_token
 
 from .orders import to_command
 from .schemas import OrderCreate
+from .strict_json import JsonRejected, loads
 
 CSV_COLUMNS = ("order_id", "customer", "product", "quantity", "due_at", "priority", "options")
 _REQUIRED = frozenset(CSV_COLUMNS[:5])
@@ -71,9 +71,10 @@ def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def _json_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UnreadableImport(f"not JSON: {exc}") from None
+        data = loads(text)
+    except JsonRejected as exc:
+        at = f" (character {exc.pos})" if exc.pos is not None else ""
+        raise UnreadableImport(f"not JSON: {exc.msg}{at}") from None
     if isinstance(data, dict) and isinstance(data.get("orders"), list):
         data = data["orders"]
     if not isinstance(data, list):

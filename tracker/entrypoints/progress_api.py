@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import time
 from typing import Annotated, Any
 
@@ -17,7 +16,7 @@ from tracker.domain.planning.model import Plan
 from tracker.tokens import hash_token, token_matches
 
 from .auth import problems
-from .limits import TokenBuckets
+from .limits import TokenBuckets, too_many
 from .metrics import ApiMetrics
 from .progress_cache import Cached, ProgressCache
 from .schemas import OrderId, OrderProgressPublic
@@ -64,11 +63,7 @@ def make_router(tracker: Tracker, metrics: ApiMetrics) -> APIRouter:
             wait = per_token.take(hash_token(given))
         if wait:
             metrics.progress.labels("rate_limited").inc()
-            raise HTTPException(
-                status.HTTP_429_TOO_MANY_REQUESTS,
-                detail="too many requests",
-                headers={"Retry-After": str(max(1, math.ceil(wait)))},
-            )
+            raise too_many(wait, "too many requests")
 
     @router.get(
         "/api/v1/orders/{order_id}/progress",
@@ -92,11 +87,11 @@ def make_router(tracker: Tracker, metrics: ApiMetrics) -> APIRouter:
         _limit(request, given)
         plan = tracker.plan
         cached = recent.get(order_id, plan)
-        if cached is None:
-            # the database read runs on a worker thread; a poll with no news never gets here
+        # compared even with no answer kept (against a dummy): every miss does the same work
+        if not token_matches(given, cached.token_hash if cached else None):
+            # every 404 (no order, a wrong token, the order's answer kept or not) comes from
+            # this one path; a poll with no news never gets here. On a worker thread.
             cached = await run_in_threadpool(_load, order_id, given, plan)
-        elif not token_matches(given, cached.token_hash):
-            cached = None
         if cached is None:
             metrics.progress.labels("not_found").inc()
             raise _NOT_FOUND
@@ -109,13 +104,18 @@ def make_router(tracker: Tracker, metrics: ApiMetrics) -> APIRouter:
         return Response(cached.body, media_type="application/json", headers=headers)
 
     def _load(order_id: str, given: str | None, plan: Plan | None) -> Cached | None:
+        """The answer for a matching token; None for any miss, after the same work: one
+        indexed read of the token's hash and one constant-time compare (against a dummy
+        when there is no order). Only a matching token reads the order itself."""
         generation = recent.generation(order_id)
         with tracker.read_sessions() as session:
+            stored = views.order_token_hash(session, order_id)
+            if not token_matches(given, stored):
+                return None
             found = views.read_order(session, order_id, plan)
-        order, planned = found if found is not None else (None, {})
-        # the hash is compared even for a missing order, so both answers take the same time
-        if not token_matches(given, order.token_hash if order else None) or order is None:
+        if found is None or found[0].token_hash != stored:  # rotated or gone in between
             return None
+        order, planned = found
         progress = views.order_progress(order, tracker.clock(), plan, planned)
         body = OrderProgressPublic.model_validate(progress)
         content = body.model_dump_json().encode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -10,6 +11,11 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, 
 
 # text the databases can store (PostgreSQL refuses NUL characters)
 NO_NUL = r"^[^\x00]*$"
+# what a new order's id may be: letters, digits, `.`, `_` and `-`, starting with a letter or a
+# digit, never two dots in a row (no `..`), at most 64 characters (`NEW_ORDER_ID_MAX`)
+NEW_ORDER_ID = r"^[A-Za-z0-9](?:[A-Za-z0-9_-]|\.[A-Za-z0-9_-])*\.?$"
+NEW_ORDER_ID_MAX = 64
+# what reads accept: also the ids stored before that rule, so those orders stay reachable
 ORDER_ID = r"^[A-Za-z0-9._-]+$"
 MACHINE_ID = r"^[^/+#\s\x00]+$"
 
@@ -24,6 +30,30 @@ def _in_calendar(value: datetime) -> datetime:
 
 
 DueAt = Annotated[AwareDatetime, AfterValidator(_in_calendar)]
+
+
+def _new_order_id(value: str) -> str:
+    # the pattern is in the schema for clients; this says the rule in words when it is broken
+    if len(value) > NEW_ORDER_ID_MAX or not re.fullmatch(NEW_ORDER_ID, value):
+        raise ValueError(
+            f"an order id is 1 to {NEW_ORDER_ID_MAX} letters, digits, '.', '_' or '-', "
+            "starting with a letter or a digit, with no '..'"
+        )
+    return value
+
+
+NewOrderId = Annotated[
+    str,
+    AfterValidator(_new_order_id),
+    Field(
+        json_schema_extra={
+            "pattern": NEW_ORDER_ID,
+            "minLength": 1,
+            "maxLength": NEW_ORDER_ID_MAX,
+        },
+        description="letters, digits, `.`, `_`, `-`; starts with a letter or digit; no `..`",
+    ),
+]
 
 OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=ORDER_ID)]
 MachineId = Annotated[str, Path(min_length=1, max_length=100, pattern=MACHINE_ID)]
@@ -61,7 +91,7 @@ Options = Annotated[dict[str, str], BeforeValidator(parse_options)]
 class OrderCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    order_id: str = Field(min_length=1, max_length=64, pattern=ORDER_ID)
+    order_id: NewOrderId
     customer: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     product: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     quantity: int = Field(ge=1, le=10_000_000)
