@@ -90,6 +90,8 @@ def read_number_leniently(metric: Payload.Metric, datatype: int) -> Scalar:
         return read_value(metric, datatype)  # type: ignore[arg-type]
     except MetricValueError:
         field = metric.WhichOneof("value")
+        if datatype == DataType.BOOLEAN and field in ("int_value", "long_value"):
+            return bool(getattr(metric, field))  # a Boolean sent as Int32 0/1 in DATA
         if datatype in TEXTS or datatype == DataType.BOOLEAN or field not in _NUMBER_FIELDS:
             raise
         own = scalar_type(metric.datatype) if metric.HasField("datatype") else None

@@ -275,3 +275,42 @@ def test_configured_machines_and_state_values_are_used() -> None:
     assert json.loads(event.payload)["state"] == "DOWN"
     bad = one(h.receive(*node.data(None, {names.STATE_METRIC: "??"}, MS + 2), NOW))
     assert [n.reason for n in bad.notes] == ["mapped_state"] and bad.events == []
+
+
+def _data(node_seq: int, ts_ms: int, *metrics: tuple[str, int, str, object]) -> tuple[str, bytes]:
+    """An NDATA by name whose metrics carry their own datatype and value field."""
+    payload = Payload(timestamp=ts_ms, seq=node_seq)
+    for name, datatype, field, value in metrics:
+        m = payload.metrics.add(name=name, datatype=datatype)
+        setattr(m, field, value)
+    return "spBv1.0/plant1/NDATA/plc-1", payload.SerializeToString()
+
+
+def test_numbers_are_read_as_carried_when_the_datatype_flips() -> None:
+    h, node = host(), edge_node()
+    h.receive(*node.node_birth(MS), NOW)  # the counter is born UInt64 (int_value)
+    step = one(h.receive(*_data(1, MS + 1, (names.COUNTER_METRIC, 9, "float_value", 2.75)), NOW))
+    assert step.error is None and step.notes == []
+    (cycle,) = [parse_event(e.payload) for e in step.events]
+    assert isinstance(cycle, CycleEvent) and cycle.counter == 2  # whole parts of 2.75
+
+
+def test_a_metric_absent_from_the_birth_is_read_with_its_own_datatype() -> None:
+    h, node = host(), edge_node()
+    h.receive(*node.node_birth(MS), NOW)
+    step = one(h.receive(*_data(1, MS + 1, ("Admin/Alarm/0/Trigger", 3, "int_value", 1)), NOW))
+    assert step.error is None
+    assert [n.reason for n in step.notes] == ["sparkplug_unknown_metric"]  # said, then read
+    assert any("Admin_Alarm_0_Trigger=1.0" in line for line in step.lines)
+
+
+def test_every_death_of_an_edge_node_that_always_sends_bdseq_0_marks_it_offline() -> None:
+    h = host()
+    ids = []
+    for session in range(3):
+        node = edge_node(bd_seq=0)
+        h.receive(*node.node_birth(MS + session * 10_000), NOW)
+        h.receive(*node.data(None, {names.STATE_METRIC: "RUNNING"}, MS + session * 10_000 + 1), NOW)
+        death = one(h.receive(*node.will(), NOW + timedelta(seconds=session)))
+        ids += [parse_event(e.payload).event_id for e in death.events]
+    assert len(ids) == 3 and len(set(ids)) == 3
