@@ -216,7 +216,11 @@ def test_the_board_and_its_files_are_served_without_a_key(client: TestClient) ->
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert '<script src="/static/board.js">' in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    for name, kind in [("board.js", "text/javascript"), ("board.css", "text/css")]:
+    for name, kind in [
+        ("board.js", "text/javascript"),
+        ("board_jobs.js", "text/javascript"),
+        ("board.css", "text/css"),
+    ]:
         asset = client.get(f"/static/{name}")
         assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind)
     assert client.get("/static/web.py").status_code == 404

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
 _ASSETS = {
     "board.js": "text/javascript",
+    "board_jobs.js": "text/javascript",
     "board.css": "text/css",
     "track.js": "text/javascript",
     "common.js": "text/javascript",
