@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from shopfloor.failures import OnceLog
 from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands
 from tracker.domain.machine import Machine, StateChange
 from tracker.domain.model import Order, OrderStatus
 
 log = logging.getLogger(__name__)
+_silent_check = OnceLog(log)
 
 
 def _keep(change: StateChange | None, machine: Machine, uow: UnitOfWork) -> None:
@@ -148,9 +150,12 @@ def mark_silent_machines_offline(
     """The periodic check: the domain decides which machines went silent long enough."""
     since = cmd.now - timedelta(seconds=cmd.after_s)
     for machine in uow.machines_heard_before(since):
-        change = machine.mark_offline_if_silent(cmd.now, cmd.after_s)
-        if change is not None:
-            log.warning(
-                "machine %s silent since %s: OFFLINE", machine.machine_id, machine.last_seen
-            )
-            _keep(change, machine, uow)
+        name = machine.machine_id
+        try:  # one machine's bad row must not stop the check of the others
+            with uow.savepoint():
+                change = machine.mark_offline_if_silent(cmd.now, cmd.after_s)
+                if change is not None:
+                    log.warning("machine %s silent since %s: OFFLINE", name, machine.last_seen)
+                    _keep(change, machine, uow)
+        except Exception as exc:
+            _silent_check.failed(name, exc, "silent-machine check of %s failed", name)
