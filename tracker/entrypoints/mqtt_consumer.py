@@ -90,8 +90,10 @@ class EventConsumer:
         self._ack_lock = threading.Lock()
         self._connection = 0
         self._once = OnceLog(log)
+        self.subscribed = threading.Event()  # the broker confirmed the subscription
         client.on_connect = self._on_connect
         client.on_message = self._on_message
+        client.on_subscribe = lambda *_args: self.subscribed.set()
 
     # -- paho's network thread --------------------------------------------------------------
     def _on_connect(
@@ -104,6 +106,7 @@ class EventConsumer:
             # messages of the last connection still queued are not acknowledged any more: the
             # broker sends them again on this one, where their packet ids may be reused
             self._connection += 1
+        self.subscribed.clear()
         client.subscribe(self._template.subscription(EVENT), qos=1)
         log.info("tracker subscribed to %s", self._template.subscription(EVENT))
 
