@@ -10,9 +10,9 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel
 
 from tracker.access import Role
+from tracker.adapters.database_errors import transient
 from tracker.adapters.parked import ParkedMessage, failure_reason
 from tracker.bootstrap import Tracker
-from tracker.entrypoints.mqtt_consumer import TRANSIENT
 
 from .auth import STAFF_ERRORS, Access, problems
 
@@ -94,11 +94,11 @@ def make_router(tracker: Tracker, access: Access) -> APIRouter:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no parked message {parked_id}")
         try:
             refused = tracker.consumer.replay(row.topic, row.payload, row.first_failed_at)
-        except TRANSIENT as exc:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE, detail="the database is unavailable"
-            ) from exc
         except Exception as exc:
+            if transient(exc):
+                raise HTTPException(
+                    status.HTTP_503_SERVICE_UNAVAILABLE, detail="the database is unavailable"
+                ) from exc
             tid = tracker.consumer.failed_replay(row.topic, exc)
             tracker.parked.failed_again(parked_id, failure_reason(exc), tid, tracker.clock())
             detail = f"parked message {parked_id} still fails: {failure_reason(exc)} [{tid}]"

@@ -14,11 +14,10 @@ from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shopfloor.contract.topics import EVENT, TopicTemplate, dead_letter_topic
 from shopfloor.failures import OnceLog
+from tracker.adapters.database_errors import transient
 from tracker.adapters.parked import failure_reason
 from tracker.domain.model import DomainError
 from tracker.service_layer.bus import MessageBus
@@ -30,7 +29,6 @@ log = logging.getLogger(__name__)
 __all__ = [
     "BATCH_SIZE",
     "DEAD_LETTER_TOPIC",
-    "TRANSIENT",
     "EventConsumer",
     "Incoming",
     "to_command",
@@ -38,8 +36,6 @@ __all__ = [
 
 BATCH_SIZE = 500  # messages applied in one transaction at most
 DEAD_LETTER_TOPIC = dead_letter_topic("tracker")
-# the database is down, locked or the connection dropped: worth trying the same batch again
-TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 _BACKOFF_S, _BACKOFF_MAX_S = 0.5, 30.0
 
 # stores a message that could not be applied: (topic, payload, reason, traceback id,
@@ -234,19 +230,18 @@ class EventConsumer:
         while True:
             try:
                 self.apply(batch)
-            except TRANSIENT:
-                self.failures += 1
-                log.exception(
-                    "could not apply %d events (database); unacknowledged, retrying in %.1f s",
-                    len(batch),
-                    delay,
-                )
-                if self._stopping.wait(delay):
-                    return False  # stopping: the broker keeps them for the next session
-                delay = min(delay * 2, _BACKOFF_MAX_S)
-                continue
             except Exception as exc:
                 self.failures += 1
+                if transient(exc):
+                    log.exception(
+                        "could not apply %d events (database); unacknowledged, retrying in %.1f s",
+                        len(batch),
+                        delay,
+                    )
+                    if self._stopping.wait(delay):
+                        return False  # stopping: the broker keeps them for the next session
+                    delay = min(delay * 2, _BACKOFF_MAX_S)
+                    continue
                 if len(batch) > 1:
                     # one message may be at fault: the halves keep the others
                     self._once.failed("apply", exc, "could not apply %d events; split", len(batch))
@@ -269,15 +264,17 @@ class EventConsumer:
                 parked = self._park(
                     message.topic, message.payload, reason, tid, tries, self._clock()
                 )
-            except TRANSIENT:
+            except Exception as park_exc:
+                if not transient(park_exc):
+                    self._once.failed(
+                        "park", park_exc, "could not park the event on %s", message.topic
+                    )
+                    break
                 log.exception("could not park the event on %s (database); retrying", message.topic)
                 if self._stopping.wait(delay):
                     return False
                 delay = min(delay * 2, _BACKOFF_MAX_S)
                 continue
-            except Exception as park_exc:
-                self._once.failed("park", park_exc, "could not park the event on %s", message.topic)
-                break
             self.parked += 1
             log.warning(
                 "event on %s parked as %d after %d attempts: %s [traceback %s]",
