@@ -59,7 +59,7 @@ def create_app(tracker: Tracker) -> FastAPI:
         oldest_s = consumer.oldest_unacked_s()
         if oldest_s > limit_s:
             parts["events"] = (
-                f"failed: stuck: the oldest unacknowledged event is {oldest_s:.0f} s old"
+                f"failed: stuck: the oldest unacknowledged event is {oldest_s:.1f} s old"
                 f" (limit {limit_s:g} s)"
             )
         ready = all(value == "ok" for value in parts.values())

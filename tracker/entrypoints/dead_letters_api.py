@@ -73,7 +73,7 @@ def make_router(tracker: Tracker, access: Access) -> APIRouter:
         prefix="/api/v1/dead-letters", responses=STAFF_ERRORS, dependencies=[admin], tags=["admin"]
     )
 
-    @router.get("", response_model=ParkedPage)
+    @router.get("", response_model=ParkedPage, response_model_exclude_none=True)
     def parked(
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
