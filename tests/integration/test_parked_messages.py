@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -81,6 +82,15 @@ def _alarm(machine: mqtt.Client, event_id: str, code: str = "JAM") -> None:
     machine.publish(TOPIC, json.dumps(body), qos=1).wait_for_publish(5)
 
 
+def _park(tracker: Tracker, api: TestClient, machine: mqtt.Client, event_id: str) -> Any:
+    """Send an alarm the database refuses; the parked event the API lists for it."""
+    parked = tracker.consumer.parked + 1
+    _alarm(machine, event_id, code="POISON")
+    wait_until(lambda: tracker.consumer.parked == parked, 20, "the event parked")
+    rows = api.get("/api/v1/dead-letters", headers=as_(ADMIN)).json()["parked"]
+    return next(row for row in rows if json.loads(row["payload"])["event_id"] == event_id)
+
+
 def _alarms(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         return sorted(conn.scalars(select(orm.alarms.c.event_id)))
@@ -117,9 +127,7 @@ def test_an_admin_replays_a_parked_event_once_its_cause_is_fixed(
     tracker: Tracker, api: TestClient, engine: Engine, machine: mqtt.Client
 ) -> None:
     _refuse_poison(engine, True)
-    _alarm(machine, "bad-1", code="POISON")
-    wait_until(lambda: tracker.consumer.parked == 1, 20, "the event parked")
-    [parked] = api.get("/api/v1/dead-letters", headers=as_(ADMIN)).json()["parked"]
+    parked = _park(tracker, api, machine, "bad-1")
     replay = f"/api/v1/dead-letters/{parked['id']}/replay"
 
     assert api.post(replay, headers=as_(VIEWER)).status_code == 403
@@ -141,9 +149,7 @@ def test_a_parked_event_the_tracker_now_refuses_answers_409_and_can_be_discarded
     tracker: Tracker, api: TestClient, engine: Engine, machine: mqtt.Client
 ) -> None:
     _refuse_poison(engine, True)
-    _alarm(machine, "bad-1", code="POISON")
-    wait_until(lambda: tracker.consumer.parked == 1, 20, "the event parked")
-    [parked] = api.get("/api/v1/dead-letters", headers=as_(ADMIN)).json()["parked"]
+    parked = _park(tracker, api, machine, "bad-1")
     # the same event id applied meanwhile by another path: the replay changes nothing
     _refuse_poison(engine, False)
     _alarm(machine, "bad-1")
@@ -153,9 +159,7 @@ def test_a_parked_event_the_tracker_now_refuses_answers_409_and_can_be_discarded
     assert _alarms(engine) == ["bad-1"]
 
     _refuse_poison(engine, True)
-    _alarm(machine, "bad-2", code="POISON")
-    wait_until(lambda: tracker.consumer.parked == 2, 20, "the second event parked")
-    [second] = api.get("/api/v1/dead-letters", headers=as_(ADMIN)).json()["parked"]
+    second = _park(tracker, api, machine, "bad-2")
     with engine.begin() as conn:  # a row that no longer parses (a hand-edited payload)
         conn.execute(orm.parked_messages.update().values(payload=b"{not json"))
     refused = api.post(f"/api/v1/dead-letters/{second['id']}/replay", headers=as_(ADMIN))

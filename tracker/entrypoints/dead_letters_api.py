@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -15,6 +14,7 @@ from tracker.adapters.parked import ParkedMessage, failure_reason
 from tracker.bootstrap import Tracker
 
 from .auth import STAFF_ERRORS, Access, problems
+from .event_messages import payload_text
 
 ParkedId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
@@ -50,10 +50,6 @@ class ReplayPublic(BaseModel):
 
 
 def _public(row: ParkedMessage) -> ParkedPublic:
-    try:
-        text: dict[str, str] = {"payload": row.payload.decode()}
-    except UnicodeDecodeError:
-        text = {"payload_base64": base64.b64encode(row.payload).decode()}
     return ParkedPublic(
         id=row.id,
         topic=row.topic,
@@ -62,7 +58,7 @@ def _public(row: ParkedMessage) -> ParkedPublic:
         first_failed_at=row.first_failed_at,
         last_failed_at=row.last_failed_at,
         attempts=row.attempts,
-        **text,
+        **payload_text(row.payload),
     )
 
 

@@ -136,14 +136,18 @@ def refused(topic: str, payload: bytes, reason: str, detail: str) -> Incoming:
     return Incoming(topic, payload[:KEEP_BYTES], reason=reason, detail=detail)
 
 
+def payload_text(raw: bytes) -> dict[str, str]:
+    """`{"payload": text}`, or `{"payload_base64": ...}` when `raw` is not UTF-8."""
+    try:
+        return {"payload": raw.decode()}
+    except UnicodeDecodeError:
+        return {"payload_base64": base64.b64encode(raw).decode()}
+
+
 def dead_letter(message: Incoming, received_at: datetime) -> bytes:
     """The dead-letter body (the gateway's shape): topic, reason, detail, received_at and the
     payload (`payload_base64` when it is not UTF-8)."""
-    raw = message.payload[:KEEP_BYTES]
-    try:
-        payload: dict[str, str] = {"payload": raw.decode()}
-    except UnicodeDecodeError:
-        payload = {"payload_base64": base64.b64encode(raw).decode()}
+    payload = payload_text(message.payload[:KEEP_BYTES])
     body = {
         "topic": message.topic,
         "reason": message.reason,
