@@ -326,3 +326,18 @@ def test_stop_finishes_the_batch_in_hand_and_leaves_the_rest_unacknowledged(
     wait_for(lambda: consumer._worker is None)
     assert client.acked == [1]
     assert bus.batches == [["e1"]]
+
+
+def test_what_a_stopped_worker_leaves_to_the_broker_is_not_counted_as_waiting(
+    client: AckRecordingClient, bus: StubBus, consumer: EventConsumer
+) -> None:
+    def down(_ids: list[str]) -> None:
+        raise OperationalError("INSERT ...", {}, Exception("database is locked"))
+
+    bus.fail = down
+    receive(client, 1)
+    consumer.start()
+    wait_for(lambda: consumer.failures >= 1)
+    assert consumer.lag == 1
+    consumer.stop(timeout_s=5)
+    assert (client.acked, consumer.lag, consumer.oldest_unacked_s()) == ([], 0, 0.0)

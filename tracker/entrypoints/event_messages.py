@@ -70,6 +70,7 @@ class Incoming:
     command: commands.Command | None = None
     reason: str = ""
     detail: str = ""
+    seq: int = 0  # its arrival number in this process
     mid: int = 0
     qos: int = 0
     connection: int = 0  # which connection it came on: a PUBACK only makes sense on that one

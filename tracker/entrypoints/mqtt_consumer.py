@@ -3,11 +3,12 @@ rejected (dead-lettered) or parked: a message never blocks the ones after it."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -26,13 +27,7 @@ from .event_messages import Incoming, dead_letter, parse_message, refused, to_co
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "BATCH_SIZE",
-    "DEAD_LETTER_TOPIC",
-    "EventConsumer",
-    "Incoming",
-    "to_command",
-]
+__all__ = ["BATCH_SIZE", "DEAD_LETTER_TOPIC", "EventConsumer", "Incoming", "to_command"]
 
 BATCH_SIZE = 500  # messages applied in one transaction at most
 DEAD_LETTER_TOPIC = dead_letter_topic("tracker")
@@ -79,8 +74,10 @@ class EventConsumer:
         self.failures = 0  # attempts at a batch that failed (database down, a bug)
         self.parked = 0  # messages parked by this process
         self._queue: queue.SimpleQueue[Incoming | None] = queue.SimpleQueue()
-        # when each message not yet settled arrived (monotonic), oldest first
-        self._arrivals: deque[float] = deque()
+        # when each message not yet settled arrived (monotonic), by arrival number: oldest first
+        self._pending: dict[int, float] = {}
+        self._pending_lock = threading.Lock()
+        self._arrival = itertools.count(1)
         self._stopping = threading.Event()
         self._worker: threading.Thread | None = None
         self._ack_lock = threading.Lock()
@@ -109,8 +106,12 @@ class EventConsumer:
     def _on_message(self, _client: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         topic = msg._topic.decode(errors="replace")  # paho's `topic` raises on bad UTF-8
         parsed = self.parse(topic, bytes(msg.payload))
-        self._arrivals.append(time.monotonic())  # before it can be taken off the queue
-        self._queue.put(replace(parsed, mid=msg.mid, qos=msg.qos, connection=self._connection))
+        with self._pending_lock:  # before it can be taken off the queue
+            seq = next(self._arrival)
+            self._pending[seq] = time.monotonic()
+        self._queue.put(
+            replace(parsed, seq=seq, mid=msg.mid, qos=msg.qos, connection=self._connection)
+        )
 
     # -- parsing and applying ---------------------------------------------------------------
     def parse(self, topic: str, payload: bytes, arrival: datetime | None = None) -> Incoming:
@@ -138,10 +139,6 @@ class EventConsumer:
             self.applied += 1
             if outcome is False:
                 self.redelivered += 1
-
-    def handle(self, topic: str, payload: bytes) -> None:
-        """Apply one message; rejects are counted and logged, database errors propagate."""
-        self.apply([self.parse(topic, payload)])
 
     def replay(self, topic: str, payload: bytes, arrival: datetime) -> str | None:
         """Apply one parked message now: None once applied (or found applied before), else
@@ -171,14 +168,13 @@ class EventConsumer:
     @property
     def lag(self) -> int:
         """Messages received and not yet applied, rejected or parked."""
-        return len(self._arrivals)
+        return len(self._pending)
 
     def oldest_unacked_s(self) -> float:
         """Age of the oldest message received and not yet settled; 0 when there is none."""
-        try:
-            return max(time.monotonic() - self._arrivals[0], 0.0)
-        except IndexError:
-            return 0.0
+        with self._pending_lock:
+            oldest = next(iter(self._pending.values()), None)
+        return 0.0 if oldest is None else max(time.monotonic() - oldest, 0.0)
 
     # -- the worker -------------------------------------------------------------------------
     def start(self) -> None:
@@ -200,8 +196,8 @@ class EventConsumer:
     def _run(self) -> None:
         while not self._stopping.is_set():
             batch = self._next_batch()
-            if batch:
-                self._apply_and_ack(batch)
+            if batch and not self._apply_and_ack(batch):
+                self._settled(batch)  # left to the broker, which sends them again
 
     def _next_batch(self) -> list[Incoming]:
         """What has arrived, up to `batch_size`; waits only while nothing has."""
@@ -296,4 +292,9 @@ class EventConsumer:
             for message in batch:
                 if message.connection == self._connection:
                     self._client.ack(message.mid, message.qos)
-                self._arrivals.popleft()
+        self._settled(batch)
+
+    def _settled(self, batch: list[Incoming]) -> None:
+        with self._pending_lock:
+            for message in batch:
+                self._pending.pop(message.seq, None)
