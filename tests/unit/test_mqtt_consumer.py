@@ -341,3 +341,12 @@ def test_what_a_stopped_worker_leaves_to_the_broker_is_not_counted_as_waiting(
     assert consumer.lag == 1
     consumer.stop(timeout_s=5)
     assert (client.acked, consumer.lag, consumer.oldest_unacked_s()) == ([], 0, 0.0)
+
+
+def test_event_ids_and_alarm_codes_may_hold_spaces_and_slashes_never_in_a_topic(
+    consumer: EventConsumer,
+) -> None:
+    body = {"event_id": "2026-03-02 08:00/7", "type": "alarm", "code": "E-STOP pressed"}
+    assert consumer.parse(TOPIC, json.dumps(body).encode()).command is not None
+    body["code"] = "E-STOP\u0007"
+    assert consumer.parse(TOPIC, json.dumps(body).encode()).reason == "bad_identifier"

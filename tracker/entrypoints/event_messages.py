@@ -76,11 +76,11 @@ class Incoming:
     connection: int = 0  # which connection it came on: a PUBACK only makes sense on that one
 
 
-def bad_character(text: str, extra: frozenset[str] = _NOT_IN_IDS) -> str | None:
-    """The first character an identifier may not hold (whitespace, control, format, surrogate,
-    private-use or unassigned characters, and `extra`), as its code point; None if none."""
+def bad_character(text: str) -> str | None:
+    """The first character an id may not hold (whitespace, `/`, `+`, `#`, control, format,
+    surrogate, private-use or unassigned characters), as its code point; None if none."""
     for char in text:
-        if char in extra or char.isspace() or unicodedata.category(char).startswith("C"):
+        if char in _NOT_IN_IDS or char.isspace() or unicodedata.category(char).startswith("C"):
             return f"U+{ord(char):04X}"
     return None
 
@@ -93,18 +93,25 @@ def _identifier(name: str, value: str, limit: int) -> None:
         raise PayloadError("bad_identifier", f"{name} has a character ids may not hold: {bad}")
 
 
+def _no_control(name: str, value: str) -> None:
+    # never in a topic, so spaces and `/` may stay (a PLC's alarm text, a timestamp as event
+    # id); control characters (NUL, which PostgreSQL refuses, among them) may not
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise PayloadError("bad_identifier", f"{name} has a control character")
+
+
 def check_identifiers(tags: dict[str, str], event: MachineEvent) -> None:
-    """Raise PayloadError `bad_identifier` unless every id of the topic and event is bounded."""
+    """Raise PayloadError unless every id of the topic and event is bounded and storable."""
     for name, value in tags.items():
         if name != KIND:
             _identifier(name, value, MAX_MACHINE_ID if name == "machine" else MAX_TOPIC_ID)
     # lengths are the contract's (pydantic checked them); the characters are checked here
-    _identifier("event_id", event.event_id, len(event.event_id))
     order_id = getattr(event, "order_id", None)
-    if order_id is not None:
+    if order_id is not None:  # it goes into alert topics
         _identifier("order_id", order_id, len(order_id))
+    _no_control("event_id", event.event_id)
     if isinstance(event, AlarmEvent):
-        _identifier("code", event.code, len(event.code))
+        _no_control("code", event.code)
         # free text, but storable: PostgreSQL refuses NUL (pydantic, lone surrogates)
         if "\x00" in event.message:
             raise PayloadError("bad_text", "message has a NUL character")
