@@ -10,11 +10,13 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from shopfloor.failures import OnceLog
 from shopfloor.mqtt import connect, make_client
 from tracker.adapters.alerts import MqttAlertPublisher
 from tracker.adapters.database import make_engine, read_session_factory, session_factory
 from tracker.adapters.dispatch import DispatchPublisher
 from tracker.adapters.migrations import check_migrated
+from tracker.adapters.parked import ParkedMessages
 from tracker.adapters.webhooks import WebhookSender
 from tracker.change_feed import ChangeFeed
 from tracker.domain import commands
@@ -33,6 +35,8 @@ from tracker.service_layer.planning import Planner, PlanningPolicy
 from tracker.settings import TrackerSettings
 
 log = logging.getLogger(__name__)
+# the periodic jobs run every few seconds: a failure that repeats is logged in full once
+_periodic = OnceLog(log)
 
 
 def utc_now() -> datetime:
@@ -108,7 +112,16 @@ class Tracker:
                     self.read_sessions, self.plant, plan, told, settings.dispatch_max_jobs
                 ),
             )
-        self.consumer = EventConsumer(self.client, self.bus, settings.template, self.counter_wrap)
+        self.parked = ParkedMessages(self.sessions, self.read_sessions)
+        self.consumer = EventConsumer(
+            self.client,
+            self.bus,
+            settings.template,
+            self.counter_wrap,
+            park=self.parked.park,
+            attempts=settings.apply_attempts,
+            clock=clock,
+        )
         self.scheduler = BackgroundScheduler(timezone=UTC)
         self.scheduler.add_job(
             self.replan,
@@ -163,8 +176,10 @@ class Tracker:
         """The periodic replan (reality moves even when no event says so: time passes)."""
         try:
             self.planner.replan()
-        except Exception:
-            log.exception("periodic planning failed")
+        except Exception as exc:
+            _periodic.failed("replan", exc, "periodic planning failed")
+        else:
+            _periodic.ok("replan")
 
     def mark_silent_machines(self) -> None:
         """The periodic check: machines silent for `offline_after_s` become OFFLINE."""
@@ -172,8 +187,10 @@ class Tracker:
             self.bus.handle(
                 commands.MarkSilentMachinesOffline(self.clock(), self.settings.offline_after_s)
             )
-        except Exception:
-            log.exception("periodic silent-machine check failed")
+        except Exception as exc:
+            _periodic.failed("silent", exc, "periodic silent-machine check failed")
+        else:
+            _periodic.ok("silent")
 
     def notify_alerts(self) -> None:
         """New rows in the alert outbox: wake both delivery threads."""
@@ -184,8 +201,10 @@ class Tracker:
         """The periodic check: re-project every open order, then deliver pending alerts."""
         try:
             self.bus.handle(commands.CheckOrders())
-        except Exception:
-            log.exception("periodic order check failed")
+        except Exception as exc:
+            _periodic.failed("check", exc, "periodic order check failed")
+        else:
+            _periodic.ok("check")
         self.notify_alerts()
 
     def start(self) -> None:

@@ -115,6 +115,10 @@ class TrackerSettings(BaseSettings):
     # `counter_wraps` overrides it per machine, as JSON: {"saw-1": 65536}
     counter_wrap: int | None = Field(default=None, gt=0)
     counter_wraps: dict[str, Annotated[int, Field(gt=0)]] = {}
+    # an event that fails to apply other than on the database is tried this often, then parked
+    apply_attempts: int = Field(default=3, ge=1, le=100)
+    # /readyz fails while the oldest event received and not yet settled is older than this
+    stuck_after_s: float = Field(default=60.0, gt=0)
 
     def counter_wrap_for(self, machine_id: str) -> int | None:
         """The counter wrap value of one machine."""

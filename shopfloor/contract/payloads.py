@@ -115,8 +115,10 @@ def _no_bool_or_text(value: Any) -> Any:
     return value
 
 
-# counters and step numbers: 42 or 42.0 from a bridge that sends floats, never true or "42"
-WholeNumber = Annotated[int, BeforeValidator(_no_bool_or_text), Field(ge=0)]
+# counters and step numbers: 42 or 42.0 from a bridge that sends floats, never true or "42";
+# within 63 bits, what a database's BIGINT (and SQLite's INTEGER) holds
+MAX_WHOLE_NUMBER = 2**63 - 1
+WholeNumber = Annotated[int, BeforeValidator(_no_bool_or_text), Field(ge=0, le=MAX_WHOLE_NUMBER)]
 
 
 class StateEvent(_EventBase):

@@ -4,6 +4,7 @@ work next after a replan, retained, and only when it changed."""
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import threading
 import time
@@ -21,6 +22,7 @@ from shopfloor.contract.topics import dispatch_subscription, dispatch_topic
 from tests.clock import T0, Clock
 from tests.integration.api_keys import SUPERVISOR, as_, create, make
 from tests.services import Mosquitto, wait_until
+from tracker.adapters import orm
 from tracker.adapters.database import UnitOfWork
 from tracker.bootstrap import Tracker
 
@@ -197,3 +199,30 @@ def test_the_dispatch_lists_can_be_turned_off(
         tracker.planner.replan()  # nothing to tell, nothing fails
     finally:
         tracker.engine.dispose()
+
+
+def test_the_dispatch_lists_keep_flowing_past_a_machine_no_list_can_name(
+    tracker: Tracker,
+    client: TestClient,
+    watch: Callable[[], Watcher],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # a machine row stored before ids were bounded: no topic may hold a `+`
+    with tracker.engine.begin() as conn:
+        conn.execute(orm.machines.insert().values(machine_id="bad+machine", state="IDLE"))
+    _create(client, "SO-1", quantity=2, due=timedelta(days=1))
+    _replan_and_publish(tracker)
+    watcher = watch()
+    wait_until(lambda: set(watcher.latest()) == {"saw-1", "weld-1"}, 15, "the good lists")
+
+    # the next plans still reach the machines after it; its failure is logged once
+    _create(client, "SO-2", quantity=3, due=timedelta(days=2))
+    _replan_and_publish(tracker)
+    wait_until(lambda: len(watcher.latest()["weld-1"].jobs) == 2, 15, "SO-2 on weld-1")
+    _replan_and_publish(tracker)
+    logged = [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and "bad+machine" in r.getMessage()
+    ]
+    assert len(logged) == 1 and logged[0].exc_info is not None

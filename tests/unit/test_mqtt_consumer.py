@@ -1,4 +1,5 @@
-"""The tracker's MQTT consumer: batches, acknowledgements after commit, retries, shutdown."""
+"""The tracker's MQTT consumer: batches, acknowledgements after commit, retries, parking,
+dead letters, shutdown."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from typing import Any, cast
 
 import paho.mqtt.client as mqtt
@@ -25,15 +27,21 @@ TOPIC = "shopfloor/p1/l1/saw-1/event"
 
 
 class AckRecordingClient(mqtt.Client):
-    """A paho client that never connects and records the acknowledgements it is asked for."""
+    """A paho client that never connects and records the acknowledgements it is asked for
+    and what it is asked to publish."""
 
     def __init__(self) -> None:
         super().__init__(CallbackAPIVersion.VERSION2, manual_ack=True)
         self.acked: list[int] = []
+        self.published: list[tuple[str, dict[str, Any]]] = []
 
     def ack(self, mid: int, qos: int) -> MQTTErrorCode:
         self.acked.append(mid)
         return MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    def publish(self, topic: str, payload: Any = None, *_a: Any, **_k: Any) -> Any:
+        self.published.append((topic, json.loads(payload)))
+        return mqtt.MQTTMessageInfo(0)
 
 
 class StubBus:
@@ -148,7 +156,27 @@ def test_a_database_error_leaves_the_batch_unacknowledged_until_it_is_applied_ag
     assert consumer.applied == 2
 
 
-def test_a_message_the_bus_cannot_apply_is_left_unacknowledged_and_the_others_are_kept(
+Parked = tuple[str, bytes, str, str, int, datetime]
+
+
+def parking(consumer: EventConsumer, fail_first: int = 0) -> list[Parked]:
+    """Give `consumer` a parking place that records what it stores (failing the first times
+    as a database that is down does)."""
+    parked: list[Parked] = []
+
+    def park(*row: Any) -> int:
+        if fail_first > len(parked) + park.failed:  # type: ignore[attr-defined]
+            park.failed += 1  # type: ignore[attr-defined]
+            raise OperationalError("INSERT ...", {}, Exception("database is locked"))
+        parked.append(cast(Parked, row))
+        return len(parked)
+
+    park.failed = 0  # type: ignore[attr-defined]
+    consumer._park = park
+    return parked
+
+
+def test_a_message_the_bus_cannot_apply_is_tried_then_parked_and_the_others_applied(
     client: AckRecordingClient, bus: StubBus, consumer: EventConsumer
 ) -> None:
     def bug(ids: list[str]) -> None:
@@ -156,12 +184,117 @@ def test_a_message_the_bus_cannot_apply_is_left_unacknowledged_and_the_others_ar
             raise RuntimeError("a bug this event finds")
 
     bus.fail = bug
-    for mid in (1, 2, 3):
+    parked = parking(consumer, fail_first=1)
+    for mid in (1, 2, 3, 4):
         receive(client, mid)
     consumer.start()
-    wait_for(lambda: len(bus.batches) == 4)
-    wait_for(lambda: client.acked == [1, 3])
-    assert bus.batches == [["e1", "e2", "e3"], ["e1"], ["e2"], ["e3"]]
+    wait_for(lambda: client.acked == [1, 2, 3, 4])
+    # split in halves until the message at fault is alone, tried 3 times, then parked
+    assert bus.batches == [
+        ["e1", "e2", "e3", "e4"],
+        ["e1", "e2"],
+        ["e1"],
+        *[["e2"]] * 3,
+        ["e3", "e4"],
+    ]
+    assert len(parked) == 1  # the database was down at the first try: parked at the second
+    topic, payload, reason, traceback_id, attempts, _at = parked[0]
+    assert (topic, json.loads(payload)["event_id"]) == (TOPIC, "e2")
+    assert (reason, attempts, len(traceback_id)) == ("RuntimeError: a bug this event finds", 3, 12)
+    assert (consumer.applied, consumer.parked, consumer.lag) == (3, 1, 0)
+
+
+def test_a_message_that_cannot_be_applied_nor_parked_goes_out_as_a_dead_letter(
+    client: AckRecordingClient, bus: StubBus, consumer: EventConsumer
+) -> None:
+    bus.fail = lambda _ids: int("not a number")
+    receive(client, 1)
+    consumer.start()
+    wait_for(lambda: client.acked == [1])
+    assert [(t, body["reason"]) for t, body in client.published] == [
+        ("shopfloor/_deadletter/tracker", "apply_failed")
+    ]
+    assert consumer.rejected == {"apply_failed": 1}
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"[" * 3000 + b"]" * 3000, "invalid_json"),
+        (b'{"event_id": "e", "type": "cycle", "counter": 9223372036854775808}', "schema"),
+        (b'{"event_id": "e\\u0000", "type": "state", "state": "IDLE"}', "bad_identifier"),
+        (b'{"event_id": "e\\ud800", "type": "state", "state": "IDLE"}', "schema"),
+        (
+            b'{"event_id": "e", "type": "job_end", "order_id": "SO 1", "operation": 1}',
+            "bad_identifier",
+        ),
+        (b'{"event_id": "e", "type": "alarm", "code": "X", "message": "\\u0000"}', "bad_text"),
+        (b"\xff\xfe", "invalid_json"),
+    ],
+)
+def test_a_message_that_does_not_parse_is_dead_lettered_with_its_reason_and_acknowledged(
+    client: AckRecordingClient, consumer: EventConsumer, payload: bytes, reason: str
+) -> None:
+    receive(client, 1, payload)
+    consumer.start()
+    wait_for(lambda: client.acked == [1])
+    [(topic, body)] = client.published
+    assert (topic, body["reason"], body["topic"]) == (
+        "shopfloor/_deadletter/tracker",
+        reason,
+        TOPIC,
+    )
+    assert set(body) >= {"detail", "received_at"} and ("payload" in body) != (
+        "payload_base64" in body
+    )
+    assert consumer.rejected == {reason: 1}
+
+
+def test_a_bug_in_parsing_is_an_internal_error_with_a_traceback_id_never_a_stall(
+    client: AckRecordingClient, bus: StubBus
+) -> None:
+    def broken(_machine: str) -> int | None:
+        raise KeyError("a bug")
+
+    events = EventConsumer(client, cast(MessageBus, bus), TopicTemplate(DEFAULT_TEMPLATE), broken)
+    receive(client, 1)
+    events.start()
+    try:
+        wait_for(lambda: client.acked == [1])
+    finally:
+        events.stop(timeout_s=5)
+    [(_topic, body)] = client.published
+    assert body["reason"] == "internal_error" and body["detail"].startswith("traceback ")
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "shopfloor/p1/l1/" + "m" * 101 + "/event",
+        "shopfloor/" + "s" * 129 + "/l1/saw-1/event",
+        "shopfloor/p1/l\x01/saw-1/event",
+        "shopfloor/p1/l1/saw 1/event",
+        "shopfloor/p1/l1/saw\u200b1/event",
+    ],
+)
+def test_an_identifier_from_the_topic_out_of_bounds_is_rejected(
+    consumer: EventConsumer, topic: str
+) -> None:
+    body = b'{"event_id": "e1", "type": "state", "state": "IDLE"}'
+    assert consumer.parse(topic, body).reason == "bad_identifier"
+    assert consumer.parse(TOPIC, body).command is not None
+
+
+def test_lag_and_the_oldest_unacknowledged_age_count_what_is_not_settled(
+    client: AckRecordingClient, consumer: EventConsumer
+) -> None:
+    assert (consumer.lag, consumer.oldest_unacked_s()) == (0, 0.0)
+    for mid in (1, 2, 3):
+        receive(client, mid)
+    assert consumer.lag == 3 and consumer.oldest_unacked_s() > 0
+    consumer.start()
+    wait_for(lambda: consumer.lag == 0)
+    assert consumer.oldest_unacked_s() == 0.0
 
 
 def test_messages_of_a_previous_connection_are_not_acknowledged_on_the_next(
@@ -193,3 +326,27 @@ def test_stop_finishes_the_batch_in_hand_and_leaves_the_rest_unacknowledged(
     wait_for(lambda: consumer._worker is None)
     assert client.acked == [1]
     assert bus.batches == [["e1"]]
+
+
+def test_what_a_stopped_worker_leaves_to_the_broker_is_not_counted_as_waiting(
+    client: AckRecordingClient, bus: StubBus, consumer: EventConsumer
+) -> None:
+    def down(_ids: list[str]) -> None:
+        raise OperationalError("INSERT ...", {}, Exception("database is locked"))
+
+    bus.fail = down
+    receive(client, 1)
+    consumer.start()
+    wait_for(lambda: consumer.failures >= 1)
+    assert consumer.lag == 1
+    consumer.stop(timeout_s=5)
+    assert (client.acked, consumer.lag, consumer.oldest_unacked_s()) == ([], 0, 0.0)
+
+
+def test_event_ids_and_alarm_codes_may_hold_spaces_and_slashes_never_in_a_topic(
+    consumer: EventConsumer,
+) -> None:
+    body = {"event_id": "2026-03-02 08:00/7", "type": "alarm", "code": "E-STOP pressed"}
+    assert consumer.parse(TOPIC, json.dumps(body).encode()).command is not None
+    body["code"] = "E-STOP\u0007"
+    assert consumer.parse(TOPIC, json.dumps(body).encode()).reason == "bad_identifier"

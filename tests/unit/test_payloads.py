@@ -460,3 +460,13 @@ def test_counter_sent_as_text_is_refused() -> None:
     with pytest.raises(PayloadError) as excinfo:
         parse_event(b'{"event_id": "e", "type": "cycle", "counter": "42"}')
     assert "whole number" in excinfo.value.detail
+
+
+@pytest.mark.parametrize("field", ["counter", "scrap_counter", "operation"])
+def test_counters_and_step_numbers_beyond_63_bits_are_refused(field: str) -> None:
+    body = {"event_id": "e", "type": "cycle", "counter": 1, field: 2**63 - 1}
+    assert getattr(parse_event(json.dumps(body).encode()), field) == 2**63 - 1
+    body[field] = 2**63
+    with pytest.raises(PayloadError) as excinfo:
+        parse_event(json.dumps(body).encode())
+    assert excinfo.value.reason == "schema"

@@ -14,6 +14,7 @@ import paho.mqtt.client as mqtt
 
 from shopfloor.contract.payloads import encode
 from shopfloor.contract.topics import dispatch_topic
+from shopfloor.failures import OnceLog
 from tracker.domain.planning.dispatch_lists import Queue, dispatch_list, news
 from tracker.domain.planning.model import Plan
 
@@ -30,8 +31,10 @@ class DispatchPublisher(Worker):
     `notify()` says a new plan is in.
 
     A list the broker did not acknowledge is not taken as published: the next look (every
-    `poll_s`) tries again. What was published is remembered in memory only, so a restarted
-    tracker publishes every list once.
+    `poll_s`) tries again. A list that cannot be made or sent (a machine id no topic or list
+    can hold) is skipped until the machine's queue changes; each machine is tried on its own,
+    and a failure is logged once per cause. What was published is remembered in memory only,
+    so a restarted tracker publishes every list once.
     """
 
     name = "dispatch-mqtt"
@@ -52,6 +55,9 @@ class DispatchPublisher(Worker):
         self._queues_of = queues_of
         self._ack_timeout_s = ack_timeout_s
         self._published: dict[str, Queue] = {}
+        self._refused: dict[str, Queue] = {}  # lists that could not be made or sent
+        self._unsent: dict[str, str] = {}  # machine -> why the broker did not take its list
+        self._once = OnceLog(log)
         self.done: Plan | None = None  # the newest plan whose lists are all out
         self.messages = 0  # lists published
         self.last_duration_s = 0.0
@@ -62,27 +68,37 @@ class DispatchPublisher(Worker):
             return
         try:
             self.publish(plan)
-        except Exception:
-            log.exception("publishing dispatch lists failed; will retry")
+        except Exception as exc:
+            self._once.failed("*", exc, "publishing dispatch lists failed; will retry")
+        else:
+            self._once.ok("*")
 
     def publish(self, plan: Plan) -> int:
         """Publish the lists of `plan` that changed; returns how many the broker acknowledged."""
         t0 = time.perf_counter()
         queues = self._queues_of(plan, self._published)
         # only the lists that changed are built: most queues stay as they were
-        sent = [
-            (machine, self._send(machine, plan, queues[machine]))
-            for machine in news(self._published, queues)
-        ]
+        sent: list[tuple[str, mqtt.MQTTMessageInfo]] = []
+        for machine in news({**self._published, **self._refused}, queues):
+            try:
+                sent.append((machine, self._send(machine, plan, queues[machine])))
+            except Exception as exc:  # this machine's list only: the others still go out
+                self._refused[machine] = queues[machine]
+                self._once.failed(machine, exc, "dispatch list of %s cannot be sent", machine)
         deadline = time.monotonic() + self._ack_timeout_s
         failed = 0
         for machine, info in sent:
             error = _wait(info, deadline)
             if error is None:
                 self._published[machine] = queues[machine]
+                self._refused.pop(machine, None)
+                self._once.ok(machine)
+                self._unsent.pop(machine, None)
             else:
                 failed += 1
-                log.warning("dispatch list of %s not published: %s", machine, error)
+                if self._unsent.get(machine) != error:  # once per cause, not every look
+                    log.warning("dispatch list of %s not published: %s", machine, error)
+                self._unsent[machine] = error
         if not failed:
             self.done = plan
         self.messages += len(sent) - failed

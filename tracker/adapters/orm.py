@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     DateTime,
     Dialect,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -122,11 +124,12 @@ machines = Table(
     metadata,
     Column("machine_id", String(100), primary_key=True),
     Column("state", String(20), nullable=False),
-    Column("last_counter", Integer),
+    # PLC counters: the contract admits 63 bits (a 32-bit unsigned counter passes int4)
+    Column("last_counter", BigInteger),
     Column("last_seen", UTCDateTime),
     Column("order_id", String(64)),
     Column("seq", Integer),
-    Column("last_scrap_counter", Integer),
+    Column("last_scrap_counter", BigInteger),
     Column("last_count_at", UTCDateTime),
     Column("state_since", UTCDateTime),
     Column("last_heard_at", UTCDateTime),
@@ -250,6 +253,21 @@ alert_deliveries = Table(
     Column("delivered_at", UTCDateTime),
     UniqueConstraint("alert_id", "version", "channel", "target"),
     Index("ix_alert_deliveries_channel_delivered_at", "channel", "delivered_at"),
+)
+
+# machine events that parsed but could not be applied (a bug, data the database refuses): kept
+# with the reason to be replayed once the cause is fixed, so that they never block the stream
+parked_messages = Table(
+    "parked_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("topic", Text, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("traceback_id", String(12), nullable=False),  # in the log with the traceback
+    Column("first_failed_at", UTCDateTime, nullable=False),
+    Column("last_failed_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
 )
 
 mapper_registry = registry(metadata=metadata)

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from tracker.access import Role
 from tracker.bootstrap import Tracker
 
-from . import floor_api, jobs_api, orders_api, progress_api, web
+from . import dead_letters_api, floor_api, jobs_api, orders_api, progress_api, web
 from .auth import Access
 from .docs import offline_app
 from .limits import BodyLimit
@@ -52,18 +52,29 @@ def create_app(tracker: Tracker) -> FastAPI:
         responses={503: {"description": "a part is not ready; the body names it"}},
     )
     def readyz() -> JSONResponse:
-        """Ready to serve: the database answers and the MQTT client is connected."""
-        parts = {"database": "ok", "mqtt": "ok"}
+        """Ready to serve: the database answers, the MQTT client is connected and the event
+        consumer is not stuck."""
+        parts = {"database": "ok", "mqtt": "ok", "events": "ok"}
+        parked: int | None = None
         try:
             with tracker.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
+            parked = tracker.parked.count()
         except Exception as exc:
             parts["database"] = f"failed: {type(exc).__name__}"
         if not tracker.client.is_connected():
             parts["mqtt"] = "failed: not connected"
+        consumer, limit_s = tracker.consumer, settings.stuck_after_s
+        oldest_s = consumer.oldest_unacked_s()
+        if oldest_s > limit_s:
+            parts["events"] = (
+                f"failed: stuck: the oldest unacknowledged event is {oldest_s:.1f} s old"
+                f" (limit {limit_s:g} s)"
+            )
         ready = all(value == "ok" for value in parts.values())
+        backlog = {"lag": consumer.lag, "oldest_unacked_s": round(oldest_s, 3), "parked": parked}
         return JSONResponse(
-            {"status": "ready" if ready else "not ready", **parts},
+            {"status": "ready" if ready else "not ready", **parts, **backlog},
             status_code=200 if ready else 503,
         )
 
@@ -76,5 +87,6 @@ def create_app(tracker: Tracker) -> FastAPI:
     app.include_router(progress_api.make_router(tracker, metrics))
     app.include_router(floor_api.make_router(tracker, access))
     app.include_router(jobs_api.make_router(tracker, access))
+    app.include_router(dead_letters_api.make_router(tracker, access))
     app.include_router(web.make_router(tracker, access.require(Role.VIEWER)))
     return app

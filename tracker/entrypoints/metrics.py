@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
-from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -72,19 +72,46 @@ class _TrackerCollector(Collector):
         consumer = self._tracker.consumer
         events = CounterMetricFamily(
             "shopfloor_tracker_events",
-            "machine event messages by outcome: applied, redelivered (no change), rejected",
+            "machine event messages by outcome: applied, redelivered (no change), rejected, parked",
             labels=["outcome"],
         )
         events.add_metric(["applied"], consumer.applied)
         events.add_metric(["redelivered"], consumer.redelivered)
         events.add_metric(["rejected"], sum(consumer.rejected.values()))
+        events.add_metric(["parked"], consumer.parked)
         yield events
+        rejected = CounterMetricFamily(
+            "shopfloor_tracker_events_rejected",
+            "machine event messages rejected (and dead-lettered), by reason",
+            labels=["reason"],
+        )
+        for reason, count in sorted(consumer.rejected.items()):
+            rejected.add_metric([reason], count)
+        yield rejected
+        yield GaugeMetricFamily(
+            "shopfloor_tracker_events_lag",
+            "machine event messages received and not yet applied, rejected or parked",
+            value=consumer.lag,
+        )
+        yield GaugeMetricFamily(
+            "shopfloor_tracker_events_oldest_unacked_seconds",
+            "age of the oldest machine event message received and not yet acknowledged",
+            value=consumer.oldest_unacked_s(),
+        )
         try:
             with self._tracker.engine.connect() as conn:
                 raised = conn.execute(select(func.count()).select_from(orm.alerts)).scalar_one()
+                parked = conn.execute(
+                    select(func.count()).select_from(orm.parked_messages)
+                ).scalar_one()
         except Exception:  # the database is down: /readyz says so; the scrape still answers
-            log.warning("alert count unavailable for /metrics", exc_info=True)
+            log.warning("alert and parked counts unavailable for /metrics", exc_info=True)
             return
         yield CounterMetricFamily(
             "shopfloor_tracker_alerts_raised", "late-order alerts raised (stored)", value=raised
+        )
+        yield GaugeMetricFamily(
+            "shopfloor_tracker_parked_messages",
+            "machine events parked (failed to apply), waiting for a replay",
+            value=parked,
         )

@@ -1,90 +1,50 @@
-"""Machine events from MQTT become commands on the bus, in batches; acknowledged once committed."""
+"""Machine events from MQTT become commands on the bus, in batches; acknowledged once committed,
+rejected (dead-lettered) or parked: a message never blocks the ones after it."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from shopfloor.contract.payloads import (
-    AlarmEvent,
-    CycleEvent,
-    JobEndEvent,
-    JobStartEvent,
-    MachineEvent,
-    PayloadError,
-    StateEvent,
-    parse_event,
-)
-from shopfloor.contract.topics import EVENT, TopicTemplate
-from tracker.domain import commands
+from shopfloor.contract.topics import EVENT, TopicTemplate, dead_letter_topic
+from shopfloor.failures import OnceLog
+from tracker.adapters.database_errors import transient
+from tracker.adapters.parked import failure_reason
 from tracker.domain.model import DomainError
 from tracker.service_layer.bus import MessageBus
 
+from .event_messages import Incoming, dead_letter, parse_message, refused, to_command
+
 log = logging.getLogger(__name__)
 
+__all__ = ["BATCH_SIZE", "DEAD_LETTER_TOPIC", "EventConsumer", "Incoming", "to_command"]
+
 BATCH_SIZE = 500  # messages applied in one transaction at most
-# the database is down, locked or the connection dropped: worth trying the same batch again
-_TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+DEAD_LETTER_TOPIC = dead_letter_topic("tracker")
 _BACKOFF_S, _BACKOFF_MAX_S = 0.5, 30.0
 
-
-def to_command(
-    machine_id: str, event: MachineEvent, arrival: datetime, counter_wrap: int | None = None
-) -> commands.Command | None:
-    """The command a machine event asks for; `counter_wrap` is the machine's counter modulus."""
-    at = event.ts or arrival
-    match event:
-        case JobStartEvent():
-            return commands.StartJob(
-                machine_id, event.event_id, event.order_id, event.operation, at
-            )
-        case JobEndEvent():
-            return commands.EndJob(machine_id, event.event_id, event.order_id, event.operation, at)
-        case CycleEvent():
-            return commands.RecordCycle(
-                machine_id,
-                event.event_id,
-                event.counter,
-                at,
-                event.cycle_time_s,
-                event.order_id,
-                event.operation,
-                event.scrap_counter,
-                counter_wrap,
-                bool(event.baseline),
-            )
-        case StateEvent():
-            return commands.SetMachineState(machine_id, event.event_id, event.state.value, at)
-        case AlarmEvent():
-            return commands.RecordAlarm(machine_id, event.event_id, event.code, event.message, at)
-    return None
+# stores a message that could not be applied: (topic, payload, reason, traceback id,
+# attempts, when) -> its id
+Park = Callable[[str, bytes, str, str, int, datetime], int]
 
 
-@dataclass(frozen=True)
-class Incoming:
-    """One received message, parsed: its command, or why it is rejected (`reason`, `detail`)."""
-
-    topic: str
-    command: commands.Command | None = None
-    reason: str = ""
-    detail: str = ""
-    mid: int = 0
-    qos: int = 0
-    connection: int = 0  # which connection it came on: a PUBACK only makes sense on that one
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class EventConsumer:
-    """Subscribes to machine events at QoS 1; a bad payload is logged and counted, never fatal."""
+    """Subscribes to machine events at QoS 1; a bad payload is rejected, counted and
+    dead-lettered, an event that cannot be applied is parked: never fatal, never blocking."""
 
     # paho's network thread only parses and queues; the worker (`start()`) applies what has
     # arrived, up to `batch_size` messages, in one transaction, then acknowledges it
@@ -96,23 +56,37 @@ class EventConsumer:
         template: TopicTemplate,
         counter_wrap: Callable[[str], int | None] = lambda _machine: None,
         batch_size: int = BATCH_SIZE,
+        park: Park | None = None,
+        attempts: int = 3,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._client = client
         self._bus = bus
         self._template = template
         self._counter_wrap = counter_wrap
         self.batch_size = batch_size
+        self._park = park
+        self.attempts = attempts  # tries at a message failing other than on the database
+        self._clock = clock
         self.rejected: Counter[str] = Counter()
         self.applied = 0  # messages applied or found already applied
         self.redelivered = 0  # of those, events applied before: nothing changed
         self.failures = 0  # attempts at a batch that failed (database down, a bug)
+        self.parked = 0  # messages parked by this process
         self._queue: queue.SimpleQueue[Incoming | None] = queue.SimpleQueue()
+        # when each message not yet settled arrived (monotonic), by arrival number: oldest first
+        self._pending: dict[int, float] = {}
+        self._pending_lock = threading.Lock()
+        self._arrival = itertools.count(1)
         self._stopping = threading.Event()
         self._worker: threading.Thread | None = None
         self._ack_lock = threading.Lock()
         self._connection = 0
+        self._once = OnceLog(log)
+        self.subscribed = threading.Event()  # the broker confirmed the subscription
         client.on_connect = self._on_connect
         client.on_message = self._on_message
+        client.on_subscribe = lambda *_args: self.subscribed.set()
 
     # -- paho's network thread --------------------------------------------------------------
     def _on_connect(
@@ -125,35 +99,29 @@ class EventConsumer:
             # messages of the last connection still queued are not acknowledged any more: the
             # broker sends them again on this one, where their packet ids may be reused
             self._connection += 1
+        self.subscribed.clear()
         client.subscribe(self._template.subscription(EVENT), qos=1)
         log.info("tracker subscribed to %s", self._template.subscription(EVENT))
 
     def _on_message(self, _client: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        try:
-            parsed = self.parse(msg.topic, bytes(msg.payload))
-        except Exception:
-            # a bug, not a bad payload: keep paho's thread alive and leave the message
-            # unacknowledged, so the broker delivers it again after a reconnect
-            log.exception("could not parse the message on %s; left unacknowledged", msg.topic)
-            return
-        self._queue.put(replace(parsed, mid=msg.mid, qos=msg.qos, connection=self._connection))
+        topic = msg._topic.decode(errors="replace")  # paho's `topic` raises on bad UTF-8
+        parsed = self.parse(topic, bytes(msg.payload))
+        with self._pending_lock:  # before it can be taken off the queue
+            seq = next(self._arrival)
+            self._pending[seq] = time.monotonic()
+        self._queue.put(
+            replace(parsed, seq=seq, mid=msg.mid, qos=msg.qos, connection=self._connection)
+        )
 
     # -- parsing and applying ---------------------------------------------------------------
-    def parse(self, topic: str, payload: bytes) -> Incoming:
-        """The message's command, or why it is rejected; touches no database."""
-        tags = self._template.match(topic)
-        if tags is None or tags.get("kind") != EVENT:
-            return Incoming(
-                topic, reason="unknown_topic", detail="topic does not match the template"
-            )
+    def parse(self, topic: str, payload: bytes, arrival: datetime | None = None) -> Incoming:
+        """The message's command, or why it is rejected; touches no database, never raises."""
         try:
-            event = parse_event(payload)
-        except PayloadError as exc:
-            return Incoming(topic, reason=exc.reason, detail=exc.detail)
-        machine = tags["machine"]
-        return Incoming(
-            topic, to_command(machine, event, datetime.now(UTC), self._counter_wrap(machine))
-        )
+            when = arrival or datetime.now(UTC)
+            return parse_message(self._template, topic, payload, when, self._counter_wrap)
+        except Exception as exc:  # a bug, not a bad payload: it must not stop the stream
+            tid = self._once.failed("parse", exc, "could not parse the message on %s", topic)
+            return refused(topic, payload, "internal_error", f"traceback {tid} in the tracker log")
 
     def apply(self, batch: Sequence[Incoming]) -> None:
         """Apply a batch in one transaction, then count its rejects; database errors propagate."""
@@ -162,23 +130,51 @@ class EventConsumer:
         for message in batch:
             if message.command is None:
                 if message.reason:
-                    self._reject(message.topic, message.reason, message.detail)
+                    self._reject(message)
                 continue
             outcome = next(outcomes)
             if isinstance(outcome, DomainError):
-                self._reject(message.topic, "domain", str(outcome))
+                self._reject(replace(message, reason="domain", detail=str(outcome)))
                 continue
             self.applied += 1
             if outcome is False:
                 self.redelivered += 1
 
-    def handle(self, topic: str, payload: bytes) -> None:
-        """Apply one message; rejects are counted and logged, database errors propagate."""
-        self.apply([self.parse(topic, payload)])
+    def replay(self, topic: str, payload: bytes, arrival: datetime) -> str | None:
+        """Apply one parked message now: None once applied (or found applied before), else
+        why it is refused; any failure to apply propagates."""
+        message = self.parse(topic, payload, arrival)
+        if message.command is None:
+            return f"{message.reason}: {message.detail}"
+        outcome = self._bus.handle_batch([message.command])[0]
+        if isinstance(outcome, DomainError):
+            return f"domain: {outcome}"
+        return None
 
-    def _reject(self, topic: str, reason: str, detail: str) -> None:
-        self.rejected[reason] += 1
-        log.warning("event on %s rejected (%s): %s", topic, reason, detail)
+    def failed_replay(self, topic: str, exc: Exception) -> str:
+        """Log a replay that failed (its traceback once per cause); the traceback id."""
+        return self._once.failed("apply", exc, "could not replay the event on %s", topic)
+
+    def _reject(self, message: Incoming) -> None:
+        self.rejected[message.reason] += 1
+        log.warning("event on %s rejected (%s): %s", message.topic, message.reason, message.detail)
+        try:
+            body = dead_letter(message, self._clock())
+            self._client.publish(DEAD_LETTER_TOPIC, body, qos=1)
+        except Exception as exc:  # the dead letter is a courtesy: its failure stops nothing
+            self._once.failed("dead-letter", exc, "could not publish a dead letter")
+
+    # -- what the worker stands at ----------------------------------------------------------
+    @property
+    def lag(self) -> int:
+        """Messages received and not yet applied, rejected or parked."""
+        return len(self._pending)
+
+    def oldest_unacked_s(self) -> float:
+        """Age of the oldest message received and not yet settled; 0 when there is none."""
+        with self._pending_lock:
+            oldest = next(iter(self._pending.values()), None)
+        return 0.0 if oldest is None else max(time.monotonic() - oldest, 0.0)
 
     # -- the worker -------------------------------------------------------------------------
     def start(self) -> None:
@@ -200,8 +196,8 @@ class EventConsumer:
     def _run(self) -> None:
         while not self._stopping.is_set():
             batch = self._next_batch()
-            if batch:
-                self._apply_and_ack(batch)
+            if batch and not self._apply_and_ack(batch):
+                self._settled(batch)  # left to the broker, which sends them again
 
     def _next_batch(self) -> list[Incoming]:
         """What has arrived, up to `batch_size`; waits only while nothing has."""
@@ -219,39 +215,86 @@ class EventConsumer:
             batch.append(item)
         return batch
 
-    def _apply_and_ack(self, batch: list[Incoming]) -> None:
-        """Apply, then acknowledge in receive order; on a database error, pause and retry."""
-        delay = _BACKOFF_S
+    def _apply_and_ack(self, batch: list[Incoming]) -> bool:
+        """Apply, then acknowledge in receive order; False if stopping left some unsettled.
+
+        A database error pauses and retries the same messages, for as long as it lasts; any
+        other failure splits the batch in halves until the message at fault is alone, which
+        is tried `attempts` times, then parked.
+        """
+        delay, tries = _BACKOFF_S, 0
         while True:
             try:
                 self.apply(batch)
-            except _TRANSIENT:
+            except Exception as exc:
                 self.failures += 1
-                log.exception(
-                    "could not apply %d events (database); unacknowledged, retrying in %.1f s",
-                    len(batch),
-                    delay,
+                if transient(exc):
+                    log.exception(
+                        "could not apply %d events (database); unacknowledged, retrying in %.1f s",
+                        len(batch),
+                        delay,
+                    )
+                    if self._stopping.wait(delay):
+                        return False  # stopping: the broker keeps them for the next session
+                    delay = min(delay * 2, _BACKOFF_MAX_S)
+                    continue
+                if len(batch) > 1:
+                    # one message may be at fault: the halves keep the others
+                    self._once.failed("apply", exc, "could not apply %d events; split", len(batch))
+                    half = len(batch) // 2
+                    return self._apply_and_ack(batch[:half]) and self._apply_and_ack(batch[half:])
+                tries += 1
+                if tries < self.attempts:
+                    continue
+                return self._park_and_ack(batch[0], exc, tries)
+            self._ack(batch)
+            return True
+
+    def _park_and_ack(self, message: Incoming, exc: Exception, tries: int) -> bool:
+        """Store the message that failed `tries` times, then acknowledge it."""
+        tid = self._once.failed("apply", exc, "could not apply the event on %s", message.topic)
+        reason = failure_reason(exc)
+        delay = _BACKOFF_S
+        while self._park is not None:
+            try:
+                parked = self._park(
+                    message.topic, message.payload, reason, tid, tries, self._clock()
                 )
+            except Exception as park_exc:
+                if not transient(park_exc):
+                    self._once.failed(
+                        "park", park_exc, "could not park the event on %s", message.topic
+                    )
+                    break
+                log.exception("could not park the event on %s (database); retrying", message.topic)
                 if self._stopping.wait(delay):
-                    return  # stopping: the broker keeps them for the next session
+                    return False
                 delay = min(delay * 2, _BACKOFF_MAX_S)
                 continue
-            except Exception:
-                self.failures += 1
-                if len(batch) == 1:
-                    # as if it never arrived: the broker sends it again after a reconnect
-                    log.exception("could not apply the event on %s; unacknowledged", batch[0].topic)
-                    return
-                # one message may be at fault: apply them one at a time to keep the others
-                log.exception("could not apply %d events; applying them one by one", len(batch))
-                for message in batch:
-                    self._apply_and_ack([message])
-                return
-            self._ack(batch)
-            return
+            self.parked += 1
+            log.warning(
+                "event on %s parked as %d after %d attempts: %s [traceback %s]",
+                message.topic,
+                parked,
+                tries,
+                reason,
+                tid,
+            )
+            self._ack([message])
+            return True
+        # nowhere to keep it: it goes out as a dead letter, so it is not lost silently
+        self._reject(replace(message, reason="apply_failed", detail=f"{reason} [traceback {tid}]"))
+        self._ack([message])
+        return True
 
     def _ack(self, batch: list[Incoming]) -> None:
         with self._ack_lock:
             for message in batch:
                 if message.connection == self._connection:
                     self._client.ack(message.mid, message.qos)
+        self._settled(batch)
+
+    def _settled(self, batch: list[Incoming]) -> None:
+        with self._pending_lock:
+            for message in batch:
+                self._pending.pop(message.seq, None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from shopfloor.failures import OnceLog
 from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands
 from tracker.domain.binding import Binding
@@ -18,6 +19,7 @@ from tracker.domain.model import Order, OrderStatus
 from .job_binding import bind_from_dispatch, drop_job, take_job
 
 log = logging.getLogger(__name__)
+_silent_check = OnceLog(log)
 
 
 def _keep(change: StateChange | None, machine: Machine, uow: UnitOfWork) -> None:
@@ -174,9 +176,12 @@ def mark_silent_machines_offline(
     # a machine whose bridge announces OFFLINE itself (offline: bridge) is never judged by silence
     only, skip = uow.rules.silence_scope()
     for machine in uow.machines_heard_before(since, only, skip):
-        change = machine.mark_offline_if_silent(cmd.now, cmd.after_s)
-        if change is not None:
-            log.warning(
-                "machine %s silent since %s: OFFLINE", machine.machine_id, machine.last_seen
-            )
-            _keep(change, machine, uow)
+        name = machine.machine_id
+        try:  # one machine's bad row must not stop the check of the others
+            with uow.savepoint():
+                change = machine.mark_offline_if_silent(cmd.now, cmd.after_s)
+                if change is not None:
+                    log.warning("machine %s silent since %s: OFFLINE", name, machine.last_seen)
+                    _keep(change, machine, uow)
+        except Exception as exc:
+            _silent_check.failed(name, exc, "silent-machine check of %s failed", name)
