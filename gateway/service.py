@@ -16,7 +16,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from shopfloor.contract.payloads import PayloadError
-from shopfloor.contract.topics import dead_letter_topic
+from shopfloor.contract.topics import dead_letter_topic, filters_intersect
 from shopfloor.mqtt import connect, make_client
 from shopfloor.sparkplug.topics import NAMESPACE as SPARKPLUG_NAMESPACE
 
@@ -189,10 +189,15 @@ class Gateway:
             self._unconfirmed = 1
             client.subscribe([(f, 1) for f in self._filters])
             return
+        # identifiers only where two filters overlap: paho reads a PUBLISH's properties slowly
+        plain = self._input.filters
+        overlap = any(filters_intersect(a, b) for i, a in enumerate(plain) for b in plain[i + 1 :])
         self._unconfirmed = len(self._filters)
         for i, topic_filter in enumerate(self._filters):
-            props = Properties(PacketTypes.SUBSCRIBE)  # type: ignore[no-untyped-call]
-            props.SubscriptionIdentifier = i + 1
+            props = None
+            if overlap:
+                props = Properties(PacketTypes.SUBSCRIBE)  # type: ignore[no-untyped-call]
+                props.SubscriptionIdentifier = i + 1
             options = SubscribeOptions(qos=1, retainHandling=1)
             client.subscribe(topic_filter, options=options, properties=props)
 

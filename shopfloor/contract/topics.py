@@ -236,3 +236,16 @@ def is_own_topic(topic: str) -> bool:
     """True for our dead letters, alerts, dispatch lists, any Sparkplug topic and `$` topics:
     topics a telemetry or tag template must not ingest, however wide its filter."""
     return any(pattern.fullmatch(topic) for pattern in _OWN)
+
+
+def filters_intersect(a: str, b: str) -> bool:
+    """True when some topic matches both MQTT filters (a broker may then send it twice)."""
+    x, y = a.split("/"), b.split("/")
+    for i in range(max(len(x), len(y))):
+        if (i < len(x) and x[i] == "#") or (i < len(y) and y[i] == "#"):
+            return True
+        if i >= len(x) or i >= len(y):
+            return False
+        if x[i] != y[i] and "+" not in (x[i], y[i]):
+            return False
+    return True

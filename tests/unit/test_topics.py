@@ -14,6 +14,7 @@ from shopfloor.contract.topics import (
     alert_topic,
     dead_letter_topic,
     filter_covers,
+    filters_intersect,
     minimal_filters,
 )
 
@@ -345,3 +346,20 @@ def test_minimal_filters_drop_repeats_and_covered_filters_keeping_order() -> Non
     filters = ["a/+/event", "x", "+/+/#", "a/+/event", "x"]
 
     assert minimal_filters(filters) == ["x", "+/+/#"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "both"),
+    [
+        ("+/+/+/#", "spBv1.0/g/NDATA/n", True),
+        ("shopfloor/+/+/+/telemetry", "shopfloor/+/+/+/event", False),
+        ("shopfloor/+/+/+/event", "spBv1.0/+/NDATA/+", False),
+        ("Greenville/Packaging/Line1/#", "Greenville/Packaging/Line1", True),
+        ("a/+", "a/b/c", False),
+        ("#", "x/y", True),
+        ("a/b", "a/b", True),
+    ],
+)
+def test_filters_intersect_when_one_topic_can_match_both(a: str, b: str, both: bool) -> None:
+    assert filters_intersect(a, b) is both
+    assert filters_intersect(b, a) is both
