@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from .settings import GatewaySettings
 
 _ROUTE_CACHE_LIMIT = 65_536
+# events without a device time keep their first arrival time when delivered again (one point)
+_EVENT_TIMES_LIMIT = 100_000
 
 
 class Route(NamedTuple):
@@ -45,6 +48,7 @@ class Converter:
         self._max_bytes = max_payload_bytes
         self.decoder = decoder or Decoder()
         self._routes: dict[str, Route] = {}
+        self._event_times: OrderedDict[tuple[str, str], datetime] = OrderedDict()
 
     @classmethod
     def from_settings(cls, settings: GatewaySettings) -> Converter:
@@ -105,4 +109,10 @@ class Converter:
             raise
         if event.ts is not None:
             self.decoder.clock.check(epoch_ns(event.ts), now_ns)
+        else:  # stored at its first arrival however often it comes (a point per time)
+            key = (route.series, event.event_id)
+            arrival = self._event_times.pop(key, arrival)
+            self._event_times[key] = arrival
+            if len(self._event_times) > _EVENT_TIMES_LIMIT:
+                self._event_times.popitem(last=False)
         return event_line(route.tags, event, arrival)

@@ -111,13 +111,15 @@ class Decoder:
             raise PayloadError("schema", "empty array")
         out: Decoded = []
         read_ts = self.clock.read
-        for item in items:
+        for i, item in enumerate(items):
             if type(item) is not dict:
                 raise PayloadError("schema", "a reading must be a JSON object")
             values = item.get("values")
             if type(values) is not dict or not values:
                 raise PayloadError("schema", "values must be a non-empty object of name: value")
-            ts = read_ts(item.get("ts"), now_ns)
+            # buffered readings without a time get the arrival time a nanosecond apart, in
+            # order: on one time they would be one point, the last one
+            ts = read_ts(item.get("ts"), now_ns + i)
             parts = _float_fields(self._float_keys, values)
             if parts is None:
                 parts = []
@@ -158,12 +160,12 @@ class Decoder:
         key, coder = self._key(name)
         code = coder or to_float
         out: Decoded = []
-        for item in items:
-            ts = now_ns
+        for i, item in enumerate(items):
+            ts = now_ns + i  # values without a time: a nanosecond apart, in order
             if type(item) is dict:
                 if "value" not in item:
                     raise PayloadError("schema", 'an object payload needs "value"')
-                ts = self.clock.read(item.get("ts"), now_ns)
+                ts = self.clock.read(item.get("ts"), now_ns + i)
                 item = item["value"]
             if item is None:
                 continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -47,8 +47,22 @@ def test_converter_turns_each_reading_of_an_array_into_a_point_without_a_kind_ta
 
     assert lines == [
         "telemetry,line=l1,machine=m1,site=p1 a=1.0 1000000000",
-        f"telemetry,line=l1,machine=m1,site=p1 a=2.0 {ARRIVAL_NS}",
+        f"telemetry,line=l1,machine=m1,site=p1 a=2.0 {ARRIVAL_NS + 1}",  # its place in the array
     ]
+
+
+def test_buffered_readings_without_a_time_are_each_a_point_of_their_own() -> None:
+    payload = json.dumps([{"values": {"a": i}} for i in range(3)]).encode()
+    lines = CONVERTER.convert("shopfloor/p1/l1/m1/telemetry", payload, ARRIVAL)
+    assert [line.rsplit(" ", 1)[1] for line in lines] == [str(ARRIVAL_NS + i) for i in range(3)]
+
+
+def test_an_event_without_a_time_delivered_again_is_the_same_point() -> None:
+    converter = Converter(TopicTemplate(DEFAULT_TEMPLATE), 256 * 1024)
+    payload = b'{"event_id": "e9", "type": "state", "state": "IDLE"}'
+    first = converter.convert("shopfloor/p1/l1/m1/event", payload, ARRIVAL)
+    later = ARRIVAL + timedelta(seconds=30)
+    assert converter.convert("shopfloor/p1/l1/m1/event", payload, later) == first
 
 
 def test_converter_turns_an_event_into_one_point() -> None:

@@ -221,7 +221,7 @@ def test_one_value_payloads_are_read_as_json_or_as_plain_text(payload: bytes, va
             DECODER,
             "speed",
             f'[{{"value": 3, "ts": {TS_MS}}}, {{"value": 4}}]'.encode(),
-            [("speed=3.0", TS), ("speed=4.0", NOW)],
+            [("speed=3.0", TS), ("speed=4.0", NOW + 1)],  # its place in the list
         ),
     ],
 )
