@@ -16,6 +16,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from tests.clock import T0, Clock
+from tests.gateway_helpers import wait_for
 from tests.integration.api_keys import wait_planned
 from tracker.adapters.database import UnitOfWork
 from tracker.bootstrap import Tracker
@@ -31,15 +32,6 @@ work_centers:
   bridged: {machines: [plc-1], offline: bridge}
   legacy: [old-1]
 """
-
-
-def wait_for(check: Callable[[], bool], what: str, timeout_s: float = 15) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @contextmanager
