@@ -6,7 +6,6 @@ import base64
 import json
 import logging
 import threading
-import time
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
@@ -21,25 +20,24 @@ from shopfloor.mqtt import connect, make_client
 from shopfloor.sparkplug.topics import NAMESPACE as SPARKPLUG_NAMESPACE
 
 from .acks import AckSequencer, Token
-from .batcher import Batch, Batcher
+from .batcher import Batcher
 from .convert import Converter
 from .inputs import InputFilter
 from .mapping.problems import ProblemGate
 from .mapping.router import TagMappings
 from .metrics import GatewayMetrics
 from .outlet import EventOutlet
+from .output import DurableOutput
 from .settings import GatewaySettings
-from .sinks import Sink, SinkRejected, SinkUnavailable, make_sink
+from .sinks import Sink, make_sink
 from .sparkplug.bridge import SparkplugBridge, event_template
-from .spool import Spool, SpoolFull
+from .spool import Spool
 from .stats import GatewayStats
 from .timestamps import Clock
 
 log = logging.getLogger(__name__)
 
 DEAD_LETTER_TOPIC = dead_letter_topic("gateway")
-_MIN_BACKOFF_S = 0.5
-_MAX_BACKOFF_S = 30.0
 
 
 class Gateway:
@@ -96,15 +94,17 @@ class Gateway:
             sparkplug=self._sparkplug.host.stats if self._sparkplug else None,
         )
         self._stopping = threading.Event()
-        self._replay_wake = threading.Event()
-        self._spool_full_logged = 0.0
-        self._writers = [
-            threading.Thread(target=self._write_loop, name=f"gateway-writer-{i}", daemon=True)
-            for i in range(settings.write_concurrency)
-        ]
-        self._replayer = threading.Thread(
-            target=self._replay_loop, name="gateway-replay", daemon=True
+        self._output = DurableOutput(
+            self._sink,
+            self.spool,
+            self._batcher,
+            self._acks,
+            self.stats,
+            lambda body: self._client.publish(DEAD_LETTER_TOPIC, body, qos=1),
+            settings.flush_interval_s,
+            settings.write_concurrency,
         )
+        self._output.metrics = self.metrics
         self.connected = threading.Event()
         self.subscribed = threading.Event()  # the broker confirmed every subscription
 
@@ -128,9 +128,7 @@ class Gateway:
                 self.settings.metrics_host,
                 self.settings.metrics_port,
             )
-        for writer in self._writers:
-            writer.start()
-        self._replayer.start()
+        self._output.start()
         if self._events_client is not None:
             connect(self._events_client, self.settings.mqtt)
             self._events_client.loop_start()
@@ -147,11 +145,7 @@ class Gateway:
         """
         self._stopping.set()
         self._outlet.stop()  # what the broker acknowledged goes on; the rest comes again
-        self._batcher.wake()
-        for writer in self._writers:
-            writer.join(timeout=120)
-        self._replay_wake.set()
-        self._replayer.join(timeout=60)
+        self._output.stop()
         if self._sparkplug is not None:
             self._sparkplug.stop()
         self._client.disconnect()  # queued after the last acknowledgements, so they go first
@@ -288,115 +282,3 @@ class Gateway:
             **payload,
         }
         self._client.publish(DEAD_LETTER_TOPIC, json.dumps(body), qos=1)
-
-    # -- writer threads ---------------------------------------------------------------------
-    def _write_loop(self) -> None:
-        while True:
-            stopping = self._stopping.is_set()
-            batch = self._batcher.take(0 if stopping else self.settings.flush_interval_s)
-            if batch is None:
-                if stopping:
-                    return
-                continue
-            if self._make_durable(batch):
-                self._acks.durable(batch.tokens)
-            else:
-                log.warning(
-                    "stopping with %d points neither stored nor spooled; their %d "
-                    "messages stay unacknowledged and the broker delivers them again",
-                    len(batch),
-                    len(batch.tokens),
-                )
-
-    def _make_durable(self, batch: Batch) -> bool:
-        """Store the batch, or spool it while the store is away; False only when stopping
-        with the spool full (the messages then stay with the broker)."""
-        backoff = _MIN_BACKOFF_S
-        while True:
-            if not batch.lines:
-                return True
-            if len(self.spool) == 0:  # while batches wait in the spool, keep their order
-                try:
-                    self._write_isolating_rejects(batch.lines)
-                    return True
-                except SinkUnavailable as exc:
-                    self.stats.count("write_retries")
-                    log.warning("store unavailable (%s); spooling %d points", exc, len(batch))
-            try:
-                self.spool.append(batch.lines)
-            except SpoolFull as exc:
-                self.stats.count("spool_full")
-                self._log_spool_full(exc)
-                if self._stopping.is_set():
-                    return False
-                self._stopping.wait(backoff)
-                backoff = min(backoff * 2, _MAX_BACKOFF_S)
-                continue
-            self.stats.count("batches_spooled")
-            self._replay_wake.set()
-            return True
-
-    def _log_spool_full(self, exc: SpoolFull) -> None:
-        now = time.monotonic()
-        if now - self._spool_full_logged > 10:
-            self._spool_full_logged = now
-            log.error(
-                "%s: not acknowledging new messages; the broker holds the backlog until "
-                "the store is back (%d messages waiting)",
-                exc,
-                self._acks.pending,
-            )
-
-    def _replay_loop(self) -> None:
-        backoff = _MIN_BACKOFF_S
-        while not self._stopping.is_set():
-            oldest = self.spool.oldest()
-            if oldest is None:
-                self._replay_wake.wait(1.0)
-                self._replay_wake.clear()
-                continue
-            seq, lines = oldest
-            try:
-                self._write_isolating_rejects(lines)
-            except SinkUnavailable as exc:
-                self.stats.count("write_retries")
-                log.info(
-                    "replay waits for the store (%s); %d batches spooled; retry in %.1fs",
-                    exc,
-                    len(self.spool),
-                    backoff,
-                )
-                self._stopping.wait(backoff)
-                backoff = min(backoff * 2, _MAX_BACKOFF_S)
-                continue
-            backoff = _MIN_BACKOFF_S
-            self.spool.remove(seq)
-            self.stats.count("batches_replayed")
-            if len(self.spool) == 0:
-                log.info("spool replayed; writing directly again")
-
-    def _write_isolating_rejects(self, lines: list[str]) -> None:
-        """A rejected batch is halved until the bad points are found; the good ones are kept."""
-        if not lines:
-            return
-        t0 = time.perf_counter()
-        try:
-            self._sink.write(lines)
-        except SinkRejected as exc:
-            if len(lines) == 1:
-                self.stats.reject("store_rejected")
-                log.warning("store rejected point %r: %s", lines[0][:200], exc)
-                self._client.publish(
-                    DEAD_LETTER_TOPIC,
-                    json.dumps({"reason": "store_rejected", "detail": str(exc), "line": lines[0]}),
-                    qos=1,
-                )
-                return
-            mid = len(lines) // 2
-            self._write_isolating_rejects(lines[:mid])
-            self._write_isolating_rejects(lines[mid:])
-            return
-        self.metrics.write_seconds.observe(time.perf_counter() - t0)
-        self.metrics.batch_points.observe(len(lines))
-        self.stats.count("points_written", len(lines))
-        self.stats.count("batches_written")
