@@ -11,7 +11,7 @@ from shopfloor.contract.payloads import PayloadError
 from ..decode import load_json, scalar_value
 from ..timestamps import Clock
 from .mapper import Scalar, TagValue
-from .spec import TAG, Source
+from .spec import Source
 
 MAX_TAGS = 1000  # tag values in one message; more is refused whole
 MAX_TAG_LENGTH = 256
@@ -69,7 +69,7 @@ def _name(name: Any) -> str:
 
 def topic_value(tag: str, payload: bytes, clock: Clock, now_ns: int) -> list[TagValue]:
     """A one-value topic: plain text or JSON scalar, or `{"value", "ts"}` (a list of them)."""
-    data = scalar_value(payload)
+    data = load_json(payload) if payload[:1] == b"{" else scalar_value(payload)
     items = data if isinstance(data, list) else [data]
     out = []
     for item in items[:MAX_TAGS]:
@@ -128,8 +128,3 @@ def json_values(source: Source, payload: bytes, clock: Clock, now_ns: int) -> li
         ts = clock.read(_path(item, source.ts), default_ts) if source.ts else default_ts
         out.append(TagValue(name, _scalar(_path(item, source.value)), ts))
     return out
-
-
-def tag_of(segments: dict[str, str]) -> str:
-    """The tag a one-value topic names."""
-    return segments[TAG]

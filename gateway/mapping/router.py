@@ -15,7 +15,7 @@ from shopfloor.contract.topics import EVENT, TopicTemplate
 from ..fields import CODERS, FieldType, FieldTypes, field_key, to_float, to_string
 from ..points import TELEMETRY_MEASUREMENT, series_key
 from ..timestamps import Clock, epoch_ns
-from .inputs import TopicPattern, json_values, tag_of, topic_value
+from .inputs import TopicPattern, json_values, topic_value
 from .mapper import MachineMapper, TagValue
 from .spec import TAG, MachineSource
 
@@ -53,6 +53,11 @@ class MappedMachine:
     event_topic: str
 
 
+# a source that takes a topic: its declaration, the topic's levels, and the machine (or why
+# the levels make no machine)
+_Route = tuple[MachineSource, dict[str, str], "MappedMachine | PayloadError"]
+
+
 class TagMappings:
     """The declared machine sources (topic and JSON); Sparkplug ones are the host's."""
 
@@ -73,7 +78,7 @@ class TagMappings:
         self._types = FieldTypes(field_types)
         self._machines: dict[tuple[int, str], MappedMachine] = {}
         # topic -> the sources that take it, with its levels (a topic's route never changes)
-        self._routes: dict[str, list[tuple[int, MachineSource, dict[str, str]]]] = {}
+        self._routes: dict[str, list[_Route]] = {}
         self._coders: dict[tuple[str, bool], tuple[str, Callable[[str, object], str]]] = {}
 
     def __bool__(self) -> bool:
@@ -98,17 +103,22 @@ class TagMappings:
         if not routes:
             return None
         out = MappedMessage()
-        for i, declared, segments in routes:
-            self._convert_one(i, declared, segments, payload, arrival, out, retained)
+        now_ns = epoch_ns(arrival)
+        for declared, segments, machine in routes:
+            self._convert_one(declared, segments, machine, payload, now_ns, out, retained)
         return out
 
-    def _route(self, topic: str) -> list[tuple[int, MachineSource, dict[str, str]]]:
-        routes: list[tuple[int, MachineSource, dict[str, str]]] = []
+    def _route(self, topic: str) -> list[_Route]:
+        routes: list[_Route] = []
         for i, (pattern, declared) in enumerate(self._sources):
             segments = pattern.match(topic)
             if segments is None or (routes and declared.source.kind != "json"):
                 continue
-            routes.append((i, declared, segments))
+            try:
+                machine: MappedMachine | PayloadError = self._machine(i, declared, segments)
+            except PayloadError as exc:
+                machine = exc
+            routes.append((declared, segments, machine))
             if declared.source.kind != "json":
                 break
         if len(self._routes) >= _ROUTE_LIMIT:
@@ -118,31 +128,33 @@ class TagMappings:
 
     def _convert_one(
         self,
-        i: int,
         declared: MachineSource,
         segments: dict[str, str],
+        machine: MappedMachine | PayloadError,
         payload: bytes,
-        arrival: datetime,
+        now_ns: int,
         out: MappedMessage,
         retained: bool,
     ) -> None:
-        name = declared.id
+        if isinstance(machine, PayloadError):
+            out.problems.append((declared.id, machine))
+            return
+        name = machine.mapper.machine
         try:
-            machine = self._machine(i, declared, segments)
-            name = machine.mapper.machine
-            now_ns = epoch_ns(arrival)
             if declared.source.kind == "json":
                 values = json_values(declared.source, payload, self._clock, now_ns)
             else:
-                values = topic_value(tag_of(segments), payload, self._clock, now_ns)
+                values = topic_value(segments[TAG], payload, self._clock, now_ns)
         except PayloadError as exc:
             out.problems.append((name, exc))
             return
         problems: list[PayloadError] = []
         out.lines += self._lines(machine.series, values, problems)
         mapped = machine.mapper.apply(values, birth=retained)
-        out.problems += [(name, p) for p in [*problems, *mapped.problems]]
-        out.events += [Publish(machine.event_topic, encode(e)) for e in mapped.events]
+        if problems or mapped.problems:
+            out.problems += [(name, p) for p in [*problems, *mapped.problems]]
+        if mapped.events:
+            out.events += [Publish(machine.event_topic, encode(e)) for e in mapped.events]
 
     def _machine(self, i: int, declared: MachineSource, segments: dict[str, str]) -> MappedMachine:
         machine_id = declared.id
