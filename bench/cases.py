@@ -98,6 +98,8 @@ class GatewayBench:
             **self.store.gateway_env(),
             "SHOPFLOOR_MQTT__HOST": self.broker.host,
             "SHOPFLOOR_MQTT__PORT": str(self.broker.port),
+            "SHOPFLOOR_MQTT__MAX_INFLIGHT": "1000",  # what the bench's broker takes
+            "SHOPFLOOR_MQTT__RECEIVE_MAXIMUM": "1000",  # its in-flight window to us too
             "SHOPFLOOR_MQTT__CLIENT_ID": f"bench-{site}",
             "SHOPFLOOR_SPOOL_DIR": str(self.workdir / f"spool-{site}"),
         }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 from .broker import forget_session, publish_backlog
 from .cases import GatewayBench
@@ -27,13 +26,13 @@ def _payloads(messages: int, _per_message: int, end_ms: int) -> list[str]:
 def mapped_case(bench: GatewayBench, messages: int) -> Case:
     """The real gateway draining a backlog of one-value topics whose tag is a mapped counter."""
     site = bench._site("mapped")
-    source: dict[str, object] = {"topic": f"{site}/Area/{{line}}/{{tag*}}", "good": "v"}
-    if os.environ.get("BENCH_NO_EVENTS"):
-        source.pop("good")
+    source = {"topic": f"{site}/Area/{{line}}/{{tag*}}", "good": "v"}
     env = {
         **bench.store.gateway_env(),
         "SHOPFLOOR_MQTT__HOST": bench.broker.host,
         "SHOPFLOOR_MQTT__PORT": str(bench.broker.port),
+        "SHOPFLOOR_MQTT__MAX_INFLIGHT": "1000",  # what the bench's broker takes
+        "SHOPFLOOR_MQTT__RECEIVE_MAXIMUM": "1000",  # its in-flight window to us too
         "SHOPFLOOR_MQTT__CLIENT_ID": f"bench-{site}",
         "SHOPFLOOR_SPOOL_DIR": str(bench.workdir / f"spool-{site}"),
         "SHOPFLOOR_SITE": site,

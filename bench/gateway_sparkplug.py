@@ -47,6 +47,8 @@ def sparkplug_case(bench: GatewayBench, messages: int) -> Case:
         **bench.store.gateway_env(),
         "SHOPFLOOR_MQTT__HOST": bench.broker.host,
         "SHOPFLOOR_MQTT__PORT": str(bench.broker.port),
+        "SHOPFLOOR_MQTT__MAX_INFLIGHT": "1000",  # what the bench's broker takes
+        "SHOPFLOOR_MQTT__RECEIVE_MAXIMUM": "1000",  # its in-flight window to us too
         "SHOPFLOOR_MQTT__CLIENT_ID": f"bench-{site}",
         "SHOPFLOOR_SPOOL_DIR": str(bench.workdir / f"spool-{site}"),
         "SHOPFLOOR_SPARKPLUG__ENABLED": "true",

@@ -81,6 +81,12 @@ class EventOutlet:
                 self._pending.append(_Pending(infos, token))
         self._deliver(lines, token)
 
+    def on_publish(self, *_args: object) -> None:
+        """paho's on_publish: a PUBACK came; let go what waited for it at once (a ticker
+        would leave the broker's in-flight window full for up to a tick)."""
+        if self._pending:
+            self.release()
+
     def release(self) -> None:
         """Let go the acknowledgements of messages whose events the broker acknowledged."""
         with self._lock:

@@ -61,14 +61,10 @@ class Gateway:
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
         self._acks = AckSequencer(lambda mid: self._client.ack(mid, 1))
-        # mapped events go out on a connection of their own: their PUBACKs do not queue behind
-        # the backlog this connection is reading, so holding acknowledgements for them is cheap
-        self._events_client: mqtt.Client | None = None
-        if settings.sparkplug.enabled or any(s.source.topic for s in settings.sources):
-            events_id = f"{settings.mqtt.client_id}-events"
-            self._events_client = make_client(settings.mqtt, events_id)
-        publisher = self._events_client or self._client
-        self._outlet = EventOutlet(publisher, self._batcher.add, self._acks)
+        # a message's points go on at once; its acknowledgement waits for its events' PUBACKs
+        # (a second connection for events was slower: two network threads fight for the GIL)
+        self._outlet = EventOutlet(self._client, self._batcher.add, self._acks)
+        self._client.on_publish = self._outlet.on_publish
         self._sparkplug: SparkplugBridge | None = None
         if settings.sparkplug.enabled:  # before connecting: it sets the host's last will
             self._sparkplug = SparkplugBridge.build(
@@ -129,9 +125,6 @@ class Gateway:
                 self.settings.metrics_port,
             )
         self._output.start()
-        if self._events_client is not None:
-            connect(self._events_client, self.settings.mqtt)
-            self._events_client.loop_start()
         self._outlet.start()
         if self._sparkplug is not None:
             self._sparkplug.start()
@@ -150,9 +143,6 @@ class Gateway:
             self._sparkplug.stop()
         self._client.disconnect()  # queued after the last acknowledgements, so they go first
         self._client.loop_stop()
-        if self._events_client is not None:
-            self._events_client.disconnect()
-            self._events_client.loop_stop()
         self._sink.close()
         log.info(
             "gateway stopped: %s; %d batches left in the spool",

@@ -55,6 +55,9 @@ class MqttSettings(BaseModel):
     client_id: str = ""
     # how many unacknowledged QoS 1 messages the broker may send us at once (MQTT 5)
     receive_maximum: int = Field(default=5000, ge=1, le=65535)
+    # how many QoS 1 messages we may send before the broker acknowledges them: at most what
+    # the broker takes (Mosquitto's max_inflight_messages, 20 unless configured)
+    max_inflight: int = Field(default=20, ge=1, le=65535)
     keepalive_s: int = Field(default=30, ge=5)
     # how long the broker keeps our session (and queues for it) while we are away (MQTT 5)
     session_expiry_s: int = Field(default=86_400, ge=0, le=4_294_967_295)
@@ -197,6 +200,7 @@ def make_client(settings: MqttSettings, client_id: str, *, manual_ack: bool = Fa
         # a refused client certificate (TLS 1.3) shows only as paho's read error: let it be seen
         client.enable_logger(paho_log)
     client.reconnect_delay_set(min_delay=1, max_delay=30)
+    client.max_inflight_messages_set(settings.max_inflight)
     client.max_queued_messages_set(0)
     # paho retries on its own, silently: say so each time (at most every 30 s), with the reason
     client.on_connect_fail = lambda _c, _u: log.warning(
