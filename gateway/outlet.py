@@ -81,19 +81,23 @@ class EventOutlet:
                 self._pending.append(_Pending(infos, token))
         self._deliver(lines, token)
 
-    def on_publish(self, *_args: object) -> None:
+    def on_publish(self, _c: object, _u: object, mid: int, *_rest: object) -> None:
         """paho's on_publish: a PUBACK came; let go what waited for it at once (a ticker
-        would leave the broker's in-flight window full for up to a tick)."""
+        would leave the broker's in-flight window full for up to a tick). paho calls this
+        before it marks the message published, hence the `mid`."""
         if self._pending:
-            self.release()
+            try:
+                self.release(mid)
+            except Exception:  # never into paho's network thread
+                log.exception("event outlet failed; the ticker tries again")
 
-    def release(self) -> None:
+    def release(self, acked_mid: int | None = None) -> None:
         """Let go the acknowledgements of messages whose events the broker acknowledged."""
         with self._lock:
             done: list[_Pending] = []
             waiting: list[_Pending] = []
             for pending in self._pending:
-                acked = all(i.is_published() for i in pending.infos)
+                acked = all(i.mid == acked_mid or _acknowledged(i) for i in pending.infos)
                 (done if acked else waiting).append(pending)
             if not done:
                 return
@@ -107,3 +111,14 @@ class EventOutlet:
                 self.release()
             except Exception:
                 log.exception("event outlet failed; continuing")
+
+
+def _acknowledged(info: mqtt.MQTTMessageInfo) -> bool:
+    """True once the broker acknowledged the message. A QoS 1 message published while the
+    connection was down is queued by paho and sent after the reconnect, but its info keeps the
+    publish-time error and `is_published()` raises for ever: its completion flag says it then."""
+    if info.rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_AGAIN):
+        return info.is_published()
+    if info.rc == mqtt.MQTT_ERR_NO_CONN:
+        return bool(info._published)  # paho 2.x: set when the PUBACK arrives
+    return False  # never queued: the message stays unacknowledged and comes again

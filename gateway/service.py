@@ -71,9 +71,16 @@ class Gateway:
                 settings, self._client, self._batcher.add, self._dead_letter, self._outlet
             )
         self._mapping = self._build_mapping(settings)
+        if not settings.sparkplug.enabled:
+            for ignored in (s for s in settings.sources if s.source.kind == "sparkplug"):
+                log.warning(
+                    "machine %s has a Sparkplug source, but SHOPFLOOR_SPARKPLUG__ENABLED is "
+                    "off: its metrics are not read",
+                    ignored.id,
+                )
         self._problems = ProblemGate()
         spb = self._sparkplug.subscriptions() if self._sparkplug else []
-        self._filters = spb + settings.shared(settings.subscriptions())
+        self._filters = spb + settings.subscribed()
         self._input = InputFilter(
             [f.split("/", 2)[2] if f.startswith("$share/") else f for f in self._filters],
             sparkplug=self._sparkplug is not None,

@@ -200,8 +200,21 @@ class GatewaySettings(BaseSettings):
         """The MQTT topic filters the gateway subscribes to, none covering another: the topic
         templates' and the machine sources' (Sparkplug's are the host's own)."""
         filters = [f for t in self.templates for f in t.subscriptions()]
-        filters += [s.source.subscription() for s in self.sources if s.source.topic is not None]
+        filters += self.source_subscriptions()
         return minimal_filters(filters)
+
+    def source_subscriptions(self) -> list[str]:
+        """The filters of the machine sources' topics."""
+        return [s.source.subscription() for s in self.sources if s.source.topic is not None]
+
+    def subscribed(self) -> list[str]:
+        """The filters as subscribed: the templates' under `$share/<group>/` when a share
+        group is set; machine sources never, since each gateway keeps its machines' last
+        values (states, counters) and must see every message of them."""
+        if not self.share_group:
+            return self.subscriptions()
+        templates = minimal_filters([f for t in self.templates for f in t.subscriptions()])
+        return self.shared(templates) + minimal_filters(self.source_subscriptions())
 
     def shared(self, filters: list[str]) -> list[str]:
         """Filters as subscribed: under `$share/<group>/` when a share group is set."""

@@ -9,12 +9,15 @@ tracker's own cumulative-counter rules count each part once however often an eve
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 
 # a drop of the counter is a reset when it falls below this share of the last value (or below 1)
 RESET_BELOW = 0.5
 # the last value was this close to the declared wrap value (as a share of it): a drop is a wrap
 WRAP_NEAR = 0.1
+# increments remembered to tell a reading delivered again from a new one
+_SEEN_LIMIT = 4096
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class CumulativeCounter:
         self.last: float | None = None
         self.last_ts: int | None = None
         self.reported: int | None = None  # whole part value last reported (or the baseline's)
+        self._dropped: float | None = None  # a drop refused once: a reset if the next agrees
 
     def update(self, value: object, ts_ns: int) -> CounterStep:
         """Take one value of the counter at its time (ns since the epoch)."""
@@ -86,10 +90,17 @@ class CumulativeCounter:
             return self._restart(number, ts_ns, max(parts, 0), "wrap")
         if number < self.last * RESET_BELOW or number < 1:
             return self._restart(number, ts_ns, math.floor(number), "reset")
+        dropped, self._dropped = self._dropped, None
+        if dropped is not None and dropped <= number:
+            # it keeps counting up from where it fell: it did restart (as the tracker reads a
+            # lower counter); the parts since that restart count
+            return self._restart(number, ts_ns, math.floor(number), "reset")
+        self._dropped = number
         return CounterStep(error=f"went back from {self.last!r} to {number!r} without a reset")
 
     def _advance(self, number: float, ts_ns: int) -> CounterStep:
         assert self.reported is not None
+        self._dropped = None
         whole, before = math.floor(number), self.reported
         self.last, self.last_ts = number, ts_ns
         if whole <= before:
@@ -116,7 +127,9 @@ class IncrementCounter:
         self.per_message = per_message
         self.total = 0.0
         self.reported: int | None = None
-        self.last_ts: int | None = None
+        # the readings taken, by time and value: one delivered again adds nothing (a sum does
+        # not care about order, so an older one still adds)
+        self._seen: OrderedDict[tuple[int, float], None] = OrderedDict()
 
     def update(self, value: object, ts_ns: int) -> CounterStep:
         """Take one message's value; it adds to the count."""
@@ -125,9 +138,12 @@ class IncrementCounter:
             return CounterStep(error=error)
         if self.per_message:
             number = 1.0 if number else 0.0
-        if self.last_ts is not None and ts_ns < self.last_ts:
-            return CounterStep(note="stale")
-        self.last_ts = ts_ns
+        key = (ts_ns, number)
+        if key in self._seen:
+            return CounterStep(note="repeat")
+        self._seen[key] = None
+        if len(self._seen) > _SEEN_LIMIT:
+            self._seen.popitem(last=False)
         self.total += number
         whole = math.floor(self.total)
         if self.reported is None:

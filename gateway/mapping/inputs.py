@@ -72,12 +72,12 @@ def topic_value(tag: str, payload: bytes, clock: Clock, now_ns: int) -> list[Tag
     data = load_json(payload) if payload[:1] == b"{" else scalar_value(payload)
     items = data if isinstance(data, list) else [data]
     out = []
-    for item in items[:MAX_TAGS]:
-        ts = now_ns
+    for i, item in enumerate(items[:MAX_TAGS]):
+        ts = now_ns + i  # values without a time: a nanosecond apart, in order
         if isinstance(item, dict):
             if "value" not in item:
                 raise PayloadError("schema", 'an object payload needs "value"')
-            ts = clock.read(item.get("ts"), now_ns)
+            ts = clock.read(item.get("ts"), now_ns + i)
             item = item["value"]
         out.append(TagValue(tag, _scalar(item), ts))
     return out

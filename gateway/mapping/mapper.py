@@ -123,12 +123,28 @@ class MachineMapper:
         return StateEvent(type="state", ts=at, event_id=ident, state=MachineState.OFFLINE)
 
     def apply(self, values: list[TagValue], key: str = "", birth: bool = False) -> Mapped:
-        """Events for the changes one message brings; `key` names the message's origin."""
-        live = {v.name: v for v in values if v.value is not None and v.name in self._tags}
+        """Events for the changes one message brings; `key` names the message's origin.
+
+        A message that holds one tag several times (a buffering bridge) is taken in time order,
+        as if each value had come on its own."""
+        mapped = [v for v in values if v.value is not None and v.name in self._tags]
         out = Mapped()
-        if not live:
+        if not mapped:
             return out
         self.seen = True
+        if len({v.name for v in mapped}) == len(mapped):
+            self._apply({v.name: v for v in mapped}, key, birth, out)
+            return out
+        group: dict[str, TagValue] = {}
+        for tv in sorted(mapped, key=lambda v: v.ts_ns):
+            if tv.name in group:
+                self._apply(group, key, birth, out)
+                group = {}
+            group[tv.name] = tv
+        self._apply(group, key, birth, out)
+        return out
+
+    def _apply(self, live: dict[str, TagValue], key: str, birth: bool, out: Mapped) -> None:
         src = self.source
 
         def emit(model: type[BaseModel], kind: str, tv: TagValue, **fields: object) -> None:
@@ -150,17 +166,9 @@ class MachineMapper:
             seconds = _seconds(value) if value is not None else None
             if seconds is not None:
                 self.cycle_time = seconds
-        if src.operation is not None and src.operation in live:
-            tv = live[src.operation]
-            number = _whole(tv.value) if tv.value is not None else None
-            if number is None:
-                out.problems.append(_bad(tv, "mapped_operation", "is no operation number"))
-            else:
-                self.operation = number
         self._jobs_and_counts(live, birth, emit, out)
         if src.alarm is not None and src.alarm.tag in live:
             self._alarm(live, birth, emit)
-        return out
 
     def _state(self, tv: TagValue, emit: _Emit, out: Mapped) -> None:
         found = state_key(tv.value if tv.value is not None else "")
@@ -178,26 +186,36 @@ class MachineMapper:
         self, live: dict[str, TagValue], birth: bool, emit: _Emit, out: Mapped
     ) -> None:
         src = self.source
-        old_job = (self.order, self.operation) if self.order else None
-        order = live.get(src.order or "")
+        old_job = self._job()
+        order, operation = live.get(src.order or ""), live.get(src.operation or "")
         if order is not None and order.value is not None:
             self.order = _text(order.value)[:64] or None
-        new_job = (self.order, self.operation) if self.order else None
-        ended = old_job is not None and new_job is not None and old_job != new_job
-        if order is not None:
-            if ended and old_job is not None:
-                emit(JobEndEvent, "job_end", order, order_id=old_job[0], operation=old_job[1])
-            if new_job is not None and (old_job is None or ended):
-                emit(JobStartEvent, "job_start", order, order_id=new_job[0], operation=new_job[1])
+        if operation is not None and operation.value is not None:
+            number = _whole(operation.value)
+            if number is None:
+                out.problems.append(_bad(operation, "mapped_operation", "is no operation number"))
+            else:
+                self.operation = number
+        new_job = self._job()  # a job needs both: an order without its operation waits
+        changed = order or operation
+        if changed is not None and old_job is not None and new_job not in (None, old_job):
+            emit(JobEndEvent, "job_end", changed, order_id=old_job[0], operation=old_job[1])
+        if changed is not None and new_job is not None and new_job != old_job:
+            emit(JobStartEvent, "job_start", changed, order_id=new_job[0], operation=new_job[1])
         self._counts(live, birth, new_job, emit, out)
-        if order is not None and old_job is not None and new_job is None:
-            emit(JobEndEvent, "job_end", order, order_id=old_job[0], operation=old_job[1])
+        if changed is not None and old_job is not None and new_job is None:
+            emit(JobEndEvent, "job_end", changed, order_id=old_job[0], operation=old_job[1])
+
+    def _job(self) -> tuple[str, int] | None:
+        if self.order and self.operation is not None:
+            return self.order, self.operation
+        return None
 
     def _counts(
         self,
         live: dict[str, TagValue],
         birth: bool,
-        job: tuple[str | None, int | None] | None,
+        job: tuple[str, int] | None,
         emit: _Emit,
         out: Mapped,
     ) -> None:

@@ -7,7 +7,19 @@ from shopfloor.contract.payloads import PayloadError
 _LIMIT = 10_000
 # problems with one value of a message: told once per machine, tag and reason (an unmapped
 # state once per value); any other reason refuses a whole message and is told every time
-_PER_CAUSE = frozenset({"mapped_counter", "mapped_operation", "mapped_event", "type", "not_finite"})
+_PER_CAUSE = frozenset(
+    {
+        "mapped_counter",
+        "mapped_operation",
+        "mapped_event",
+        "type",
+        "not_finite",
+        "sparkplug_unknown_metric",
+        "sparkplug_type",
+        "sparkplug_array",
+        "ts_out_of_range",
+    }
+)
 
 
 class ProblemGate:

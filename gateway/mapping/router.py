@@ -193,6 +193,7 @@ class TagMappings:
     ) -> list[str]:
         """Points of the values, one line per timestamp; text is a string field unless declared."""
         by_ts: dict[int, list[str]] = {}
+        taken: set[tuple[str, int]] = set()
         for tv in values:
             if tv.value is None:
                 continue
@@ -205,7 +206,11 @@ class TagMappings:
             except PayloadError as exc:
                 problems.append(exc)
                 continue
-            by_ts.setdefault(tv.ts_ns, []).append(part)
+            ts = tv.ts_ns
+            while (tv.name, ts) in taken:
+                ts += 1  # the same tag twice at one time: a point each, a nanosecond apart
+            taken.add((tv.name, ts))
+            by_ts.setdefault(ts, []).append(part)
         return [f"{series} {','.join(parts)} {ts}" for ts, parts in by_ts.items()]
 
     def _coder(self, name: str, text: bool) -> tuple[str, Callable[[str, object], str]]:

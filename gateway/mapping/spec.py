@@ -116,6 +116,8 @@ class Source(_Strict):
 
     @model_validator(mode="after")
     def _fits_kind(self) -> Source:
+        if (self.order is None) != (self.operation is None):
+            raise ValueError("order and operation go together: a job is an order's operation")
         if self.kind == "sparkplug":
             if not self.group or not self.node or self.topic is not None:
                 raise ValueError("a sparkplug source names group and node (and device), no topic")

@@ -16,6 +16,7 @@ from shopfloor.contract.topics import EVENT, TopicTemplate
 from shopfloor.sparkplug.topics import host_subscriptions, state_topic
 
 from ..acks import Token
+from ..mapping.problems import ProblemGate
 from ..outlet import EventOutlet
 from ..timestamps import Clock
 from .host import SparkplugHost, Step
@@ -59,6 +60,7 @@ class SparkplugBridge:
         self._dead_letter = dead_letter
         self._lock = threading.Lock()
         self._outlet = outlet or EventOutlet(client, deliver)
+        self._problems = ProblemGate()
         self._own_outlet = outlet is None
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="sparkplug-tick", daemon=True)
@@ -138,10 +140,13 @@ class SparkplugBridge:
     # -- internals ------------------------------------------------------------------------------
     def _dispatch(self, step: Step) -> None:
         for handled in step.handled:
-            for problem in [handled.error, *handled.notes]:
-                if problem is not None:
-                    self.host.stats.count("dead_letters", problem.reason)
-                    self._dead_letter(handled.topic, handled.raw, problem)
+            if handled.error is not None:
+                self.host.stats.count("dead_letters", handled.error.reason)
+                self._dead_letter(handled.topic, handled.raw, handled.error)
+            for note in handled.notes:  # one metric's problem: told once per cause
+                self.host.stats.count("dead_letters", note.reason)
+                if self._problems.first(_device_of(handled.topic), note):
+                    self._dead_letter(handled.topic, handled.raw, note)
             token = cast("Token | None", handled.tag)
             self._outlet.send(handled.events, handled.lines, token)
         for command in step.commands:
@@ -155,3 +160,9 @@ class SparkplugBridge:
                     self._dispatch(self.host.tick(datetime.now(UTC)))
             except Exception:
                 log.exception("Sparkplug timer failed; continuing")
+
+
+def _device_of(topic: str) -> str:
+    """`group/node[/device]` of a Sparkplug topic: whose problems are told once."""
+    levels = topic.split("/")
+    return "/".join([levels[1], *levels[3:]]) if len(levels) > 3 else topic

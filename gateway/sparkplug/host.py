@@ -246,7 +246,10 @@ class SparkplugHost:
             if ref is not None and (known or ref.configured):
                 seq = msg.payload.seq
                 origin = Origin(node.group, node.node, device, node.bd_seq, seq, node.session)
-                offline = ref.mapper.offline(msg.arrival, origin.key)
+                # the death's arrival in its id: a device that dies twice in one session of
+                # its node, 256 messages apart, has two deaths
+                arrival_ms = int(msg.arrival.timestamp() * 1000)
+                offline = ref.mapper.offline(msg.arrival, f"{origin.key}|{arrival_ms}")
                 events = [Publish(ref.event_topic, encode(offline))]
             step.handled.append(Handled(msg.tag, str(msg.topic), msg.raw, events=events))
         else:

@@ -110,3 +110,15 @@ def test_bad_decode_value_fails_naming_the_variable(
         "SHOPFLOOR_" + "__".join(str(p) for p in e["loc"]).upper() for e in excinfo.value.errors()
     }
     assert any(n.startswith(variable) for n in named) or variable in str(excinfo.value), named
+
+
+def test_machine_sources_are_never_shared_between_gateways() -> None:
+    settings = GatewaySettings(
+        share_group="gw",
+        mapping={"machines": [{"id": "f1", "source": {"topic": "Site/A/L1/{tag*}", "state": "S"}}]},
+    )
+    assert settings.subscribed() == [
+        "$share/gw/shopfloor/+/+/+/telemetry",
+        "$share/gw/shopfloor/+/+/+/event",
+        "Site/A/L1/#",
+    ]

@@ -241,3 +241,38 @@ def test_mapper_ignores_empty_states_and_known_alarms() -> None:
 def test_sources_that_cannot_work_are_refused_at_start(source: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         MachineSource.model_validate({"id": "m", "source": source})
+
+
+def test_a_job_starts_once_its_order_and_operation_are_both_known() -> None:
+    source = Source.model_validate({"topic": "a/{tag*}", "order": "Order", "operation": "Op"})
+    mapper = MachineMapper("m", source)
+    assert mapper.apply([TagValue("Order", "SO-1", S)]).events == []  # its operation: not yet
+    (start,) = mapper.apply([TagValue("Op", 10, 2 * S)]).events
+    assert (start.type, start.order_id, start.operation) == ("job_start", "SO-1", 10)
+    end, nxt = mapper.apply([TagValue("Op", 20, 3 * S)]).events
+    assert (end.type, end.operation, nxt.type, nxt.operation) == ("job_end", 10, "job_start", 20)
+    (last,) = mapper.apply([TagValue("Order", "", 4 * S)]).events
+    assert (last.type, last.order_id, last.operation) == ("job_end", "SO-1", 20)
+
+
+def test_one_tag_several_times_in_a_message_is_taken_in_time_order() -> None:
+    source = Source.model_validate(
+        {"topic": "a/{tag*}", "state": "S", "good": {"tag": "P", "kind": "per_message"}}
+    )
+    mapper = MachineMapper("m", source)
+    values = [
+        TagValue("S", "RUNNING", S),
+        TagValue("P", True, S),
+        TagValue("S", "IDLE", 2 * S),
+        TagValue("P", True, 2 * S),
+        TagValue("S", "RUNNING", 3 * S),
+        TagValue("P", True, 3 * S),
+    ]
+    events = mapper.apply(values).events
+    assert [e.state for e in events if e.type == "state"] == ["RUNNING", "IDLE", "RUNNING"]
+    assert [e.counter for e in events if e.type == "cycle"][-1] == 3  # three parts, not one
+
+
+def test_an_order_without_its_operation_is_refused_at_start() -> None:
+    with pytest.raises(ValidationError, match="order and operation go together"):
+        Source.model_validate({"topic": "a/{tag*}", "order": "Order"})

@@ -44,6 +44,14 @@ def test_a_small_drop_is_refused_as_going_back_without_a_reset() -> None:
     assert counter.update(501, 3 * S).parts == 1  # the old value still stands
 
 
+def test_a_counter_that_keeps_counting_from_where_it_fell_did_restart() -> None:
+    counter = CumulativeCounter()
+    counter.update(20, 1 * S)
+    assert counter.update(10, 2 * S).error is not None  # once: a glitch or a restart?
+    step = counter.update(19, 3 * S)  # it goes on from 10: a restart, as the tracker reads it
+    assert step.note == "reset" and step.counters == (19,) and step.parts == 19
+
+
 def test_a_drop_near_the_declared_wrap_counts_across_it() -> None:
     counter = CumulativeCounter(wrap=65536)
     counter.update(65530, 1 * S)
@@ -72,6 +80,13 @@ def test_increments_start_from_a_baseline_of_zero() -> None:
     assert step.counters == (0, 3) and step.baseline and step.parts == 3
     assert counter.update(0.5, 2 * S).counters == ()
     assert counter.update(0.5, 3 * S).counters == (4,)
+
+
+def test_an_increment_delivered_again_adds_nothing_and_a_late_one_still_adds() -> None:
+    counter = IncrementCounter()
+    counter.update(2, 5 * S)
+    assert counter.update(2, 5 * S).note == "repeat"  # the same reading again
+    assert counter.update(1, 4 * S).counters == (3,)  # older, but parts all the same
 
 
 def test_per_message_counts_one_part_per_true_value() -> None:
