@@ -32,10 +32,11 @@ class Message(Protocol):
     def retain(self) -> bool: ...
 
 
-@dataclass
+@dataclass(eq=False)
 class _Pending:
     infos: list[mqtt.MQTTMessageInfo]
     token: Token
+    left: set[int]  # the events' packet ids still unacknowledged
 
 
 class EventOutlet:
@@ -51,7 +52,8 @@ class EventOutlet:
         self._deliver = deliver
         self._acks = acks
         self._lock = threading.Lock()
-        self._pending: list[_Pending] = []
+        self._pending: set[_Pending] = set()
+        self._by_mid: dict[int, _Pending] = {}
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="event-outlet", daemon=True)
 
@@ -77,33 +79,42 @@ class EventOutlet:
         ]
         if infos and token is not None and self._acks is not None:
             self._acks.hold(token)
+            entry = _Pending(infos, token, {i.mid for i in infos})
             with self._lock:
-                self._pending.append(_Pending(infos, token))
+                self._pending.add(entry)
+                for mid in entry.left:
+                    self._by_mid[mid] = entry
         self._deliver(lines, token)
 
     def on_publish(self, _c: object, _u: object, mid: int, *_rest: object) -> None:
         """paho's on_publish: a PUBACK came; let go what waited for it at once (a ticker
-        would leave the broker's in-flight window full for up to a tick). paho calls this
-        before it marks the message published, hence the `mid`."""
-        if self._pending:
-            try:
-                self.release(mid)
-            except Exception:  # never into paho's network thread
-                log.exception("event outlet failed; the ticker tries again")
-
-    def release(self, acked_mid: int | None = None) -> None:
-        """Let go the acknowledgements of messages whose events the broker acknowledged."""
+        would leave the broker's in-flight window full for up to a tick)."""
         with self._lock:
-            done: list[_Pending] = []
-            waiting: list[_Pending] = []
-            for pending in self._pending:
-                acked = all(i.mid == acked_mid or _acknowledged(i) for i in pending.infos)
-                (done if acked else waiting).append(pending)
-            if not done:
+            entry = self._by_mid.pop(mid, None)
+            if entry is None:
                 return
-            self._pending = waiting
-        assert self._acks is not None
-        self._acks.unhold([p.token for p in done])
+            entry.left.discard(mid)
+            if entry.left:
+                return
+            self._pending.discard(entry)
+        if self._acks is not None:
+            try:
+                self._acks.unhold([entry.token])
+            except Exception:  # never into paho's network thread
+                log.exception("letting an acknowledgement go failed")
+
+    def release(self) -> None:
+        """Let go the acknowledgements of messages whose events the broker acknowledged that
+        `on_publish` did not see (a PUBACK that came before its message was noted here)."""
+        with self._lock:
+            done = [p for p in self._pending if all(_acknowledged(i) for i in p.infos)]
+            for entry in done:
+                self._pending.discard(entry)
+                for mid in entry.left:
+                    if self._by_mid.get(mid) is entry:
+                        del self._by_mid[mid]
+        if done and self._acks is not None:
+            self._acks.unhold([p.token for p in done])
 
     def _tick_loop(self) -> None:
         while not self._stop.wait(_TICK_S):

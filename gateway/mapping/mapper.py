@@ -132,7 +132,7 @@ class MachineMapper:
         if not mapped:
             return out
         self.seen = True
-        if len({v.name for v in mapped}) == len(mapped):
+        if len(mapped) == 1 or len({v.name for v in mapped}) == len(mapped):
             self._apply({v.name: v for v in mapped}, key, birth, out)
             return out
         group: dict[str, TagValue] = {}
