@@ -94,21 +94,8 @@ class GatewayBench:
         # live: messages a paho publisher sends meanwhile; total: keep topping the backlog up
         # (between STANDING_MIN and STANDING_MAX) until this many messages went through
         site = self._site(name)
-        env = {
-            **self.store.gateway_env(),
-            "SHOPFLOOR_MQTT__HOST": self.broker.host,
-            "SHOPFLOOR_MQTT__PORT": str(self.broker.port),
-            "SHOPFLOOR_MQTT__MAX_INFLIGHT": "1000",  # what the bench's broker takes
-            "SHOPFLOOR_MQTT__RECEIVE_MAXIMUM": "1000",  # its in-flight window to us too
-            "SHOPFLOOR_MQTT__CLIENT_ID": f"bench-{site}",
-            "SHOPFLOOR_SPOOL_DIR": str(self.workdir / f"spool-{site}"),
-        }
-        # the first start creates the persistent session; the broker queues while it is away
-        first = GatewayProcess(env, self.workdir / f"gateway-{site}-session.log")
-        try:
-            first.wait_connected()
-        finally:
-            first.stop()
+        env = self.gateway_env(site)
+        self.open_session(env, site)
         series = publish_backlog(
             self.broker, site, messages, per_message, self.end_ms, self.workdir
         )
@@ -131,6 +118,39 @@ class GatewayBench:
         if total > messages:
             note = f"backlog kept at {STANDING_MIN:,}-{STANDING_MAX:,} messages"
         return Case(f"gateway: {name}", sent, sum(series) + live, t_end - t0, note, gw.peak_rss)
+
+    def gateway_env(self, site: str, **extra: str) -> dict[str, str]:
+        """A bench gateway's environment: the store, the broker and the window it grants (1,000
+        in flight each way), a session and a spool of its own; `extra` adds settings."""
+        return {
+            **self.store.gateway_env(),
+            "SHOPFLOOR_MQTT__HOST": self.broker.host,
+            "SHOPFLOOR_MQTT__PORT": str(self.broker.port),
+            "SHOPFLOOR_MQTT__MAX_INFLIGHT": "1000",
+            "SHOPFLOOR_MQTT__RECEIVE_MAXIMUM": "1000",
+            "SHOPFLOOR_MQTT__CLIENT_ID": f"bench-{site}",
+            "SHOPFLOOR_SPOOL_DIR": str(self.workdir / f"spool-{site}"),
+            **extra,
+        }
+
+    def open_session(self, env: dict[str, str], site: str) -> None:
+        """The first start creates the persistent session; the broker queues while it is away."""
+        first = GatewayProcess(env, self.workdir / f"gateway-{site}-session.log")
+        try:
+            first.wait_connected()
+        finally:
+            first.stop()
+
+    def drain(self, env: dict[str, str], site: str, series: list[int]) -> tuple[float, int]:
+        """Start the gateway on its queued backlog; (seconds until stored, peak RSS bytes)."""
+        gw = GatewayProcess(env, self.workdir / f"gateway-{site}.log")
+        try:
+            t0 = gw.wait_connected()
+            t_end = self._wait_stored(site, series, gw)
+        finally:
+            gw.stop()
+            forget_session(self.broker, f"bench-{site}")
+        return t_end - t0, gw.peak_rss
 
     def _top_up(self, site: str, published: int, total: int, gw: GatewayProcess) -> list[int]:
         """Publish more whenever the backlog falls below STANDING_MIN; series published."""

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from .broker import forget_session, publish_backlog
+from .broker import publish_backlog
 from .cases import GatewayBench
-from .gateway_process import GatewayProcess
 from .report import Case
 
 # a PackML-style cumulative counter: it advances a tenth of a part a message, so one message in
@@ -27,34 +26,18 @@ def mapped_case(bench: GatewayBench, messages: int) -> Case:
     """The real gateway draining a backlog of one-value topics whose tag is a mapped counter."""
     site = bench._site("mapped")
     source = {"topic": f"{site}/Area/{{line}}/{{tag*}}", "good": "v"}
-    env = {
-        **bench.store.gateway_env(),
-        "SHOPFLOOR_MQTT__HOST": bench.broker.host,
-        "SHOPFLOOR_MQTT__PORT": str(bench.broker.port),
-        "SHOPFLOOR_MQTT__MAX_INFLIGHT": "1000",  # what the bench's broker takes
-        "SHOPFLOOR_MQTT__RECEIVE_MAXIMUM": "1000",  # its in-flight window to us too
-        "SHOPFLOOR_MQTT__CLIENT_ID": f"bench-{site}",
-        "SHOPFLOOR_SPOOL_DIR": str(bench.workdir / f"spool-{site}"),
-        "SHOPFLOOR_SITE": site,
-        "SHOPFLOOR_MAPPING__MACHINES": json.dumps([{"id": "{line}", "source": source}]),
-    }
-    first = GatewayProcess(env, bench.workdir / f"gateway-{site}-session.log")
-    try:
-        first.wait_connected()
-    finally:
-        first.stop()
+    env = bench.gateway_env(
+        site,
+        SHOPFLOOR_SITE=site,
+        SHOPFLOOR_MAPPING__MACHINES=json.dumps([{"id": "{line}", "source": source}]),
+    )
+    bench.open_session(env, site)
     series = publish_backlog(
         bench.broker, site, messages, 1, bench.end_ms, bench.workdir, "m", _topic, _payloads
     )
-    gw = GatewayProcess(env, bench.workdir / f"gateway-{site}.log")
-    try:
-        t0 = gw.wait_connected()
-        t_end = bench._wait_stored(site, series, gw)
-    finally:
-        gw.stop()
-        forget_session(bench.broker, f"bench-{site}")
+    seconds, peak_rss = bench.drain(env, site, series)
     events = messages // round(1 / _STEP)
     note = f"a counter tag: ~{events:,} cycle events published and stored too"
     return Case(
-        "gateway: mapped tags (value per topic)", messages, messages, t_end - t0, note, gw.peak_rss
+        "gateway: mapped tags (value per topic)", messages, messages, seconds, note, peak_rss
     )

@@ -8,9 +8,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from shopfloor.sparkplug.edge import EdgeNodeSession
 from shopfloor.sparkplug.values import DataType
 
-from .broker import Broker, forget_session
+from .broker import Broker
 from .cases import GatewayBench
-from .gateway_process import GatewayProcess
 from .report import Case
 
 _INFLIGHT = 1000
@@ -43,31 +42,13 @@ def publish_sparkplug_backlog(broker: Broker, group: str, messages: int, end_ms:
 def sparkplug_case(bench: GatewayBench, messages: int) -> Case:
     """The real gateway as a Sparkplug host draining a backlog of NDATA, one reading each."""
     site = bench._site("sparkplug")
-    env = {
-        **bench.store.gateway_env(),
-        "SHOPFLOOR_MQTT__HOST": bench.broker.host,
-        "SHOPFLOOR_MQTT__PORT": str(bench.broker.port),
-        "SHOPFLOOR_MQTT__MAX_INFLIGHT": "1000",  # what the bench's broker takes
-        "SHOPFLOOR_MQTT__RECEIVE_MAXIMUM": "1000",  # its in-flight window to us too
-        "SHOPFLOOR_MQTT__CLIENT_ID": f"bench-{site}",
-        "SHOPFLOOR_SPOOL_DIR": str(bench.workdir / f"spool-{site}"),
-        "SHOPFLOOR_SPARKPLUG__ENABLED": "true",
-        "SHOPFLOOR_SPARKPLUG__GROUP": site,  # the group id is the `site` tag the store counts
-        "SHOPFLOOR_SPARKPLUG__HOST_ID": f"bench-{site}",
-    }
-    first = GatewayProcess(env, bench.workdir / f"gateway-{site}-session.log")
-    try:
-        first.wait_connected()
-    finally:
-        first.stop()
-    publish_sparkplug_backlog(bench.broker, site, messages, bench.end_ms)
-    gw = GatewayProcess(env, bench.workdir / f"gateway-{site}.log")
-    try:
-        t0 = gw.wait_connected()
-        t_end = bench._wait_stored(site, [messages], gw)
-    finally:
-        gw.stop()
-        forget_session(bench.broker, f"bench-{site}")
-    return Case(
-        "gateway: sparkplug (NDATA by alias)", messages, messages, t_end - t0, "", gw.peak_rss
+    env = bench.gateway_env(
+        site,
+        SHOPFLOOR_SPARKPLUG__ENABLED="true",
+        SHOPFLOOR_SPARKPLUG__GROUP=site,  # the group id is the `site` tag the store counts
+        SHOPFLOOR_SPARKPLUG__HOST_ID=f"bench-{site}",
     )
+    bench.open_session(env, site)
+    publish_sparkplug_backlog(bench.broker, site, messages, bench.end_ms)
+    seconds, peak_rss = bench.drain(env, site, [messages])
+    return Case("gateway: sparkplug (NDATA by alias)", messages, messages, seconds, "", peak_rss)
