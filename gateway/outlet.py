@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple
 
 import paho.mqtt.client as mqtt
 
@@ -19,17 +19,13 @@ Deliver = Callable[[list[str], Token | None], None]
 _TICK_S = 0.02
 
 
-class Message(Protocol):
-    """An event message to publish."""
+class Publish(NamedTuple):
+    """A message the gateway sends: a mapped event, a Sparkplug rebirth request."""
 
-    @property
-    def topic(self) -> str: ...
-    @property
-    def payload(self) -> bytes: ...
-    @property
-    def qos(self) -> int: ...
-    @property
-    def retain(self) -> bool: ...
+    topic: str
+    payload: bytes
+    qos: int = 1
+    retain: bool = False
 
 
 @dataclass(eq=False)
@@ -72,7 +68,7 @@ class EventOutlet:
         with self._lock:
             return len(self._pending)
 
-    def send(self, events: Sequence[Message], lines: list[str], token: Token | None) -> None:
+    def send(self, events: Sequence[Publish], lines: list[str], token: Token | None) -> None:
         """Publish the events, hand the points on; hold the acknowledgement until they are in."""
         infos = [
             self._client.publish(e.topic, e.payload, qos=e.qos, retain=e.retain) for e in events

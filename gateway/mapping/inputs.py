@@ -11,11 +11,10 @@ from shopfloor.contract.payloads import PayloadError
 from ..decode import load_json, scalar_value
 from ..timestamps import Clock
 from .mapper import Scalar, TagValue
-from .spec import Source
+from .spec import SEGMENT, Source
 
 MAX_TAGS = 1000  # tag values in one message; more is refused whole
 MAX_TAG_LENGTH = 256
-_SEGMENT = re.compile(r"^\{([a-z_][a-z0-9_]*)(\*?)\}$")
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,7 @@ class TopicPattern:
     def __post_init__(self) -> None:
         parts = []
         for level in self.pattern.split("/"):
-            m = _SEGMENT.match(level)
+            m = SEGMENT.match(level)
             if m is None:
                 parts.append("[^/]+" if level == "+" else re.escape(level))
             elif m.group(2):

@@ -44,8 +44,6 @@ class Mapped:
 
     events: list[BaseModel] = field(default_factory=list)
     problems: list[PayloadError] = field(default_factory=list)
-    # counter notes (stale, reset, wrap) by kind, for the statistics
-    notes: list[str] = field(default_factory=list)
 
 
 def _at(ts_ns: int) -> datetime:
@@ -233,8 +231,6 @@ class MachineMapper:
             step = counter.update(tv.value, tv.ts_ns)
             if step.error:
                 out.problems.append(_bad(tv, "mapped_counter", step.error))
-            elif step.note:
-                out.notes.append(step.note)
             if step.counters:
                 steps[role] = (tv, step)
         good_now = self.good.reported if self.good is not None else None

@@ -7,12 +7,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pydantic import BaseModel
-
 from shopfloor.contract.payloads import PayloadError, encode
 from shopfloor.contract.topics import EVENT, TopicTemplate
 
 from ..fields import CODERS, FieldType, FieldTypes, field_key, to_float, to_string
+from ..outlet import Publish
 from ..points import TELEMETRY_MEASUREMENT, series_key
 from ..timestamps import Clock, epoch_ns
 from .inputs import TopicPattern, json_values, topic_value
@@ -23,16 +22,6 @@ from .spec import TAG, MachineSource
 _MACHINE_ID = re.compile(r"^[^/+#\s\x00-\x1f\x7f]{1,128}$")
 _MACHINE_LIMIT = 10_000
 _ROUTE_LIMIT = 65_536
-
-
-@dataclass(frozen=True)
-class Publish:
-    """An event message to send."""
-
-    topic: str
-    payload: bytes
-    qos: int = 1
-    retain: bool = False
 
 
 @dataclass
@@ -80,13 +69,6 @@ class TagMappings:
         # topic -> the sources that take it, with its levels (a topic's route never changes)
         self._routes: dict[str, list[_Route]] = {}
         self._coders: dict[tuple[str, bool], tuple[str, Callable[[str, object], str]]] = {}
-
-    def __bool__(self) -> bool:
-        return bool(self._sources)
-
-    def subscriptions(self) -> list[str]:
-        """The MQTT filters of every source topic."""
-        return [declared.source.subscription() for _, declared in self._sources]
 
     def convert(
         self, topic: str, payload: bytes, arrival: datetime, retained: bool = False
@@ -222,8 +204,3 @@ class TagMappings:
             self._coders.clear()
         self._coders[(name, text)] = found
         return found
-
-
-def event_messages(topic: str, events: list[BaseModel]) -> list[Publish]:
-    """The events as messages on one machine's event topic."""
-    return [Publish(topic, encode(e)) for e in events]

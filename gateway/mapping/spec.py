@@ -16,7 +16,8 @@ from shopfloor.contract.payloads import MachineState
 from .presets import PRESETS, state_key
 
 TAG = "tag"
-_SEGMENT = re.compile(r"^\{([a-z_][a-z0-9_]*)(\*?)\}$")
+# a named level of a topic pattern: `{name}`, or `{name*}` for the rest of the topic
+SEGMENT = re.compile(r"^\{([a-z_][a-z0-9_]*)(\*?)\}$")
 Tag = Annotated[str, Field(min_length=1, max_length=256)]
 
 
@@ -135,7 +136,7 @@ class Source(_Strict):
         """The MQTT filter of the source's topic (`+` for named levels, `#` for `{tag*}`)."""
         levels = []
         for level in (self.topic or "").split("/"):
-            m = _SEGMENT.match(level)
+            m = SEGMENT.match(level)
             levels.append(level if m is None else "#" if m.group(2) else "+")
         return "/".join(levels)
 
@@ -155,7 +156,7 @@ def pattern_names(pattern: str) -> list[str]:
     levels = pattern.split("/")
     names: list[str] = []
     for i, level in enumerate(levels):
-        m = _SEGMENT.match(level)
+        m = SEGMENT.match(level)
         if m:
             if m.group(2) and (m.group(1) != TAG or i != len(levels) - 1):
                 raise ValueError(f"{level!r}: only a last {{tag*}} takes several levels")

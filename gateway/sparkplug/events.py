@@ -1,18 +1,8 @@
-"""What a Sparkplug message's events are sent as, and the origin that names them."""
+"""The Sparkplug message events come from, which names them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
-
-
-class Publish(NamedTuple):
-    """A message the host sends."""
-
-    topic: str
-    payload: bytes
-    qos: int = 1
-    retain: bool = False
 
 
 @dataclass(frozen=True)

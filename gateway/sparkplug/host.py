@@ -26,8 +26,9 @@ from shopfloor.sparkplug.values import DataType, write_value
 from ..fields import FieldType
 from ..mapping.mapper import TagValue
 from ..mapping.spec import MachineSource
+from ..outlet import Publish
 from ..timestamps import Clock
-from .events import Origin, Publish
+from .events import Origin
 from .machines import MachineRef, Machines
 from .metrics import LineBuilder, read_updates
 from .nodes import MAX_AHEAD, SEQ_MODULUS, Held, MetricDef, NodeState
