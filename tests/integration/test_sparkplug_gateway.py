@@ -8,9 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from device_sim.machine import Job
 from device_sim.runner import run
@@ -22,39 +20,24 @@ from shopfloor.contract.payloads import CycleEvent, parse_event
 from shopfloor.contract.topics import DEFAULT_TEMPLATE, TopicTemplate
 from shopfloor.mqtt import MqttSettings
 from shopfloor.sparkplug.sparkplug_b_pb2 import Payload
-from tests.gateway_helpers import MemorySink, wait_for
+from tests.gateway_helpers import MemorySink, Watcher, wait_for
 from tests.services import Mosquitto
 from tests.sparkplug_helpers import ScriptedEdge, edge_node
 
 pytestmark = pytest.mark.integration
 
 
-class Observer:
+class Observer(Watcher):
     """Records what the host publishes: events, NCMDs, STATE and dead letters."""
 
     def __init__(self, broker: Mosquitto, group: str) -> None:
-        self.messages: list[tuple[str, bytes, bool]] = []
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2)
-        self.client.on_message = lambda _c, _u, m: self.messages.append(
-            (m.topic, bytes(m.payload), bool(m.retain))
-        )
-        self.client.connect(broker.host, broker.port)
-        self.client.loop_start()
-        for topic in (
+        super().__init__(
+            broker,
             f"shopfloor/{group}/+/+/event",
             f"spBv1.0/{group}/NCMD/+",
             "spBv1.0/STATE/+",
             "shopfloor/_deadletter/#",
-        ):
-            self.client.subscribe(topic, qos=1)
-        time.sleep(0.2)
-
-    def on(self, prefix: str) -> list[bytes]:
-        return [payload for topic, payload, _r in list(self.messages) if topic.startswith(prefix)]
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        )
 
 
 @pytest.fixture
