@@ -5,10 +5,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from gateway.service import Gateway
+from gateway.settings import GatewaySettings
+from shopfloor.mqtt import MqttSettings
 from tests.services import Mosquitto
 
 
@@ -65,3 +70,37 @@ class Watcher:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+class Gateways:
+    """Gateways started in-process on a test broker, each stopped at the end if still up."""
+
+    def __init__(self, broker: Mosquitto, spool_root: Path) -> None:
+        self._broker, self._spool_root = broker, spool_root
+        self.started: list[Gateway] = []
+
+    def start(
+        self, sink: MemorySink, client_id: str, protocol: str = "5", **settings: Any
+    ) -> Gateway:
+        """A gateway with its own spool, a quick flush, subscribed before it is returned."""
+        mqtt_settings = MqttSettings(
+            host=self._broker.host, port=self._broker.port, client_id=client_id, protocol=protocol
+        )
+        gateway = Gateway(
+            GatewaySettings(
+                mqtt=mqtt_settings,
+                spool_dir=self._spool_root / f"spool-{client_id}",
+                flush_interval_s=0.1,
+                **settings,
+            ),
+            sink=sink,
+        )
+        gateway.start()
+        assert gateway.subscribed.wait(10), "the gateway's subscriptions were not confirmed"
+        self.started.append(gateway)
+        return gateway
+
+    def stop_all(self) -> None:
+        for gateway in self.started:
+            if gateway.connected.is_set():
+                gateway.stop()

@@ -14,10 +14,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from gateway.service import Gateway
-from gateway.settings import GatewaySettings
 from shopfloor.contract.payloads import CycleEvent, StateEvent, parse_event
-from shopfloor.mqtt import MqttSettings
-from tests.gateway_helpers import MemorySink, Watcher, wait_for
+from tests.gateway_helpers import Gateways, MemorySink, Watcher, wait_for
 from tests.services import Mosquitto
 
 pytestmark = pytest.mark.integration
@@ -53,35 +51,13 @@ def site() -> str:
 
 @pytest.fixture
 def start_gateway(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
-    started: list[Gateway] = []
+    gateways = Gateways(mosquitto, tmp_path)
 
     def start(sink: MemorySink, protocol: str = "5", **settings: object) -> Gateway:
-        client_id = f"gw-map-{secrets.token_hex(3)}"
-        broker = MqttSettings(
-            host=mosquitto.host, port=mosquitto.port, client_id=client_id, protocol=protocol
-        )
-        gateway = Gateway(
-            GatewaySettings(
-                mqtt=broker,
-                spool_dir=tmp_path / f"spool-{client_id}",
-                flush_interval_s=0.1,
-                **settings,  # type: ignore[arg-type]
-            ),
-            sink=sink,
-        )
-        gateway.start()
-        assert gateway.subscribed.wait(10)
-        started.append(gateway)
-        return gateway
+        return gateways.start(sink, f"gw-map-{secrets.token_hex(3)}", protocol, **settings)
 
     yield start
-    for gateway in started:
-        if gateway.connected.is_set():
-            gateway.stop()
-
-
-def _events(watcher: Watcher, site: str, machine: str) -> list[object]:
-    return [parse_event(p) for p in watcher.on(f"shopfloor/{site}/") if b'"type"' in p]
+    gateways.stop_all()
 
 
 def test_a_packml_bridge_drives_states_and_exact_counts_through_restarts(

@@ -14,13 +14,12 @@ from device_sim.machine import Job
 from device_sim.runner import run
 from device_sim.simulation import Simulation
 from gateway.service import Gateway
-from gateway.settings import GatewaySettings
 from gateway.sparkplug.settings import SparkplugSettings
 from shopfloor.contract.payloads import CycleEvent, parse_event
 from shopfloor.contract.topics import DEFAULT_TEMPLATE, TopicTemplate
 from shopfloor.mqtt import MqttSettings
 from shopfloor.sparkplug.sparkplug_b_pb2 import Payload
-from tests.gateway_helpers import MemorySink, Watcher, wait_for
+from tests.gateway_helpers import Gateways, MemorySink, Watcher, wait_for
 from tests.services import Mosquitto
 from tests.sparkplug_helpers import ScriptedEdge, edge_node
 
@@ -56,32 +55,17 @@ def observer(mosquitto: Mosquitto, group: str) -> Iterator[Observer]:
 def start_gateway(
     mosquitto: Mosquitto, group: str, tmp_path: Path
 ) -> Iterator[Callable[[MemorySink], Gateway]]:
-    client_id = f"gw-spb-{secrets.token_hex(3)}"
-    started: list[Gateway] = []
-
-    def start(sink: MemorySink) -> Gateway:
-        settings = GatewaySettings(
-            mqtt=MqttSettings(host=mosquitto.host, port=mosquitto.port, client_id=client_id),
-            spool_dir=tmp_path / "spool",
-            flush_interval_s=0.1,
-            sparkplug=SparkplugSettings(
-                enabled=True,
-                host_id=f"host-{group}",
-                group=group,
-                reorder_timeout_s=0.3,
-                rebirth_retry_s=2,
-            ),
-        )
-        gateway = Gateway(settings, sink=sink)
-        gateway.start()
-        assert gateway.subscribed.wait(10)
-        started.append(gateway)
-        return gateway
-
-    yield start
-    for gateway in started:
-        if gateway.connected.is_set():
-            gateway.stop()
+    client_id = f"gw-spb-{secrets.token_hex(3)}"  # one session: a restart finds its queue
+    gateways = Gateways(mosquitto, tmp_path)
+    host = SparkplugSettings(
+        enabled=True,
+        host_id=f"host-{group}",
+        group=group,
+        reorder_timeout_s=0.3,
+        rebirth_retry_s=2,
+    )
+    yield lambda sink: gateways.start(sink, client_id, sparkplug=host)
+    gateways.stop_all()
 
 
 def test_the_host_state_is_retained_online_then_offline(
