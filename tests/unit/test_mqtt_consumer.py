@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import paho.mqtt.client as mqtt
@@ -18,6 +18,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy.exc import OperationalError
 
 from shopfloor.contract.topics import DEFAULT_TEMPLATE, TopicTemplate
+from tests.waiting import wait_for
 from tracker.domain import commands
 from tracker.domain.model import DomainError
 from tracker.entrypoints.mqtt_consumer import EventConsumer
@@ -86,13 +87,6 @@ def receive(client: mqtt.Client, mid: int, payload: bytes | None = None) -> None
     msg.payload = payload if payload is not None else json.dumps(body).encode()
     on_message: Any = client.on_message
     on_message(client, None, msg)
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 def test_what_has_arrived_is_applied_in_batches_and_acknowledged_in_order_after_commit(
@@ -350,3 +344,31 @@ def test_event_ids_and_alarm_codes_may_hold_spaces_and_slashes_never_in_a_topic(
     assert consumer.parse(TOPIC, json.dumps(body).encode()).command is not None
     body["code"] = "E-STOP\u0007"
     assert consumer.parse(TOPIC, json.dumps(body).encode()).reason == "bad_identifier"
+
+
+def test_subscribed_is_set_once_the_broker_grants_the_subscription_and_cleared_on_a_drop(
+    client: AckRecordingClient, consumer: EventConsumer
+) -> None:
+    on_connect: Any = client.on_connect
+    on_subscribe: Any = client.on_subscribe
+    on_disconnect: Any = client.on_disconnect
+    on_connect(client, None, {}, ReasonCode(PacketTypes.CONNACK, "Success"), None)
+    assert not consumer.wait_subscribed(0)
+    on_subscribe(client, None, 1, [ReasonCode(PacketTypes.SUBACK, "Not authorized")], None)
+    assert not consumer.wait_subscribed(0)  # refused: nothing will arrive
+    on_subscribe(client, None, 2, [ReasonCode(PacketTypes.SUBACK, "Granted QoS 1")], None)
+    assert consumer.wait_subscribed(0)
+    on_disconnect(client, None, {}, ReasonCode(PacketTypes.DISCONNECT, "Success"), None)
+    assert not consumer.wait_subscribed(0)
+
+
+def test_an_event_without_a_timestamp_takes_its_arrival_from_the_trackers_clock(
+    client: AckRecordingClient, bus: StubBus
+) -> None:
+    at = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    events = EventConsumer(
+        client, cast(MessageBus, bus), TopicTemplate(DEFAULT_TEMPLATE), clock=lambda: at
+    )
+    body = b'{"event_id": "e1", "type": "state", "state": "IDLE"}'
+    command = events.parse(TOPIC, body).command
+    assert isinstance(command, commands.SetMachineState) and command.at == at

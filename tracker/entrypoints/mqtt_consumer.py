@@ -3,11 +3,9 @@ rejected (dead-lettered) or parked: a message never blocks the ones after it."""
 
 from __future__ import annotations
 
-import itertools
 import logging
 import queue
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -23,6 +21,7 @@ from tracker.adapters.parked import failure_reason
 from tracker.domain.model import DomainError
 from tracker.service_layer.bus import MessageBus
 
+from .event_acks import Unsettled
 from .event_messages import Incoming, dead_letter, parse_message, refused, to_command
 
 log = logging.getLogger(__name__)
@@ -74,19 +73,21 @@ class EventConsumer:
         self.failures = 0  # attempts at a batch that failed (database down, a bug)
         self.parked = 0  # messages parked by this process
         self._queue: queue.SimpleQueue[Incoming | None] = queue.SimpleQueue()
-        # when each message not yet settled arrived (monotonic), by arrival number: oldest first
-        self._pending: dict[int, float] = {}
-        self._pending_lock = threading.Lock()
-        self._arrival = itertools.count(1)
+        self._unsettled = Unsettled(client)
         self._stopping = threading.Event()
         self._worker: threading.Thread | None = None
-        self._ack_lock = threading.Lock()
-        self._connection = 0
         self._once = OnceLog(log)
-        self.subscribed = threading.Event()  # the broker confirmed the subscription
+        # set once the broker has granted the subscription on the current connection
+        self.subscribed = threading.Event()
         client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
+        client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
-        client.on_subscribe = lambda *_args: self.subscribed.set()
+
+    def wait_subscribed(self, timeout_s: float | None = None) -> bool:
+        """Wait until the broker has granted the subscription on the current connection;
+        False if it has not within `timeout_s`."""
+        return self.subscribed.wait(timeout_s)
 
     # -- paho's network thread --------------------------------------------------------------
     def _on_connect(
@@ -95,29 +96,38 @@ class EventConsumer:
         if rc.is_failure:
             log.error("MQTT connect refused: %s", rc)
             return
-        with self._ack_lock:
-            # messages of the last connection still queued are not acknowledged any more: the
-            # broker sends them again on this one, where their packet ids may be reused
-            self._connection += 1
+        self._unsettled.reconnected()
         self.subscribed.clear()
         client.subscribe(self._template.subscription(EVENT), qos=1)
+
+    def _on_subscribe(
+        self, _c: mqtt.Client, _u: object, _mid: int, rcs: list[ReasonCode], _p: object = None
+    ) -> None:
+        refused_by = [str(rc) for rc in rcs if rc.is_failure]
+        if refused_by:
+            log.error("broker refused the subscription to events: %s", refused_by)
+            return
+        self.subscribed.set()
+        # tests and operators wait for this line: it means the broker has the subscription
         log.info("tracker subscribed to %s", self._template.subscription(EVENT))
+
+    def _on_disconnect(
+        self, _c: mqtt.Client, _u: object, _f: object, _rc: ReasonCode, _p: object = None
+    ) -> None:
+        self.subscribed.clear()
 
     def _on_message(self, _client: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         topic = msg._topic.decode(errors="replace")  # paho's `topic` raises on bad UTF-8
         parsed = self.parse(topic, bytes(msg.payload))
-        with self._pending_lock:  # before it can be taken off the queue
-            seq = next(self._arrival)
-            self._pending[seq] = time.monotonic()
-        self._queue.put(
-            replace(parsed, seq=seq, mid=msg.mid, qos=msg.qos, connection=self._connection)
-        )
+        seq = self._unsettled.arrived()
+        connection = self._unsettled.connection
+        self._queue.put(replace(parsed, seq=seq, mid=msg.mid, qos=msg.qos, connection=connection))
 
     # -- parsing and applying ---------------------------------------------------------------
     def parse(self, topic: str, payload: bytes, arrival: datetime | None = None) -> Incoming:
         """The message's command, or why it is rejected; touches no database, never raises."""
         try:
-            when = arrival or datetime.now(UTC)
+            when = self._clock() if arrival is None else arrival
             return parse_message(self._template, topic, payload, when, self._counter_wrap)
         except Exception as exc:  # a bug, not a bad payload: it must not stop the stream
             tid = self._once.failed("parse", exc, "could not parse the message on %s", topic)
@@ -168,13 +178,11 @@ class EventConsumer:
     @property
     def lag(self) -> int:
         """Messages received and not yet applied, rejected or parked."""
-        return len(self._pending)
+        return len(self._unsettled)
 
     def oldest_unacked_s(self) -> float:
         """Age of the oldest message received and not yet settled; 0 when there is none."""
-        with self._pending_lock:
-            oldest = next(iter(self._pending.values()), None)
-        return 0.0 if oldest is None else max(time.monotonic() - oldest, 0.0)
+        return self._unsettled.oldest_s()
 
     # -- the worker -------------------------------------------------------------------------
     def start(self) -> None:
@@ -197,7 +205,7 @@ class EventConsumer:
         while not self._stopping.is_set():
             batch = self._next_batch()
             if batch and not self._apply_and_ack(batch):
-                self._settled(batch)  # left to the broker, which sends them again
+                self._unsettled.settle(batch)  # left to the broker, which sends them again
 
     def _next_batch(self) -> list[Incoming]:
         """What has arrived, up to `batch_size`; waits only while nothing has."""
@@ -247,7 +255,7 @@ class EventConsumer:
                 if tries < self.attempts:
                     continue
                 return self._park_and_ack(batch[0], exc, tries)
-            self._ack(batch)
+            self._unsettled.ack(batch)
             return True
 
     def _park_and_ack(self, message: Incoming, exc: Exception, tries: int) -> bool:
@@ -280,21 +288,9 @@ class EventConsumer:
                 reason,
                 tid,
             )
-            self._ack([message])
+            self._unsettled.ack([message])
             return True
         # nowhere to keep it: it goes out as a dead letter, so it is not lost silently
         self._reject(replace(message, reason="apply_failed", detail=f"{reason} [traceback {tid}]"))
-        self._ack([message])
+        self._unsettled.ack([message])
         return True
-
-    def _ack(self, batch: list[Incoming]) -> None:
-        with self._ack_lock:
-            for message in batch:
-                if message.connection == self._connection:
-                    self._client.ack(message.mid, message.qos)
-        self._settled(batch)
-
-    def _settled(self, batch: list[Incoming]) -> None:
-        with self._pending_lock:
-            for message in batch:
-                self._pending.pop(message.seq, None)
