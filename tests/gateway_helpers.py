@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +13,7 @@ from gateway.service import Gateway
 from gateway.settings import GatewaySettings
 from shopfloor.mqtt import MqttSettings
 from tests.services import Mosquitto
-
-
-def wait_for(check: Callable[[], object], what: str, timeout_s: float = 15) -> None:
-    """Poll `check` until it is true; fail naming `what` after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+from tests.waiting import wait_for as wait_for  # the gateway tests import it from here
 
 
 class MemorySink:

@@ -16,9 +16,9 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from tests.gateway_helpers import wait_for
 from tests.processes import Process
 from tests.services import Mosquitto, free_port
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

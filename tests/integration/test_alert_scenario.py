@@ -7,7 +7,7 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,6 +20,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from shopfloor.contract.topics import alert_subscription
 from shopfloor.mqtt import MqttSettings
 from tests.services import Mosquitto
+from tests.waiting import wait_for
 from tracker.adapters.database import UnitOfWork
 from tracker.adapters.migrations import upgrade
 from tracker.bootstrap import Tracker
@@ -27,15 +28,6 @@ from tracker.domain import commands
 from tracker.settings import TrackerSettings
 
 pytestmark = pytest.mark.integration
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float = 15, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class WebhookReceiver:
@@ -110,7 +102,7 @@ def tracker(
     t = Tracker(settings, clock=clock)
     t.start()
     wait_for(lambda: t.client.is_connected(), what="tracker connected")
-    time.sleep(0.2)  # SUBACK
+    assert t.consumer.wait_subscribed(10), "the tracker's subscription"
     yield t
     t.stop()
 

@@ -21,7 +21,8 @@ from shopfloor.contract.payloads import DispatchList, parse_dispatch
 from shopfloor.contract.topics import dispatch_subscription, dispatch_topic
 from tests.clock import T0, Clock
 from tests.integration.api_keys import SUPERVISOR, as_, create, make
-from tests.services import Mosquitto, wait_until
+from tests.services import Mosquitto
+from tests.waiting import wait_for
 from tracker.adapters import orm
 from tracker.adapters.database import UnitOfWork
 from tracker.bootstrap import Tracker
@@ -91,7 +92,7 @@ def _replan_and_publish(tracker: Tracker) -> None:
     tracker.planner.replan()
     dispatch = tracker.dispatch
     assert dispatch is not None
-    wait_until(lambda: dispatch.done is tracker.planner.current, 15, "the dispatch lists")
+    wait_for(lambda: dispatch.done is tracker.planner.current, "the dispatch lists", 15)
 
 
 def _good(tracker: Tracker, order_id: str) -> int:
@@ -120,7 +121,7 @@ def test_each_machine_gets_its_jobs_in_plan_order_and_the_next_operation_becomes
 
     # a machine or terminal that connects now gets its current list at once (retained)
     first = watch()
-    wait_until(lambda: len(first.received) == 2, 15, "two retained lists")
+    wait_for(lambda: len(first.received) == 2, "two retained lists", 15)
     assert sorted((topic, retain) for topic, _d, retain in first.received) == [
         (dispatch_topic(site, "saw-1"), True),
         (dispatch_topic(site, "weld-1"), True),
@@ -142,19 +143,19 @@ def test_each_machine_gets_its_jobs_in_plan_order_and_the_next_operation_becomes
         at = T0 + timedelta(seconds=30 * n)
         cycle = {"event_id": f"c{n}", "type": "cycle", "counter": n, "cycle_time_s": 30.0}
         _event(machine, site, {**cycle, "ts": at.isoformat()})
-    wait_until(lambda: _good(tracker, "SO-SOONER") == 2, 15, "two good parts")
+    wait_for(lambda: _good(tracker, "SO-SOONER") == 2, "two good parts", 15)
     _replan_and_publish(tracker)
-    wait_until(lambda: first.latest()["saw-1"].jobs[0].quantity == 2, 15, "2 parts left")
+    wait_for(lambda: first.latest()["saw-1"].jobs[0].quantity == 2, "2 parts left", 15)
     running = first.latest()["saw-1"].jobs[0]
     assert (running.order_id, running.setup_s, running.ready) == ("SO-SOONER", 0.0, True)
 
     # the last two parts complete operation 10: it leaves saw-1, and weld-1 may start 20
     cycle = {"event_id": "c3", "type": "cycle", "counter": 4, "cycle_time_s": 30.0}
     _event(machine, site, {**cycle, "ts": (T0 + timedelta(seconds=120)).isoformat()})
-    wait_until(lambda: _good(tracker, "SO-SOONER") == 4, 15, "operation 10 complete")
+    wait_for(lambda: _good(tracker, "SO-SOONER") == 4, "operation 10 complete", 15)
     _replan_and_publish(tracker)
-    wait_until(lambda: len(first.latest()["saw-1"].jobs) == 1, 15, "SO-SOONER off saw-1")
-    wait_until(lambda: first.latest()["weld-1"].jobs[0].ready, 15, "SO-SOONER ready on weld-1")
+    wait_for(lambda: len(first.latest()["saw-1"].jobs) == 1, "SO-SOONER off saw-1", 15)
+    wait_for(lambda: first.latest()["weld-1"].jobs[0].ready, "SO-SOONER ready on weld-1", 15)
     lists = first.latest()
     assert _jobs(lists["saw-1"]) == [("SO-LATER", 10, 6, True)]
     assert _jobs(lists["weld-1"]) == [("SO-SOONER", 20, 4, True), ("SO-LATER", 20, 6, False)]
@@ -166,7 +167,7 @@ def test_each_machine_gets_its_jobs_in_plan_order_and_the_next_operation_becomes
     time.sleep(0.5)
     assert (len(first.received), tracker.dispatch.messages) == (seen, published)
     second = watch()
-    wait_until(lambda: len(second.received) == 2, 15, "two retained lists")
+    wait_for(lambda: len(second.received) == 2, "two retained lists", 15)
     assert {m: _jobs(d) for m, d in second.latest().items()} == {
         m: _jobs(d) for m, d in lists.items()
     }
@@ -178,7 +179,7 @@ def test_a_machine_left_with_nothing_planned_is_told_its_list_is_empty(
     _create(client, "SO-1", quantity=2, due=timedelta(days=1))
     _replan_and_publish(tracker)
     watcher = watch()
-    wait_until(lambda: set(watcher.latest()) == {"saw-1", "weld-1"}, 15, "both lists")
+    wait_for(lambda: set(watcher.latest()) == {"saw-1", "weld-1"}, "both lists", 15)
 
     response = client.post(
         "/api/v1/orders/SO-1/cancel", json={"reason": "withdrawn"}, headers=as_(SUPERVISOR)
@@ -187,7 +188,7 @@ def test_a_machine_left_with_nothing_planned_is_told_its_list_is_empty(
     _replan_and_publish(tracker)
 
     lists = watcher.latest
-    wait_until(lambda: all(not d.jobs for d in lists().values()), 15, "empty lists for both")
+    wait_for(lambda: all(not d.jobs for d in lists().values()), "empty lists for both", 15)
 
 
 def test_the_dispatch_lists_can_be_turned_off(
@@ -213,12 +214,12 @@ def test_the_dispatch_lists_keep_flowing_past_a_machine_no_list_can_name(
     _create(client, "SO-1", quantity=2, due=timedelta(days=1))
     _replan_and_publish(tracker)
     watcher = watch()
-    wait_until(lambda: set(watcher.latest()) == {"saw-1", "weld-1"}, 15, "the good lists")
+    wait_for(lambda: set(watcher.latest()) == {"saw-1", "weld-1"}, "the good lists", 15)
 
     # the next plans still reach the machines after it; its failure is logged once
     _create(client, "SO-2", quantity=3, due=timedelta(days=2))
     _replan_and_publish(tracker)
-    wait_until(lambda: len(watcher.latest()["weld-1"].jobs) == 2, 15, "SO-2 on weld-1")
+    wait_for(lambda: len(watcher.latest()["weld-1"].jobs) == 2, "SO-2 on weld-1", 15)
     _replan_and_publish(tracker)
     logged = [
         r

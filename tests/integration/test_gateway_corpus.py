@@ -7,7 +7,6 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +28,9 @@ from tests.corpus import (
     load_corpus,
 )
 from tests.services import InfluxDB1, Mosquitto
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float = 30, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _client(mosquitto: Mosquitto) -> mqtt.Client:
@@ -109,7 +100,7 @@ def test_corpus_is_dead_lettered_with_its_reasons_while_good_messages_keep_flowi
     goods: list[str] = []
     try:
         assert gateway.connected.wait(10)
-        time.sleep(0.2)  # SUBACK
+        assert gateway.subscribed.wait(10), "the gateway's subscriptions"
         now_ms = int(time.time() * 1000)
         for i, bad in enumerate(delivered):
             good_topic, good_payload = _good_message(bad, i, now_ms)
@@ -119,9 +110,12 @@ def test_corpus_is_dead_lettered_with_its_reasons_while_good_messages_keep_flowi
                 info.wait_for_publish(5)
                 assert info.is_published()
         readings = goods.count(READINGS_TOPIC)
-        wait_for(lambda: len(dead) >= len(delivered), what=f"{len(delivered)} dead letters")
+        wait_for(
+            lambda: len(dead) >= len(delivered), timeout_s=30, what=f"{len(delivered)} dead letters"
+        )
         wait_for(
             lambda: _count(influxdb1, db, "SELECT count(seq) FROM telemetry") == readings,
+            timeout_s=30,
             what=f"{readings} good readings stored",
         )
     finally:

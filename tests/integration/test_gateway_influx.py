@@ -6,7 +6,6 @@ import json
 import secrets
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,17 +19,9 @@ from gateway.service import Gateway
 from gateway.settings import GatewaySettings, InfluxSettings
 from shopfloor.mqtt import MqttSettings
 from tests.services import InfluxDB1, Mosquitto, Victoria, free_port
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float = 20, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -98,7 +89,7 @@ def test_readings_are_written_with_topic_tags_float_fields_and_device_time(
                 ]
             ).encode(),
         )
-        wait_for(lambda: gateway.stats.points_written >= 2, what="2 points written")
+        wait_for(lambda: gateway.stats.points_written >= 2, timeout_s=20, what="2 points written")
     finally:
         gateway.stop()
     (series,) = _series(influxdb1, db, "SELECT rpm, temp, site, line, machine FROM telemetry")
@@ -137,6 +128,7 @@ def test_bad_payloads_are_dead_lettered_with_reasons_and_ingest_continues(
         publisher("shopfloor/p1/l1/m1/telemetry", b'{"values": {"t": 2}}')
         wait_for(
             lambda: len(dead) == 5 and gateway.stats.points_written == 1,
+            timeout_s=20,
             what="5 dead letters and 1 good point",
         )
     finally:
@@ -176,7 +168,11 @@ def test_points_the_store_rejects_are_isolated_and_the_rest_of_the_batch_is_kept
                 + [{"ts": 9000, "values": {"mode": 2}}]
             ).encode(),
         )
-        wait_for(lambda: gateway.stats.rejected["store_rejected"] == 1, what="one rejected point")
+        wait_for(
+            lambda: gateway.stats.rejected["store_rejected"] == 1,
+            timeout_s=20,
+            what="one rejected point",
+        )
     finally:
         gateway.stop()
     (series,) = _series(influxdb1, db, "SELECT count(speed) FROM telemetry")
@@ -194,7 +190,7 @@ def test_points_wait_while_the_database_is_missing_and_arrive_when_it_exists(
                 "shopfloor/p1/l1/m1/telemetry",
                 json.dumps({"ts": 1000 * (i + 1), "values": {"v": i}}).encode(),
             )
-        wait_for(lambda: gateway.stats.write_retries >= 2, what="retries")
+        wait_for(lambda: gateway.stats.write_retries >= 2, timeout_s=20, what="retries")
         assert gateway.stats.points_written == 0
         influxdb1.create_database(db)
         wait_for(lambda: gateway.stats.points_written == 20, timeout_s=30, what="20 points")
@@ -222,7 +218,7 @@ def test_v2_write_api_through_influxdb_client(
                 {"ts": 1772438401000, "event_id": "e1", "type": "cycle", "counter": 17}
             ).encode(),
         )
-        wait_for(lambda: gateway.stats.points_written == 2, what="2 points")
+        wait_for(lambda: gateway.stats.points_written == 2, timeout_s=20, what="2 points")
     finally:
         gateway.stop()
     (temp,) = victoria.export(f'telemetry_temp{{machine="{machine}"}}')
@@ -250,7 +246,7 @@ def test_a_full_spool_holds_acknowledgements_back_and_loses_nothing(
                     [{"ts": 10 * i + k + 1, "values": {"v": float(k)}} for k in range(10)]
                 ).encode(),
             )
-        wait_for(lambda: gateway.stats.spool_full > 0, what="the spool to fill")
+        wait_for(lambda: gateway.stats.spool_full > 0, timeout_s=20, what="the spool to fill")
         assert gateway.spool.bytes <= 64 * 1024
         assert gateway.stats.points_written == 0
         influxdb1.create_database(db)
@@ -277,7 +273,7 @@ def test_metrics_are_served_for_prometheus(
     try:
         publisher("shopfloor/p1/l1/m1/telemetry", b'{"values": {"v": 1}}')
         publisher("shopfloor/p1/l1/m1/telemetry", b"{oops")
-        wait_for(lambda: gateway.stats.points_written == 1, what="a point")
+        wait_for(lambda: gateway.stats.points_written == 1, timeout_s=20, what="a point")
         text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
     finally:
         gateway.stop()

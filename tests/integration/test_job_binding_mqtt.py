@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -16,8 +15,8 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from tests.clock import T0, Clock
-from tests.gateway_helpers import wait_for
 from tests.integration.api_keys import wait_planned
+from tests.waiting import wait_for
 from tracker.adapters.database import UnitOfWork
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
@@ -46,7 +45,7 @@ def running(
     tracker.start()
     try:
         wait_for(tracker.client.is_connected, "the tracker connected")
-        time.sleep(0.2)  # SUBACK
+        assert tracker.consumer.wait_subscribed(10), "the tracker's subscription"
         yield tracker
     finally:
         tracker.stop()

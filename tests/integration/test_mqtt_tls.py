@@ -24,7 +24,8 @@ from gateway.settings import GatewaySettings
 from shopfloor.cli import build_parser, cmd_sim
 from shopfloor.mqtt import MqttSettings, connect, make_client, unreachable
 from tests.certs import Pki, make_pki
-from tests.services import Mosquitto, run_mosquitto_tls, wait_until
+from tests.services import Mosquitto, run_mosquitto_tls
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -221,7 +222,7 @@ def test_a_gateway_with_tls_settings_from_the_environment_ingests_telemetry(
         reading = json.dumps({"values": {"spindle_load": 42.0}}).encode()
         topic = f"shopfloor/tls{uuid.uuid4().hex[:6]}/line1/cnc-1/telemetry"
         machine.client.publish(topic, reading, qos=1).wait_for_publish(10)
-        wait_until(lambda: gateway.stats.points_written >= 1, 10, "the reading stored")
+        wait_for(lambda: gateway.stats.points_written >= 1, "the reading stored", 10)
     finally:
         machine.close()
         gateway.stop()
@@ -258,7 +259,7 @@ def test_the_simulator_runs_bridges_and_a_sparkplug_node_over_mqtts(
                 f"shopfloor/{site}/line1/m1/event" in seen and f"spBv1.0/{site}/NBIRTH/m2" in seen
             )
 
-        wait_until(both, 10, "the bridge's events and the edge node's birth")
+        wait_for(both, "the bridge's events and the edge node's birth", 10)
     finally:
         watcher.client.publish(f"shopfloor/{site}/line1/m1/event", b"", qos=1, retain=True)
         watcher.close()

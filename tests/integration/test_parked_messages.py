@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from tests.integration.api_keys import ADMIN, VIEWER, as_, make
-from tests.services import wait_until
+from tests.waiting import wait_for
 from tracker.adapters import orm
 from tracker.adapters.database import make_engine
 from tracker.bootstrap import Tracker
@@ -48,7 +48,7 @@ def tracker(make_tracker: Callable[..., Tracker]) -> Tracker:
 @pytest.fixture
 def api(tracker: Tracker) -> Iterator[TestClient]:
     with TestClient(create_app(tracker)) as client:
-        wait_until(tracker.consumer.subscribed.is_set, 10, "the tracker's subscription")
+        assert tracker.consumer.wait_subscribed(10), "the tracker's subscription"
         yield client
 
 
@@ -86,7 +86,7 @@ def _park(tracker: Tracker, api: TestClient, machine: mqtt.Client, event_id: str
     """Send an alarm the database refuses; the parked event the API lists for it."""
     parked = tracker.consumer.parked + 1
     _alarm(machine, event_id, code="POISON")
-    wait_until(lambda: tracker.consumer.parked == parked, 20, "the event parked")
+    wait_for(lambda: tracker.consumer.parked == parked, "the event parked", 20)
     rows = api.get("/api/v1/dead-letters", headers=as_(ADMIN)).json()["parked"]
     return next(row for row in rows if json.loads(row["payload"])["event_id"] == event_id)
 
@@ -105,9 +105,9 @@ def test_a_poison_event_in_a_batch_is_parked_and_the_events_beside_it_are_applie
         _alarm(machine, f"good-{i}")
         if i == 4:
             _alarm(machine, "bad-1", code="POISON")
-    wait_until(lambda: tracker.consumer.lag == 11, 10, "11 events received")
+    wait_for(lambda: tracker.consumer.lag == 11, "11 events received", 10)
     tracker.consumer.start()
-    wait_until(lambda: tracker.consumer.lag == 0, 20, "every event settled")
+    wait_for(lambda: tracker.consumer.lag == 0, "every event settled", 20)
 
     assert _alarms(engine) == sorted(f"good-{i}" for i in range(10))
     listed = api.get("/api/v1/dead-letters", headers=as_(ADMIN)).json()
@@ -153,7 +153,7 @@ def test_a_parked_event_the_tracker_now_refuses_answers_409_and_can_be_discarded
     # the same event id applied meanwhile by another path: the replay changes nothing
     _refuse_poison(engine, False)
     _alarm(machine, "bad-1")
-    wait_until(lambda: _alarms(engine) == ["bad-1"], 10, "the alarm applied")
+    wait_for(lambda: _alarms(engine) == ["bad-1"], "the alarm applied", 10)
     done = api.post(f"/api/v1/dead-letters/{parked['id']}/replay", headers=as_(ADMIN))
     assert done.status_code == 200  # found applied before: nothing counted twice
     assert _alarms(engine) == ["bad-1"]

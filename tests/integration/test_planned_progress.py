@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.clock import T0, Clock
+from tests.waiting import wait_for
 from tracker.adapters import orm
 from tracker.adapters.database import UnitOfWork
 from tracker.bootstrap import Tracker
@@ -115,15 +116,6 @@ def _publish_until(
                 return
             time.sleep(0.05)
     raise AssertionError(f"the tracker never applied {event}")
-
-
-def _wait_for(check: Callable[[], bool], what: str, timeout_s: float = 15) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_new_orders_progress_shows_where_and_when_the_plan_puts_each_operation(
@@ -256,6 +248,6 @@ def test_a_counter_wrapping_at_the_plant_files_value_counts_across_the_wrap(
         event = {"event_id": f"w{n}", "type": "cycle", "counter": counter, "ts": ts}
         machine.publish("shopfloor/plant1/line1/weld-1/event", json.dumps(event), qos=1)
 
-    _wait_for(lambda: _last_counter(tracker, "weld-1") == 5, "the last cycle applied")
+    wait_for(lambda: _last_counter(tracker, "weld-1") == 5, "the last cycle applied")
     # a reset (no wrap known) would have counted 5 for the last one, 7 in all
     assert _order(tracker, "SO-W").operations[0].good_qty == 8

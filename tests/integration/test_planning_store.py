@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
 
 from tests.clock import T0, Clock
+from tests.waiting import wait_for
 from tracker.adapters import orm
 from tracker.adapters.database import session_factory
 from tracker.domain import commands
@@ -228,11 +228,11 @@ def test_a_burst_of_requests_gives_one_replan(
         for _ in range(50):  # 50 events within ~0.1 s
             planner.request()
             time.sleep(0.002)
-        _wait_for(lambda: planner.replans == 1)
+        wait_for(lambda: planner.replans == 1, "the first replan", 10)
         time.sleep(0.6)  # quiet: nothing more
         assert planner.replans == 1 and len(replanned) == 1
         planner.request()
-        _wait_for(lambda: planner.replans == 2)
+        wait_for(lambda: planner.replans == 2, "the second replan", 10)
     finally:
         planner.stop()
 
@@ -262,7 +262,7 @@ def test_the_optimiser_plan_is_used_when_it_is_less_tardy(
     planner = Planner(session_factory(engine), Plant(), clock, policy, replanned.append)
 
     dispatch = planner.replan()
-    _wait_for(lambda: len(replanned) == 2, timeout_s=15)
+    wait_for(lambda: len(replanned) == 2, "two replans", 15)
 
     assert dispatch.eta("A") == T0 + timedelta(minutes=10)
     optimised = replanned[1]
@@ -272,13 +272,6 @@ def test_the_optimiser_plan_is_used_when_it_is_less_tardy(
         T0 + timedelta(minutes=1),
         T0 + timedelta(minutes=2),
     }
-
-
-def _wait_for(check: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_a_check_that_only_moves_an_eta_tells_the_live_views(engine: Engine, clock: Clock) -> None:

@@ -15,7 +15,8 @@ from influxdb_client.client.influxdb_client import InfluxDBClient
 from influxdb_client.client.write_api import SYNCHRONOUS
 from paho.mqtt.enums import CallbackAPIVersion
 
-from tests.services import InfluxDB1, Mosquitto, Victoria, wait_until
+from tests.services import InfluxDB1, Mosquitto, Victoria
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +26,7 @@ def _connected_client(broker: Mosquitto, client_id: str) -> mqtt.Client:
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
     client.connect(broker.host, broker.port)
     client.loop_start()
-    wait_until(client.is_connected, 10, f"{client_id} to connect")
+    wait_for(client.is_connected, f"{client_id} to connect", 10)
     return client
 
 
@@ -75,7 +76,7 @@ def test_victoria_accepts_influxdb_client_v2_writes(victoria: Victoria) -> None:
         found[:] = victoria.export('{__name__="m_v"}')
         return bool(found)
 
-    wait_until(exported, 10, "the point to be exported")
+    wait_for(exported, "the point to be exported", 10)
 
     assert found == [
         {"metric": {"__name__": "m_v", "host": "a"}, "values": [1.5], "timestamps": [ms]}

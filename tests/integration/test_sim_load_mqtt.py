@@ -15,7 +15,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from device_sim.load import BrokerUnreachable, LoadPlan, add_arguments, main, run_load
 from shopfloor.contract.payloads import parse_telemetry
 from shopfloor.mqtt import MqttSettings
-from tests.services import Mosquitto, free_port, wait_until
+from tests.services import Mosquitto, free_port
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -82,7 +83,7 @@ def test_every_acknowledged_message_arrives(
 
     assert summary.failed == 0
     assert summary.acknowledged == summary.published > 0
-    wait_until(lambda: subscriber.total >= summary.acknowledged, 10, "every message")
+    wait_for(lambda: subscriber.total >= summary.acknowledged, "every message", 10)
     # PUBACKs all came back before run_load returned, so nothing more is on its way
     assert subscriber.total == summary.acknowledged
     assert subscriber.bad == []
@@ -97,7 +98,7 @@ def test_the_command_publishes_a_message_count(
     argv = ["--broker", mosquitto.url, "--site", site, "--messages", "120", "--rate", "100"]
     argv += ["--machines", "3", "--qos", qos, "--mqtt-protocol", protocol, "--quiet"]
     assert main(_args(*argv)) == 0
-    wait_until(lambda: subscriber.total >= 120, 10, "120 messages")
+    wait_for(lambda: subscriber.total >= 120, "120 messages", 10)
     assert subscriber.total == 120
     assert sorted(subscriber.per_topic.values()) == [40, 40, 40]
 

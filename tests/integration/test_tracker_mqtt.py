@@ -20,6 +20,7 @@ from shopfloor.contract.topics import alert_subscription
 from shopfloor.mqtt import MqttSettings
 from tests.processes import Process
 from tests.services import Mosquitto, free_port
+from tests.waiting import wait_for
 from tracker.adapters import orm
 from tracker.adapters.database import UnitOfWork, make_engine
 from tracker.adapters.migrations import upgrade
@@ -29,15 +30,6 @@ from tracker.entrypoints.mqtt_consumer import EventConsumer
 from tracker.settings import TrackerSettings
 
 pytestmark = pytest.mark.integration
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float = 15, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -56,7 +48,7 @@ def tracker(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[Tracker]:
     t = Tracker(settings)
     t.start()
     wait_for(lambda: t.client.is_connected(), what="tracker connected")
-    time.sleep(0.2)  # SUBACK
+    assert t.consumer.wait_subscribed(10), "the tracker's subscription"
     yield t
     t.stop()
 
@@ -176,7 +168,6 @@ def test_events_taken_but_not_committed_when_the_tracker_dies_come_again_and_cou
     engine = make_engine(database_url)
     client_id = f"trk-crash-{secrets.token_hex(4)}"  # one persistent session for all three
     first = _tracker_process("tracker-1", database_url, client_id, mosquitto, tmp_path)
-    time.sleep(0.2)  # SUBACK: the session's subscription, which the next two inherit
     with engine.begin() as conn:  # the tracker receives the events but cannot commit them
         conn.exec_driver_sql("ALTER TABLE alarms RENAME TO alarms_away")
     try:
@@ -252,7 +243,7 @@ def test_a_database_outage_delays_events_but_neither_loses_nor_doubles_them(
     engine = make_engine(database_url)
     try:
         wait_for(lambda: tracker.client.is_connected(), what="tracker connected")
-        time.sleep(0.2)  # SUBACK
+        assert tracker.consumer.wait_subscribed(10), "the tracker's subscription"
         with _database_outage(engine, tracker.consumer):
             for i in range(30):
                 _alarm(mqtt_client, f"o{i}")

@@ -21,7 +21,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
 from shopfloor.mqtt import MqttSettings
-from tests.services import Mosquitto, run_mosquitto, wait_until
+from tests.services import Mosquitto, run_mosquitto
+from tests.waiting import wait_for
 from tracker.adapters import orm
 from tracker.adapters.migrations import upgrade
 from tracker.bootstrap import Tracker
@@ -113,7 +114,7 @@ def _settings(broker: Mosquitto, path: Path, **changes: Any) -> TrackerSettings:
 def _started(settings: TrackerSettings) -> Tracker:
     tracker = Tracker(settings)
     tracker.start()
-    wait_until(tracker.consumer.subscribed.is_set, 10, "the tracker's subscription")
+    assert tracker.consumer.wait_subscribed(10), "the tracker's subscription"
     return tracker
 
 
@@ -176,7 +177,7 @@ def _good_event_applies_at_once(tracker: Tracker, publisher: Publisher) -> float
     body = {"event_id": secrets.token_hex(8), "type": "state", "state": state}
     started = time.monotonic()
     publisher.send([("shopfloor/plant1/line1/good-1/event", json.dumps(body).encode())])
-    wait_until(lambda: _state(tracker, "good-1") == state, 1.0, "the good event applied")
+    wait_for(lambda: _state(tracker, "good-1") == state, "the good event applied", 1.0)
     return time.monotonic() - started
 
 
@@ -192,14 +193,14 @@ def test_poison_messages_are_rejected_and_acknowledged_and_a_good_event_still_ap
     consumer = tracker.consumer
     expected = _settled(consumer) + len(messages)
     publisher.send(messages)
-    wait_until(
-        lambda: _settled(consumer) >= expected and consumer.lag == 0, 30, "every message settled"
+    wait_for(
+        lambda: _settled(consumer) >= expected and consumer.lag == 0, "every message settled", 30
     )
     assert consumer.oldest_unacked_s() == 0.0
     assert "internal_error" not in consumer.rejected and consumer.parked == 0
     assert _good_event_applies_at_once(tracker, publisher) < 1.0
     rejected = sum(consumer.rejected.values())
-    wait_until(lambda: len(publisher.dead_letters) >= rejected, 10, "a dead letter per reject")
+    wait_for(lambda: len(publisher.dead_letters) >= rejected, "a dead letter per reject", 10)
     assert {"topic", "reason", "detail", "received_at"} <= set(publisher.dead_letters[-1])
 
 
@@ -218,7 +219,7 @@ def test_retained_junk_is_rejected_at_every_start_and_never_stalls_the_tracker(
             tracker = _started(settings)
             try:
                 rejected = tracker.consumer.rejected
-                wait_until(lambda: rejected.total() >= 200, 30, "the junk")  # noqa: B023
+                wait_for(lambda: rejected.total() >= 200, "the junk", 30)  # noqa: B023
                 assert rejected == {"invalid_json": 200}
                 assert _good_event_applies_at_once(tracker, publisher) < 1.0
             finally:
@@ -233,12 +234,12 @@ def test_readiness_fails_while_the_consumer_is_stuck_and_names_why(
     settings = _settings(broker, tmp_path / "t.db", stuck_after_s=0.5)
     tracker = Tracker(settings)
     with TestClient(create_app(tracker)) as api:
-        wait_until(tracker.consumer.subscribed.is_set, 10, "the tracker's subscription")
+        assert tracker.consumer.wait_subscribed(10), "the tracker's subscription"
         with tracker.engine.begin() as conn:  # the database fails every batch until mended
             conn.exec_driver_sql("ALTER TABLE alarms RENAME TO alarms_away")
         body = {"event_id": "a1", "type": "alarm", "code": "JAM", "message": "m"}
         publisher.send([("shopfloor/p/l/saw-1/event", json.dumps(body).encode())])
-        wait_until(lambda: api.get("/readyz").status_code == 503, 10, "not ready")
+        wait_for(lambda: api.get("/readyz").status_code == 503, "not ready", 10)
         stuck = api.get("/readyz").json()
         assert stuck["events"].startswith("failed: stuck: the oldest unacknowledged event is")
         assert (stuck["database"], stuck["mqtt"], stuck["lag"]) == ("ok", "ok", 1)
@@ -247,5 +248,5 @@ def test_readiness_fails_while_the_consumer_is_stuck_and_names_why(
         assert "shopfloor_tracker_events_oldest_unacked_seconds" in metrics
         with tracker.engine.begin() as conn:
             conn.exec_driver_sql("ALTER TABLE alarms_away RENAME TO alarms")
-        wait_until(lambda: api.get("/readyz").status_code == 200, 40, "ready again")
+        wait_for(lambda: api.get("/readyz").status_code == 200, "ready again", 40)
         assert api.get("/readyz").json()["lag"] == 0

@@ -15,6 +15,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from tests.services import free_port
+from tests.waiting import wait_for
 from tracker.bootstrap import Tracker
 from tracker.entrypoints import web
 from tracker.entrypoints.api import create_app
@@ -93,13 +94,6 @@ def _order(order_id: str) -> dict[str, Any]:
             {"seq": 20, "name": "weld", "machine": "weld-1", "setup_s": 60, "cycle_s": 40},
         ],
     }
-
-
-def _wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 10) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {timeout_s}s: {what}"
-        time.sleep(0.05)
 
 
 def test_a_commit_comes_as_a_change_event_with_the_ids_and_their_state(
@@ -185,7 +179,7 @@ def test_a_disconnected_client_is_unsubscribed(running: Running, tracker: Tracke
         stream = events(response)  # kept: dropping the generator would close the connection
         assert next(stream)[0] == "snapshot"
         assert tracker.changes.subscribers == 1
-    _wait_for(lambda: tracker.changes.subscribers == 0, "subscription removed")
+    wait_for(lambda: tracker.changes.subscribers == 0, "subscription removed", 10)
 
 
 def test_an_idle_stream_carries_heartbeats(
