@@ -166,7 +166,7 @@ def parking(consumer: EventConsumer, fail_first: int = 0) -> list[Parked]:
         return len(parked)
 
     park.failed = 0  # type: ignore[attr-defined]
-    consumer._park = park
+    consumer.worker.park = park
     return parked
 
 
@@ -311,13 +311,13 @@ def test_stop_finishes_the_batch_in_hand_and_leaves_the_rest_unacknowledged(
 ) -> None:
     def stop_meanwhile(_ids: list[str]) -> None:
         threading.Thread(target=consumer.stop).start()
-        wait_for(consumer._stopping.is_set)
+        wait_for(consumer.worker.stopping.is_set)
         receive(client, 2)  # arrives while the first batch is being applied
 
     bus.fail = stop_meanwhile
     receive(client, 1)
     consumer.start()
-    wait_for(lambda: consumer._worker is None)
+    wait_for(lambda: not consumer.worker.running)
     assert client.acked == [1]
     assert bus.batches == [["e1"]]
 

@@ -16,13 +16,12 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from shopfloor.contract.topics import EVENT, TopicTemplate, dead_letter_topic
 from shopfloor.failures import OnceLog
-from tracker.adapters.database_errors import transient
-from tracker.adapters.parked import failure_reason
 from tracker.domain.model import DomainError
 from tracker.service_layer.bus import MessageBus
 
 from .event_acks import Unsettled
 from .event_messages import Incoming, dead_letter, parse_message, refused, to_command
+from .event_worker import EventWorker, Park
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +29,6 @@ __all__ = ["BATCH_SIZE", "DEAD_LETTER_TOPIC", "EventConsumer", "Incoming", "to_c
 
 BATCH_SIZE = 500  # messages applied in one transaction at most
 DEAD_LETTER_TOPIC = dead_letter_topic("tracker")
-_BACKOFF_S, _BACKOFF_MAX_S = 0.5, 30.0
-
-# stores a message that could not be applied: (topic, payload, reason, traceback id,
-# attempts, when) -> its id
-Park = Callable[[str, bytes, str, str, int, datetime], int]
 
 
 def _utc_now() -> datetime:
@@ -45,8 +39,9 @@ class EventConsumer:
     """Subscribes to machine events at QoS 1; a bad payload is rejected, counted and
     dead-lettered, an event that cannot be applied is parked: never fatal, never blocking."""
 
-    # paho's network thread only parses and queues; the worker (`start()`) applies what has
-    # arrived, up to `batch_size` messages, in one transaction, then acknowledges it
+    # paho's network thread only parses and queues; the worker (`start()`, event_worker.py)
+    # applies what has arrived, up to `batch_size` messages, in one transaction, then
+    # acknowledges it
 
     def __init__(
         self,
@@ -57,26 +52,30 @@ class EventConsumer:
         batch_size: int = BATCH_SIZE,
         park: Park | None = None,
         attempts: int = 3,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = _utc_now,  # the tracker hands its own: Tracker.clock
     ) -> None:
         self._client = client
         self._bus = bus
         self._template = template
         self._counter_wrap = counter_wrap
-        self.batch_size = batch_size
-        self._park = park
-        self.attempts = attempts  # tries at a message failing other than on the database
         self._clock = clock
         self.rejected: Counter[str] = Counter()
         self.applied = 0  # messages applied or found already applied
         self.redelivered = 0  # of those, events applied before: nothing changed
-        self.failures = 0  # attempts at a batch that failed (database down, a bug)
-        self.parked = 0  # messages parked by this process
         self._queue: queue.SimpleQueue[Incoming | None] = queue.SimpleQueue()
         self._unsettled = Unsettled(client)
-        self._stopping = threading.Event()
-        self._worker: threading.Thread | None = None
         self._once = OnceLog(log)
+        self.worker = EventWorker(
+            self._queue,
+            self._unsettled,
+            self.apply,
+            self._reject,
+            batch_size=batch_size,
+            attempts=attempts,
+            park=park,
+            clock=clock,
+            once=self._once,
+        )
         # set once the broker has granted the subscription on the current connection
         self.subscribed = threading.Event()
         client.on_connect = self._on_connect
@@ -185,112 +184,20 @@ class EventConsumer:
         return self._unsettled.oldest_s()
 
     # -- the worker -------------------------------------------------------------------------
+    @property
+    def failures(self) -> int:
+        """Attempts at a batch that failed (database down, a bug)."""
+        return self.worker.failures
+
+    @property
+    def parked(self) -> int:
+        """Messages parked by this process."""
+        return self.worker.parked
+
     def start(self) -> None:
         """Start the worker thread that applies and acknowledges queued messages."""
-        self._stopping.clear()
-        self._worker = threading.Thread(target=self._run, name="tracker-events", daemon=True)
-        self._worker.start()
+        self.worker.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Finish the batch in hand; what is still queued stays unacknowledged for the broker."""
-        self._stopping.set()
-        self._queue.put(None)  # wakes the worker if it waits for messages
-        if self._worker is not None:
-            self._worker.join(timeout_s)
-            if self._worker.is_alive():
-                log.warning("event worker still busy after %.0f s; left behind", timeout_s)
-            self._worker = None
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            batch = self._next_batch()
-            if batch and not self._apply_and_ack(batch):
-                self._unsettled.settle(batch)  # left to the broker, which sends them again
-
-    def _next_batch(self) -> list[Incoming]:
-        """What has arrived, up to `batch_size`; waits only while nothing has."""
-        first = self._queue.get()
-        if first is None:
-            return []
-        batch = [first]
-        while len(batch) < self.batch_size:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is None:
-                break
-            batch.append(item)
-        return batch
-
-    def _apply_and_ack(self, batch: list[Incoming]) -> bool:
-        """Apply, then acknowledge in receive order; False if stopping left some unsettled.
-
-        A database error pauses and retries the same messages, for as long as it lasts; any
-        other failure splits the batch in halves until the message at fault is alone, which
-        is tried `attempts` times, then parked.
-        """
-        delay, tries = _BACKOFF_S, 0
-        while True:
-            try:
-                self.apply(batch)
-            except Exception as exc:
-                self.failures += 1
-                if transient(exc):
-                    log.exception(
-                        "could not apply %d events (database); unacknowledged, retrying in %.1f s",
-                        len(batch),
-                        delay,
-                    )
-                    if self._stopping.wait(delay):
-                        return False  # stopping: the broker keeps them for the next session
-                    delay = min(delay * 2, _BACKOFF_MAX_S)
-                    continue
-                if len(batch) > 1:
-                    # one message may be at fault: the halves keep the others
-                    self._once.failed("apply", exc, "could not apply %d events; split", len(batch))
-                    half = len(batch) // 2
-                    return self._apply_and_ack(batch[:half]) and self._apply_and_ack(batch[half:])
-                tries += 1
-                if tries < self.attempts:
-                    continue
-                return self._park_and_ack(batch[0], exc, tries)
-            self._unsettled.ack(batch)
-            return True
-
-    def _park_and_ack(self, message: Incoming, exc: Exception, tries: int) -> bool:
-        """Store the message that failed `tries` times, then acknowledge it."""
-        tid = self._once.failed("apply", exc, "could not apply the event on %s", message.topic)
-        reason = failure_reason(exc)
-        delay = _BACKOFF_S
-        while self._park is not None:
-            try:
-                parked = self._park(
-                    message.topic, message.payload, reason, tid, tries, self._clock()
-                )
-            except Exception as park_exc:
-                if not transient(park_exc):
-                    self._once.failed(
-                        "park", park_exc, "could not park the event on %s", message.topic
-                    )
-                    break
-                log.exception("could not park the event on %s (database); retrying", message.topic)
-                if self._stopping.wait(delay):
-                    return False
-                delay = min(delay * 2, _BACKOFF_MAX_S)
-                continue
-            self.parked += 1
-            log.warning(
-                "event on %s parked as %d after %d attempts: %s [traceback %s]",
-                message.topic,
-                parked,
-                tries,
-                reason,
-                tid,
-            )
-            self._unsettled.ack([message])
-            return True
-        # nowhere to keep it: it goes out as a dead letter, so it is not lost silently
-        self._reject(replace(message, reason="apply_failed", detail=f"{reason} [traceback {tid}]"))
-        self._unsettled.ack([message])
-        return True
+        self.worker.stop(timeout_s)
