@@ -37,11 +37,13 @@ class ScriptedEdge:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"edge-{session.node}")
         self.client.will_set(*session.will(), qos=1)
         self.client.on_message = self._on_command
+        subscribed = threading.Event()  # the subscription is in place before anything is sent
+        self.client.on_subscribe = lambda *_a: subscribed.set()
         self.client.connect(host, port, keepalive=5)
         self.client.loop_start()
         command = f"spBv1.0/{session.group}/NCMD/{session.node}"
         self.client.subscribe(command, qos=1)
-        time.sleep(0.2)  # the subscription is in place before anything is published
+        assert subscribed.wait(10), "the broker did not confirm the edge node's subscription"
 
     def _on_command(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         command = Payload.FromString(bytes(msg.payload))
