@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.waiting import wait_for
 from tracker.access import hash_key
 from tracker.bootstrap import Tracker
 
@@ -57,10 +57,9 @@ def create(client: TestClient, order_id: str = "SO-1", **changes: Any) -> str:
 
 def wait_planned(tracker: Tracker, *order_ids: str, timeout_s: float = 15) -> None:
     """Until the current plan has these orders (a replan follows new orders by a debounce)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+
+    def planned() -> bool:
         plan = tracker.plan
-        if plan is not None and all(plan.eta(o) is not None for o in order_ids):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"orders {order_ids} never planned")
+        return plan is not None and all(plan.eta(o) is not None for o in order_ids)
+
+    wait_for(planned, f"orders {order_ids} planned", timeout_s)

@@ -3,7 +3,6 @@ and requests refused before they are read (413) or because of a field (422)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +12,7 @@ from sqlalchemy import create_engine
 
 from shopfloor.contract.payloads import JobStartEvent, StateEvent
 from tests.integration.api_keys import SUPERVISOR, VIEWER, as_, create, make, wait_planned
+from tests.waiting import wait_for
 from tracker.bootstrap import Tracker
 from tracker.entrypoints.mqtt_consumer import to_command
 
@@ -32,13 +32,10 @@ def _machine_events(tracker: Tracker, *events: StateEvent | JobStartEvent) -> No
 
 
 def _wait_alert(client: TestClient) -> dict[str, object]:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        alerts = client.get("/api/v1/alerts", headers=as_(VIEWER)).json()
-        if alerts:
-            return dict(alerts[0])
-        time.sleep(0.05)
-    raise AssertionError("no alert raised")
+    alerts = wait_for(
+        lambda: client.get("/api/v1/alerts", headers=as_(VIEWER)).json(), "an alert", 10
+    )
+    return dict(alerts[0])
 
 
 def test_an_alert_shows_its_delivered_versions_and_the_list_filters(client: TestClient) -> None:
@@ -144,9 +141,7 @@ def test_readyz_names_the_part_that_is_not_ready(tracker: Tracker, client: TestC
     assert down.status_code == 503
     assert down.json()["database"].startswith("failed") and down.json()["mqtt"] == "ok"
     tracker.client.disconnect()
-    deadline = time.monotonic() + 5
-    while tracker.client.is_connected() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: not tracker.client.is_connected(), "the MQTT connection closed", 5)
     down = client.get("/readyz")
     assert (down.status_code, down.json()["mqtt"], down.json()["database"]) == (
         503,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.processes import Process
 from tests.services import Mosquitto
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -50,12 +50,13 @@ class Listener:
     def wait_for(
         self, machine: str, state: str, timeout_s: float = 15
     ) -> list[tuple[str, str, bool]]:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if any(s == state for s, _id, _r in self.states(machine)):
-                return self.states(machine)
-            time.sleep(0.1)
-        raise AssertionError(f"no {state} from {machine}: {self.states(machine)}")
+        wait_for(
+            lambda: any(s == state for s, _id, _r in self.states(machine)),
+            lambda: f"{state} from {machine}: {self.states(machine)}",
+            timeout_s,
+            0.1,
+        )
+        return self.states(machine)
 
     def clear_retained(self, site: str) -> None:
         """Remove the test's retained messages: other tests share this broker."""

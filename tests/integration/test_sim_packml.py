@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from shopfloor.sparkplug.sparkplug_b_pb2 import Payload
 from shopfloor.sparkplug.values import DataType
 from tests.processes import Process
 from tests.services import Mosquitto
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 SPEED = 30
@@ -52,12 +52,12 @@ class Recorder:
             return list(self.got)
 
     def wait(self, done: Callable[[Got], bool], s: float = 30) -> None:
-        deadline = time.monotonic() + s
-        while time.monotonic() < deadline:
-            if done(self.messages()):
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"not seen in {s} s: {self.messages()[-30:]}")
+        wait_for(
+            lambda: done(self.messages()),
+            lambda: f"them; the last seen: {self.messages()[-30:]}",
+            s,
+            0.1,
+        )
 
     def close(self) -> None:
         self.client.disconnect()

@@ -43,10 +43,8 @@ class Running:
         self.server = Server(config, tracker.changes)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert self.thread.is_alive() and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.05)
+        wait_for(lambda: self.server.started or not self.thread.is_alive(), "the server", 20)
+        assert self.server.started, "server did not start"
 
     def stop(self) -> None:
         self.server.should_exit = True
