@@ -16,7 +16,7 @@ from shopfloor.contract.topics import filters_intersect
 
 from .acks import AckSequencer
 from .inputs import InputFilter
-from .routing import MessageRouter
+from .message_router import MessageRouter
 from .sparkplug.bridge import SparkplugBridge
 from .stats import GatewayStats
 

@@ -18,7 +18,7 @@ from .metrics import GatewayMetrics
 from .mqtt_input import MqttInput
 from .outlet import EventOutlet
 from .output import DurableOutput
-from .routing import MessageRouter
+from .message_router import MessageRouter
 from .settings import GatewaySettings
 from .sinks import Sink, make_sink
 from .sparkplug.bridge import SparkplugBridge, event_template
