@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from shopfloor.contract.payloads import PayloadError
@@ -14,14 +13,12 @@ from .convert import Converter
 from .dead_letters import DeadLetters
 from .mapping.problems import ProblemGate
 from .mapping.router import TagMappings
-from .outlet import EventOutlet
+from .outlet import Deliver, EventOutlet
 from .sparkplug.bridge import SparkplugBridge
 from .stats import GatewayStats
 
 log = logging.getLogger(__name__)
 
-# hands a message's points (maybe none) and its acknowledgement token to the batcher
-Deliver = Callable[[list[str], Token | None], None]
 _SPARKPLUG_PREFIX = SPARKPLUG_NAMESPACE + "/"
 
 

@@ -14,11 +14,11 @@ from .batcher import Batcher
 from .convert import Converter
 from .dead_letters import DEAD_LETTER_TOPIC, DeadLetters
 from .mapping.router import TagMappings
+from .message_router import MessageRouter
 from .metrics import GatewayMetrics
 from .mqtt_input import MqttInput
 from .outlet import EventOutlet
 from .output import DurableOutput
-from .message_router import MessageRouter
 from .settings import GatewaySettings
 from .sinks import Sink, make_sink
 from .sparkplug.bridge import SparkplugBridge, event_template

@@ -17,7 +17,7 @@ from shopfloor.sparkplug.topics import host_subscriptions, state_topic
 
 from ..acks import Token
 from ..mapping.problems import ProblemGate
-from ..outlet import EventOutlet
+from ..outlet import Deliver, EventOutlet
 from ..timestamps import Clock
 from .host import SparkplugHost
 from .settings import SparkplugSettings
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Deliver = Callable[[list[str], Token | None], None]
 DeadLetter = Callable[[str, bytes, PayloadError], None]
 _TICK_S = 0.05
 
