@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from shopfloor.contract.payloads import DispatchList, PayloadError, parse_dispatch
 
-from .machine import Job
+from .jobs import Job
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -21,57 +20,17 @@ from shopfloor.contract.payloads import (
     JobStartEvent,
     MachineState,
     StateEvent,
-    TelemetryReading,
 )
 from shopfloor.contract.topics import EVENT, TELEMETRY
 
+from .jobs import Job
 from .models import CNC_MILL, Alarm, MachineModel
+from .sensors import reading, settle
+
+__all__ = ["WEAR_ALARM", "Job", "Message", "SimMachine"]  # Job: where callers found it
 
 # the alarm a machine raises once when its wear channels pass half-way to failure
 WEAR_ALARM = Alarm("VIB-HI", "vibration rising: maintenance due")
-
-
-@dataclass(frozen=True)
-class Job:
-    """Make `quantity` good parts for one operation of an order."""
-
-    order_id: str
-    seq: int
-    machine: str
-    quantity: int
-    cycle_s: float
-    setup_s: float = 0.0
-
-    @classmethod
-    def parse(cls, spec: str) -> Job:
-        """`ORDER:SEQ:MACHINE:QTY:CYCLE_S[:SETUP_S]`, e.g. `SO-1001:10:cnc-1:5:2.0`."""
-        parts = spec.split(":")
-        if len(parts) not in (5, 6):
-            raise ValueError(f"job {spec!r} must be ORDER:SEQ:MACHINE:QTY:CYCLE_S[:SETUP_S]")
-        try:
-            job = cls(
-                parts[0],
-                int(parts[1]),
-                parts[2],
-                int(parts[3]),
-                float(parts[4]),
-                float(parts[5]) if len(parts) == 6 else 0.0,
-            )
-        except ValueError:
-            raise ValueError(f"job {spec!r}: SEQ and QTY must be integers, times numbers") from None
-        if not job.order_id or not job.machine:
-            raise ValueError(f"job {spec!r}: ORDER and MACHINE must not be empty")
-        if job.quantity < 1 or job.seq < 0:
-            raise ValueError(f"job {spec!r}: QTY must be at least 1 and SEQ not negative")
-        if not (math.isfinite(job.cycle_s) and job.cycle_s > 0):
-            raise ValueError(f"job {spec!r}: CYCLE_S must be a number above 0")
-        if not (math.isfinite(job.setup_s) and job.setup_s >= 0):
-            raise ValueError(f"job {spec!r}: SETUP_S must be a number, 0 or more")
-        return job
-
-    @property
-    def key(self) -> tuple[str, int]:
-        return (self.order_id, self.seq)
 
 
 Message = tuple[str, BaseModel]  # (kind, payload)
@@ -179,7 +138,9 @@ class SimMachine:
                 self._restart(now, out)
         else:
             self._work(now, dt_s, ready, speed, out, hold)
-        self._dynamics(dt_s)
+        # an OFFLINE machine cools down as an idle one does
+        state = MachineState.IDLE if self.state is MachineState.OFFLINE else self.state
+        settle(self.values, self.model, state, self.wear(), dt_s)
         if self.state is MachineState.OFFLINE:
             return out  # a machine that is off sends nothing more
         self._since_state += dt_s
@@ -188,7 +149,7 @@ class SimMachine:
         self._since_telemetry += dt_s
         if self._since_telemetry >= self.telemetry_interval_s:
             self._since_telemetry = 0.0
-            out.append((TELEMETRY, self._reading(now)))
+            out.append((TELEMETRY, reading(self.values, self.model, self.rng, now)))
         return out
 
     def _work(
@@ -335,22 +296,3 @@ class SimMachine:
         if not math.isfinite(self._to_failure) or self.model.warning_s <= 0:
             return 0.0
         return min(1.0, max(0.0, 1.0 - self._to_failure / self.model.warning_s))
-
-    def _dynamics(self, dt_s: float) -> None:
-        state = MachineState.IDLE if self.state is MachineState.OFFLINE else self.state
-        wear = self.wear()
-        for c in self.model.channels:
-            target = c.target(state) * (1.0 + c.wear * wear)
-            value = self.values[c.name]
-            # first-order lag towards the state's target (exact for any step length)
-            gain = 1.0 if c.tau_s <= 0 else 1.0 - math.exp(-dt_s / c.tau_s)
-            self.values[c.name] = value + (target - value) * gain
-
-    def _reading(self, now: datetime) -> TelemetryReading:
-        values = {}
-        for c in self.model.channels:
-            value = self.values[c.name]
-            # a channel at rest (spindle stopped, no current) reads a clean zero
-            noisy = value + self.rng.gauss(0.0, c.noise) if abs(value) > 1e-6 else value
-            values[c.name] = round(max(c.minimum, noisy), c.digits)
-        return TelemetryReading(ts=now, values=values)

@@ -177,14 +177,7 @@ def run(
     stop = stop or threading.Event()
     publisher = _Publisher(sim, mqtt_settings, template, bridges)
     publisher.start(sim.board)
-    edges = {
-        m.machine_id: SparkplugEdge(m, sparkplug_group or sim.site, mqtt_settings)
-        for m in sim.machines
-        if m.machine_id in sparkplug and m.machine_id not in sim.packml
-    }
-    for edge in edges.values():
-        edge.start()
-        edge.connected.wait(30)  # its NBIRTH goes out first; data before it would be refused
+    edges = _sparkplug_edges(sim, mqtt_settings, sparkplug, sparkplug_group or sim.site)
     packml = PackmlFleet(sim, mqtt_settings)
     try:
         packml.start()
@@ -196,16 +189,7 @@ def run(
     try:
         while not stop.is_set():
             t0 = time.monotonic()
-            now = datetime.now(UTC)
-            models = sim.step_models(now, tick_s * sim.speed)
-            for machine, _kind, model in models:
-                if machine in edges:
-                    spb += edges[machine].publish(model, now)
-            packml.step(models, tick_s * sim.speed)
-            for sent in sim.wire(
-                [m for m in models if m[0] not in edges and m[0] not in sim.packml]
-            ):
-                publisher.send(sent)
+            spb += _step(sim, edges, packml, publisher, tick_s * sim.speed)
             if exit_when_done and sim.finished:
                 log.info("all jobs done")
                 break
@@ -223,6 +207,47 @@ def run(
         publisher.failed,
         timedelta(seconds=round(time.monotonic() - start)),
     )
+    _log_network_faults(sim)
+    return publisher.published + spb + packml.published
+
+
+def _step(
+    sim: Simulation,
+    edges: dict[str, SparkplugEdge],
+    packml: PackmlFleet,
+    publisher: _Publisher,
+    dt_s: float,
+) -> int:
+    """One tick: each machine's messages to its edge node, PackML bridge or JSON publisher;
+    how many Sparkplug messages went out."""
+    now = datetime.now(UTC)
+    models = sim.step_models(now, dt_s)
+    spb = 0
+    for machine, _kind, model in models:
+        if machine in edges:
+            spb += edges[machine].publish(model, now)
+    packml.step(models, dt_s)
+    for sent in sim.wire([m for m in models if m[0] not in edges and m[0] not in sim.packml]):
+        publisher.send(sent)
+    return spb
+
+
+def _sparkplug_edges(
+    sim: Simulation, mqtt_settings: MqttSettings, machines: Sequence[str], group: str
+) -> dict[str, SparkplugEdge]:
+    """The machines that speak Sparkplug B, each an edge node, started and born."""
+    edges = {
+        m.machine_id: SparkplugEdge(m, group, mqtt_settings)
+        for m in sim.machines
+        if m.machine_id in machines and m.machine_id not in sim.packml
+    }
+    for edge in edges.values():
+        edge.start()
+        edge.connected.wait(30)  # its NBIRTH goes out first; data before it would be refused
+    return edges
+
+
+def _log_network_faults(sim: Simulation) -> None:
     for machine, link in sim.links.items():
         if link.dropped or link.duplicated or link.reordered or link.malformed:
             log.info(
@@ -234,4 +259,3 @@ def run(
                 link.reordered,
                 link.malformed,
             )
-    return publisher.published + spb + packml.published

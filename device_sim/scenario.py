@@ -8,21 +8,20 @@ Problems are reported as `path:line: where: message` (shopfloor/yaml_file.py).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shopfloor.yaml_file import Loc, Problem, YamlFileError, parse_yaml, read_yaml
 
+from .durations import Duration
 from .models import MODELS, MachineModel
 
 BUILT_IN = "demo"
-_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
 # names end up in MQTT topics and plant files
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^/+#\s;=\[\]]+$")]
 # how a machine reaches the broker: our JSON contract, or a PackML bridge (plain or Sparkplug B)
@@ -32,25 +31,6 @@ PACKML_KINDS = ("packml", "packml-sparkplug")
 PackmlPrefix = Annotated[
     str, Field(min_length=5, max_length=300, pattern=r"^[^/+#\x00]+/[^/+#\x00]+/[^/+#\x00]+$")
 ]
-
-
-def parse_duration(value: Any) -> float:
-    """`90`, `90s`, `10m`, `1h30m`, `2.5h` -> seconds."""
-    if isinstance(value, bool):
-        raise ValueError("a duration is a number of seconds or text such as 45s, 10m, 1h30m")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and value.strip() and (m := _DURATION.match(value.strip())):
-        h, mins, s = (float(g) if g else 0.0 for g in m.groups())
-        seconds = h * 3600 + mins * 60 + s
-    else:
-        raise ValueError(f"{value!r} is not a duration (45s, 10m, 1h30m or seconds)")
-    if not 0 <= seconds <= 366 * 86400:
-        raise ValueError(f"duration {value!r} must be between 0 and a year")
-    return seconds
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class _Strict(BaseModel):

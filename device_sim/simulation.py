@@ -16,7 +16,8 @@ from pydantic import BaseModel
 from shopfloor.contract.payloads import encode
 
 from .dispatch import DispatchBoard
-from .machine import Job, SimMachine
+from .jobs import Job
+from .machine import SimMachine
 from .models import Alarm
 from .network import Link, Outgoing
 from .packml_bridge import BridgeSpec

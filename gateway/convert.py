@@ -12,7 +12,7 @@ from shopfloor.contract.topics import DEAD_LETTER_PREFIX, EVENT, FIELD, KIND, To
 
 from .decode import Decoder
 from .points import TELEMETRY_MEASUREMENT, event_line, series_key
-from .timestamps import epoch_ns
+from .timestamps import Clock, epoch_ns
 
 if TYPE_CHECKING:
     from .settings import GatewaySettings
@@ -51,9 +51,10 @@ class Converter:
         self._event_times: OrderedDict[tuple[str, str], datetime] = OrderedDict()
 
     @classmethod
-    def from_settings(cls, settings: GatewaySettings) -> Converter:
-        """The converter the gateway's settings describe."""
-        return cls(settings.templates, settings.max_payload_bytes, settings.decode.decoder())
+    def from_settings(cls, settings: GatewaySettings, clock: Clock | None = None) -> Converter:
+        """The converter the gateway's settings describe (reading times with `clock`)."""
+        decoder = settings.decode.decoder(clock)
+        return cls(settings.templates, settings.max_payload_bytes, decoder)
 
     def convert(self, topic: str, payload: bytes, arrival: datetime) -> list[str]:
         """The points of one message; `arrival` is when it came (aware), the default time."""

@@ -81,8 +81,10 @@ class Decoder:
         max_behind_s: float = 0,
         field_types: Mapping[str, FieldType] | None = None,
         separator: str = "_",
+        clock: Clock | None = None,
     ) -> None:
-        self.clock = Clock(precision, max_ahead_s, max_behind_s)
+        # `clock` is the settings' own (DecodeSettings.clock); the rest build one here
+        self.clock = clock or Clock(precision, max_ahead_s, max_behind_s)
         self._types = FieldTypes(field_types)
         self._separator = separator
         # field name -> (escaped key + "=", coder or None for the default float)

@@ -159,3 +159,26 @@ class FieldTypes:
             self._found.clear()
         self._found[name] = found
         return found
+
+
+class FieldCoders:
+    """The one field-typing rule for named values (mapped tags, Sparkplug metrics): the type
+    declared for the name, else a string field for text and a float field for the rest."""
+
+    _CACHE_LIMIT = 10_000
+
+    def __init__(self, declared: Mapping[str, FieldType] | None = None) -> None:
+        self._types = FieldTypes(declared)
+        # (name, is text) -> (escaped key + "=", coder)
+        self._coders: dict[tuple[str, bool], tuple[str, Coder]] = {}
+
+    def part(self, name: str, value: Any, text: bool) -> str:
+        """`key=value` of one value; PayloadError when it cannot take its field's type."""
+        coder = self._coders.get((name, text))
+        if coder is None:
+            declared = self._types.get(name) or ("string" if text else "float")
+            coder = (field_key(name), CODERS[declared])
+            if len(self._coders) >= self._CACHE_LIMIT:
+                self._coders.clear()
+            self._coders[(name, text)] = coder
+        return coder[0] + coder[1](name, value)

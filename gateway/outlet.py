@@ -15,6 +15,7 @@ from .acks import AckSequencer, Token
 
 log = logging.getLogger(__name__)
 
+# hands a message's points (maybe none) and its acknowledgement token to the batcher
 Deliver = Callable[[list[str], Token | None], None]
 _TICK_S = 0.02
 

@@ -3,14 +3,13 @@ in order, a rejected batch halved until its bad points are found; then acknowled
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-from collections.abc import Callable
 
 from .acks import AckSequencer
 from .batcher import Batch, Batcher
+from .dead_letters import DeadLetters
 from .metrics import GatewayMetrics
 from .sinks import Sink, SinkRejected, SinkUnavailable
 from .spool import Spool, SpoolFull
@@ -20,8 +19,6 @@ log = logging.getLogger(__name__)
 
 _MIN_BACKOFF_S = 0.5
 _MAX_BACKOFF_S = 30.0
-# publishes a dead letter (its body as JSON text)
-Publish = Callable[[str], object]
 
 
 class DurableOutput:
@@ -35,12 +32,12 @@ class DurableOutput:
         batcher: Batcher,
         acks: AckSequencer,
         stats: GatewayStats,
-        dead_letter: Publish,
+        dead_letters: DeadLetters,
         flush_interval_s: float,
         writers: int,
     ) -> None:
         self._sink, self.spool, self._batcher, self._acks = sink, spool, batcher, acks
-        self._stats, self._dead_letter = stats, dead_letter
+        self._stats, self._dead_letters = stats, dead_letters
         self._flush_interval_s = flush_interval_s
         self.metrics: GatewayMetrics | None = None  # set by the gateway: write latencies
         self._stopping = threading.Event()
@@ -162,10 +159,7 @@ class DurableOutput:
             self._sink.write(lines)
         except SinkRejected as exc:
             if len(lines) == 1:
-                self._stats.reject("store_rejected")
-                log.warning("store rejected point %r: %s", lines[0][:200], exc)
-                body = {"reason": "store_rejected", "detail": str(exc), "line": lines[0]}
-                self._dead_letter(json.dumps(body))
+                self._dead_letters.point(lines[0], str(exc))
                 return
             mid = len(lines) // 2
             self._write_isolating_rejects(lines[:mid])

@@ -25,7 +25,7 @@ from .fields import FieldType
 from .mapping.plant import load_sources
 from .mapping.spec import MachineSource
 from .sparkplug.settings import SparkplugSettings
-from .timestamps import Precision
+from .timestamps import Clock, Precision
 
 
 class InfluxSettings(BaseModel):
@@ -100,14 +100,15 @@ class DecodeSettings(BaseModel):
         specs = [TemplateSpec(pattern=s) if isinstance(s, str) else s for s in self.topic_templates]
         return [spec.template() for spec in specs]
 
-    def decoder(self) -> Decoder:
-        """The payload decoder these settings describe."""
+    def clock(self) -> Clock:
+        """How device timestamps are read and checked: one for the JSON, mapped and
+        Sparkplug paths (Sparkplug times are milliseconds whatever the precision)."""
+        return Clock(self.ts_precision, self.max_ahead_s, self.max_behind_s)
+
+    def decoder(self, clock: Clock | None = None) -> Decoder:
+        """The payload decoder these settings describe (reading times with `clock`)."""
         return Decoder(
-            precision=self.ts_precision,
-            max_ahead_s=self.max_ahead_s,
-            max_behind_s=self.max_behind_s,
-            field_types=self.field_types,
-            separator=self.separator,
+            clock=clock or self.clock(), field_types=self.field_types, separator=self.separator
         )
 
 

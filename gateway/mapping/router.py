@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from shopfloor.contract.payloads import PayloadError, encode
 from shopfloor.contract.topics import EVENT, TopicTemplate
 
-from ..fields import CODERS, FieldType, FieldTypes, field_key, to_float, to_string
+from ..fields import FieldCoders, FieldType
 from ..outlet import Publish
 from ..points import TELEMETRY_MEASUREMENT, series_key
 from ..timestamps import Clock, epoch_ns
@@ -64,11 +64,10 @@ class TagMappings:
         self._template = template
         self._site = site
         self._clock = clock or Clock()
-        self._types = FieldTypes(field_types)
+        self._fields = FieldCoders(field_types)
         self._machines: dict[tuple[int, str], MappedMachine] = {}
         # topic -> the sources that take it, with its levels (a topic's route never changes)
         self._routes: dict[str, list[_Route]] = {}
-        self._coders: dict[tuple[str, bool], tuple[str, Callable[[str, object], str]]] = {}
 
     def convert(
         self, topic: str, payload: bytes, arrival: datetime, retained: bool = False
@@ -179,12 +178,8 @@ class TagMappings:
         for tv in values:
             if tv.value is None:
                 continue
-            text = isinstance(tv.value, str)
-            coder = self._coders.get((tv.name, text))
             try:
-                if coder is None:
-                    coder = self._coder(tv.name, text)
-                part = coder[0] + coder[1](tv.name, tv.value)
+                part = self._fields.part(tv.name, tv.value, isinstance(tv.value, str))
             except PayloadError as exc:
                 problems.append(exc)
                 continue
@@ -194,13 +189,3 @@ class TagMappings:
             taken.add((tv.name, ts))
             by_ts.setdefault(ts, []).append(part)
         return [f"{series} {','.join(parts)} {ts}" for ts, parts in by_ts.items()]
-
-    def _coder(self, name: str, text: bool) -> tuple[str, Callable[[str, object], str]]:
-        """The field key and value coder of a tag: its declared type, else text or float."""
-        declared = self._types.get(name)
-        code = CODERS[declared] if declared else to_string if text else to_float
-        found = (field_key(name), code)
-        if len(self._coders) >= _ROUTE_LIMIT:
-            self._coders.clear()
-        self._coders[(name, text)] = found
-        return found

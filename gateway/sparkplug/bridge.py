@@ -17,17 +17,17 @@ from shopfloor.sparkplug.topics import host_subscriptions, state_topic
 
 from ..acks import Token
 from ..mapping.problems import ProblemGate
-from ..outlet import EventOutlet
+from ..outlet import Deliver, EventOutlet
 from ..timestamps import Clock
-from .host import SparkplugHost, Step
+from .host import SparkplugHost
 from .settings import SparkplugSettings
+from .steps import Step
 
 if TYPE_CHECKING:
     from ..settings import GatewaySettings
 
 log = logging.getLogger(__name__)
 
-Deliver = Callable[[list[str], Token | None], None]
 DeadLetter = Callable[[str, bytes, PayloadError], None]
 _TICK_S = 0.05
 
@@ -71,17 +71,18 @@ class SparkplugBridge:
     def build(
         cls,
         settings: GatewaySettings,
+        clock: Clock,
         client: mqtt.Client,
         deliver: Deliver,
         dead: DeadLetter,
         outlet: EventOutlet | None = None,
     ) -> SparkplugBridge:
-        """The bridge and its host for the gateway's settings."""
+        """The bridge and its host for the gateway's settings (times checked by `clock`)."""
         decode = settings.decode
         host = SparkplugHost(
             settings.sparkplug,
             event_template(settings.templates),
-            Clock("ms", decode.max_ahead_s, decode.max_behind_s),
+            clock,
             decode.field_types,
             decode.separator,
             settings.max_payload_bytes,

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from google.protobuf.message import DecodeError
 
 from shopfloor.contract.payloads import PayloadError, encode
 from shopfloor.contract.topics import TopicTemplate
-from shopfloor.sparkplug.names import BD_SEQ, REBIRTH
+from shopfloor.sparkplug.names import BD_SEQ
 from shopfloor.sparkplug.sparkplug_b_pb2 import Payload
 from shopfloor.sparkplug.topics import (
     DBIRTH,
     DDEATH,
     NBIRTH,
-    NCMD,
     NDEATH,
     SparkplugTopic,
     parse_topic,
 )
-from shopfloor.sparkplug.values import DataType, write_value
 
 from ..fields import FieldType
 from ..mapping.mapper import TagValue
@@ -34,30 +31,7 @@ from .metrics import LineBuilder, read_updates
 from .nodes import MAX_AHEAD, SEQ_MODULUS, Held, MetricDef, NodeState
 from .settings import SparkplugSettings
 from .stats import SparkplugStats
-
-
-@dataclass
-class Handled:
-    """The outcome of one received message: points, events to publish, or why it was refused.
-
-    `notes` are problems with single metrics (dead-lettered; the rest of the message counts).
-    """
-
-    tag: object
-    topic: str
-    raw: bytes
-    lines: list[str] = field(default_factory=list)
-    events: list[Publish] = field(default_factory=list)
-    error: PayloadError | None = None
-    notes: list[PayloadError] = field(default_factory=list)
-
-
-@dataclass
-class Step:
-    """What one call produced: messages handled (any received earlier, too) and NCMDs to send."""
-
-    handled: list[Handled] = field(default_factory=list)
-    commands: list[Publish] = field(default_factory=list)
+from .steps import Handled, Step, rebirth_request
 
 
 def _bd_seq(payload: Payload) -> int | None:
@@ -307,12 +281,3 @@ def _definition(
 
 def _unique(refs: list[MachineRef]) -> list[MachineRef]:
     return list({r.machine: r for r in refs}.values())
-
-
-def rebirth_request(group: str, node: str, now: datetime) -> Publish:
-    """The NCMD asking an edge node to publish its births again (QoS 0, as the spec says)."""
-    payload = Payload(timestamp=int(now.timestamp() * 1000))
-    metric = payload.metrics.add(name=REBIRTH)
-    write_value(metric, DataType.BOOLEAN, True)
-    topic = SparkplugTopic(group, NCMD, node)
-    return Publish(str(topic), payload.SerializeToString(), qos=0)

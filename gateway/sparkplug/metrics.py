@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +21,7 @@ from shopfloor.sparkplug.values import (
     scalar_type,
 )
 
-from ..fields import CODERS, FieldType, FieldTypes, field_key
+from ..fields import FieldCoders, FieldType
 from ..timestamps import Clock, epoch_ns
 from .nodes import MetricDef
 
@@ -104,9 +104,9 @@ class LineBuilder:
     """Updates to points: one field type per field name, as the JSON path decides it."""
 
     def __init__(self, field_types: Mapping[str, FieldType], separator: str) -> None:
-        self._types = FieldTypes(field_types)
+        self._fields = FieldCoders(field_types)
         self._separator = separator
-        self._keys: dict[tuple[str, bool], tuple[str, str, Callable[[str, object], str]]] = {}
+        self._names: dict[str, str] = {}  # metric name -> field name
 
     def lines(self, series: str, updates: list[Update], notes: list[PayloadError]) -> list[str]:
         """Points of the non-null updates, one line per timestamp."""
@@ -114,23 +114,19 @@ class LineBuilder:
         for update in updates:
             if update.value is None:
                 continue
+            field = self._names.get(update.name) or self._field(update.name)
             try:
-                key, field, code = self._key(update.name, update.datatype in TEXTS)
-                part = key + code(field, update.value)
+                part = self._fields.part(field, update.value, update.datatype in TEXTS)
             except PayloadError as exc:
                 notes.append(exc)
                 continue
             by_ts.setdefault(update.ts_ns, []).append(part)
         return [f"{series} {','.join(parts)} {ts}" for ts, parts in by_ts.items()]
 
-    def _key(self, name: str, text: bool) -> tuple[str, str, Callable[[str, object], str]]:
-        entry = self._keys.get((name, text))
-        if entry is None:
-            # a Sparkplug folder path becomes one field name, as nested JSON objects do
-            field = name.replace("/", self._separator)
-            declared: FieldType = self._types.get(field) or ("string" if text else "float")
-            entry = (field_key(field), field, CODERS[declared])
-            if len(self._keys) >= _CACHE_LIMIT:
-                self._keys.clear()
-            self._keys[(name, text)] = entry
-        return entry
+    def _field(self, name: str) -> str:
+        # a Sparkplug folder path becomes one field name, as nested JSON objects do
+        field = name.replace("/", self._separator)
+        if len(self._names) >= _CACHE_LIMIT:
+            self._names.clear()
+        self._names[name] = field
+        return field

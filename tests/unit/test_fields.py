@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from gateway.fields import CODERS, FieldType, field_key
+from gateway.fields import CODERS, FieldCoders, FieldType, field_key
 from shopfloor.contract.payloads import PayloadError
 
 WRITTEN: list[tuple[FieldType, Any, str]] = [
@@ -119,3 +119,14 @@ def test_unusable_field_names_are_rejected(name: str, reason: str) -> None:
         field_key(name)
 
     assert excinfo.value.reason == reason
+
+
+def test_named_values_are_text_fields_when_text_floats_otherwise_unless_declared() -> None:
+    fields = FieldCoders({"count": "int", "Admin/*/Name": "string"})
+    assert fields.part("state", "RUNNING", text=True) == 'state="RUNNING"'
+    assert fields.part("temp", 41, text=False) == "temp=41.0"
+    assert fields.part("count", "7", text=True) == "count=7i"
+    assert fields.part("Admin/x/Name", 5, text=False) == 'Admin/x/Name="5"'
+    with pytest.raises(PayloadError) as refused:
+        fields.part("temp", "hot", text=False)
+    assert refused.value.reason == "type"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from device_sim.scenario import ScenarioError, load_scenario, parse_duration, parse_scenario
+from device_sim.durations import parse_duration
+from device_sim.scenario import ScenarioError, load_scenario, parse_scenario
 
 GOOD = """\
 name: t

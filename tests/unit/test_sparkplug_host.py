@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from gateway.metrics import GatewayMetrics
 from gateway.sparkplug.bridge import SparkplugBridge
-from gateway.sparkplug.host import Handled, SparkplugHost, Step
+from gateway.sparkplug.host import SparkplugHost
 from gateway.sparkplug.settings import MachineMap, SparkplugSettings
+from gateway.sparkplug.steps import Handled, Step
 from gateway.stats import GatewayStats
 from shopfloor.contract.payloads import (
     CycleEvent,
