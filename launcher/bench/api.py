@@ -260,7 +260,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point for `shopfloor bench api` and `python -m bench.api`."""
+    """Entry point for `shopfloor bench api` and `python -m launcher.bench.api`."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     # importing the orders raises alerts for the late ones (a line each) and httpx logs every
     # request: neither is measured here (errors still show); the server logs as in production

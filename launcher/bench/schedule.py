@@ -198,7 +198,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point for `shopfloor bench schedule` and `python -m bench.schedule`."""
+    """Entry point for `shopfloor bench schedule` and `python -m launcher.bench.schedule`."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     started, load = time.monotonic(), os.getloadavg()[0]
     if load > 0.5:

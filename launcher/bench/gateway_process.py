@@ -1,4 +1,4 @@
-"""The real gateway as a child process (`python -m shopfloor gateway`), watched from outside."""
+"""The real gateway as a child process (`python -m launcher gateway`), watched from outside."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class GatewayProcess:
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "shopfloor", "gateway"],
+            [sys.executable, "-m", "launcher", "gateway"],
             env=full_env,
             stdin=subprocess.DEVNULL,
             stdout=self._log,

@@ -7,10 +7,13 @@ import logging
 import socket
 import threading
 
+from amqtt.broker import Broker
+
 log = logging.getLogger(__name__)
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -29,8 +32,6 @@ class EmbeddedBroker:
         self._broker: object | None = None
 
     def start(self) -> None:
-        from amqtt.broker import Broker
-
         config = {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
             "plugins": {

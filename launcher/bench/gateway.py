@@ -117,7 +117,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point for `shopfloor bench gateway` and `python -m bench.gateway`."""
+    """Entry point for `shopfloor bench gateway` and `python -m launcher.bench.gateway`."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll otherwise
     started = time.monotonic()
