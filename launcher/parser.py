@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _sim_arguments(sim: argparse.ArgumentParser) -> None:
+    """`shopfloor sim`: machines, jobs, topics, Sparkplug, a scenario; `sim load`."""
     sim.add_argument("--broker", default="mqtt://127.0.0.1:1883")
     sim.add_argument("--mqtt-protocol", choices=["5", "3.1.1"], default="5")
     sim.add_argument("--machine", action="append", default=[], help="a machine id (repeatable)")
@@ -75,6 +76,11 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
     load_arguments(
         modes.add_parser("load", help="N machines x M readings/s, for benchmarks (see --help)")
     )
+    _scenario_arguments(sim)
+
+
+def _scenario_arguments(sim: argparse.ArgumentParser) -> None:
+    """The flags that rehearse a scenario with a tracker, and play machines as bridges."""
     sim.add_argument(
         "--tracker",
         default=None,
@@ -104,6 +110,7 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
 
 
 def _demo_arguments(demo: argparse.ArgumentParser) -> None:
+    """`shopfloor demo`: the scenario, its speed, the data directory, real services instead."""
     demo.add_argument("--scenario", default="demo", help="a scenario file, or a built-in name")
     demo.add_argument("--speed", type=float, default=None, help="plant seconds per second")
     demo.add_argument("--seed", type=int, default=None, help="the simulation's seed")

@@ -130,6 +130,20 @@ def run_quotes(factory: Shop, edd: Plan, n: int, seed: int) -> tuple[float, list
     return book_s, sorted(1000 * timed(partial(book.quote, *r))[1] for r in routings)
 
 
+def run_optimisers(
+    args: argparse.Namespace, shops: dict[str, Shop], best: dict[str, Best]
+) -> dict[str, Optimised]:
+    """The optimiser on each job shop; none when the optional extra is not installed."""
+    optimised: dict[str, Optimised] = {}
+    try:
+        for name in INSTANCES:
+            limit = args.ft10_limit_s if name == "ft10" else args.ft06_limit_s
+            optimised[name] = run_optimiser(shops[name], best[name], limit, args.workers)
+    except OptimiserUnavailable as exc:
+        progress(str(exc))
+    return optimised
+
+
 def run(args: argparse.Namespace) -> dict[str, object]:
     """Every case; print the table and the figures; return the JSON summary."""
     now = datetime.now(UTC).replace(microsecond=0)
@@ -143,13 +157,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     edd_s = median_s(plan_edd, edd_row.plan_s, args.repeats)
     down = run_breakdown(factory, edd, args.breakdown_min * 60, args.repeats)
     book_s, quote_ms = run_quotes(factory, edd, args.quotes, args.seed)
-    optimised: dict[str, Optimised] = {}
-    try:
-        for name in INSTANCES:
-            limit = args.ft10_limit_s if name == "ft10" else args.ft06_limit_s
-            optimised[name] = run_optimiser(shops[name], best[name], limit, args.workers)
-    except OptimiserUnavailable as exc:
-        progress(str(exc))
+    optimised = run_optimisers(args, shops, best)
 
     def span(name: str) -> int | None:
         got = optimised[name].makespan if name in optimised else None
