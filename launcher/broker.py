@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import threading
 
 from amqtt.broker import Broker
 
+from .services.processes import free_port
+
 log = logging.getLogger(__name__)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class EmbeddedBroker:
