@@ -30,7 +30,7 @@ from .api_report import NO_ETAG_NOTE, summary, table, targets
 from .api_seed import Poller, seed_orders, write_pollers
 from .api_server import CEILING, CEILING_ASYNC, Server, tracker_server
 from .broker import Broker
-from .cases import progress
+from .running import measured, progress
 from .servers import executable, mosquitto
 from .tracker_databases import fresh_postgres, fresh_sqlite
 
@@ -272,14 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # request: neither is measured here (errors still show); the server logs as in production
     logging.getLogger("tracker").setLevel(logging.ERROR)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    started = time.monotonic()
-    load = os.getloadavg()[0]
-    if load > 0.5:
-        progress(f"load average {load:.2f} before the run: other work shares these cores")
     with tempfile.TemporaryDirectory(prefix="shopfloor-bench-api-") as tmp:
-        result = run(args, Path(tmp))
-    result["loadavg_1m_start"] = round(load, 2)
-    result["wall_s"] = round(time.monotonic() - started, 1)
+        result = measured(lambda: run(args, Path(tmp)))
     print(json.dumps(result))
     return 0
 

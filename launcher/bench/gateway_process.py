@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -12,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 import psutil
+
+from ..services.processes import stop
 
 SUBSCRIBED = "subscribed to"  # the gateway logs this once its subscriptions are sent
 
@@ -63,13 +64,7 @@ class GatewayProcess:
     def stop(self, timeout_s: float = 120) -> None:
         """SIGTERM (graceful: the gateway stores what it holds), SIGKILL if it hangs."""
         self._sampling = False
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop(self.proc, timeout_s)
         self._sampler.join()
         self._log.close()
 

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +27,7 @@ from tracker.domain.planning.jobshop import makespan
 from tracker.domain.planning.model import Plan, Rule
 from tracker.domain.planning.quote import QuoteBook
 
-from .cases import progress
+from .running import measured, progress
 from .schedule_cases import JOBSHOP_DIR, Shop, broken, jobshop, plant, quote_routings, timed
 from .schedule_report import INSTANCES, Optimised, RuleRow, optimiser_lines, rule_table, targets
 
@@ -208,12 +206,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point for `shopfloor bench schedule` and `python -m launcher.bench.schedule`."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    started, load = time.monotonic(), os.getloadavg()[0]
-    if load > 0.5:
-        progress(f"load average {load:.2f} before the run: other work shares these cores")
-    result = run(args)
-    result["loadavg_1m_start"] = round(load, 2)
-    result["wall_s"] = round(time.monotonic() - started, 1)
+    result = measured(lambda: run(args))
     print(json.dumps(result))
     return 0
 

@@ -35,7 +35,7 @@ from tracker.entrypoints.mqtt_consumer import BATCH_SIZE
 from tracker.service_layer.bus import MessageBus
 
 from ..services.postgres import postgres_server_url
-from .cases import progress
+from .running import measured, progress
 from .tracker_cases import (
     NullBus,
     Rate,
@@ -191,14 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the tracker logs every completed operation and late order: thousands of lines here, whose
     # cost depends on where they go, so the bench measures without them (errors still show)
     logging.getLogger("tracker").setLevel(logging.ERROR)
-    started = time.monotonic()
-    load = os.getloadavg()[0]
-    if load > 0.5:
-        progress(f"load average {load:.2f} before the run: other work shares these cores")
     with peak_rss() as rss, tempfile.TemporaryDirectory(prefix="shopfloor-bench-") as tmp:
-        result = run(args, Path(tmp), rss)
-    result["loadavg_1m_start"] = round(load, 2)
-    result["wall_s"] = round(time.monotonic() - started, 1)
+        result = measured(lambda: run(args, Path(tmp), rss))
     print(json.dumps(result))
     return 0
 
