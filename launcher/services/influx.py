@@ -16,8 +16,8 @@ from .restartable import Restartable, first_start
 
 
 @dataclass(frozen=True)
-class InfluxDB1:
-    """A running InfluxDB 1.x (`influxd`) with auth disabled; v1 HTTP API only before 1.8."""
+class HttpServer:
+    """A running server with an HTTP API on `host:port`, logging to `log_path`."""
 
     host: str
     port: int
@@ -25,8 +25,12 @@ class InfluxDB1:
 
     @property
     def url(self) -> str:
-        """The HTTP API base URL."""
+        """The HTTP API base URL (also the `url` for `influxdb_client.InfluxDBClient`)."""
         return f"http://{self.host}:{self.port}"
+
+
+class InfluxDB1(HttpServer):
+    """A running InfluxDB 1.x (`influxd`) with auth disabled; v1 HTTP API only before 1.8."""
 
     def query(self, db: str, q: str) -> dict[str, Any]:
         """Run InfluxQL `q` against database `db` (POST /query) and return the parsed JSON."""
@@ -123,18 +127,8 @@ def run_restartable_influxdb1(workdir: Path) -> Iterator[Restartable[InfluxDB1]]
         handle.stop()
 
 
-@dataclass(frozen=True)
-class Victoria:
+class Victoria(HttpServer):
     """A running single-node VictoriaMetrics; accepts InfluxDB v1 and v2 line-protocol writes."""
-
-    host: str
-    port: int
-    log_path: Path
-
-    @property
-    def url(self) -> str:
-        """The HTTP API base URL (also the `url` for `influxdb_client.InfluxDBClient`)."""
-        return f"http://{self.host}:{self.port}"
 
     def flush(self) -> None:
         """Make recent writes searchable now instead of within ~10 s."""
