@@ -13,6 +13,7 @@ COPY shopfloor ./shopfloor
 COPY gateway ./gateway
 COPY tracker ./tracker
 COPY device_sim ./device_sim
+COPY launcher ./launcher
 RUN pip install . && rm -rf /build
 
 # Non-root; /data is the working directory for anything written to disk (gateway spool,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 class Process:
-    """`python -m shopfloor ARGS` with its own environment and a log file."""
+    """`python -m launcher ARGS` with its own environment and a log file."""
 
     def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
         self.name = name
@@ -20,7 +20,7 @@ class Process:
         full_env.update(env)
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "shopfloor", *args],
+            [sys.executable, "-m", "launcher", *args],
             env=full_env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -28,7 +28,7 @@ LATENCIES = ("progress_p50_ms", "progress_p99_ms", "paced_progress_p50_ms")
 def test_bench_reports_rates_and_latencies_of_the_progress_endpoint(mosquitto: Mosquitto) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPFLOOR_")}
     result = subprocess.run(
-        [sys.executable, "-m", "shopfloor", "bench", "api", *SMALL, "--broker", mosquitto.url],
+        [sys.executable, "-m", "launcher", "bench", "api", *SMALL, "--broker", mosquitto.url],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -27,7 +27,7 @@ KEYS = (
 
 def test_bench_starts_its_servers_and_reports_every_figure() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "shopfloor", "bench", "gateway", "--messages", "1000"],
+        [sys.executable, "-m", "launcher", "bench", "gateway", "--messages", "1000"],
         cwd=ROOT,
         capture_output=True,
         text=True,

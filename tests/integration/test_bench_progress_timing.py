@@ -1,4 +1,4 @@
-"""`python -m bench.progress_timing` measures every progress case, each 404 among them."""
+"""`python -m launcher.bench.progress_timing` measures every progress case, each 404 among them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.progress_timing import measure
+from launcher.bench.progress_timing import measure
 
 pytestmark = pytest.mark.integration
 

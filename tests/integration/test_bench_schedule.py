@@ -19,7 +19,7 @@ TIMES = ("schedule_10k_s", "reschedule_after_breakdown_s", "quote_ms")
 
 def test_bench_prints_the_rule_table_and_every_figure_last_as_json() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "shopfloor", "bench", "schedule", *SMALL, *LIMITS],
+        [sys.executable, "-m", "launcher", "bench", "schedule", *SMALL, *LIMITS],
         cwd=ROOT,
         capture_output=True,
         text=True,

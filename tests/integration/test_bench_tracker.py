@@ -21,7 +21,7 @@ TINY = ["--events", "300", "--machines", "10", "--orders", "50", "--evaluate-ord
 def test_bench_reports_the_issue_figures_as_positive_numbers() -> None:
     pg = postgres_server_url()
     result = subprocess.run(
-        [sys.executable, "-m", "shopfloor", "bench", "tracker", *TINY, "--pg-server", pg],
+        [sys.executable, "-m", "launcher", "bench", "tracker", *TINY, "--pg-server", pg],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -133,7 +133,7 @@ def test_tables_made_before_migrations_that_differ_are_refused(tmp_path: Path) -
 def _shopfloor(*args: str, url: str) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "SHOPFLOOR_DATABASE_URL": url, "SHOPFLOOR_API_KEY": "k" * 32}
     return subprocess.run(
-        [sys.executable, "-m", "shopfloor", *args],
+        [sys.executable, "-m", "launcher", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

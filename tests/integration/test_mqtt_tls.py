@@ -21,7 +21,8 @@ from device_sim.load import add_arguments as load_arguments
 from device_sim.load import main as load_main
 from gateway.service import Gateway
 from gateway.settings import GatewaySettings
-from shopfloor.cli import build_parser, cmd_sim
+from launcher.parser import build_parser
+from launcher.sim_command import cmd_sim
 from shopfloor.mqtt import MqttSettings, connect, make_client, unreachable
 from tests.certs import Pki, make_pki
 from tests.services import Mosquitto, run_mosquitto_tls

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from gateway.settings import GatewaySettings
-from shopfloor.cli import _settings_error
+from launcher.errors import settings_error
 from shopfloor.mqtt import MqttSettings, broker_settings
 
 NOT_PEM = "this is not a PEM file\n"
@@ -71,7 +71,7 @@ def test_a_ca_file_that_is_no_certificate_names_its_setting(
 
     with pytest.raises(ValidationError) as caught:
         GatewaySettings()
-    assert _settings_error(caught.value) == 2
+    assert settings_error(caught.value) == 2
 
     err = capsys.readouterr().err
     assert err.startswith(f"shopfloor: bad settings: SHOPFLOOR_MQTT__CA_FILE {junk}: no CA cert")

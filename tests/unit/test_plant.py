@@ -157,7 +157,7 @@ def test_a_file_that_is_not_a_mapping_or_is_missing(tmp_path: Path) -> None:
 def test_the_tracker_stops_with_exit_2_and_the_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from shopfloor.cli import cmd_tracker
+    from launcher.tracker_command import cmd_tracker
 
     path = _write(tmp_path, GOOD.replace("cycle_s: 90", "cycle_s: -1"))
     monkeypatch.setenv("SHOPFLOOR_API_KEY", "0123456789abcdef-strong")

@@ -1,7 +1,7 @@
 """The README's reference parts name everything the code reads: settings with defaults, CLI flags.
 
 Setting names are derived from the pydantic-settings classes (prefix `SHOPFLOOR_`, nested
-models joined with `__`), flags from `shopfloor.cli.build_parser()`, so a new setting or flag
+models joined with `__`), flags from `launcher.cli.build_parser()`, so a new setting or flag
 that the manual does not mention fails here, by name.
 """
 
@@ -20,7 +20,7 @@ from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings
 
 from gateway.settings import GatewaySettings
-from shopfloor.cli import build_parser
+from launcher.cli import build_parser
 from shopfloor.mqtt import MqttSettings
 from tracker.migrate import MigrateSettings
 from tracker.settings import TrackerSettings

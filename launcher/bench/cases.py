@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from .gateway_process import GatewayProcess
 from .live import LivePublisher
 from .naive_bridge import NaiveBridge, influx1_writer, influx2_writer
 from .report import Case
+from .running import progress
 from .stores import Store
 
 NAIVE_MAX = 2_000  # the naive bridge runs a few hundred messages/s: this gives its rate
@@ -28,12 +28,6 @@ TAIL_MS = 1_000  # the newest readings of each series, probed cheaply until they
 STANDING_MAX = 100_000
 STANDING_MIN = 50_000
 assert STANDING_MAX < SESSION_QUEUE_LIMIT
-
-
-def progress(text: str) -> None:
-    """A progress line on stderr (stdout is the table and the JSON line)."""
-    sys.stderr.write(f"bench: {text}\n")
-    sys.stderr.flush()
 
 
 class GatewayBench:

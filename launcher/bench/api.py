@@ -30,7 +30,7 @@ from .api_report import NO_ETAG_NOTE, summary, table, targets
 from .api_seed import Poller, seed_orders, write_pollers
 from .api_server import CEILING, CEILING_ASYNC, Server, tracker_server
 from .broker import Broker
-from .cases import progress
+from .running import measured, progress
 from .servers import executable, mosquitto
 from .tracker_databases import fresh_postgres, fresh_sqlite
 
@@ -94,15 +94,19 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
+def _on_sqlite(args: argparse.Namespace) -> bool:
+    url: str | None = args.database_url
+    return url is None or url.startswith("sqlite")
+
+
 @contextlib.contextmanager
 def database(args: argparse.Namespace, workdir: Path) -> Iterator[str]:
     """A fresh migrated database: a SQLite file, or one on the given PostgreSQL server."""
-    url: str | None = args.database_url
-    if url is None or url.startswith("sqlite"):
+    if _on_sqlite(args):
         with fresh_sqlite(workdir) as fresh:
             yield fresh
     else:
-        with fresh_postgres(url) as fresh:
+        with fresh_postgres(args.database_url) as fresh:
             yield fresh
 
 
@@ -178,6 +182,30 @@ def profile(wrk: Wrk, args: argparse.Namespace, out: Path) -> None:
         progress(f"py-spy failed ({spy.returncode}): {err.decode(errors='replace')[-500:]}")
 
 
+def measure_cases(
+    wrk: Wrk, args: argparse.Namespace, tagged: list[Poller], workdir: Path
+) -> tuple[Load, Load, Load | None, Load, Load]:
+    """Each case on the running server: the ceiling, progress, 304s, paced, the async ceiling."""
+    ceiling = measure(wrk, args, f"ceiling: GET {CEILING}", "plain", CEILING)
+    polled = measure(wrk, args, "progress (Bearer token)", "progress")
+    not_modified = None
+    if tagged:
+        wrk.pollers_file = write_pollers(tagged, workdir / "etags.tsv")
+        not_modified = measure(wrk, args, "progress, If-None-Match", "not_modified", "", 304)
+        wrk.pollers_file = workdir / "pollers.tsv"
+    # the same pollers pausing between polls, for half the rate just measured: the latency of a
+    # poll when the server is not saturated (Little's law makes the saturated p50 ~ connections
+    # / rate whatever a poll costs)
+    think_ms = round(1000 * args.connections / max(polled.rps * PACED_SHARE, 1.0))
+    paced = measure(
+        wrk, args, f"progress, {think_ms} ms between polls", "progress", think_ms=think_ms
+    )
+    ceiling_async = measure(wrk, args, f"ceiling: GET {CEILING_ASYNC}", "plain", CEILING_ASYNC)
+    if args.profile:
+        profile(wrk, args, args.profile.resolve())
+    return ceiling, polled, not_modified, paced, ceiling_async
+
+
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
     """Seed, start the server, measure every case; print the table; return the JSON summary."""
     executable("wrk")  # fail before seeding when it is missing
@@ -201,33 +229,11 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
                 client_cpus,
                 server.pid,
             )
-            ceiling = measure(wrk, args, f"ceiling: GET {CEILING}", "plain", CEILING)
-            polled = measure(wrk, args, "progress (Bearer token)", "progress")
-            not_modified = None
-            if tagged:
-                wrk.pollers_file = write_pollers(tagged, workdir / "etags.tsv")
-                not_modified = measure(
-                    wrk, args, "progress, If-None-Match", "not_modified", "", 304
-                )
-                wrk.pollers_file = workdir / "pollers.tsv"
-            # the same pollers pausing between polls, for half the rate just measured: the
-            # latency of a poll when the server is not saturated (Little's law makes the
-            # saturated p50 ~ connections / rate whatever a poll costs)
-            think_ms = round(1000 * args.connections / max(polled.rps * PACED_SHARE, 1.0))
-            paced = measure(
-                wrk, args, f"progress, {think_ms} ms between polls", "progress", think_ms=think_ms
+            ceiling, polled, not_modified, paced, ceiling_async = measure_cases(
+                wrk, args, tagged, workdir
             )
-            ceiling_async = measure(
-                wrk, args, f"ceiling: GET {CEILING_ASYNC}", "plain", CEILING_ASYNC
-            )
-            if args.profile:
-                profile(wrk, args, args.profile.resolve())
             tracebacks = log_path.read_text(errors="replace").count("Traceback")
-    db = (
-        "sqlite"
-        if args.database_url is None or args.database_url.startswith("sqlite")
-        else "postgres"
-    )
+    db = "sqlite" if _on_sqlite(args) else "postgres"
     print(
         f"shopfloor bench api: {args.orders:,} open orders ({db}), {args.connections} "
         f"connections, {args.duration_s} s per case after {args.warmup_s} s of warm-up; server "
@@ -260,20 +266,14 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point for `shopfloor bench api` and `python -m bench.api`."""
+    """Entry point for `shopfloor bench api` and `python -m launcher.bench.api`."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     # importing the orders raises alerts for the late ones (a line each) and httpx logs every
     # request: neither is measured here (errors still show); the server logs as in production
     logging.getLogger("tracker").setLevel(logging.ERROR)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    started = time.monotonic()
-    load = os.getloadavg()[0]
-    if load > 0.5:
-        progress(f"load average {load:.2f} before the run: other work shares these cores")
     with tempfile.TemporaryDirectory(prefix="shopfloor-bench-api-") as tmp:
-        result = run(args, Path(tmp))
-    result["loadavg_1m_start"] = round(load, 2)
-    result["wall_s"] = round(time.monotonic() - started, 1)
+        result = measured(lambda: run(args, Path(tmp)))
     print(json.dumps(result))
     return 0
 

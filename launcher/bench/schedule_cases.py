@@ -17,7 +17,7 @@ from tracker.domain.planning.model import PlanJob, PlanMachine, PlanOperation
 T = TypeVar("T")
 
 MACHINES_PER_CENTER = 5
-JOBSHOP_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "jobshop"
+JOBSHOP_DIR = Path(__file__).resolve().parents[2] / "tests" / "data" / "jobshop"
 # the published optima of the instances the bench plans
 OPTIMA = {"ft06": 55, "ft10": 930, "la01": 666}
 NO_DUE_DATE = timedelta(days=3650)  # past any schedule: tardiness 0, the makespan decides

@@ -2,7 +2,8 @@
 
 The converter part feeds the same MQTT payloads (one reading per message, and arrays of 100)
 to `gateway.convert.Converter` and to the pydantic path it replaced (`parse_telemetry` +
-`telemetry_line`). Run: `.venv/bin/python -m bench.bench_points [N]`; the last line is JSON.
+`telemetry_line`). Run: `.venv/bin/python -m launcher.bench.bench_points [N]`; the last line
+is JSON.
 """
 
 from __future__ import annotations

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import threading
 
+from amqtt.broker import Broker
+
+from .services.processes import free_port
+
 log = logging.getLogger(__name__)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class EmbeddedBroker:
@@ -29,8 +26,6 @@ class EmbeddedBroker:
         self._broker: object | None = None
 
     def start(self) -> None:
-        from amqtt.broker import Broker
-
         config = {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
             "plugins": {

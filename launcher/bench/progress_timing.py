@@ -1,6 +1,6 @@
 """Median time of the progress endpoint's answers, per case: does a 404 tell anything?
 
-    python -m bench.progress_timing [--requests 1000]
+    python -m launcher.bench.progress_timing [--requests 1000]
 
 In process (FastAPI's TestClient, a fresh SQLite database, no broker: the tracker is not
 started), the cases interleaved in a shuffled order each round, so that drift and the
@@ -21,7 +21,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from bench.api_seed import seed_orders
+from launcher.bench.api_seed import seed_orders
 from tracker.adapters.migrations import upgrade
 from tracker.bootstrap import Tracker
 from tracker.entrypoints.api import create_app

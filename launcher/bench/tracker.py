@@ -34,7 +34,8 @@ from tracker.domain import commands
 from tracker.entrypoints.mqtt_consumer import BATCH_SIZE
 from tracker.service_layer.bus import MessageBus
 
-from .cases import progress
+from ..services.postgres import postgres_server_url
+from .running import measured, progress
 from .tracker_cases import (
     NullBus,
     Rate,
@@ -46,7 +47,7 @@ from .tracker_cases import (
     open_orders,
     utc_now,
 )
-from .tracker_databases import fresh_postgres, fresh_sqlite, pg_server_url
+from .tracker_databases import fresh_postgres, fresh_sqlite
 from .tracker_report import ratios, summary, table, targets
 from .tracker_seed import grow_open_orders
 from .tracker_stream import event_stream, import_command, machine_ids, make_orders
@@ -78,7 +79,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--machines", type=int, default=100)
     p.add_argument("--orders", type=int, default=2_000, help="open orders the events work on")
     p.add_argument("--evaluate-orders", type=int, default=10_000, help="open orders checked")
-    p.add_argument("--pg-server", default=pg_server_url(), help="PostgreSQL server URL")
+    p.add_argument("--pg-server", default=postgres_server_url(), help="PostgreSQL server URL")
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args(argv)
     if min(args.events, args.machines, args.orders) < 1 or args.budget_s <= 0:
@@ -185,19 +186,13 @@ def run(args: argparse.Namespace, workdir: Path, rss: Callable[[], int]) -> dict
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point for `shopfloor bench tracker` and `python -m bench.tracker`."""
+    """Entry point for `shopfloor bench tracker` and `python -m launcher.bench.tracker`."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     # the tracker logs every completed operation and late order: thousands of lines here, whose
     # cost depends on where they go, so the bench measures without them (errors still show)
     logging.getLogger("tracker").setLevel(logging.ERROR)
-    started = time.monotonic()
-    load = os.getloadavg()[0]
-    if load > 0.5:
-        progress(f"load average {load:.2f} before the run: other work shares these cores")
     with peak_rss() as rss, tempfile.TemporaryDirectory(prefix="shopfloor-bench-") as tmp:
-        result = run(args, Path(tmp), rss)
-    result["loadavg_1m_start"] = round(load, 2)
-    result["wall_s"] = round(time.monotonic() - started, 1)
+        result = measured(lambda: run(args, Path(tmp), rss))
     print(json.dumps(result))
     return 0
 

@@ -12,16 +12,16 @@ import logging
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import servers
 from .broker import Broker
-from .cases import NAIVE_MAX, STANDING_MAX, GatewayBench, progress
+from .cases import NAIVE_MAX, STANDING_MAX, GatewayBench
 from .gateway_mapped import mapped_case
 from .gateway_sparkplug import sparkplug_case
 from .report import Case, json_line, summary, table, targets
+from .running import measured, progress
 from .stores import make_store
 
 # backlog + live messages must stay below what Mosquitto 2.0.11 delivers from one session
@@ -117,17 +117,11 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point for `shopfloor bench gateway` and `python -m bench.gateway`."""
+    """Entry point for `shopfloor bench gateway` and `python -m launcher.bench.gateway`."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll otherwise
-    started = time.monotonic()
-    load = os.getloadavg()[0]
-    if load > 0.5:
-        progress(f"load average {load:.2f} before the run: other work shares these cores")
     with tempfile.TemporaryDirectory(prefix="shopfloor-bench-") as tmp:
-        result = run(args, Path(tmp))
-    result["loadavg_1m_start"] = round(load, 2)
-    result["wall_s"] = round(time.monotonic() - started, 1)
+        result = measured(lambda: run(args, Path(tmp)))
     print(json_line(result))
     return 0
 

@@ -1,10 +1,11 @@
 """The API bench's server: `shopfloor tracker` itself, with two trivial routes added for the bench.
 
-Run as `python -m bench.api_server` (settings from SHOPFLOOR_* as for `shopfloor tracker`), it
-wraps `create_app` so the app gains `GET /bench/ceiling` (a `def` route answering a constant, the
-shape of `/healthz`: FastAPI's thread pool, validation and JSON) and `GET /bench/ceiling-async`
-(an `async def` one: no thread pool), then runs the product's `shopfloor tracker` command, so
-uvicorn serves it exactly as in production (same options, loop, HTTP implementation, logging).
+Run as `python -m launcher.bench.api_server` (settings from SHOPFLOOR_* as for `shopfloor
+tracker`), it serves the tracker through the command's own `serve_tracker`, with the app gaining
+`GET /bench/ceiling` (a `def` route answering a constant, the shape of `/healthz`: FastAPI's
+thread pool, validation and JSON) and `GET /bench/ceiling-async` (an `async def` one: no thread
+pool), so uvicorn serves it exactly as in production (same options, loop, HTTP implementation,
+logging).
 """
 
 from __future__ import annotations
@@ -23,8 +24,12 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from shopfloor import logs
+
+from ..settings import LauncherSettings
+from ..tracker_command import serve_tracker
 from .broker import Broker
-from .servers import HOST, ServerError, free_port
+from .servers import HOST, ServiceError, free_port
 
 CEILING = "/bench/ceiling"
 CEILING_ASYNC = "/bench/ceiling-async"
@@ -55,20 +60,10 @@ def add_trivial_routes(app: FastAPI) -> FastAPI:
     return app
 
 
-def serve() -> None:
+def serve() -> int:
     """The server process: the product's `shopfloor tracker` with the bench's routes added."""
-    from shopfloor import cli
-    from tracker.bootstrap import Tracker
-    from tracker.entrypoints import api
-
-    product_create_app = api.create_app
-
-    def create_app(tracker: Tracker) -> FastAPI:
-        return add_trivial_routes(product_create_app(tracker))
-
-    # cmd_tracker imports create_app from the module when it runs, so it gets this one
-    api.create_app = create_app
-    cli.main(["tracker"])
+    logs.configure(LauncherSettings().log_level)
+    return serve_tracker(extend=add_trivial_routes)
 
 
 def _environment(
@@ -105,8 +100,8 @@ def tracker_server(
     port, api_key = free_port(), secrets.token_urlsafe(24)
     env = _environment(database_url, broker, port, api_key)
     env.update(settings)
-    argv = [sys.executable, "-m", "bench.api_server"]
-    root = Path(__file__).resolve().parents[1]
+    argv = [sys.executable, "-m", "launcher.bench.api_server"]
+    root = Path(__file__).resolve().parents[2]
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
             argv,
@@ -123,7 +118,7 @@ def tracker_server(
         while not _healthy(url):
             if proc.poll() is not None or time.monotonic() > deadline:
                 tail = log_path.read_text(errors="replace")[-3000:]
-                raise ServerError(f"the tracker did not start: {' '.join(argv)}\n{tail}")
+                raise ServiceError(f"the tracker did not start: {' '.join(argv)}\n{tail}")
             time.sleep(0.1)
         yield Server(url, proc.pid, api_key, log_path)
     finally:
@@ -143,4 +138,4 @@ def _healthy(url: str) -> bool:
 
 
 if __name__ == "__main__":
-    serve()
+    sys.exit(serve())

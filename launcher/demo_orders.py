@@ -5,20 +5,20 @@ HTTP for a tracker elsewhere)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from device_sim.rehearsal import Place
-    from tracker.bootstrap import Tracker
+from sqlalchemy import func, select
+
+from device_sim.rehearsal import Place, due_at
+from device_sim.scenario import OrderSpec
+from tracker.adapters import orm
+from tracker.bootstrap import Tracker
+from tracker.domain import commands
+from tracker.tokens import hash_token, new_token
 
 
 def free_ids(tracker: Tracker, order_ids: list[str], number: int) -> dict[str, str]:
     """Scenario order id -> an id not in the tracker's database yet: as written on a data
     directory's first run, `-r<run>` on later ones (or in a database shared across runs)."""
-    from sqlalchemy import func, select
-
-    from tracker.adapters import orm
-
     with tracker.read_sessions() as session:
         while True:
             suffix = "" if number == 1 else f"-r{number}"
@@ -33,10 +33,6 @@ def free_ids(tracker: Tracker, order_ids: list[str], number: int) -> dict[str, s
 
 def bus_placer(tracker: Tracker, start: datetime, speed: float) -> Place:
     """Places scenario orders with the tracker's own bus; returns each customer's token."""
-    from device_sim.rehearsal import due_at
-    from device_sim.scenario import OrderSpec
-    from tracker.domain import commands
-    from tracker.tokens import hash_token, new_token
 
     def place(spec: OrderSpec, order_id: str) -> str:
         token = new_token()

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +27,7 @@ from tracker.domain.planning.jobshop import makespan
 from tracker.domain.planning.model import Plan, Rule
 from tracker.domain.planning.quote import QuoteBook
 
-from .cases import progress
+from .running import measured, progress
 from .schedule_cases import JOBSHOP_DIR, Shop, broken, jobshop, plant, quote_routings, timed
 from .schedule_report import INSTANCES, Optimised, RuleRow, optimiser_lines, rule_table, targets
 
@@ -130,6 +128,20 @@ def run_quotes(factory: Shop, edd: Plan, n: int, seed: int) -> tuple[float, list
     return book_s, sorted(1000 * timed(partial(book.quote, *r))[1] for r in routings)
 
 
+def run_optimisers(
+    args: argparse.Namespace, shops: dict[str, Shop], best: dict[str, Best]
+) -> dict[str, Optimised]:
+    """The optimiser on each job shop; none when the optional extra is not installed."""
+    optimised: dict[str, Optimised] = {}
+    try:
+        for name in INSTANCES:
+            limit = args.ft10_limit_s if name == "ft10" else args.ft06_limit_s
+            optimised[name] = run_optimiser(shops[name], best[name], limit, args.workers)
+    except OptimiserUnavailable as exc:
+        progress(str(exc))
+    return optimised
+
+
 def run(args: argparse.Namespace) -> dict[str, object]:
     """Every case; print the table and the figures; return the JSON summary."""
     now = datetime.now(UTC).replace(microsecond=0)
@@ -143,13 +155,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     edd_s = median_s(plan_edd, edd_row.plan_s, args.repeats)
     down = run_breakdown(factory, edd, args.breakdown_min * 60, args.repeats)
     book_s, quote_ms = run_quotes(factory, edd, args.quotes, args.seed)
-    optimised: dict[str, Optimised] = {}
-    try:
-        for name in INSTANCES:
-            limit = args.ft10_limit_s if name == "ft10" else args.ft06_limit_s
-            optimised[name] = run_optimiser(shops[name], best[name], limit, args.workers)
-    except OptimiserUnavailable as exc:
-        progress(str(exc))
+    optimised = run_optimisers(args, shops, best)
 
     def span(name: str) -> int | None:
         got = optimised[name].makespan if name in optimised else None
@@ -198,14 +204,9 @@ def run(args: argparse.Namespace) -> dict[str, object]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point for `shopfloor bench schedule` and `python -m bench.schedule`."""
+    """Entry point for `shopfloor bench schedule` and `python -m launcher.bench.schedule`."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    started, load = time.monotonic(), os.getloadavg()[0]
-    if load > 0.5:
-        progress(f"load average {load:.2f} before the run: other work shares these cores")
-    result = run(args)
-    result["loadavg_1m_start"] = round(load, 2)
-    result["wall_s"] = round(time.monotonic() - started, 1)
+    result = measured(lambda: run(args))
     print(json.dumps(result))
     return 0
 

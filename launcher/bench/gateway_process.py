@@ -1,9 +1,8 @@
-"""The real gateway as a child process (`python -m shopfloor gateway`), watched from outside."""
+"""The real gateway as a child process (`python -m launcher gateway`), watched from outside."""
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -12,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 import psutil
+
+from ..services.processes import stop
 
 SUBSCRIBED = "subscribed to"  # the gateway logs this once its subscriptions are sent
 
@@ -25,7 +26,7 @@ class GatewayProcess:
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "shopfloor", "gateway"],
+            [sys.executable, "-m", "launcher", "gateway"],
             env=full_env,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
@@ -63,13 +64,7 @@ class GatewayProcess:
     def stop(self, timeout_s: float = 120) -> None:
         """SIGTERM (graceful: the gateway stores what it holds), SIGKILL if it hangs."""
         self._sampling = False
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop(self.proc, timeout_s)
         self._sampler.join()
         self._log.close()
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
+
+from .running import figure
 
 MB = 1024 * 1024
 
@@ -60,10 +63,7 @@ def summary(by_key: dict[str, Case], extra: dict[str, object]) -> dict[str, obje
 def targets(result: dict[str, object]) -> str:
     """The issue's targets for this 2-core machine, each marked met or missed."""
 
-    def num(key: str) -> float:
-        value = result[key]
-        assert isinstance(value, int | float)
-        return float(value)
+    num = partial(figure, result)
 
     checks = [
         ("gateway >= 20x naive bridge", num("gateway_vs_naive") >= 20, "gateway_vs_naive"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from .running import figure
 from .tracker_cases import Row
 
 DATABASES = ("sqlite", "postgres")
@@ -55,10 +58,7 @@ def ratios(result: dict[str, object]) -> str:
 def targets(result: dict[str, object]) -> str:
     """The issue's targets for this 2-core machine, each marked met or missed."""
 
-    def num(key: str) -> float:
-        value = result[key]
-        assert isinstance(value, int | float)
-        return float(value)
+    num = partial(figure, result)
 
     checks = [
         (
