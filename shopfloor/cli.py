@@ -99,7 +99,7 @@ def cmd_hash_key(_args: argparse.Namespace) -> int:
     """Print the SHA-256 of an API key read from stdin, for SHOPFLOOR_API_KEYS."""
     import getpass
 
-    from tracker.access import hash_key
+    from tracker.auth.api_keys import hash_key
 
     # read, not an argument: the key stays out of the shell history and the process list
     key = getpass.getpass("API key: ") if sys.stdin.isatty() else sys.stdin.readline()

@@ -35,8 +35,8 @@ def bus_placer(tracker: Tracker, start: datetime, speed: float) -> Place:
     """Places scenario orders with the tracker's own bus; returns each customer's token."""
     from device_sim.rehearsal import due_at
     from device_sim.scenario import OrderSpec
+    from tracker.auth.order_tokens import hash_token, new_token
     from tracker.domain import commands
-    from tracker.tokens import hash_token, new_token
 
     def place(spec: OrderSpec, order_id: str) -> str:
         token = new_token()
