@@ -64,9 +64,6 @@ def parts(request: Request) -> AppParts:
     return cast(AppParts, request.app.state.parts)
 
 
-Parts = Annotated[AppParts, Depends(parts)]
-
-
 def read_session(request: Request) -> Iterator[Session]:
     """A read-only session for one request, closed after it."""
     with parts(request).read_sessions() as session:
@@ -118,6 +115,11 @@ def consumer(request: Request) -> EventConsumer:
     return parts(request).consumer
 
 
+def mqtt_connected(request: Request) -> Callable[[], bool]:
+    """Whether the tracker's MQTT client is connected now."""
+    return parts(request).mqtt_connected
+
+
 def change_feed(request: Request) -> ChangeFeed:
     """Committed changes, fanned out to the live streams and the progress cache."""
     return parts(request).changes
@@ -144,6 +146,7 @@ Settings = Annotated[TrackerSettings, Depends(settings)]
 Quotes = Annotated[Quoter, Depends(quotes)]
 Parked = Annotated[ParkedMessages, Depends(parked)]
 Consumer = Annotated[EventConsumer, Depends(consumer)]
+MqttConnected = Annotated[Callable[[], bool], Depends(mqtt_connected)]
 Feed = Annotated[ChangeFeed, Depends(change_feed)]
 TokenSessions = Annotated[sessionmaker[Session], Depends(token_sessions)]
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from tracker.views.parked import parked_count
 
-from .deps import Consumer, Parts, ReadSessions
+from .deps import Consumer, MqttConnected, ReadSessions, Settings
 from .metrics import ApiMetrics
 
 router = APIRouter(tags=["health"])
@@ -24,7 +24,9 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: {"description": "a part is not ready; the body names it"}})
-def readyz(parts: Parts, sessions: ReadSessions, consumer: Consumer) -> JSONResponse:
+def readyz(
+    sessions: ReadSessions, consumer: Consumer, connected: MqttConnected, settings: Settings
+) -> JSONResponse:
     """Ready to serve: the database answers, the MQTT client is connected and the event
     consumer is not stuck."""
     checks = {"database": "ok", "mqtt": "ok", "events": "ok"}
@@ -35,9 +37,9 @@ def readyz(parts: Parts, sessions: ReadSessions, consumer: Consumer) -> JSONResp
             parked = parked_count(session)
     except Exception as exc:
         checks["database"] = f"failed: {type(exc).__name__}"
-    if not parts.mqtt_connected():
+    if not connected():
         checks["mqtt"] = "failed: not connected"
-    limit_s = parts.settings.stuck_after_s
+    limit_s = settings.stuck_after_s
     oldest_s = consumer.oldest_unacked_s()
     if oldest_s > limit_s:
         checks["events"] = (
