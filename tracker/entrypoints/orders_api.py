@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -185,67 +185,52 @@ def order(order_id: OrderId, session: ReadSession, clock: Clock, plan: CurrentPl
     return _detail(session, order_id, clock, plan)
 
 
-def _lifecycle(
-    cmd: commands.CancelOrder | commands.ShipOrder | commands.ChangeQuantity,
-    bus: MessageBus,
-    session: Session,
-    clock: Callable[[], datetime],
-    plan: Plan | None,
-) -> OrderPublic:
-    """Apply a lifecycle command, then read the order; 404 for an unknown order, 409 with the
-    reason when the order's status does not allow it."""
-    try:
-        bus.handle(cmd)
-    except OrderNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
-    except DomainError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
-    # the read session begins its transaction at its first read: after the command's commit
-    return _detail(session, cmd.order_id, clock, plan)
+class OrderLifecycle:
+    """Applies a lifecycle command and answers with the order (a route's dependency): 404 for
+    an unknown order, 409 with the reason when the order's status does not allow it."""
+
+    def __init__(self, bus: Bus, session: ReadSession, clock: Clock, plan: CurrentPlan) -> None:
+        self._bus, self._session, self._clock, self._plan = bus, session, clock, plan
+
+    def apply(
+        self, cmd: commands.CancelOrder | commands.ShipOrder | commands.ChangeQuantity
+    ) -> OrderPublic:
+        """Apply `cmd` on the bus, then read the order."""
+        try:
+            self._bus.handle(cmd)
+        except OrderNotFound as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+        except DomainError as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+        # the read session begins its transaction at its first read: after the command's commit
+        return _detail(self._session, cmd.order_id, self._clock, self._plan)
+
+
+Lifecycle = Annotated[OrderLifecycle, Depends()]
 
 
 @router.post(
     "/{order_id}/cancel", response_model=OrderPublic, dependencies=[SUPERVISOR], responses=_REFUSED
 )
-def cancel_order(
-    order_id: OrderId,
-    body: OrderCancel,
-    bus: Bus,
-    session: ReadSession,
-    clock: Clock,
-    plan: CurrentPlan,
-) -> OrderPublic:
+def cancel_order(order_id: OrderId, body: OrderCancel, lifecycle: Lifecycle) -> OrderPublic:
     """Cancel an order that is not shipped; its open alert clears."""
-    return _lifecycle(commands.CancelOrder(order_id, body.reason), bus, session, clock, plan)
+    return lifecycle.apply(commands.CancelOrder(order_id, body.reason))
 
 
 @router.post(
     "/{order_id}/ship", response_model=OrderPublic, dependencies=[SUPERVISOR], responses=_REFUSED
 )
-def ship_order(
-    order_id: OrderId,
-    bus: Bus,
-    session: ReadSession,
-    clock: Clock,
-    plan: CurrentPlan,
-) -> OrderPublic:
+def ship_order(order_id: OrderId, lifecycle: Lifecycle) -> OrderPublic:
     """A completed order left the plant."""
-    return _lifecycle(commands.ShipOrder(order_id), bus, session, clock, plan)
+    return lifecycle.apply(commands.ShipOrder(order_id))
 
 
 @router.patch(
     "/{order_id}", response_model=OrderPublic, dependencies=[SUPERVISOR], responses=_REFUSED
 )
-def change_order(
-    order_id: OrderId,
-    body: OrderChange,
-    bus: Bus,
-    session: ReadSession,
-    clock: Clock,
-    plan: CurrentPlan,
-) -> OrderPublic:
+def change_order(order_id: OrderId, body: OrderChange, lifecycle: Lifecycle) -> OrderPublic:
     """Change the quantity of an open order (never below the parts already made)."""
-    return _lifecycle(commands.ChangeQuantity(order_id, body.quantity), bus, session, clock, plan)
+    return lifecycle.apply(commands.ChangeQuantity(order_id, body.quantity))
 
 
 @router.post(
