@@ -2,7 +2,9 @@
 current plan, the caller's key; never the whole `Tracker`.
 
 `create_app` puts the tracker's pieces in `app.state.parts` (an `AppParts`); the functions
-here read them from the request's app, so routers are plain module-level `APIRouter`s.
+here read them from the request's app, so routers are plain module-level `APIRouter`s. The
+getters are `async`: FastAPI runs them on the event loop, where a sync one would cost a trip
+to the thread pool on every request (the customer's poll is answered on the loop).
 """
 
 from __future__ import annotations
@@ -70,67 +72,67 @@ def read_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def read_sessions(request: Request) -> sessionmaker[Session]:
+async def read_sessions(request: Request) -> sessionmaker[Session]:
     """The read-only session factory, for reads a route makes only on some paths."""
     return parts(request).read_sessions
 
 
-def bus(request: Request) -> MessageBus:
+async def bus(request: Request) -> MessageBus:
     """The message bus: every change of orders, machines and alerts goes through it."""
     return parts(request).bus
 
 
-def clock(request: Request) -> Callable[[], datetime]:
+async def clock(request: Request) -> Callable[[], datetime]:
     """The tracker's clock (tests drive it)."""
     return parts(request).clock
 
 
-def current_plan(request: Request) -> Plan | None:
+async def current_plan(request: Request) -> Plan | None:
     """The current plan (None until the first one is made)."""
     return parts(request).plans()
 
 
-def plans(request: Request) -> Callable[[], Plan | None]:
+async def plans(request: Request) -> Callable[[], Plan | None]:
     """The current plan as time goes on (a live stream outlasts many plans)."""
     return parts(request).plans
 
 
-def plant(request: Request) -> Plant:
+async def plant(request: Request) -> Plant:
     """The plant file: machines, work centers and product templates."""
     return parts(request).plant
 
 
-def quotes(request: Request) -> Quoter:
+async def quotes(request: Request) -> Quoter:
     """Capable-to-promise against the current plan."""
     return parts(request).quote
 
 
-def parked(request: Request) -> ParkedMessages:
+async def parked(request: Request) -> ParkedMessages:
     """The parked messages' store, to replay or discard one (the listing is a view)."""
     return parts(request).parked
 
 
-def consumer(request: Request) -> EventConsumer:
+async def consumer(request: Request) -> EventConsumer:
     """The MQTT event consumer: its backlog, and replaying a parked message through it."""
     return parts(request).consumer
 
 
-def mqtt_connected(request: Request) -> Callable[[], bool]:
+async def mqtt_connected(request: Request) -> Callable[[], bool]:
     """Whether the tracker's MQTT client is connected now."""
     return parts(request).mqtt_connected
 
 
-def change_feed(request: Request) -> ChangeFeed:
+async def change_feed(request: Request) -> ChangeFeed:
     """Committed changes, fanned out to the live streams and the progress cache."""
     return parts(request).changes
 
 
-def token_sessions(request: Request) -> sessionmaker[Session]:
+async def token_sessions(request: Request) -> sessionmaker[Session]:
     """The writer's session factory, only to rotate or revoke a customer's token."""
     return parts(request).token_sessions
 
 
-def settings(request: Request) -> TrackerSettings:
+async def settings(request: Request) -> TrackerSettings:
     """The tracker's settings."""
     return parts(request).settings
 

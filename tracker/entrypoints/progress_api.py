@@ -76,7 +76,7 @@ class ProgressDesk:
             raise too_many(wait, "too many requests")
 
 
-def progress_desk(request: Request) -> ProgressDesk:
+async def progress_desk(request: Request) -> ProgressDesk:
     """The app's `ProgressDesk` (made by `create_app`)."""
     return cast(ProgressDesk, request.app.state.progress)
 
