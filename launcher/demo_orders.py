@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from device_sim.rehearsal import Place, due_at
 from device_sim.scenario import OrderSpec
 from tracker.adapters import orm
+from tracker.auth.order_tokens import hash_token, new_token
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
-from tracker.tokens import hash_token, new_token
 
 
 def free_ids(tracker: Tracker, order_ids: list[str], number: int) -> dict[str, str]:

@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from tracker.access import hash_key
 from tracker.adapters.migrations import NotMigratedError
+from tracker.auth.api_keys import hash_key
 from tracker.bootstrap import Tracker
 from tracker.entrypoints.api import create_app
 from tracker.entrypoints.http_server import Server

@@ -112,7 +112,7 @@ class Tracker:
                     self.read_sessions, self.plant, plan, told, settings.dispatch_max_jobs
                 ),
             )
-        self.parked = ParkedMessages(self.sessions, self.read_sessions)
+        self.parked = ParkedMessages(self.sessions)
         self.consumer = EventConsumer(
             self.client,
             self.bus,

@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shopfloor.contract.topics import DEFAULT_TEMPLATE, EVENT, TopicTemplate
 from shopfloor.mqtt import MqttSettings
-from tracker.access import ApiKeySpec, Role, hash_key
+from tracker.auth.api_keys import ApiKeySpec, Role, hash_key
 from tracker.domain.binding import Binding, OfflineRule
 from tracker.domain.planning.model import Rule
 from tracker.webhook_signatures import signing_key

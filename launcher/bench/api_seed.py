@@ -20,8 +20,8 @@ from sqlalchemy import Engine, select
 
 from tracker.adapters import orm
 from tracker.adapters.database import make_engine, session_factory
+from tracker.auth.order_tokens import hash_token, new_token
 from tracker.service_layer.bus import MessageBus
-from tracker.tokens import hash_token, new_token
 
 from .tracker_cases import utc_now
 from .tracker_seed import _children, _copy

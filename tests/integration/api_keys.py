@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.waiting import wait_for
-from tracker.access import hash_key
+from tracker.auth.api_keys import hash_key
 from tracker.bootstrap import Tracker
 
 ADMIN = "admin-key-" + "a" * 20

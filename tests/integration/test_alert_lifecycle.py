@@ -16,7 +16,7 @@ from tracker.domain.alerts import AlertPolicy
 from tracker.domain.schedule import ScheduleRules
 from tracker.service_layer.alert_handlers import AlertClosed, AlertNotFound
 from tracker.service_layer.bus import MessageBus
-from tracker.views import alerts
+from tracker.views.alerts import alerts
 
 pytestmark = pytest.mark.integration
 

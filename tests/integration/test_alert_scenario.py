@@ -208,7 +208,7 @@ def test_breakdown_mid_order_alerts_once_per_transition_on_mqtt_and_webhook(
 
     # the dead endpoint is retried with backoff in the delivery log, and held nothing up
     with UnitOfWork(tracker.sessions) as uow:
-        from tracker.views import alerts
+        from tracker.views.alerts import alerts
 
         [alert] = alerts(uow.session)
     dead = [d for d in alert["deliveries"] if d["target"].endswith("/dead")]

@@ -89,23 +89,11 @@ def test_supervisors_and_admins_may_change_orders(client: TestClient, key: str) 
         assert client.get(path, headers=as_(key)).status_code == 200, path
 
 
-def test_the_web_router_gets_the_viewer_dependency(tracker: Tracker) -> None:
-    from tracker.entrypoints import api
-
-    seen: list[object] = []
-    original = api.web.make_router
-
-    def spy(t: Tracker, viewer: object) -> object:
-        seen.append(viewer)
-        return original(t, viewer)
-
-    api.web.make_router = spy  # type: ignore[assignment]
-    try:
-        api.create_app(tracker)
-    finally:
-        api.web.make_router = original
-    (viewer,) = seen
-    assert getattr(viewer, "dependency", None) is not None
+def test_the_event_stream_needs_a_key(client: TestClient) -> None:
+    # a stream that is let in never ends: only refusals are checked here
+    for headers in ({}, as_(VIEWER + "x")):
+        response = client.get("/api/v1/events", headers=headers)
+        assert response.status_code == 401, headers
 
 
 def test_failed_keys_past_the_configured_burst_are_429_for_that_address(

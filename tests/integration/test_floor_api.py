@@ -4,11 +4,13 @@ and requests refused before they are read (413) or because of a field (422)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
 
 from shopfloor.contract.payloads import JobStartEvent, StateEvent
 from tests.integration.api_keys import SUPERVISOR, VIEWER, as_, create, make, wait_planned
@@ -131,13 +133,14 @@ def test_readyz_names_the_part_that_is_not_ready(tracker: Tracker, client: TestC
         "oldest_unacked_s": 0.0,
         "parked": 0,
     }
-    engine = tracker.engine
-    tracker.engine = create_engine("sqlite:////nonexistent-dir/none.db")
+    state = client.app.state  # type: ignore[attr-defined]
+    parts, gone = state.parts, create_engine("sqlite:////nonexistent-dir/none.db")
+    state.parts = replace(parts, read_sessions=sessionmaker(gone))
     try:
         down = client.get("/readyz")
     finally:
-        tracker.engine.dispose()
-        tracker.engine = engine
+        gone.dispose()
+        state.parts = parts
     assert down.status_code == 503
     assert down.json()["database"].startswith("failed") and down.json()["mqtt"] == "ok"
     tracker.client.disconnect()

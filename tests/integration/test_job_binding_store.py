@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.clock import T0, Clock
-from tracker import machine_views as views
 from tracker.adapters import orm
 from tracker.adapters.database import UnitOfWork, session_factory
 from tracker.domain import commands
@@ -18,6 +17,7 @@ from tracker.domain.model import Order
 from tracker.domain.planning.model import Plan, PlannedOperation, Rule
 from tracker.service_layer.bus import MessageBus
 from tracker.service_layer.job_binding import JobConflict, MachineNotFound, UnknownJob
+from tracker.views import machines as views
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.api_keys import ADMIN, KEYS, SUPERVISOR, VIEWER, as_, wait_planned
-from tracker.access import hash_key
+from tracker.auth.api_keys import hash_key
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 

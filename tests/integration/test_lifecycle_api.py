@@ -18,10 +18,10 @@ from tracker.adapters.migrations import alembic_config
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 from tracker.domain.model import DomainError, Order, OrderStatus
-from tracker.machine_views import unassigned_events
 from tracker.service_layer.bus import MessageBus
 from tracker.service_layer.handlers import OrderNotFound
-from tracker.views import alerts
+from tracker.views.alerts import alerts
+from tracker.views.machines import unassigned_events
 
 pytestmark = pytest.mark.integration
 

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.clock import T0, Clock
-from tracker import machine_views as views
 from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands
 from tracker.domain.machine import Machine
 from tracker.domain.model import Order
 from tracker.service_layer.bus import MessageBus
+from tracker.views import machines as views
 
 pytestmark = pytest.mark.integration
 

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.api_keys import SUPERVISOR, VIEWER, as_, create, make, wait_planned
-from tracker import views
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
+from tracker.views import orders as views
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from tracker.domain import commands
 from tracker.domain.model import OperationState, OrderStatus, ScheduleStatus
 from tracker.service_layer.bus import MessageBus
 from tracker.service_layer.handlers import OrderExists
-from tracker.views import alerts
+from tracker.views.alerts import alerts
 
 pytestmark = pytest.mark.integration
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,15 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
-from tests.services import free_port
+from tests.integration.served import Running, events
 from tests.waiting import wait_for
 from tracker.bootstrap import Tracker
 from tracker.entrypoints import web
-from tracker.entrypoints.api import create_app
-from tracker.entrypoints.http_server import Server
 from tracker.service_layer.bus import Changes
 
 pytestmark = pytest.mark.integration
@@ -32,47 +28,12 @@ def tracker(make_tracker: Callable[..., Tracker]) -> Tracker:
     return make_tracker(KEY)
 
 
-class Running:
-    """The tracker's app served by uvicorn in a thread: streams need a real server."""
-
-    def __init__(self, tracker: Tracker) -> None:
-        self.url = f"http://127.0.0.1:{free_port()}"
-        config = uvicorn.Config(
-            create_app(tracker), host="127.0.0.1", port=int(self.url.rsplit(":", 1)[1])
-        )
-        self.server = Server(config, tracker.changes)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        wait_for(lambda: self.server.started or not self.thread.is_alive(), "the server", 20)
-        assert self.server.started, "server did not start"
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(20)
-        assert not self.thread.is_alive(), "server did not stop"
-
-
 @pytest.fixture
 def running(tracker: Tracker) -> Iterator[Running]:
     server = Running(tracker)
     yield server
     if server.thread.is_alive():
         server.stop()
-
-
-def events(response: httpx.Response) -> Iterator[tuple[str, Any]]:
-    """Server-Sent Events as (name, parsed JSON); comment lines as ("comment", text)."""
-    name, data = "message", ""
-    for line in response.iter_lines():
-        if line.startswith(":"):
-            yield "comment", line[1:].strip()
-        elif line.startswith("event:"):
-            name = line[6:].strip()
-        elif line.startswith("data:"):
-            data += line[5:].strip()
-        elif line == "" and data:
-            yield name, json.loads(data)
-            name, data = "message", ""
 
 
 def _stream(url: str, key: str | None = KEY) -> Any:

@@ -7,8 +7,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.unit.test_limits import Ticker
-from tracker.access import ApiKeySpec, KeyRing, Role, hash_key
+from tracker.auth.api_keys import ApiKeySpec, KeyRing, Role, hash_key
 from tracker.entrypoints.auth import Access
+from tracker.entrypoints.deps import ADMIN, VIEWER
 from tracker.entrypoints.limits import TokenBuckets
 
 GOOD = "viewer-key-" + "v" * 20
@@ -18,12 +19,13 @@ def _app(clock: Ticker) -> FastAPI:
     keys = KeyRing([ApiKeySpec(name="board", role=Role.VIEWER, key_sha256=hash_key(GOOD))])
     access = Access(keys, TokenBuckets(rate=10 / 60, burst=3, clock=clock))
     app = FastAPI()
+    app.state.access = access
 
-    @app.get("/thing", dependencies=[access.require(Role.VIEWER)])
+    @app.get("/thing", dependencies=[VIEWER])
     def thing() -> dict[str, str]:
         return {"ok": "yes"}
 
-    @app.get("/admin", dependencies=[access.require(Role.ADMIN)])
+    @app.get("/admin", dependencies=[ADMIN])
     def admin() -> dict[str, str]:
         return {"ok": "yes"}
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from tracker.access import ApiKeySpec, KeyRing, Role, hash_key
+from tracker.auth.api_keys import ApiKeySpec, KeyRing, Role, hash_key
 from tracker.domain.binding import (
     Backlog,
     Binding,
@@ -20,7 +20,7 @@ from tracker.domain.binding import (
     claimable,
     first_ready,
 )
-from tracker.entrypoints.job_schemas import MachineJobAction
+from tracker.entrypoints.request_models import MachineJobAction
 from tracker.plant import PlantFileError, load_plant
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

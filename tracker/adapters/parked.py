@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, insert, select, update
+from sqlalchemy import CursorResult, delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.adapters import orm
@@ -34,11 +34,11 @@ def failure_reason(exc: BaseException) -> str:
 
 
 class ParkedMessages:
-    """The `parked_messages` table; reads on the read-only sessions."""
+    """The `parked_messages` table: parking, replay bookkeeping (the listing is a view:
+    `tracker.views.parked`)."""
 
-    def __init__(self, sessions: sessionmaker[Session], read_sessions: sessionmaker[Session]):
+    def __init__(self, sessions: sessionmaker[Session]):
         self._sessions = sessions
-        self._read = read_sessions
 
     def park(
         self,
@@ -64,20 +64,6 @@ class ParkedMessages:
             key = cast(CursorResult[Any], result).inserted_primary_key
             assert key is not None
             return int(key[0])
-
-    def page(self, limit: int, offset: int) -> tuple[int, list[ParkedMessage]]:
-        """How many are parked, and those from `offset` on, oldest first."""
-        p = orm.parked_messages
-        with self._read() as session:
-            total = session.execute(select(func.count()).select_from(p)).scalar_one()
-            rows = session.execute(select(p).order_by(p.c.id).limit(limit).offset(offset)).all()
-        return total, [ParkedMessage(**row._mapping) for row in rows]
-
-    def count(self) -> int:
-        """How many messages are parked."""
-        with self._read() as session:
-            stmt = select(func.count()).select_from(orm.parked_messages)
-            return int(session.execute(stmt).scalar_one())
 
     def get(self, parked_id: int) -> ParkedMessage | None:
         """One parked message, read through the writer (a replay acts on what is current)."""

@@ -1,45 +1,29 @@
-"""Who may call what: an `X-API-Key` header resolved to a role, checked per route; failed
-attempts are rate limited per client address."""
+"""Who may call what over HTTP: an `X-API-Key` header resolved to a role, checked per route;
+failed attempts are rate limited per client address. What keys and roles are: `tracker.auth`."""
 
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi import HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
-from pydantic import BaseModel
 
-from tracker.access import KeyRing, Principal, Role
+from tracker.auth.api_keys import KeyRing, Principal, Role
 from tracker.settings import TrackerSettings
 
 from .limits import TokenBuckets, too_many
 
 log = logging.getLogger(__name__)
 
-
-class Problem(BaseModel):
-    """An error answer other than a validation error."""
-
-    detail: str
-
-
-def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for error answers with a `detail` string."""
-    return {code: {"model": Problem, "description": HTTPStatus(code).phrase} for code in codes}
-
-
-# every route behind a key may answer these; every body may be too large
-STAFF_ERRORS = problems(401, 403, 413, 429)
-
 # auto_error off: a missing key answers our own 401 (with WWW-Authenticate), not FastAPI's 403
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key")
 
 
 class Access:
-    """Dependencies admitting keys of a role or above; 401 for no or a bad key, 403 for a
-    key whose role is too low, 429 while the client's address has failed too often.
+    """Admits keys of a role or above; 401 for no or a bad key, 403 for a key whose role is
+    too low, 429 while the client's address has failed too often.
 
     While an address is blocked no key from it is checked, a correct one neither: were a
     correct key let through, a 429 would just mean "wrong" and guessing would go on at full
@@ -76,18 +60,26 @@ class Access:
             )
         return principal
 
-    def require(self, needed: Role) -> Any:
-        """`Depends(...)` for a route (or `dependencies=[...]`) that needs `needed`."""
+    def check(self, request: Request, key: str | None, needed: Role) -> Principal:
+        """The holder of the request's key, when its role allows `needed`."""
+        principal = self._admit(request.client.host if request.client else "unknown", key)
+        if not principal.role.allows(needed):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=f"this needs the {needed.value} role; the key is {principal.role.value}",
+            )
+        return principal
 
-        def check(
-            request: Request, key: Annotated[str | None, Security(api_key_header)] = None
-        ) -> Principal:
-            principal = self._admit(request.client.host if request.client else "unknown", key)
-            if not principal.role.allows(needed):
-                raise HTTPException(
-                    status.HTTP_403_FORBIDDEN,
-                    detail=f"this needs the {needed.value} role; the key is {principal.role.value}",
-                )
-            return principal
 
-        return Depends(check)
+def key_of(needed: Role) -> Callable[..., Principal]:
+    """A dependency admitting keys of `needed` or above, checked by the app's `Access`
+    (`app.state.access`: each app counts its own failures)."""
+
+    def check(
+        request: Request, key: Annotated[str | None, Security(api_key_header)] = None
+    ) -> Principal:
+        access: Access = request.app.state.access
+        return access.check(request, key, needed)
+
+    check.__name__ = f"{needed.value}_key"
+    return check

@@ -8,12 +8,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel
 
-from tracker.access import Role
 from tracker.adapters.database_errors import transient
 from tracker.adapters.parked import ParkedMessage, failure_reason
-from tracker.bootstrap import Tracker
+from tracker.views.parked import parked_page
 
-from .auth import STAFF_ERRORS, Access, problems
+from .deps import ADMIN, Clock, Consumer, Parked, ReadSession
+from .errors import STAFF_ERRORS, problems
 from .event_messages import payload_text
 
 ParkedId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -62,54 +62,50 @@ def _public(row: ParkedMessage) -> ParkedPublic:
     )
 
 
-def make_router(tracker: Tracker, access: Access) -> APIRouter:
-    """Listing, replaying and discarding parked messages need an admin's key."""
-    admin = access.require(Role.ADMIN)
-    router = APIRouter(
-        prefix="/api/v1/dead-letters", responses=STAFF_ERRORS, dependencies=[admin], tags=["admin"]
-    )
+# listing, replaying and discarding parked messages need an admin's key
+router = APIRouter(
+    prefix="/api/v1/dead-letters", responses=STAFF_ERRORS, dependencies=[ADMIN], tags=["admin"]
+)
 
-    @router.get("", response_model=ParkedPage, response_model_exclude_none=True)
-    def parked(
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
-    ) -> ParkedPage:
-        """Machine events that parsed but could not be applied, oldest first."""
-        total, rows = tracker.parked.page(limit, offset)
-        return ParkedPage(
-            total=total, limit=limit, offset=offset, parked=[_public(r) for r in rows]
-        )
 
-    @router.post(
-        "/{parked_id}/replay", response_model=ReplayPublic, responses=problems(404, 409, 503)
-    )
-    def replay(parked_id: ParkedId) -> ReplayPublic:
-        """Apply a parked message again (once its cause is fixed); removed once applied."""
-        row = tracker.parked.get(parked_id)
-        if row is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no parked message {parked_id}")
-        try:
-            refused = tracker.consumer.replay(row.topic, row.payload, row.first_failed_at)
-        except Exception as exc:
-            if transient(exc):
-                raise HTTPException(
-                    status.HTTP_503_SERVICE_UNAVAILABLE, detail="the database is unavailable"
-                ) from exc
-            tid = tracker.consumer.failed_replay(row.topic, exc)
-            tracker.parked.failed_again(parked_id, failure_reason(exc), tid, tracker.clock())
-            detail = f"parked message {parked_id} still fails: {failure_reason(exc)} [{tid}]"
-            raise HTTPException(status.HTTP_409_CONFLICT, detail=detail) from exc
-        if refused is not None:
-            detail = f"parked message {parked_id} is refused: {refused}; discard it with DELETE"
-            raise HTTPException(status.HTTP_409_CONFLICT, detail=detail)
-        tracker.parked.remove(parked_id)
-        return ReplayPublic(id=parked_id, outcome="applied")
+@router.get("", response_model=ParkedPage, response_model_exclude_none=True)
+def parked(
+    session: ReadSession,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> ParkedPage:
+    """Machine events that parsed but could not be applied, oldest first."""
+    total, rows = parked_page(session, limit, offset)
+    return ParkedPage(total=total, limit=limit, offset=offset, parked=[_public(r) for r in rows])
 
-    @router.delete("/{parked_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
-    def discard(parked_id: ParkedId) -> Response:
-        """Forget a parked message without applying it."""
-        if not tracker.parked.remove(parked_id):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no parked message {parked_id}")
-        return Response(status_code=status.HTTP_204_NO_CONTENT)
 
-    return router
+@router.post("/{parked_id}/replay", response_model=ReplayPublic, responses=problems(404, 409, 503))
+def replay(parked_id: ParkedId, store: Parked, consumer: Consumer, clock: Clock) -> ReplayPublic:
+    """Apply a parked message again (once its cause is fixed); removed once applied."""
+    row = store.get(parked_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no parked message {parked_id}")
+    try:
+        refused = consumer.replay(row.topic, row.payload, row.first_failed_at)
+    except Exception as exc:
+        if transient(exc):
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, detail="the database is unavailable"
+            ) from exc
+        tid = consumer.failed_replay(row.topic, exc)
+        store.failed_again(parked_id, failure_reason(exc), tid, clock())
+        detail = f"parked message {parked_id} still fails: {failure_reason(exc)} [{tid}]"
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=detail) from exc
+    if refused is not None:
+        detail = f"parked message {parked_id} is refused: {refused}; discard it with DELETE"
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=detail)
+    store.remove(parked_id)
+    return ReplayPublic(id=parked_id, outcome="applied")
+
+
+@router.delete("/{parked_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404))
+def discard(parked_id: ParkedId, store: Parked) -> Response:
+    """Forget a parked message without applying it."""
+    if not store.remove(parked_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no parked message {parked_id}")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tracker.adapters import orm
-from tracker.bootstrap import Tracker
+from tracker.entrypoints.mqtt_consumer import EventConsumer
+from tracker.views.alerts import alerts_raised
+from tracker.views.parked import parked_count
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 class ApiMetrics:
     """One registry per app (tests build many apps in one process)."""
 
-    def __init__(self, tracker: Tracker) -> None:
+    def __init__(self, consumer: EventConsumer, read_sessions: sessionmaker[Session]) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "shopfloor_tracker_http_requests",
@@ -34,7 +35,7 @@ class ApiMetrics:
             ["outcome"],
             registry=self.registry,
         )
-        self.registry.register(_TrackerCollector(tracker))
+        self.registry.register(_TrackerCollector(consumer, read_sessions))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -65,11 +66,12 @@ class ApiMetrics:
 class _TrackerCollector(Collector):
     """Read at each scrape: events the MQTT consumer applied, alerts raised (stored)."""
 
-    def __init__(self, tracker: Tracker) -> None:
-        self._tracker = tracker
+    def __init__(self, consumer: EventConsumer, read_sessions: sessionmaker[Session]) -> None:
+        self._consumer = consumer
+        self._read = read_sessions  # a scrape never waits for the write lock
 
     def collect(self) -> Iterator[Metric]:
-        consumer = self._tracker.consumer
+        consumer = self._consumer
         events = CounterMetricFamily(
             "shopfloor_tracker_events",
             "machine event messages by outcome: applied, redelivered (no change), rejected, parked",
@@ -99,11 +101,8 @@ class _TrackerCollector(Collector):
             value=consumer.oldest_unacked_s(),
         )
         try:
-            with self._tracker.engine.connect() as conn:
-                raised = conn.execute(select(func.count()).select_from(orm.alerts)).scalar_one()
-                parked = conn.execute(
-                    select(func.count()).select_from(orm.parked_messages)
-                ).scalar_one()
+            with self._read() as session:
+                raised, parked = alerts_raised(session), parked_count(session)
         except Exception:  # the database is down: /readyz says so; the scrape still answers
             log.warning("alert and parked counts unavailable for /metrics", exc_info=True)
             return

@@ -14,12 +14,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from tracker.auth.order_tokens import hash_token, new_token
 from tracker.domain import commands
 from tracker.domain.routing import Plant, RoutingError
-from tracker.tokens import hash_token, new_token
 
-from .orders import to_command
-from .schemas import OrderCreate
+from .order_commands import to_command
+from .request_models import OrderCreate
 from .strict_json import JsonRejected, loads
 
 CSV_COLUMNS = ("order_id", "customer", "product", "quantity", "due_at", "priority", "options")

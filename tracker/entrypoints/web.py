@@ -5,19 +5,22 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, StreamingResponse
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from tracker import live_views
-from tracker.adapters.database import UnitOfWork
-from tracker.bootstrap import Tracker
-from tracker.change_feed import END
+from tracker.change_feed import END, ChangeFeed
+from tracker.domain.planning.model import Plan
 from tracker.service_layer.bus import Changes
+from tracker.views import live as live_views
+
+from .deps import VIEWER, Clock, Feed, Plans, ReadSessions
 
 log = logging.getLogger(__name__)
 
@@ -59,45 +62,52 @@ def merge(batch: list[Changes]) -> Changes:
 class EventSource:
     """What the stream says, read from the database: a snapshot, or the state of changed ids."""
 
-    def __init__(self, tracker: Tracker) -> None:
-        self._tracker = tracker
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Callable[[], datetime],
+        plans: Callable[[], Plan | None],
+    ) -> None:
+        self._sessions = sessions  # read-only: the board never waits for the write lock
+        self._clock = clock
+        self._plans = plans
 
     def snapshot(self) -> dict[str, Any]:
         """Open orders, open alerts and every machine."""
-        now, plan = self._tracker.clock(), self._tracker.plan
-        with UnitOfWork(self._tracker.sessions) as uow:
+        now, plan = self._clock(), self._plans()
+        with self._sessions() as session:
             return {
-                "orders": live_views.open_orders(uow.session, now, plan),
-                "alerts": live_views.open_alerts(uow.session),
-                "machines": live_views.machines(uow.session),
+                "orders": live_views.open_orders(session, now, plan),
+                "alerts": live_views.open_alerts(session),
+                "machines": live_views.machines(session),
                 "as_of": now.isoformat(),
             }
 
     def changed(self, changes: Changes) -> dict[str, Any]:
         """The changed ids and the current state of each (an id without state is gone)."""
-        now, plan = self._tracker.clock(), self._tracker.plan
-        with UnitOfWork(self._tracker.sessions) as uow:
+        now, plan = self._clock(), self._plans()
+        with self._sessions() as session:
             return {
                 "ids": {
                     "orders": sorted(changes.orders),
                     "alerts": sorted(changes.alerts),
                     "machines": sorted(changes.machines),
                 },
-                "orders": live_views.orders(uow.session, changes.orders, plan),
-                "alerts": live_views.alerts(uow.session, changes.alerts),
-                "machines": live_views.machines(uow.session, changes.machines),
+                "orders": live_views.orders(session, changes.orders, plan),
+                "alerts": live_views.alerts(session, changes.alerts),
+                "machines": live_views.machines(session, changes.machines),
                 "as_of": now.isoformat(),
             }
 
 
 async def event_stream(
-    tracker: Tracker, source: EventSource, heartbeat_s: float
+    feed: ChangeFeed, source: EventSource, heartbeat_s: float
 ) -> AsyncIterator[str]:
     """The SSE text of one client's stream; it ends when the feed closes."""
     # a snapshot, then one `change` per run of commits that came together, `reload` and a new
     # snapshot when this client fell behind, a comment line when idle for `heartbeat_s`
-    async with tracker.changes.subscribe() as queue:
-        log.info("event stream opened (%d open)", tracker.changes.subscribers)
+    async with feed.subscribe() as queue:
+        log.info("event stream opened (%d open)", feed.subscribers)
         try:
             # subscribed first: a commit during the snapshot read comes again as a change
             yield "retry: 3000\n" + sse("snapshot", await run_in_threadpool(source.snapshot))
@@ -126,39 +136,44 @@ def _page(name: str) -> FileResponse:
     return FileResponse(STATIC / name, media_type="text/html", headers=_PAGE_HEADERS)
 
 
-def make_router(tracker: Tracker, viewer: Any) -> APIRouter:
-    """Pages and the event stream; `viewer` is the dependency that admits a viewer's key."""
-    router = APIRouter()
-    source = EventSource(tracker)
+# pages and the event stream; the stream needs a viewer's key
+router = APIRouter()
 
-    @router.get(
-        "/api/v1/events",
-        dependencies=[viewer],
-        response_class=StreamingResponse,
-        responses={200: {"content": {"text/event-stream": {}}, "description": "SSE"}},
+
+@router.get(
+    "/api/v1/events",
+    dependencies=[VIEWER],
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "SSE"}},
+)
+async def events(
+    feed: Feed,
+    sessions: ReadSessions,
+    clock: Clock,
+    plans: Plans,
+) -> StreamingResponse:
+    """Live changes as Server-Sent Events: `snapshot`, `change`, `reload` (see the README)."""
+    return StreamingResponse(
+        event_stream(feed, EventSource(sessions, clock, plans), HEARTBEAT_S),
+        media_type="text/event-stream",
+        headers=_STREAM_HEADERS,
     )
-    async def events() -> StreamingResponse:
-        """Live changes as Server-Sent Events: `snapshot`, `change`, `reload` (see the README)."""
-        return StreamingResponse(
-            event_stream(tracker, source, HEARTBEAT_S),
-            media_type="text/event-stream",
-            headers=_STREAM_HEADERS,
-        )
 
-    @router.get("/board", include_in_schema=False)
-    def board() -> FileResponse:
-        return _page("board.html")
 
-    @router.get("/track/{order_id}", include_in_schema=False)
-    def track(order_id: str) -> FileResponse:
-        # the same page for any id: only the progress call, with the token, says more
-        return _page("track.html")
+@router.get("/board", include_in_schema=False)
+def board() -> FileResponse:
+    return _page("board.html")
 
-    @router.get("/static/{name}", include_in_schema=False)
-    def asset(name: str) -> FileResponse:
-        media_type = _ASSETS.get(name)
-        if media_type is None:
-            raise HTTPException(404, detail="not found")
-        return FileResponse(STATIC / name, media_type=media_type, headers=_PAGE_HEADERS)
 
-    return router
+@router.get("/track/{order_id}", include_in_schema=False)
+def track(order_id: str) -> FileResponse:
+    # the same page for any id: only the progress call, with the token, says more
+    return _page("track.html")
+
+
+@router.get("/static/{name}", include_in_schema=False)
+def asset(name: str) -> FileResponse:
+    media_type = _ASSETS.get(name)
+    if media_type is None:
+        raise HTTPException(404, detail="not found")
+    return FileResponse(STATIC / name, media_type=media_type, headers=_PAGE_HEADERS)

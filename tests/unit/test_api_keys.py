@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from pydantic import ValidationError
 
-from tracker.access import ApiKeySpec, KeyRing, Role, hash_key
+from tracker.auth.api_keys import ApiKeySpec, KeyRing, Role, hash_key
 from tracker.settings import TrackerSettings
 
 VIEWER_KEY = "viewer-key-0123456789"

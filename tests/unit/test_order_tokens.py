@@ -1,4 +1,4 @@
-"""Per-order tokens and the API key: random, stored as a hash, checked in constant time."""
+"""Per-order tokens: random, stored as a hash, checked in constant time."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tracker.tokens import hash_token, key_matches, new_token, token_matches
+from tracker.auth.order_tokens import hash_token, new_token, token_matches
 
 
 def test_new_tokens_are_url_safe_and_carry_192_bits() -> None:
@@ -54,22 +54,3 @@ def test_token_comparison_is_case_sensitive() -> None:
     token = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
 
     assert not token_matches(token.lower(), hash_token(token))
-
-
-def test_api_key_matches_only_exactly() -> None:
-    expected = "k" * 32
-
-    assert key_matches(expected, expected)
-    assert not key_matches(expected + "x", expected)
-    assert not key_matches(expected[:-1], expected)
-    assert not key_matches(expected.upper(), expected)
-
-
-@pytest.mark.parametrize("given", [None, ""])
-def test_missing_api_key_does_not_match(given: str | None) -> None:
-    assert not key_matches(given, "a-strong-api-key-0123456789")
-
-
-def test_non_ascii_api_key_is_compared_without_error() -> None:
-    assert not key_matches("schlüssel-ünïcode-0123", "a-strong-api-key-0123456789")
-    assert key_matches("schlüssel-ünïcode-0123", "schlüssel-ünïcode-0123")

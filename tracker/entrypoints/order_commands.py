@@ -5,7 +5,7 @@ from __future__ import annotations
 from tracker.domain import commands
 from tracker.domain.routing import Plant, RoutingError, expand
 
-from .schemas import OperationCreate, OrderCreate, QuoteRequest
+from .request_models import OperationCreate, OrderCreate, QuoteRequest
 
 # the order's product column holds the product and its resolved options: `bracket [paint=wet]`
 _PRODUCT_MAX = 200

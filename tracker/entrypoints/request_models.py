@@ -1,13 +1,21 @@
-"""HTTP request and response models, named by purpose."""
+"""What HTTP requests carry: ids in paths and queries, and the bodies of creates and changes."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 # text the databases can store (PostgreSQL refuses NUL characters)
 NO_NUL = r"^[^\x00]*$"
@@ -128,129 +136,6 @@ class QuoteRequest(BaseModel):
     options: Options | None = Field(default=None, description="options of the product template")
 
 
-class QuotedOperationPublic(BaseModel):
-    seq: int
-    name: str
-    machine: str
-    start: datetime
-    end: datetime
-
-
-class QuotePublic(BaseModel):
-    product: str
-    quantity: int
-    priority: int
-    completion: datetime = Field(description="earliest completion against the current plan")
-    due_at: datetime | None
-    on_time: bool | None = Field(description="completion <= due_at, when a due date was given")
-    operations: list[QuotedOperationPublic]
-    plan_made_at: datetime = Field(description="when the plan quoted against was made")
-
-
-class OrderCreated(BaseModel):
-    order_id: str
-    access_token: str = Field(description="Shown once: give it to the customer")
-    progress_url: str
-
-
-class OrdersImported(BaseModel):
-    imported: int
-    orders: list[OrderCreated]
-
-
-class UnassignedEventPublic(BaseModel):
-    """A machine event no order's operation took, and why."""
-
-    id: int
-    machine_id: str
-    event_id: str
-    type: str
-    summary: str
-    reason: str
-    event_at: datetime
-    received_at: datetime
-    good_qty: int | None = None
-    scrap_qty: int | None = None
-    # the job that took the cycle once one was bound (kept for audit)
-    assigned_order_id: str | None = None
-    assigned_seq: int | None = None
-    assigned_at: datetime | None = None
-
-
-class AlarmPublic(BaseModel):
-    id: int
-    machine_id: str
-    event_id: str
-    code: str
-    message: str
-    raised_at: datetime
-    received_at: datetime
-    order_id: str | None
-    seq: int | None
-
-
-class MachinePublic(BaseModel):
-    """A machine's state now and the seconds it spent in each state."""
-
-    machine_id: str
-    state: str
-    state_since: datetime | None
-    last_seen: datetime | None
-    order_id: str | None
-    seq: int | None
-    stale_events: int
-    seconds: dict[str, float]
-    as_of: datetime
-
-
-class OperationProgress(BaseModel):
-    seq: int
-    name: str
-    machine: str
-    state: str
-    quantity: int
-    good_qty: int
-    percent_complete: float
-    started_at: datetime | None
-    completed_at: datetime | None
-    planned_machine: str | None = Field(description="the machine the plan puts it on")
-    planned_start: datetime | None = Field(description="planned start (frozen once started)")
-    planned_end: datetime | None = Field(description="planned end (frozen once started)")
-
-
-class OrderProgressPublic(BaseModel):
-    order_id: str
-    product: str
-    quantity: int
-    status: str
-    percent_complete: float
-    current_operation: str | None
-    eta: datetime
-    due_at: datetime
-    on_time: bool
-    schedule_status: str = Field(description="on_track, at_risk or late")
-    reasons: list[str] = Field(description="why the order is at risk or late, for people")
-    created_at: datetime = Field(description="received")
-    released_at: datetime | None
-    started_at: datetime | None = Field(description="its first operation started")
-    completed_at: datetime | None
-    shipped_at: datetime | None
-    cancelled_at: datetime | None
-    operations: list[OperationProgress]
-    last_update: datetime = Field(
-        description="when the order last moved (lifecycle, an operation's start, count or end)"
-    )
-    as_of: datetime = Field(description="when this answer was computed (not part of the ETag)")
-
-
-class OrderPublic(OrderProgressPublic):
-    """The supervisor's view of an order."""
-
-    customer: str
-    priority: int
-    cancel_reason: str | None
-
-
 class OrderCancel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -263,39 +148,26 @@ class OrderChange(BaseModel):
     quantity: int = Field(ge=1, le=10_000_000)
 
 
-class AlertDeliveryPublic(BaseModel):
-    channel: str
-    target: str
-    version: int
-    attempts: int
-    last_error: str | None
-    delivered_at: datetime | None
-
-
-class AlertPublic(BaseModel):
-    id: int
-    order_id: str
-    kind: str
-    state: str = Field(description="active, acknowledged or cleared")
-    severity: str = Field(description="warning (at risk) or critical (late)")
-    schedule_status: str
-    reasons: list[str]
-    version: int
-    last_event: str
-    raised_at: datetime
-    updated_at: datetime
-    eta: datetime | None
-    due_at: datetime
-    message: str
-    acked_by: str | None
-    acked_at: datetime | None
-    ack_comment: str | None
-    cleared_at: datetime | None
-    deliveries: list[AlertDeliveryPublic]
-
-
 class AlertAck(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     by: str = Field(min_length=1, max_length=200, pattern=NO_NUL, description="who acknowledges")
     comment: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
+
+
+class MachineJobAction(BaseModel):
+    """Start a job on the machine (order and operation), or end its job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["start", "end"]
+    order_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=ORDER_ID)
+    operation: int | None = Field(default=None, ge=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _job_named(self) -> MachineJobAction:
+        if self.action == "start" and (self.order_id is None or self.operation is None):
+            raise ValueError("start needs order_id and operation")
+        if self.operation is not None and self.order_id is None:
+            raise ValueError("an operation needs its order_id")
+        return self
