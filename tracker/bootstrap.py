@@ -1,4 +1,4 @@
-"""Wires the tracker: database, bus, MQTT consumer, alert dispatcher and periodic checks."""
+"""Wires the tracker: database, bus, MQTT consumer, alert and dispatch-list publishers, checks."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from shopfloor.failures import OnceLog
 from shopfloor.mqtt import connect, make_client
-from tracker.adapters.alerts import MqttAlertPublisher
+from tracker.adapters.alert_publisher import MqttAlertPublisher
 from tracker.adapters.database import make_engine, read_session_factory, session_factory
-from tracker.adapters.dispatch import DispatchPublisher
+from tracker.adapters.dispatch_list_publisher import DispatchListPublisher
 from tracker.adapters.migrations import check_migrated
 from tracker.adapters.parked import ParkedMessages
+from tracker.adapters.planning_reads import SqlPlanningSessions
+from tracker.adapters.unit_of_work import SqlUnits
 from tracker.adapters.webhooks import WebhookSender
 from tracker.change_feed import ChangeFeed
 from tracker.domain import commands
@@ -30,7 +32,7 @@ from tracker.domain.schedule import ScheduleRules
 from tracker.entrypoints.mqtt_consumer import EventConsumer
 from tracker.plant import load_plant
 from tracker.service_layer.bus import MessageBus
-from tracker.service_layer.dispatch_lists import read_machine_queues
+from tracker.service_layer.machine_queues import read_machine_queues
 from tracker.service_layer.planning import Planner, PlanningPolicy
 from tracker.settings import TrackerSettings
 
@@ -61,7 +63,7 @@ class Tracker:
         # for the API's reads: on SQLite they never wait for the write lock
         self.read_sessions = read_session_factory(self.engine)
         self.client = make_client(settings.mqtt, settings.mqtt.client_id, manual_ack=True)
-        self.dispatcher = MqttAlertPublisher(self.sessions, self.client, settings.site, clock)
+        self.alert_publisher = MqttAlertPublisher(self.sessions, self.client, settings.site, clock)
         webhook_keys = settings.webhook_keys()
         self.webhooks = WebhookSender(
             self.sessions,
@@ -77,8 +79,10 @@ class Tracker:
             tuple(webhook_keys),
         )
         self.changes = ChangeFeed()
+        # planning and dispatch lists only read: no write lock on SQLite
+        self.planning_reads = SqlPlanningSessions(self.read_sessions)
         self.planner = Planner(
-            self.read_sessions,  # planning only reads: no write lock on SQLite
+            self.planning_reads,
             self.plant,
             clock,
             PlanningPolicy(settings.dispatch_rule, settings.down_allowance_s, settings.optimise_s),
@@ -86,7 +90,7 @@ class Tracker:
             debounce_s=settings.replan_debounce_s,
         )
         self.bus = MessageBus(
-            self.sessions,
+            SqlUnits(self.sessions),
             clock,
             on_alert=self.notify_alerts,
             policy=policy,
@@ -102,14 +106,14 @@ class Tracker:
                 machines=frozenset(self.plant.machines),
             ),
         )
-        self.dispatch: DispatchPublisher | None = None
+        self.dispatch_list_publisher: DispatchListPublisher | None = None
         if settings.publish_dispatch:
-            self.dispatch = DispatchPublisher(
+            self.dispatch_list_publisher = DispatchListPublisher(
                 self.client,
                 settings.site,
                 plans=lambda: self.planner.current,
                 queues_of=lambda plan, told: read_machine_queues(
-                    self.read_sessions, self.plant, plan, told, settings.dispatch_max_jobs
+                    self.planning_reads, self.plant, plan, told, settings.dispatch_max_jobs
                 ),
             )
         self.parked = ParkedMessages(self.sessions, self.read_sessions)
@@ -169,8 +173,8 @@ class Tracker:
         """A new plan: every open order is assessed against it (alerts follow), and the
         machines' dispatch lists go out (on the publisher's thread)."""
         self.check_orders()
-        if self.dispatch is not None:
-            self.dispatch.notify()
+        if self.dispatch_list_publisher is not None:
+            self.dispatch_list_publisher.notify()
 
     def replan(self) -> None:
         """The periodic replan (reality moves even when no event says so: time passes)."""
@@ -194,7 +198,7 @@ class Tracker:
 
     def notify_alerts(self) -> None:
         """New rows in the alert outbox: wake both delivery threads."""
-        self.dispatcher.notify()
+        self.alert_publisher.notify()
         self.webhooks.notify()
 
     def check_orders(self) -> None:
@@ -213,10 +217,10 @@ class Tracker:
         self.consumer.start()
         connect(self.client, self.settings.mqtt)
         self.client.loop_start()
-        self.dispatcher.start()
+        self.alert_publisher.start()
         self.webhooks.start()
-        if self.dispatch is not None:
-            self.dispatch.start()
+        if self.dispatch_list_publisher is not None:
+            self.dispatch_list_publisher.start()
         self.scheduler.start()
         log.info(
             "tracker started (database %s, checks every %.0fs)",
@@ -227,10 +231,10 @@ class Tracker:
     def stop(self) -> None:
         self.scheduler.shutdown(wait=False)
         self.planner.stop()
-        self.dispatcher.stop()
+        self.alert_publisher.stop()
         self.webhooks.stop()
-        if self.dispatch is not None:
-            self.dispatch.stop()
+        if self.dispatch_list_publisher is not None:
+            self.dispatch_list_publisher.stop()
         # the batch in hand is committed and acknowledged before the connection closes
         self.consumer.stop()
         self.client.disconnect()

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime
 
 from tracker import machine_views, schedule_views, views
 from tracker.access import Role
-from tracker.adapters.database import UnitOfWork
+from tracker.adapters.unit_of_work import SqlUnitOfWork as UnitOfWork
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 from tracker.domain.alerts import AlertState, Severity

@@ -11,8 +11,8 @@ from tracker.access import Principal, Role
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 from tracker.domain.planning.dispatch_lists import dispatch_list
-from tracker.service_layer.dispatch_lists import read_machine_queues
 from tracker.service_layer.job_binding import JobConflict, MachineNotFound, UnknownJob
+from tracker.service_layer.machine_queues import read_machine_queues
 
 from .auth import STAFF_ERRORS, Access, problems
 from .job_schemas import JobBindingPublic, MachineJobAction, MachineJobPublic, WhoAmI
@@ -73,7 +73,7 @@ def make_router(tracker: Tracker, access: Access) -> APIRouter:
         if plan is None:
             return DispatchList(machine=machine_id, plan_made_at=tracker.clock(), jobs=[])
         queues = read_machine_queues(
-            tracker.read_sessions,
+            tracker.planning_reads,
             tracker.plant,
             plan,
             [machine_id],

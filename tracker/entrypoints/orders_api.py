@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tracker import order_tokens, views
 from tracker.access import Role
-from tracker.adapters.database import UnitOfWork
+from tracker.adapters.unit_of_work import SqlUnitOfWork as UnitOfWork
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 from tracker.domain.model import DomainError, OrderStatus

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from tracker import live_views
-from tracker.adapters.database import UnitOfWork
+from tracker.adapters.unit_of_work import SqlUnitOfWork as UnitOfWork
 from tracker.bootstrap import Tracker
 from tracker.change_feed import END
 from tracker.service_layer.bus import Changes
