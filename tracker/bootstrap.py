@@ -45,6 +45,26 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _alert_policy(settings: TrackerSettings) -> AlertPolicy:
+    """When an order is at risk or late, and the webhooks its alerts go to."""
+    rules = ScheduleRules(
+        settings.at_risk_slack_s, settings.behind_plan_ratio, settings.recovery_margin_s
+    )
+    return AlertPolicy(rules, tuple(settings.webhook_keys()))
+
+
+def _machine_rules(settings: TrackerSettings, plant: Plant) -> MachineRules:
+    """How each machine's jobs bind and when it counts as OFFLINE (plant file, else settings)."""
+    return MachineRules(
+        binding=settings.job_binding,
+        offline=settings.offline_rule,
+        bindings=plant.bindings,
+        offline_rules=plant.offline_rules,
+        unassigned_window_s=settings.unassigned_window_s,
+        machines=frozenset(plant.machines),
+    )
+
+
 class Tracker:
     """One running tracker; `start()`/`stop()` run its background parts."""
 
@@ -72,12 +92,6 @@ class Tracker:
             backoff_max_s=settings.webhook_backoff_max_s,
             keys={url: key for url, key in webhook_keys.items() if key is not None},
         )
-        policy = AlertPolicy(
-            ScheduleRules(
-                settings.at_risk_slack_s, settings.behind_plan_ratio, settings.recovery_margin_s
-            ),
-            tuple(webhook_keys),
-        )
         self.changes = ChangeFeed()
         # planning and dispatch lists only read: no write lock on SQLite
         self.planning_reads = SqlPlanningSessions(self.read_sessions)
@@ -93,29 +107,13 @@ class Tracker:
             SqlUnits(self.sessions),
             clock,
             on_alert=self.notify_alerts,
-            policy=policy,
+            policy=_alert_policy(settings),
             plans=lambda: self.planner.current,
             on_plan_change=self.planner.request,
             on_commit=self.changes.publish,
-            rules=MachineRules(
-                binding=settings.job_binding,
-                offline=settings.offline_rule,
-                bindings=self.plant.bindings,
-                offline_rules=self.plant.offline_rules,
-                unassigned_window_s=settings.unassigned_window_s,
-                machines=frozenset(self.plant.machines),
-            ),
+            rules=_machine_rules(settings, self.plant),
         )
-        self.dispatch_list_publisher: DispatchListPublisher | None = None
-        if settings.publish_dispatch:
-            self.dispatch_list_publisher = DispatchListPublisher(
-                self.client,
-                settings.site,
-                plans=lambda: self.planner.current,
-                queues_of=lambda plan, told: read_machine_queues(
-                    self.planning_reads, self.plant, plan, told, settings.dispatch_max_jobs
-                ),
-            )
+        self.dispatch_list_publisher = self._dispatch_list_publisher()
         self.parked = ParkedMessages(self.sessions, self.read_sessions)
         self.consumer = EventConsumer(
             self.client,
@@ -126,8 +124,27 @@ class Tracker:
             attempts=settings.apply_attempts,
             clock=clock,
         )
-        self.scheduler = BackgroundScheduler(timezone=UTC)
-        self.scheduler.add_job(
+        self.scheduler = self._periodic_jobs()
+
+    def _dispatch_list_publisher(self) -> DispatchListPublisher | None:
+        """Publishes each machine's dispatch list after every plan (None: turned off)."""
+        settings = self.settings
+        if not settings.publish_dispatch:
+            return None
+        return DispatchListPublisher(
+            self.client,
+            settings.site,
+            plans=lambda: self.planner.current,
+            queues_of=lambda plan, told: read_machine_queues(
+                self.planning_reads, self.plant, plan, told, settings.dispatch_max_jobs
+            ),
+        )
+
+    def _periodic_jobs(self) -> BackgroundScheduler:
+        """The replan-and-check and the silent-machine check, on a timer (not started)."""
+        settings = self.settings
+        scheduler = BackgroundScheduler(timezone=UTC)
+        scheduler.add_job(
             self.replan,
             "interval",
             seconds=settings.check_interval_s,
@@ -135,7 +152,7 @@ class Tracker:
             max_instances=1,
             coalesce=True,
         )
-        self.scheduler.add_job(
+        scheduler.add_job(
             self.mark_silent_machines,
             "interval",
             seconds=min(settings.check_interval_s, settings.offline_after_s),
@@ -143,6 +160,7 @@ class Tracker:
             max_instances=1,
             coalesce=True,
         )
+        return scheduler
 
     def counter_wrap(self, machine_id: str) -> int | None:
         """A machine's counter wrap: from SHOPFLOOR_COUNTER_WRAPS, else the plant file, else
