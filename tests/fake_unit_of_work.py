@@ -11,15 +11,18 @@ import contextlib
 import copy
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import SimpleNamespace, TracebackType
 from typing import Any
 
+from tests.clock import T0
+from tracker.domain import commands
 from tracker.domain.alerts import Alert, AlertPolicy
 from tracker.domain.binding import Backlog, MachineRules
 from tracker.domain.machine import OFFLINE, Machine, StateInterval
 from tracker.domain.model import OperationState, Order
 from tracker.domain.planning.model import Plan
+from tracker.service_layer import handlers
 from tracker.service_layer.unit_of_work import MachineRow
 
 
@@ -358,3 +361,26 @@ class FakeUnits:
         self, policy: AlertPolicy, plan: Plan | None, rules: MachineRules
     ) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.store, policy, plan, rules)
+
+
+def order(
+    order_id: str, quantity: int = 2, due_at: datetime = T0 + timedelta(days=2), cycle_s: float = 30
+) -> commands.CreateOrder:
+    """An order of one operation, 10 (cut) on saw-1."""
+    return commands.CreateOrder(
+        order_id=order_id,
+        customer="ACME",
+        product="bracket",
+        quantity=quantity,
+        due_at=due_at,
+        token_hash="a" * 64,
+        operations=(commands.OperationSpec(10, "cut", "saw-1", 60, cycle_s),),
+    )
+
+
+def with_orders(*orders: commands.CreateOrder, **uow: Any) -> FakeUnitOfWork:
+    """An entered unit of work on a new store, with these orders created (at T0)."""
+    with FakeUnitOfWork(FakeStore(), **uow) as work:
+        for cmd in orders:
+            handlers.create_order(cmd, work, T0)
+        return work

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 
 from tests.clock import T0
-from tests.fake_unit_of_work import FakeStore, FakeUnitOfWork
+from tests.fake_unit_of_work import FakeUnitOfWork, order, with_orders
 from tracker.domain import commands, events
 from tracker.domain.alerts import LATE_ORDER, AlertPolicy
 from tracker.domain.schedule import ScheduleStatus
-from tracker.service_layer import alert_handlers, handlers
+from tracker.service_layer import alert_handlers
 
 DUE = T0 + timedelta(hours=1)
 HOOK = "https://erp.example/hooks/alerts"
@@ -19,21 +19,8 @@ HOOK = "https://erp.example/hooks/alerts"
 
 @pytest.fixture
 def uow() -> FakeUnitOfWork:
-    with FakeUnitOfWork(FakeStore(), AlertPolicy(webhook_urls=(HOOK,))) as uow:
-        handlers.create_order(
-            commands.CreateOrder(
-                order_id="SO-1",
-                customer="ACME",
-                product="bracket",
-                quantity=100,
-                due_at=DUE,
-                token_hash="a" * 64,
-                operations=(commands.OperationSpec(10, "cut", "saw-1", 60, 60),),
-            ),
-            uow,
-            T0,
-        )
-        return uow
+    policy = AlertPolicy(webhook_urls=(HOOK,))
+    return with_orders(order("SO-1", quantity=100, due_at=DUE, cycle_s=60), policy=policy)
 
 
 def _behind(status: ScheduleStatus = ScheduleStatus.LATE) -> events.OrderFellBehind:

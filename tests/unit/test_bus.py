@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import timedelta
-
 from tests.clock import T0, Clock
-from tests.fake_unit_of_work import FakeUnits
+from tests.fake_unit_of_work import FakeUnits, order
 from tracker.domain import commands
 from tracker.domain.model import DomainError
 from tracker.service_layer.bus import APPLIED, REDELIVERED, Changes, MessageBus
-
-
-def _order(order_id: str) -> commands.CreateOrder:
-    return commands.CreateOrder(
-        order_id=order_id,
-        customer="ACME",
-        product="bracket",
-        quantity=2,
-        due_at=T0 + timedelta(days=2),
-        token_hash="a" * 64,
-        operations=(commands.OperationSpec(10, "cut", "saw-1", 60, 30),),
-    )
 
 
 def _alarm(event_id: str) -> commands.RecordAlarm:
@@ -43,7 +28,7 @@ def test_a_machine_event_applied_before_is_a_redelivery_and_changes_nothing() ->
 def test_a_refused_command_is_rolled_back_alone_and_the_rest_commits() -> None:
     units = FakeUnits()
     bus = _bus(units)
-    results = bus.handle_batch([_order("SO-1"), _order("SO-1"), _order("SO-2")])
+    results = bus.handle_batch([order("SO-1"), order("SO-1"), order("SO-2")])
     assert results[0] is APPLIED and results[2] is APPLIED
     assert isinstance(results[1], DomainError) and "already exists" in str(results[1])
     assert sorted(units.store.tables.orders) == ["SO-1", "SO-2"]
@@ -52,10 +37,10 @@ def test_a_refused_command_is_rolled_back_alone_and_the_rest_commits() -> None:
 def test_machine_events_refused_one_by_one_are_not_remembered_as_applied() -> None:
     units = FakeUnits()
     bus = _bus(units)
-    order = replace(_order("SO-1"), quantity=1)
+    first = order("SO-1", quantity=1)
     start = commands.StartJob("saw-1", "s1", "SO-1", 10, T0)
     assert (
-        bus.handle_batch([order, start, commands.RecordCycle("saw-1", "c1", 1, T0)])
+        bus.handle_batch([first, start, commands.RecordCycle("saw-1", "c1", 1, T0)])
         == [APPLIED] * 3
     )
     # operation 10 is completed: starting it again is refused; four refusals take savepoints
@@ -70,7 +55,7 @@ def test_each_commit_reports_what_it_changed_and_a_new_order_moves_the_plan() ->
     seen: list[Changes] = []
     asked: list[int] = []
     bus = _bus(FakeUnits(), on_commit=seen.append, on_plan_change=lambda: asked.append(1))
-    bus.handle(_order("SO-1"))
+    bus.handle(order("SO-1"))
     bus.handle(_alarm("a1"))
     assert seen[0].orders == {"SO-1"} and seen[1].machines == {"saw-1"}
     assert asked == [1]

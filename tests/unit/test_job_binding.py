@@ -7,29 +7,17 @@ from datetime import timedelta
 import pytest
 
 from tests.clock import T0
-from tests.fake_unit_of_work import FakeStore, FakeUnitOfWork
+from tests.fake_unit_of_work import FakeUnitOfWork, order, with_orders
 from tracker.domain import commands
 from tracker.domain.binding import Binding, MachineRules
 from tracker.domain.planning.model import Plan, PlannedOperation, Rule
-from tracker.service_layer import handlers, job_binding, machine_handlers
+from tracker.service_layer import job_binding, machine_handlers
 
 MIN = timedelta(minutes=1)
 
 
 def _uow(rules: MachineRules, plan: Plan | None = None) -> FakeUnitOfWork:
-    with FakeUnitOfWork(FakeStore(), rules=rules, plan=plan) as uow:
-        for order_id in ("SO-1", "SO-2"):
-            create = commands.CreateOrder(
-                order_id=order_id,
-                customer="ACME",
-                product="bracket",
-                quantity=5,
-                due_at=T0 + timedelta(days=2),
-                token_hash="a" * 64,
-                operations=(commands.OperationSpec(10, "cut", "saw-1", 60, 30),),
-            )
-            handlers.create_order(create, uow, T0)
-        return uow
+    return with_orders(order("SO-1", quantity=5), order("SO-2", quantity=5), rules=rules, plan=plan)
 
 
 def test_a_person_binds_a_job_and_the_recent_unassigned_cycles_count_to_it() -> None:

@@ -7,31 +7,17 @@ from datetime import timedelta
 import pytest
 
 from tests.clock import T0
-from tests.fake_unit_of_work import FakeStore, FakeUnitOfWork
+from tests.fake_unit_of_work import FakeUnitOfWork, order, with_orders
 from tracker.domain import commands
 from tracker.domain.machine import OFFLINE
-from tracker.service_layer import handlers, machine_handlers
+from tracker.service_layer import machine_handlers
 
 MIN = timedelta(minutes=1)
 
 
 @pytest.fixture
 def uow() -> FakeUnitOfWork:
-    with FakeUnitOfWork(FakeStore()) as uow:
-        handlers.create_order(
-            commands.CreateOrder(
-                order_id="SO-1",
-                customer="ACME",
-                product="bracket",
-                quantity=3,
-                due_at=T0 + timedelta(days=2),
-                token_hash="a" * 64,
-                operations=(commands.OperationSpec(10, "cut", "saw-1", 60, 30),),
-            ),
-            uow,
-            T0,
-        )
-        return uow
+    return with_orders(order("SO-1", quantity=3))
 
 
 def test_a_cycle_with_no_job_bound_is_kept_as_unassigned(uow: FakeUnitOfWork) -> None:

@@ -5,28 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.clock import T0
-from tests.fake_unit_of_work import FakeStore, FakeUnitOfWork
-from tracker.domain import commands
-from tracker.service_layer import handlers
+from tests.fake_unit_of_work import FakeUnitOfWork, order, with_orders
 from tracker.service_layer.alert_handlers import assess_touched_orders
 from tracker.service_layer.order_checks import check_open_orders
 
 
 def _uow() -> FakeUnitOfWork:
-    with FakeUnitOfWork(FakeStore()) as uow:
-        create = commands.CreateOrder(
-            order_id="SO-1",
-            customer="ACME",
-            product="bracket",
-            quantity=10,
-            due_at=T0 + timedelta(days=2),
-            token_hash="a" * 64,
-            operations=(commands.OperationSpec(10, "cut", "saw-1", 60, 30),),
-        )
-        handlers.create_order(create, uow, T0)
-        assess_touched_orders(uow, T0)
-        uow.seen.clear()
-        return uow
+    uow = with_orders(order("SO-1", quantity=10))
+    assess_touched_orders(uow, T0)
+    uow.seen.clear()
+    return uow
 
 
 def test_an_order_with_no_news_only_gets_its_later_eta_stored() -> None:

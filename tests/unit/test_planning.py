@@ -5,33 +5,26 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.clock import T0, Clock
-from tests.fake_unit_of_work import FakePlanningReads, FakeStore, FakeUnitOfWork
+from tests.fake_unit_of_work import (
+    FakePlanningReads,
+    FakeStore,
+    FakeUnitOfWork,
+    order,
+    with_orders,
+)
 from tracker.domain import commands, events
 from tracker.domain.planning.model import Plan, PlannedOperation, Rule
 from tracker.domain.routing import Plant
-from tracker.service_layer import handlers, machine_handlers
+from tracker.service_layer import machine_handlers
 from tracker.service_layer.planning import Planner, PlanningPolicy, freeze_planned, planning_inputs
 
 
 def planned_store() -> FakeStore:
     """Two open orders for saw-1, which is DOWN."""
-    store = FakeStore()
-    with FakeUnitOfWork(store) as uow:
-        for i, order_id in enumerate(["SO-1", "SO-2"]):
-            create = commands.CreateOrder(
-                order_id=order_id,
-                customer="ACME",
-                product="bracket",
-                quantity=4,
-                due_at=T0 + timedelta(days=1 + i),
-                token_hash="a" * 64,
-                operations=(commands.OperationSpec(10, "cut", "saw-1", 60, 30),),
-            )
-            handlers.create_order(create, uow, T0)
-        down = commands.SetMachineState("saw-1", "e1", "DOWN", T0)
-        machine_handlers.set_machine_state(down, uow, T0)
-        uow.commit()
-    return store
+    uow = with_orders(*(order(f"SO-{i}", 4, T0 + timedelta(days=i)) for i in (1, 2)))
+    machine_handlers.set_machine_state(commands.SetMachineState("saw-1", "e1", "DOWN", T0), uow, T0)
+    uow.commit()
+    return uow.store
 
 
 def test_the_scheduler_gets_the_open_work_and_a_down_machine_back_later() -> None:
