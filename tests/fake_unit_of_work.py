@@ -10,60 +10,22 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import SimpleNamespace, TracebackType
 from typing import Any
 
 from tests.clock import T0
+from tests.fake_repositories import FakeMachines
+from tests.fake_store import FakeStore, Tables, Work, columns
 from tracker.domain import commands
 from tracker.domain.alerts import Alert, AlertPolicy
-from tracker.domain.binding import Backlog, MachineRules
-from tracker.domain.machine import OFFLINE, Machine, StateInterval
+from tracker.domain.binding import MachineRules
 from tracker.domain.model import OperationState, Order
 from tracker.domain.planning.model import Plan
 from tracker.service_layer import handlers
-from tracker.service_layer.unit_of_work import MachineRow
 
 
-@dataclass
-class Tables:
-    """Everything a unit of work can write."""
-
-    orders: dict[str, Order] = field(default_factory=dict)
-    machines: dict[str, Machine] = field(default_factory=dict)
-    alerts: list[Alert] = field(default_factory=list)
-    deliveries: list[dict[str, Any]] = field(default_factory=list)
-    processed: set[tuple[str, str]] = field(default_factory=set)
-    unassigned: list[dict[str, Any]] = field(default_factory=list)
-    job_bindings: list[dict[str, Any]] = field(default_factory=list)
-    intervals: list[StateInterval] = field(default_factory=list)
-    alarms: list[dict[str, Any]] = field(default_factory=list)
-    planned: dict[tuple[str, int], tuple[str, datetime, datetime]] = field(default_factory=dict)
-
-
-@dataclass
-class FakeStore:
-    """The committed state, and how many commits reached it."""
-
-    tables: Tables = field(default_factory=Tables)
-    commits: int = 0
-
-
-@dataclass
-class _Work:
-    """What one transaction holds: its copy of the tables and what it saw."""
-
-    db: Tables
-    seen: list[Order] = field(default_factory=list)
-    alerts_seen: list[Alert] = field(default_factory=list)
-    touched_orders: set[str] = field(default_factory=set)
-    deliveries_added: int = 0
-    loaded_states: dict[str, str | None] = field(default_factory=dict)
-    rebound: bool = False
-
-
-class FakeUnitOfWork:
+class FakeUnitOfWork(FakeMachines):
     """Implements `tracker.service_layer.unit_of_work.UnitOfWork` on a `FakeStore`."""
 
     def __init__(
@@ -77,10 +39,10 @@ class FakeUnitOfWork:
         self.policy = policy or AlertPolicy()
         self.plan = plan
         self.rules = rules or MachineRules()
-        self._w = _Work(Tables())
+        self._w = Work(Tables())
 
     def __enter__(self) -> FakeUnitOfWork:
-        self._w = _Work(copy.deepcopy(self.store.tables))
+        self._w = Work(copy.deepcopy(self.store.tables))
         return self
 
     def __exit__(
@@ -103,11 +65,6 @@ class FakeUnitOfWork:
         except BaseException:
             self._w = before
             raise
-
-    @property
-    def db(self) -> Tables:
-        """The tables as this transaction sees them."""
-        return self._w.db
 
     @property
     def seen(self) -> list[Order]:
@@ -135,116 +92,6 @@ class FakeUnitOfWork:
 
     def lock_for_batch(self, machine_ids: Iterable[str], order_ids: Iterable[str]) -> None:
         pass
-
-    # -- orders
-    def add_order(self, order: Order) -> None:
-        self.db.orders[order.order_id] = order
-        self._w.seen.append(order)
-
-    def get_order(self, order_id: str, *, for_update: bool = False) -> Order | None:
-        order = self.db.orders.get(order_id)
-        if order is not None and order not in self._w.seen:
-            self._w.seen.append(order)
-        return order
-
-    def orders_working_on(self, machine_ids: set[str]) -> list[Order]:
-        bound = {m.order_id for m in self.db.machines.values() if m.machine_id in machine_ids}
-        found = []
-        for order in self.db.orders.values():
-            op = order.current
-            at = op is not None and op.machine in machine_ids and op.state.value != "pending"
-            if order.is_open and (at or order.order_id in bound):
-                found.append(self.get_order(order.order_id, for_update=True))
-        return [o for o in found if o is not None]
-
-    def freeze_planned(
-        self, order_id: str, seq: int, machine: str, start: datetime, end: datetime
-    ) -> None:
-        self.db.planned.setdefault((order_id, seq), (machine, start, end))
-
-    # -- machines
-    def get_machine(self, machine_id: str, *, for_update: bool = True) -> Machine:
-        machine = self.db.machines.get(machine_id)
-        self._w.loaded_states.setdefault(machine_id, machine.state if machine else None)
-        if machine is None:
-            machine = self.db.machines[machine_id] = Machine(machine_id)
-        return machine
-
-    def machines_heard_before(
-        self, before: datetime, only: Iterable[str] | None = None, skip: Iterable[str] = ()
-    ) -> list[Machine]:
-        wanted = None if only is None else set(only)
-        found = []
-        for machine_id in sorted(self.db.machines.keys() - set(skip)):
-            machine = self.db.machines[machine_id]
-            heard = machine.last_heard_at or machine.last_seen
-            if wanted is not None and machine_id not in wanted:
-                continue
-            if machine.state != OFFLINE and heard is not None and heard <= before:
-                self._w.loaded_states.setdefault(machine_id, machine.state)
-                found.append(machine)
-        return found
-
-    def machines_touched(self) -> list[str]:
-        return list(self._w.loaded_states)
-
-    def machine_state_changes(self) -> dict[str, tuple[str | None, str | None]]:
-        changes = {}
-        for machine_id, before in self._w.loaded_states.items():
-            machine = self.db.machines.get(machine_id)
-            now = machine.state if machine is not None else None
-            if now != before:
-                changes[machine_id] = (before, now)
-        return changes
-
-    def machines(self) -> list[MachineRow]:
-        return [(m.machine_id, m.state, m.order_id, m.seq) for m in self.db.machines.values()]
-
-    def machine_known(self, machine_id: str) -> bool:
-        return machine_id in self.db.machines
-
-    def add_state_interval(self, interval: StateInterval) -> None:
-        self.db.intervals.append(interval)
-
-    def add_alarm(self, **values: Any) -> None:
-        self.db.alarms.append(values)
-
-    def add_unassigned(self, **values: Any) -> None:
-        row_id = len(self.db.unassigned) + 1
-        self.db.unassigned.append({"id": row_id, "assigned_at": None, **values})
-
-    # -- job bindings
-    def unassigned_backlog(
-        self, machine_id: str, since: datetime, until: datetime
-    ) -> list[Backlog]:
-        rows = [
-            r
-            for r in self.db.unassigned
-            if r["machine_id"] == machine_id
-            and r["type"] == "cycle"
-            and r["assigned_at"] is None
-            and r["good_qty"] is not None
-            and since <= r["event_at"] <= until
-        ]
-        rows.sort(key=lambda r: (r["event_at"], r["id"]))
-        return [Backlog(r["id"], r["event_at"], r["good_qty"], r["scrap_qty"] or 0) for r in rows]
-
-    def mark_assigned(self, row_ids: Sequence[int], order_id: str, seq: int, at: datetime) -> None:
-        for row in self.db.unassigned:
-            if row["id"] in row_ids:
-                row.update(assigned_order_id=order_id, assigned_seq=seq, assigned_at=at)
-
-    def add_job_binding(self, **values: Any) -> None:
-        self.db.job_bindings.append(values)
-
-    def remaining_of(self, order_ids: Iterable[str]) -> dict[str, list[tuple[int, int]]]:
-        found: dict[str, list[tuple[int, int]]] = {}
-        for order_id in sorted(set(order_ids)):
-            order = self.db.orders.get(order_id)
-            ops = order.operations if order is not None and order.is_open else []
-            left = [op for op in ops if op.state is not OperationState.COMPLETED]
-            found[order_id] = [(op.seq, op.quantity - op.good_qty) for op in left]
-        return found
 
     # -- alerts and the outbox
     def lock_alerts(self, order_ids: Iterable[str]) -> None:
@@ -307,7 +154,7 @@ class FakeUnitOfWork:
         for order_id, order in sorted(self.db.orders.items()):
             left = [op for op in order.operations if op.state is not OperationState.COMPLETED]
             if order.is_open and left:
-                ops[order_id] = [SimpleNamespace(order_id=order_id, **_columns(op)) for op in left]
+                ops[order_id] = [SimpleNamespace(order_id=order_id, **columns(op)) for op in left]
         return ops
 
     def store_assessments(self, quiet: Sequence[dict[str, Any]]) -> None:
@@ -334,7 +181,7 @@ class FakePlanningReads:
 
     def open_orders_to_plan(self) -> list[Any]:
         orders = sorted(self._uow.db.orders.items())
-        return [SimpleNamespace(**_columns(o)) for _, o in orders if o.is_open]
+        return [SimpleNamespace(**columns(o)) for _, o in orders if o.is_open]
 
     def open_operations(self) -> dict[str, list[Any]]:
         return self._uow.open_operations()
@@ -344,11 +191,6 @@ class FakePlanningReads:
 
     def machine_ids(self) -> set[str]:
         return set(self._uow.db.machines)
-
-
-def _columns(obj: Any) -> dict[str, Any]:
-    """A dataclass's fields as a row would hold them."""
-    return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
 class FakeUnits:
@@ -361,21 +203,6 @@ class FakeUnits:
         self, policy: AlertPolicy, plan: Plan | None, rules: MachineRules
     ) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.store, policy, plan, rules)
-
-
-def order(
-    order_id: str, quantity: int = 2, due_at: datetime = T0 + timedelta(days=2), cycle_s: float = 30
-) -> commands.CreateOrder:
-    """An order of one operation, 10 (cut) on saw-1."""
-    return commands.CreateOrder(
-        order_id=order_id,
-        customer="ACME",
-        product="bracket",
-        quantity=quantity,
-        due_at=due_at,
-        token_hash="a" * 64,
-        operations=(commands.OperationSpec(10, "cut", "saw-1", 60, cycle_s),),
-    )
 
 
 def with_orders(*orders: commands.CreateOrder, **uow: Any) -> FakeUnitOfWork:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tests.clock import T0, Clock
-from tests.fake_unit_of_work import FakeUnits, order
+from tests.fake_store import order
+from tests.fake_unit_of_work import FakeUnits
 from tracker.domain import commands
 from tracker.domain.model import DomainError
 from tracker.service_layer.bus import APPLIED, REDELIVERED, Changes, MessageBus
@@ -13,8 +14,8 @@ def _alarm(event_id: str) -> commands.RecordAlarm:
     return commands.RecordAlarm("saw-1", event_id, "JAM", "feeder jammed", T0)
 
 
-def _bus(units: FakeUnits, **kwargs: object) -> MessageBus:
-    return MessageBus(units, Clock(), **kwargs)  # type: ignore[arg-type]
+def _bus(units: FakeUnits, **kwargs: Any) -> MessageBus:
+    return MessageBus(units, Clock(), **kwargs)
 
 
 def test_a_machine_event_applied_before_is_a_redelivery_and_changes_nothing() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.clock import T0
-from tests.fake_unit_of_work import FakeUnitOfWork, order, with_orders
+from tests.fake_store import order
+from tests.fake_unit_of_work import FakeUnitOfWork, with_orders
 from tracker.domain import commands
 from tracker.domain.model import OrderStatus
 from tracker.service_layer import handlers

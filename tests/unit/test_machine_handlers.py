@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from tests.clock import T0
-from tests.fake_unit_of_work import FakeUnitOfWork, order, with_orders
+from tests.fake_store import order
+from tests.fake_unit_of_work import FakeUnitOfWork, with_orders
 from tracker.domain import commands
 from tracker.domain.machine import OFFLINE
 from tracker.service_layer import machine_handlers

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.clock import T0
-from tests.fake_unit_of_work import FakeUnitOfWork, order, with_orders
+from tests.fake_store import order
+from tests.fake_unit_of_work import FakeUnitOfWork, with_orders
 from tracker.service_layer.alert_handlers import assess_touched_orders
 from tracker.service_layer.order_checks import check_open_orders
 

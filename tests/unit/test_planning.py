@@ -5,13 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.clock import T0, Clock
-from tests.fake_unit_of_work import (
-    FakePlanningReads,
-    FakeStore,
-    FakeUnitOfWork,
-    order,
-    with_orders,
-)
+from tests.fake_store import FakeStore, order
+from tests.fake_unit_of_work import FakePlanningReads, FakeUnitOfWork, with_orders
 from tracker.domain import commands, events
 from tracker.domain.planning.model import Plan, PlannedOperation, Rule
 from tracker.domain.routing import Plant
