@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.clock import T0, Clock
 from tests.fake_store import order
 from tests.fake_unit_of_work import FakeUnits
