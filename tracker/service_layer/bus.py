@@ -99,10 +99,10 @@ class MessageBus:
 
     def handle(self, cmd: commands.Command) -> bool:
         """Apply `cmd`; False when it was a redelivered machine event and changed nothing."""
-        outcome = self.handle_batch([cmd])[0]
-        if isinstance(outcome, DomainError):
-            raise outcome
-        return outcome
+        result = self.handle_batch([cmd])[0]
+        if isinstance(result, DomainError):
+            raise result
+        return result
 
     def handle_batch(self, cmds: Sequence[commands.Command]) -> list[CommandResult]:
         """Apply `cmds` in order in one transaction; a DomainError rolls back only its command."""
@@ -116,7 +116,7 @@ class MessageBus:
         try:
             for _attempt in range(_ATTEMPTS_WITHOUT_SAVEPOINTS):
                 try:
-                    outcomes, delivered, moved, changes = self._apply(cmds, now, refused)
+                    results, delivered, moved, changes = self._apply(cmds, now, refused)
                     break
                 except _Rejected as rejected:
                     # rolled back whole: the same commands without this one give what a
@@ -125,7 +125,7 @@ class MessageBus:
                     if len(refused) == len(cmds):
                         return [refused[i] for i in range(len(cmds))]
             else:
-                outcomes, delivered, moved, changes = self._apply(cmds, now, None)
+                results, delivered, moved, changes = self._apply(cmds, now, None)
         except DomainError as exc:
             if len(cmds) == 1:
                 return [exc]
@@ -136,7 +136,7 @@ class MessageBus:
             self._on_plan_change()
         if changes:
             self._on_commit(changes)
-        return outcomes
+        return results
 
     def _one_by_one(self, cmds: Sequence[commands.Command]) -> list[CommandResult]:
         """Each command in its own transaction, as if sent alone."""
