@@ -1,4 +1,4 @@
-"""Wires the tracker: database, bus, MQTT consumer, alert dispatcher and periodic checks."""
+"""Wires the tracker: database, bus, MQTT consumer, alert and dispatch-list publishers, checks."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from shopfloor.failures import OnceLog
 from shopfloor.mqtt import connect, make_client
-from tracker.adapters.alerts import MqttAlertPublisher
+from tracker.adapters.alert_publisher import MqttAlertPublisher
 from tracker.adapters.database import make_engine, read_session_factory, session_factory
-from tracker.adapters.dispatch import DispatchPublisher
+from tracker.adapters.dispatch_list_publisher import DispatchListPublisher
 from tracker.adapters.migrations import check_migrated
 from tracker.adapters.parked import ParkedMessages
+from tracker.adapters.planning_reads import SqlPlanningSessions
+from tracker.adapters.unit_of_work import SqlUnits
 from tracker.adapters.webhooks import WebhookSender
 from tracker.change_feed import ChangeFeed
 from tracker.domain import commands
@@ -30,7 +32,7 @@ from tracker.domain.schedule import ScheduleRules
 from tracker.entrypoints.mqtt_consumer import EventConsumer
 from tracker.plant import load_plant
 from tracker.service_layer.bus import MessageBus
-from tracker.service_layer.dispatch_lists import read_machine_queues
+from tracker.service_layer.machine_queues import read_machine_queues
 from tracker.service_layer.planning import Planner, PlanningPolicy
 from tracker.settings import TrackerSettings
 
@@ -41,6 +43,26 @@ _periodic = OnceLog(log)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _alert_policy(settings: TrackerSettings) -> AlertPolicy:
+    """When an order is at risk or late, and the webhooks its alerts go to."""
+    rules = ScheduleRules(
+        settings.at_risk_slack_s, settings.behind_plan_ratio, settings.recovery_margin_s
+    )
+    return AlertPolicy(rules, tuple(settings.webhook_keys()))
+
+
+def _machine_rules(settings: TrackerSettings, plant: Plant) -> MachineRules:
+    """How each machine's jobs bind and when it counts as OFFLINE (plant file, else settings)."""
+    return MachineRules(
+        binding=settings.job_binding,
+        offline=settings.offline_rule,
+        bindings=plant.bindings,
+        offline_rules=plant.offline_rules,
+        unassigned_window_s=settings.unassigned_window_s,
+        machines=frozenset(plant.machines),
+    )
 
 
 class Tracker:
@@ -61,7 +83,7 @@ class Tracker:
         # for the API's reads: on SQLite they never wait for the write lock
         self.read_sessions = read_session_factory(self.engine)
         self.client = make_client(settings.mqtt, settings.mqtt.client_id, manual_ack=True)
-        self.dispatcher = MqttAlertPublisher(self.sessions, self.client, settings.site, clock)
+        self.alert_publisher = MqttAlertPublisher(self.sessions, self.client, settings.site, clock)
         webhook_keys = settings.webhook_keys()
         self.webhooks = WebhookSender(
             self.sessions,
@@ -70,15 +92,11 @@ class Tracker:
             backoff_max_s=settings.webhook_backoff_max_s,
             keys={url: key for url, key in webhook_keys.items() if key is not None},
         )
-        policy = AlertPolicy(
-            ScheduleRules(
-                settings.at_risk_slack_s, settings.behind_plan_ratio, settings.recovery_margin_s
-            ),
-            tuple(webhook_keys),
-        )
         self.changes = ChangeFeed()
+        # planning and dispatch lists only read: no write lock on SQLite
+        self.planning_reads = SqlPlanningSessions(self.read_sessions)
         self.planner = Planner(
-            self.read_sessions,  # planning only reads: no write lock on SQLite
+            self.planning_reads,
             self.plant,
             clock,
             PlanningPolicy(settings.dispatch_rule, settings.down_allowance_s, settings.optimise_s),
@@ -86,32 +104,16 @@ class Tracker:
             debounce_s=settings.replan_debounce_s,
         )
         self.bus = MessageBus(
-            self.sessions,
+            SqlUnits(self.sessions),
             clock,
             on_alert=self.notify_alerts,
-            policy=policy,
+            policy=_alert_policy(settings),
             plans=lambda: self.planner.current,
             on_plan_change=self.planner.request,
             on_commit=self.changes.publish,
-            rules=MachineRules(
-                binding=settings.job_binding,
-                offline=settings.offline_rule,
-                bindings=self.plant.bindings,
-                offline_rules=self.plant.offline_rules,
-                unassigned_window_s=settings.unassigned_window_s,
-                machines=frozenset(self.plant.machines),
-            ),
+            rules=_machine_rules(settings, self.plant),
         )
-        self.dispatch: DispatchPublisher | None = None
-        if settings.publish_dispatch:
-            self.dispatch = DispatchPublisher(
-                self.client,
-                settings.site,
-                plans=lambda: self.planner.current,
-                queues_of=lambda plan, told: read_machine_queues(
-                    self.read_sessions, self.plant, plan, told, settings.dispatch_max_jobs
-                ),
-            )
+        self.dispatch_list_publisher = self._dispatch_list_publisher()
         self.parked = ParkedMessages(self.sessions)
         self.consumer = EventConsumer(
             self.client,
@@ -122,8 +124,27 @@ class Tracker:
             attempts=settings.apply_attempts,
             clock=clock,
         )
-        self.scheduler = BackgroundScheduler(timezone=UTC)
-        self.scheduler.add_job(
+        self.scheduler = self._periodic_jobs()
+
+    def _dispatch_list_publisher(self) -> DispatchListPublisher | None:
+        """Publishes each machine's dispatch list after every plan (None: turned off)."""
+        settings = self.settings
+        if not settings.publish_dispatch:
+            return None
+        return DispatchListPublisher(
+            self.client,
+            settings.site,
+            plans=lambda: self.planner.current,
+            queues_of=lambda plan, told: read_machine_queues(
+                self.planning_reads, self.plant, plan, told, settings.dispatch_max_jobs
+            ),
+        )
+
+    def _periodic_jobs(self) -> BackgroundScheduler:
+        """The replan-and-check and the silent-machine check, on a timer (not started)."""
+        settings = self.settings
+        scheduler = BackgroundScheduler(timezone=UTC)
+        scheduler.add_job(
             self.replan,
             "interval",
             seconds=settings.check_interval_s,
@@ -131,7 +152,7 @@ class Tracker:
             max_instances=1,
             coalesce=True,
         )
-        self.scheduler.add_job(
+        scheduler.add_job(
             self.mark_silent_machines,
             "interval",
             seconds=min(settings.check_interval_s, settings.offline_after_s),
@@ -139,6 +160,7 @@ class Tracker:
             max_instances=1,
             coalesce=True,
         )
+        return scheduler
 
     def counter_wrap(self, machine_id: str) -> int | None:
         """A machine's counter wrap: from SHOPFLOOR_COUNTER_WRAPS, else the plant file, else
@@ -169,8 +191,8 @@ class Tracker:
         """A new plan: every open order is assessed against it (alerts follow), and the
         machines' dispatch lists go out (on the publisher's thread)."""
         self.check_orders()
-        if self.dispatch is not None:
-            self.dispatch.notify()
+        if self.dispatch_list_publisher is not None:
+            self.dispatch_list_publisher.notify()
 
     def replan(self) -> None:
         """The periodic replan (reality moves even when no event says so: time passes)."""
@@ -194,7 +216,7 @@ class Tracker:
 
     def notify_alerts(self) -> None:
         """New rows in the alert outbox: wake both delivery threads."""
-        self.dispatcher.notify()
+        self.alert_publisher.notify()
         self.webhooks.notify()
 
     def check_orders(self) -> None:
@@ -213,10 +235,10 @@ class Tracker:
         self.consumer.start()
         connect(self.client, self.settings.mqtt)
         self.client.loop_start()
-        self.dispatcher.start()
+        self.alert_publisher.start()
         self.webhooks.start()
-        if self.dispatch is not None:
-            self.dispatch.start()
+        if self.dispatch_list_publisher is not None:
+            self.dispatch_list_publisher.start()
         self.scheduler.start()
         log.info(
             "tracker started (database %s, checks every %.0fs)",
@@ -227,10 +249,10 @@ class Tracker:
     def stop(self) -> None:
         self.scheduler.shutdown(wait=False)
         self.planner.stop()
-        self.dispatcher.stop()
+        self.alert_publisher.stop()
         self.webhooks.stop()
-        if self.dispatch is not None:
-            self.dispatch.stop()
+        if self.dispatch_list_publisher is not None:
+            self.dispatch_list_publisher.stop()
         # the batch in hand is committed and acknowledged before the connection closes
         self.consumer.stop()
         self.client.disconnect()

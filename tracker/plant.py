@@ -17,7 +17,7 @@ from pydantic import (
     Field,
 )
 
-from shopfloor.yaml_file import Loc, YamlFileError, parse_yaml, read_yaml
+from shopfloor.yaml_file import Loc, YamlFileError, read_yaml
 from tracker.domain.binding import Binding, OfflineRule, resolve
 from tracker.domain.routing import (
     Condition,
@@ -244,11 +244,6 @@ def _per_machine(plant: PlantFile, key: str) -> dict[str, str]:
 
 class PlantFileError(YamlFileError):
     """A plant file that cannot be used; `str()` gives one `path:line: where: message` per line."""
-
-
-def parse_plant(text: str, path: Path) -> Plant:
-    """Validate a plant file's text; raise PlantFileError listing every problem with its line."""
-    return to_plant(parse_yaml(text, path, PlantFile, _reference_problems, PlantFileError))
 
 
 def load_plant(path: Path) -> Plant:

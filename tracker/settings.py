@@ -120,10 +120,6 @@ class TrackerSettings(BaseSettings):
     # /readyz fails while the oldest event received and not yet settled is older than this
     stuck_after_s: float = Field(default=60.0, gt=0)
 
-    def counter_wrap_for(self, machine_id: str) -> int | None:
-        """The counter wrap value of one machine."""
-        return self.counter_wraps.get(machine_id, self.counter_wrap)
-
     @field_validator("api_key")
     @classmethod
     def _strong_key(cls, value: SecretStr) -> SecretStr:

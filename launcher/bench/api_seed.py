@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select
 
 from tracker.adapters import orm
 from tracker.adapters.database import make_engine, session_factory
+from tracker.adapters.unit_of_work import SqlUnits
 from tracker.auth.order_tokens import hash_token, new_token
 from tracker.service_layer.bus import MessageBus
 
@@ -62,7 +63,7 @@ def seed_orders(
     ]
     engine = make_engine(database_url)
     try:
-        bus = MessageBus(session_factory(engine), utc_now)
+        bus = MessageBus(SqlUnits(session_factory(engine)), utc_now)
         for start in range(0, len(orders), IMPORT_CHUNK):
             bus.handle(import_command(orders[start : start + IMPORT_CHUNK]))
         if count > len(orders):

@@ -22,7 +22,7 @@ from functools import partial
 from pathlib import Path
 
 from tracker.adapters.optimiser import OptimiserUnavailable, optimise, total_tardiness_s
-from tracker.domain.planning.dispatch import schedule
+from tracker.domain.planning.dispatching_rules import schedule
 from tracker.domain.planning.jobshop import makespan
 from tracker.domain.planning.model import Plan, Rule
 from tracker.domain.planning.quote import QuoteBook

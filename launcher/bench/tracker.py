@@ -30,6 +30,7 @@ from pathlib import Path
 import psutil
 
 from tracker.adapters.database import make_engine, session_factory
+from tracker.adapters.unit_of_work import SqlUnits
 from tracker.domain import commands
 from tracker.entrypoints.mqtt_consumer import BATCH_SIZE
 from tracker.service_layer.bus import MessageBus
@@ -111,7 +112,7 @@ def run_database(db: str, url: str, plan: Plan) -> None:
     engine = make_engine(url)
     try:
         sessions = session_factory(engine)
-        bus = MessageBus(sessions, utc_now)
+        bus = MessageBus(SqlUnits(sessions), utc_now)
         t0 = time.perf_counter()
         bus.handle(import_command(plan.orders))
         seconds = time.perf_counter() - t0

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shopfloor.contract.topics import TopicTemplate
 from tracker.adapters import orm
-from tracker.adapters.database import UnitOfWork
+from tracker.adapters.unit_of_work import SqlUnitOfWork
 from tracker.domain import commands
 from tracker.domain.model import Order, OrderStatus
 from tracker.entrypoints.mqtt_consumer import BATCH_SIZE, EventConsumer
-from tracker.service_layer.bus import MessageBus, Outcome
+from tracker.service_layer.bus import CommandResult, MessageBus
 
 from .tracker_stream import TEMPLATE
 
@@ -63,7 +63,7 @@ class NullBus:
     def handle(self, cmd: commands.Command) -> bool:
         return True
 
-    def handle_batch(self, cmds: Sequence[commands.Command]) -> list[Outcome]:
+    def handle_batch(self, cmds: Sequence[commands.Command]) -> list[CommandResult]:
         return [True] * len(cmds)
 
 
@@ -123,7 +123,7 @@ def evaluate_one_select(sessions: sessionmaker[Session]) -> tuple[float, float]:
 
     Nothing is written: this bounds what a set-based evaluation could reach on this database.
     """
-    with UnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(sessions) as uow:
         t0 = time.perf_counter()
         # operations are mapped `lazy="selectin"`: one more SELECT loads all of them
         stmt = select(Order).where(orm.orders.c.status != OrderStatus.COMPLETED.value)

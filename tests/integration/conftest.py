@@ -18,8 +18,9 @@ from sqlalchemy import Engine
 from shopfloor.mqtt import MqttSettings
 from tests.clock import Clock
 from tests.services import Mosquitto
-from tracker.adapters.database import create_schema, make_engine, session_factory
-from tracker.adapters.migrations import upgrade
+from tracker.adapters.database import make_engine, session_factory
+from tracker.adapters.migrations import create_schema, upgrade
+from tracker.adapters.unit_of_work import SqlUnits
 from tracker.bootstrap import Tracker
 from tracker.entrypoints.api import create_app
 from tracker.service_layer.bus import MessageBus
@@ -42,7 +43,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def bus(engine: Engine, clock: Clock) -> MessageBus:
-    return MessageBus(session_factory(engine), clock)
+    return MessageBus(SqlUnits(session_factory(engine)), clock)
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.clock import T0, Clock
-from tracker.adapters.database import UnitOfWork, session_factory
+from tracker.adapters.database import session_factory
+from tracker.adapters.unit_of_work import SqlUnitOfWork, SqlUnits
 from tracker.domain import commands
 from tracker.domain.alerts import AlertPolicy
 from tracker.domain.schedule import ScheduleRules
@@ -26,7 +27,7 @@ HOOK = "http://127.0.0.1:9/hook"
 @pytest.fixture
 def bus(engine: Engine, clock: Clock) -> MessageBus:
     policy = AlertPolicy(ScheduleRules(at_risk_slack_s=1800, behind_plan_ratio=0.2), (HOOK,))
-    return MessageBus(session_factory(engine), clock, policy=policy)
+    return MessageBus(SqlUnits(session_factory(engine)), clock, policy=policy)
 
 
 def _create(bus: MessageBus, due: timedelta = timedelta(hours=2)) -> None:
@@ -47,7 +48,7 @@ def _create(bus: MessageBus, due: timedelta = timedelta(hours=2)) -> None:
 
 
 def _alerts(bus: MessageBus) -> list[dict[str, Any]]:
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         return alerts(uow.session)
 
 
@@ -61,7 +62,7 @@ def _state(bus: MessageBus, machine: str, state: str, n: int, clock: Clock) -> N
 
 
 def _progress(bus: MessageBus) -> tuple[str, list[str]]:
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         order = uow.get_order("SO-1")
         assert order is not None
         return order.schedule_status.value, list(order.schedule_reasons)
@@ -147,7 +148,7 @@ def _payloads(bus: MessageBus) -> list[str]:
 
     from tracker.adapters import orm
 
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         d = orm.alert_deliveries.c
         return list(uow.session.scalars(select(d.payload).order_by(d.id)))
 

@@ -21,8 +21,8 @@ from shopfloor.contract.topics import alert_subscription
 from shopfloor.mqtt import MqttSettings
 from tests.services import Mosquitto
 from tests.waiting import wait_for
-from tracker.adapters.database import UnitOfWork
 from tracker.adapters.migrations import upgrade
+from tracker.adapters.unit_of_work import SqlUnitOfWork
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 from tracker.settings import TrackerSettings
@@ -207,7 +207,7 @@ def test_breakdown_mid_order_alerts_once_per_transition_on_mqtt_and_webhook(
     assert "SO-S is late" in hook.bodies[1]["text"]
 
     # the dead endpoint is retried with backoff in the delivery log, and held nothing up
-    with UnitOfWork(tracker.sessions) as uow:
+    with SqlUnitOfWork(tracker.sessions) as uow:
         from tracker.views.alerts import alerts
 
         [alert] = alerts(uow.session)

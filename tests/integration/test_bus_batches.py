@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tests.clock import T0
 from tracker.adapters import orm
-from tracker.adapters.database import UnitOfWork
+from tracker.adapters.unit_of_work import SqlUnitOfWork
 from tracker.domain import commands
 from tracker.domain.model import DomainError
 from tracker.service_layer.bus import MessageBus
@@ -47,13 +47,13 @@ def more_refusals(
 ) -> Iterator[list[commands.Command]]:
     """Commands refused at the end of a batch: with 3 more, each command gets a savepoint."""
     entered = []
-    savepoint = UnitOfWork.savepoint
+    savepoint = SqlUnitOfWork.savepoint
 
-    def counted(uow: UnitOfWork) -> Any:
+    def counted(uow: SqlUnitOfWork) -> Any:
         entered.append(1)
         return savepoint(uow)
 
-    monkeypatch.setattr(UnitOfWork, "savepoint", counted)
+    monkeypatch.setattr(SqlUnitOfWork, "savepoint", counted)
     # SO-1's operation 10 is completed by then: starting it again is refused
     yield [commands.StartJob("mill-9", f"x{i}", "SO-1", 10, T0) for i in range(request.param)]
     assert bool(entered) == (request.param > 0)  # a batch takes savepoints only when it must

@@ -24,7 +24,7 @@ from tests.integration.api_keys import SUPERVISOR, as_, create, make
 from tests.services import Mosquitto
 from tests.waiting import wait_for
 from tracker.adapters import orm
-from tracker.adapters.database import UnitOfWork
+from tracker.adapters.unit_of_work import SqlUnitOfWork
 from tracker.bootstrap import Tracker
 
 pytestmark = pytest.mark.integration
@@ -90,13 +90,13 @@ def _create(client: TestClient, order_id: str, quantity: int, due: timedelta) ->
 def _replan_and_publish(tracker: Tracker) -> None:
     """Replan now and wait until the dispatch lists of the newest plan are out."""
     tracker.planner.replan()
-    dispatch = tracker.dispatch
+    dispatch = tracker.dispatch_list_publisher
     assert dispatch is not None
     wait_for(lambda: dispatch.done is tracker.planner.current, "the dispatch lists", 15)
 
 
 def _good(tracker: Tracker, order_id: str) -> int:
-    with UnitOfWork(tracker.sessions) as uow:
+    with SqlUnitOfWork(tracker.sessions) as uow:
         order = uow.get_order(order_id)
         assert order is not None
         return order.operations[0].good_qty
@@ -161,11 +161,11 @@ def test_each_machine_gets_its_jobs_in_plan_order_and_the_next_operation_becomes
     assert _jobs(lists["weld-1"]) == [("SO-SOONER", 20, 4, True), ("SO-LATER", 20, 6, False)]
 
     # nothing moved: a replan publishes nothing, and a newcomer gets the same lists retained
-    assert tracker.dispatch is not None
-    seen, published = len(first.received), tracker.dispatch.messages
+    assert tracker.dispatch_list_publisher is not None
+    seen, published = len(first.received), tracker.dispatch_list_publisher.messages
     _replan_and_publish(tracker)
     time.sleep(0.5)
-    assert (len(first.received), tracker.dispatch.messages) == (seen, published)
+    assert (len(first.received), tracker.dispatch_list_publisher.messages) == (seen, published)
     second = watch()
     wait_for(lambda: len(second.received) == 2, "two retained lists", 15)
     assert {m: _jobs(d) for m, d in second.latest().items()} == {
@@ -196,7 +196,7 @@ def test_the_dispatch_lists_can_be_turned_off(
 ) -> None:
     tracker = make(make_tracker, clock=clock, publish_dispatch=False)
     try:
-        assert tracker.dispatch is None
+        assert tracker.dispatch_list_publisher is None
         tracker.planner.replan()  # nothing to tell, nothing fails
     finally:
         tracker.engine.dispose()

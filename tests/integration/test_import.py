@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tracker.adapters import orm
-from tracker.adapters.database import UnitOfWork
+from tracker.adapters.unit_of_work import SqlUnitOfWork
 from tracker.bootstrap import Tracker
 
 pytestmark = pytest.mark.integration
@@ -29,7 +29,7 @@ def tracker(make_tracker: Callable[..., Tracker]) -> Tracker:
 
 
 def _stored(tracker: Tracker) -> int:
-    with UnitOfWork(tracker.sessions) as uow:
+    with SqlUnitOfWork(tracker.sessions) as uow:
         return int(uow.session.scalar(select(func.count()).select_from(orm.orders)) or 0)
 
 

@@ -17,7 +17,7 @@ import pytest
 from tests.clock import T0, Clock
 from tests.integration.api_keys import wait_planned
 from tests.waiting import wait_for
-from tracker.adapters.database import UnitOfWork
+from tracker.adapters.unit_of_work import SqlUnitOfWork
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 
@@ -57,7 +57,7 @@ def _send(machine: mqtt.Client, machine_id: str, body: dict[str, Any]) -> None:
 
 
 def _state(tracker: Tracker, machine_id: str) -> str | None:
-    with UnitOfWork(tracker.sessions) as uow:
+    with SqlUnitOfWork(tracker.sessions) as uow:
         return uow.get_machine(machine_id, for_update=False).state
 
 
@@ -81,12 +81,12 @@ def test_a_dispatch_machine_publishing_only_cycles_completes_its_order(
             _send(machine, "cell-1", {"event_id": f"c{i}", "type": "cycle", "counter": 500 + i})
 
         def completed() -> bool:
-            with UnitOfWork(tracker.sessions) as uow:
+            with SqlUnitOfWork(tracker.sessions) as uow:
                 order = uow.get_order("SO-PLC")
                 return order is not None and order.status.value == "completed"
 
         wait_for(completed, "the order completed")
-        with UnitOfWork(tracker.sessions) as uow:
+        with SqlUnitOfWork(tracker.sessions) as uow:
             order = uow.get_order("SO-PLC")
             assert order is not None and order.operations[0].good_qty == 3
 

@@ -10,7 +10,8 @@ from sqlalchemy import Engine, select
 
 from tests.clock import T0, Clock
 from tracker.adapters import orm
-from tracker.adapters.database import UnitOfWork, session_factory
+from tracker.adapters.database import session_factory
+from tracker.adapters.unit_of_work import SqlUnitOfWork, SqlUnits
 from tracker.domain import commands
 from tracker.domain.binding import Binding, MachineRules, OfflineRule
 from tracker.domain.model import Order
@@ -34,7 +35,7 @@ def _at(seconds: float) -> datetime:
 
 
 def _bus(engine: Engine, clock: Clock, plan: Plan | None = None) -> MessageBus:
-    return MessageBus(session_factory(engine), clock, plans=lambda: plan, rules=RULES)
+    return MessageBus(SqlUnits(session_factory(engine)), clock, plans=lambda: plan, rules=RULES)
 
 
 def _create(bus: MessageBus, order_id: str, machines: tuple[str, ...], qty: int = 2) -> None:
@@ -67,19 +68,19 @@ def _plan(*jobs: tuple[str, int, str, float]) -> Plan:
 
 
 def _order(bus: MessageBus, order_id: str) -> Order:
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         order = uow.get_order(order_id)
         assert order is not None
         return order
 
 
 def _bound(bus: MessageBus, machine_id: str) -> tuple[str | None, int | None]:
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         return views.binding(uow.session, machine_id)
 
 
 def _log(bus: MessageBus, machine_id: str) -> list[tuple[str, str, int, str, str]]:
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         rows = reversed(views.job_bindings(uow.session, machine_id))
         return [(r["action"], r["order_id"], r["seq"], r["source"], r["actor"]) for r in rows]
 
@@ -109,7 +110,7 @@ def test_a_dispatch_machine_works_its_list_in_plan_order_and_completes_the_order
     # a producing cycle with nothing ready left: the job ends, the parts stay unassigned
     bus.handle(commands.RecordCycle("disp-1", "c9", 104, _at(60)))
     assert _bound(bus, "disp-1") == (None, None)
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         kept = views.unassigned_events(uow.session, "disp-1")
     assert [(k["event_id"], k["good_qty"]) for k in kept] == [("c9", 1)]
 
@@ -142,13 +143,13 @@ def test_a_binding_takes_the_windows_unassigned_cycles_once_and_keeps_them(
     op = _order(bus, "SO-1").operations[0]
     assert (op.good_qty, op.scrap_qty) == (3, 1)
     assert op.started_at == _at(200)  # the job began with the first part it took
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         kept = {k["event_id"]: k for k in views.unassigned_events(uow.session, "saw-1")}
     assert set(kept) == {"c0", "c1", "c2"}  # kept for audit
     assert kept["c0"]["assigned_order_id"] is None
     assert (kept["c2"]["assigned_order_id"], kept["c2"]["assigned_seq"]) == ("SO-1", 10)
     assert kept["c2"]["assigned_at"] == clock.now
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         claimed = uow.session.execute(select(orm.job_bindings.c.claimed_good)).scalars().all()
     assert sorted(claimed) == [0, 0, 3]
 
@@ -178,7 +179,7 @@ def test_people_start_and_end_jobs_idempotently_and_are_recorded(
         ("start", "SO-1", 10, "operator", "olga"),
         ("end", "SO-1", 10, "operator", "olga"),
     ]
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         kept = views.unassigned_events(uow.session, "op-1")
     assert {k["type"] for k in kept} == {"cycle", "job_start", "job_end"}
 
@@ -214,7 +215,7 @@ def _after_silence(
         bus.handle(commands.SetMachineState(machine, "s1", state, _at(0)))
     clock.now = _at(1000)
     bus.handle(commands.MarkSilentMachinesOffline(clock.now, 300))
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         return {m.machine_id: m.state for m in map(uow.get_machine, machines)}
 
 
@@ -225,7 +226,7 @@ def test_a_bridged_machine_stays_in_its_state_when_silent_until_its_bridge_says_
     states = _after_silence(bus, clock, "RUNNING", ("bridged-1", "saw-1"))
     assert states == {"bridged-1": "RUNNING", "saw-1": "OFFLINE"}
     bus.handle(commands.SetMachineState("bridged-1", "will", "OFFLINE", _at(1001)))
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         assert uow.get_machine("bridged-1").state == "OFFLINE"
 
 
@@ -233,6 +234,6 @@ def test_with_bridge_as_the_default_only_silence_machines_go_offline_when_silent
     engine: Engine, clock: Clock
 ) -> None:
     rules = MachineRules(offline=OfflineRule.BRIDGE, offline_rules={"saw-1": OfflineRule.SILENCE})
-    bus = MessageBus(session_factory(engine), clock, rules=rules)
+    bus = MessageBus(SqlUnits(session_factory(engine)), clock, rules=rules)
     states = _after_silence(bus, clock, "IDLE", ("weld-1", "saw-1"))
     assert states == {"weld-1": "IDLE", "saw-1": "OFFLINE"}

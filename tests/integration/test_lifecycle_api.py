@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tests.clock import T0, Clock
-from tracker.adapters.database import UnitOfWork, make_engine
+from tracker.adapters.database import make_engine
 from tracker.adapters.migrations import alembic_config
+from tracker.adapters.unit_of_work import SqlUnitOfWork
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 from tracker.domain.model import DomainError, Order, OrderStatus
@@ -46,7 +47,7 @@ def _create(bus: MessageBus, order_id: str = "SO-1", due: timedelta = timedelta(
 
 
 def _order(bus: MessageBus, order_id: str = "SO-1") -> Order:
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         order = uow.get_order(order_id)
         assert order is not None
         return order
@@ -76,7 +77,7 @@ def test_a_cancelled_orders_alert_clears_and_it_leaves_the_periodic_check(
     order = _order(bus)
     assert order.status is OrderStatus.CANCELLED
     assert (order.cancelled_at, order.cancel_reason) == (clock.now, "customer withdrew")
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         assert uow.open_order_ids() == []
         assert uow.open_orders() == []
 
@@ -98,7 +99,7 @@ def test_events_for_a_cancelled_order_are_kept_unassigned_with_the_reason(
     bus.handle(commands.StartJob("weld-1", "j2", "SO-1", 20, clock.now))
 
     assert _order(bus).operations[0].good_qty == 2
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         kept = [
             (e["type"], e["reason"])
             for machine in ("saw-1", "weld-1")
@@ -145,7 +146,7 @@ def test_illegal_transitions_change_nothing(bus: MessageBus, clock: Clock) -> No
 
 
 def _alerts(bus: MessageBus) -> list[dict[str, Any]]:
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         return alerts(uow.session)
 
 

@@ -26,7 +26,7 @@ def tracker(make_tracker: Callable[..., Tracker]) -> Tracker:
 def test_unassigned_events_alarms_and_state_are_visible_to_supervisors(
     tracker: Tracker, client: TestClient
 ) -> None:
-    wrap = tracker.settings.counter_wrap_for("saw-1")
+    wrap = tracker.counter_wrap("saw-1")
     assert wrap == 1000
     for event in (
         StateEvent(type="state", event_id="s1", ts=T0, state="RUNNING"),  # type: ignore[arg-type]

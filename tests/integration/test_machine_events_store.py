@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.clock import T0, Clock
-from tracker.adapters.database import UnitOfWork
+from tracker.adapters.unit_of_work import SqlUnitOfWork
 from tracker.domain import commands
 from tracker.domain.machine import Machine
 from tracker.domain.model import Order
@@ -36,14 +36,14 @@ def _create(bus: MessageBus, qty: int = 10) -> None:
 
 
 def _order(bus: MessageBus) -> Order:
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         order = uow.get_order("SO-1")
         assert order is not None
         return order
 
 
 def _machine(bus: MessageBus, machine_id: str = "saw-1") -> Machine:
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         return uow.get_machine(machine_id, for_update=False)
 
 
@@ -54,7 +54,7 @@ def test_cycles_without_a_job_or_for_unknown_jobs_are_kept_unassigned(bus: Messa
     bus.handle(commands.RecordCycle("saw-1", "c3", 103, _at(30), order_id="SO-1", seq=99))
     bus.handle(commands.StartJob("saw-1", "j1", "SO-404", 10, _at(40)))
 
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         kept = views.unassigned_events(uow.session, "saw-1")
     assert [(k["event_id"], k["type"]) for k in reversed(kept)] == [
         ("c1", "cycle"),
@@ -101,7 +101,7 @@ def test_alarms_are_stored_with_the_job_of_the_moment(bus: MessageBus) -> None:
     assert bus.handle(alarm) is True
     assert bus.handle(alarm) is False  # redelivered
 
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         (stored,) = views.alarms(uow.session, "saw-1")
     assert (stored["code"], stored["message"], stored["order_id"], stored["seq"]) == (
         "E-STOP",
@@ -120,7 +120,7 @@ def test_state_durations_are_persisted_and_stale_states_rejected(
     bus.handle(commands.SetMachineState("saw-1", "late", "IDLE", _at(300)))  # older: rejected
 
     clock.now = _at(1_000)
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         intervals = views.machine_states(uow.session, "saw-1")
         summary = views.machine_utilisation(uow.session, "saw-1", clock.now)
     assert [(i["state"], i["started_at"], i["ended_at"]) for i in intervals] == [
@@ -145,7 +145,7 @@ def test_silent_machines_become_offline_and_come_back(bus: MessageBus, clock: Cl
 
     clock.now = _at(500)
     bus.handle(commands.RecordCycle("saw-1", "c1", 1, _at(500)))
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         intervals = views.machine_states(uow.session, "saw-1")
     assert [(i["state"], i["started_at"], i["ended_at"]) for i in intervals] == [
         ("OFFLINE", _at(0), _at(500))
@@ -169,7 +169,7 @@ def test_replaying_the_whole_event_log_gives_the_same_state(bus: MessageBus) -> 
     def snapshot() -> tuple[object, ...]:
         op = _order(bus).operations[0]
         machine = _machine(bus)
-        with UnitOfWork(bus._sessions) as uow:
+        with SqlUnitOfWork(bus.units.sessions) as uow:
             rows = (
                 len(views.alarms(uow.session, "saw-1")),
                 len(views.machine_states(uow.session, "saw-1")),

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from tests.clock import T0, Clock
 from tests.waiting import wait_for
 from tracker.adapters import orm
-from tracker.adapters.database import UnitOfWork
+from tracker.adapters.unit_of_work import SqlUnitOfWork
 from tracker.bootstrap import Tracker
 from tracker.domain.model import Order
 
@@ -84,7 +84,7 @@ def _s(seconds: float) -> datetime:
 
 
 def _order(tracker: Tracker, order_id: str) -> Order:
-    with UnitOfWork(tracker.sessions) as uow:
+    with SqlUnitOfWork(tracker.sessions) as uow:
         order = uow.get_order(order_id)
         assert order is not None
         return order

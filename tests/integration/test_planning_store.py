@@ -12,6 +12,8 @@ from tests.clock import T0, Clock
 from tests.waiting import wait_for
 from tracker.adapters import orm
 from tracker.adapters.database import session_factory
+from tracker.adapters.planning_reads import SqlPlanningSessions
+from tracker.adapters.unit_of_work import SqlUnits
 from tracker.domain import commands
 from tracker.domain.planning.model import Plan, Rule
 from tracker.domain.routing import Plant
@@ -43,7 +45,9 @@ def _order(
 
 
 def _planner(engine: Engine, clock: Clock, rule: Rule = Rule.EDD) -> Planner:
-    return Planner(session_factory(engine), PLANT, clock, PlanningPolicy(rule, 1800.0))
+    return Planner(
+        SqlPlanningSessions(session_factory(engine)), PLANT, clock, PlanningPolicy(rule, 1800.0)
+    )
 
 
 def _planned(engine: Engine) -> dict[tuple[str, int], tuple[str, datetime, datetime]]:
@@ -116,7 +120,7 @@ def test_an_operation_keeps_the_plan_it_had_when_it_started(
     engine: Engine, bus: MessageBus, clock: Clock
 ) -> None:
     planner = _planner(engine, clock)
-    bus = MessageBus(session_factory(engine), clock, plans=lambda: planner.current)
+    bus = MessageBus(SqlUnits(session_factory(engine)), clock, plans=lambda: planner.current)
     bus.handle(_order("A", due_h=8))
     first = planner.replan()
     assert first.operations[("A", 10)].end == T0 + timedelta(seconds=660)
@@ -171,7 +175,7 @@ def test_an_order_queued_behind_another_is_late_by_the_plan(
     engine: Engine, bus: MessageBus, clock: Clock
 ) -> None:
     planner = _planner(engine, clock)
-    bus = MessageBus(session_factory(engine), clock, plans=lambda: planner.current)
+    bus = MessageBus(SqlUnits(session_factory(engine)), clock, plans=lambda: planner.current)
     # each order alone needs 16 min (11 min on saw-1, 5 on weld-1) and is due in 25 min
     bus.handle(_order("FIRST", due_h=25 / 60))
     bus.handle(_order("SECOND", due_h=25 / 60))
@@ -192,7 +196,9 @@ def test_a_replan_is_asked_for_when_reality_moves_and_not_on_every_event(
     engine: Engine, clock: Clock
 ) -> None:
     asked: list[int] = []
-    bus = MessageBus(session_factory(engine), clock, on_plan_change=lambda: asked.append(1))
+    bus = MessageBus(
+        SqlUnits(session_factory(engine)), clock, on_plan_change=lambda: asked.append(1)
+    )
     bus.handle(_order("A", due_h=8))
     assert len(asked) == 1  # a new order
     bus.handle(commands.SetMachineState("saw-1", "s1", "RUNNING", T0))
@@ -221,7 +227,11 @@ def test_a_burst_of_requests_gives_one_replan(
     bus.handle(_order("A", due_h=8))
     replanned: list[object] = []
     planner = Planner(
-        session_factory(engine), PLANT, clock, on_replanned=replanned.append, debounce_s=0.3
+        SqlPlanningSessions(session_factory(engine)),
+        PLANT,
+        clock,
+        on_replanned=replanned.append,
+        debounce_s=0.3,
     )
     planner.start()
     try:
@@ -259,7 +269,9 @@ def test_the_optimiser_plan_is_used_when_it_is_less_tardy(
     bus.handle(_single("C", 1, 10))
     replanned: list[Plan] = []
     policy = PlanningPolicy(Rule.EDD, 1800.0, optimise_s=5.0)
-    planner = Planner(session_factory(engine), Plant(), clock, policy, replanned.append)
+    planner = Planner(
+        SqlPlanningSessions(session_factory(engine)), Plant(), clock, policy, replanned.append
+    )
 
     dispatch = planner.replan()
     wait_for(lambda: len(replanned) == 2, "two replans", 15)
@@ -276,7 +288,7 @@ def test_the_optimiser_plan_is_used_when_it_is_less_tardy(
 
 def test_a_check_that_only_moves_an_eta_tells_the_live_views(engine: Engine, clock: Clock) -> None:
     seen: list[Changes] = []
-    bus = MessageBus(session_factory(engine), clock, on_commit=seen.append)
+    bus = MessageBus(SqlUnits(session_factory(engine)), clock, on_commit=seen.append)
     bus.handle(_order("A", due_h=8))
     clock.now = T0 + timedelta(minutes=5)  # on track still; its ETA moved 5 min with the clock
     seen.clear()

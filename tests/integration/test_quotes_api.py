@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from tests.clock import T0, Clock
 from tracker.adapters import orm
-from tracker.adapters.database import UnitOfWork
+from tracker.adapters.unit_of_work import SqlUnitOfWork
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 from tracker.entrypoints.api import create_app
@@ -94,7 +94,7 @@ def _s(seconds: float) -> datetime:
 
 
 def _stored_orders(tracker: Tracker) -> int:
-    with UnitOfWork(tracker.sessions) as uow:
+    with SqlUnitOfWork(tracker.sessions) as uow:
         return int(uow.session.scalar(select(func.count()).select_from(orm.orders)) or 0)
 
 

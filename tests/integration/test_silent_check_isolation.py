@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.clock import T0, Clock
-from tracker.adapters.database import UnitOfWork
+from tracker.adapters.unit_of_work import SqlUnitOfWork
 from tracker.domain import commands
 from tracker.service_layer.bus import MessageBus
 
@@ -43,6 +43,6 @@ def test_a_machine_the_database_refuses_does_not_stop_the_check_of_the_others(
 
     bus.handle(commands.MarkSilentMachinesOffline(clock.now, 300))
 
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         states = {m: uow.get_machine(m, for_update=False).state for m in ("a-1", "bad-1", "z-1")}
     assert states == {"a-1": "OFFLINE", "bad-1": "RUNNING", "z-1": "OFFLINE"}

@@ -22,8 +22,9 @@ from tests.processes import Process
 from tests.services import Mosquitto, free_port
 from tests.waiting import wait_for
 from tracker.adapters import orm
-from tracker.adapters.database import UnitOfWork, make_engine
+from tracker.adapters.database import make_engine
 from tracker.adapters.migrations import upgrade
+from tracker.adapters.unit_of_work import SqlUnitOfWork
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 from tracker.entrypoints.mqtt_consumer import EventConsumer
@@ -81,7 +82,7 @@ def _order(tracker: Tracker, order_id: str, due: timedelta) -> None:
 
 
 def _good(tracker: Tracker, order_id: str) -> list[int]:
-    with UnitOfWork(tracker.sessions) as uow:
+    with SqlUnitOfWork(tracker.sessions) as uow:
         order = uow.get_order(order_id)
         assert order is not None
         return [op.good_qty for op in order.operations]

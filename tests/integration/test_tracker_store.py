@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from tests.clock import T0, Clock
-from tracker.adapters.database import UnitOfWork, read_session_factory, session_factory
+from tracker.adapters.database import read_session_factory, session_factory
+from tracker.adapters.unit_of_work import SqlUnitOfWork
 from tracker.domain import commands
 from tracker.domain.model import OperationState, OrderStatus, ScheduleStatus
 from tracker.service_layer.bus import MessageBus
@@ -37,7 +38,7 @@ def _order(
 
 
 def _load(bus: MessageBus, order_id: str = "SO-1"):  # type: ignore[no-untyped-def]
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         order = uow.get_order(order_id)
         assert order is not None
         return order
@@ -91,7 +92,7 @@ def test_late_order_raises_one_alert_across_repeated_checks(bus: MessageBus, clo
         bus.handle(commands.CheckOrders())
     order = _load(bus)
     assert order.schedule_status is ScheduleStatus.LATE
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         raised = alerts(uow.session)
         assert [(a["order_id"], a["kind"], a["state"], a["severity"]) for a in raised] == [
             ("SO-1", "late", "active", "critical")
@@ -104,18 +105,18 @@ def test_on_time_order_raises_no_alert(bus: MessageBus, clock: Clock) -> None:
     bus.handle(_order())
     clock.now = T0 + timedelta(minutes=5)
     bus.handle(commands.CheckOrders())
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         assert alerts(uow.session) == []
         assert uow.open_order_ids() == ["SO-1"]
 
 
 def test_delivered_alert_is_not_delivered_again(bus: MessageBus, clock: Clock) -> None:
     bus.handle(_order(qty=5, due=timedelta(minutes=1), cycle_s=600))
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         (pending,) = uow.pending_deliveries("mqtt", T0)
         uow.delivery_done(pending.id, T0)
         uow.commit()
-    with UnitOfWork(bus._sessions) as uow:
+    with SqlUnitOfWork(bus.units.sessions) as uow:
         assert uow.pending_deliveries("mqtt", T0) == []
 
 

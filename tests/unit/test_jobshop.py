@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.domain.planning.dispatch import schedule
+from tracker.domain.planning.dispatching_rules import schedule
 from tracker.domain.planning.jobshop import (
     JobShopInstance,
     check_feasible,

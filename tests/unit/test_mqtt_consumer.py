@@ -22,7 +22,7 @@ from tests.waiting import wait_for
 from tracker.domain import commands
 from tracker.domain.model import DomainError
 from tracker.entrypoints.mqtt_consumer import EventConsumer
-from tracker.service_layer.bus import MessageBus, Outcome
+from tracker.service_layer.bus import CommandResult, MessageBus
 
 TOPIC = "shopfloor/p1/l1/saw-1/event"
 
@@ -54,7 +54,7 @@ class StubBus:
         self.acked_before: list[int] = []
         self.fail: Callable[[list[str]], None] = lambda _ids: None
 
-    def handle_batch(self, cmds: Sequence[commands.Command]) -> list[Outcome]:
+    def handle_batch(self, cmds: Sequence[commands.Command]) -> list[CommandResult]:
         ids = [getattr(cmd, "event_id", "") for cmd in cmds]
         self.batches.append(ids)
         self.acked_before.append(len(self.client.acked))

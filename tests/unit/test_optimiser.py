@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tracker.adapters.optimiser import OptimiserUnavailable, better, optimise, total_tardiness_s
-from tracker.domain.planning.dispatch import schedule
+from tracker.domain.planning.dispatching_rules import schedule
 from tracker.domain.planning.jobshop import check_feasible, makespan, parse_instance, to_plan_input
 from tracker.domain.planning.model import (
     Calendar,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from shopfloor.contract.payloads import DispatchList, encode, parse_dispatch
-from tracker.domain.planning.dispatch import schedule
 from tracker.domain.planning.dispatch_lists import (
     OpenOperation,
     Queue,
@@ -14,6 +13,7 @@ from tracker.domain.planning.dispatch_lists import (
     machine_queues,
     news,
 )
+from tracker.domain.planning.dispatching_rules import schedule
 from tracker.domain.planning.model import (
     Plan,
     PlanJob,

@@ -10,15 +10,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.domain.binding import Backlog
-from tracker.domain.model import OPEN_STATUSES, OperationState
+from tracker.domain.model import OPEN_STATUS_VALUES, OperationState
 
 from . import orm
 
-_OPEN = sorted(status.value for status in OPEN_STATUSES)
-
 
 class JobStore:
-    """The unit of work's job-binding queries (mixed into `UnitOfWork`)."""
+    """The unit of work's job-binding queries (mixed into `SqlUnitOfWork`)."""
 
     session: Session
 
@@ -72,7 +70,7 @@ class JobStore:
             .join(orm.orders, o.order_id == op.order_id)
             .where(
                 op.order_id.in_(wanted),
-                o.status.in_(_OPEN),
+                o.status.in_(OPEN_STATUS_VALUES),
                 op.state != OperationState.COMPLETED.value,
             )
             .order_by(op.order_id, op.seq)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.webhook_signatures import sign
 
-from .alerts import OutboxWorker
+from .alert_publisher import OutboxWorker
 
 log = logging.getLogger(__name__)
 

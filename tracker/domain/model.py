@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from . import events
 from .errors import DomainError as DomainError
 from .errors import aware as _aware
+from .operation import OPEN_STATUS_VALUES as OPEN_STATUS_VALUES
+from .operation import OPEN_STATUSES as OPEN_STATUSES
+from .operation import Operation as Operation
+from .operation import OperationState as OperationState
+from .operation import OrderStatus as OrderStatus
+from .operation import remaining_work_s as remaining_work_s
 from .schedule import (
     ActiveOperation,
     ScheduleRules,
@@ -19,97 +24,6 @@ from .schedule import (
     eta_with_plan,
     schedule_news,
 )
-
-
-class OrderStatus(StrEnum):
-    RECEIVED = "received"
-    RELEASED = "released"
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-    SHIPPED = "shipped"
-    CANCELLED = "cancelled"
-
-
-# orders still to be made: the periodic check and the alerts look at these only
-OPEN_STATUSES = frozenset({OrderStatus.RECEIVED, OrderStatus.RELEASED, OrderStatus.IN_PROGRESS})
-
-
-class OperationState(StrEnum):
-    PENDING = "pending"  # later in the routing
-    ACTIVE = "active"  # the order's current operation, waiting for its machine
-    RUNNING = "running"  # a machine has started the job
-    COMPLETED = "completed"
-
-
-# weight of the newest observation in the running-average cycle time
-_CYCLE_EMA_ALPHA = 0.3
-
-
-def remaining_work_s(
-    started: bool, setup_s: float, cycle_s: float, observed_cycle_s: float | None, left: int
-) -> float:
-    """Setup still to do plus the parts left at the observed (else planned) cycle time."""
-    return (0.0 if started else setup_s) + (observed_cycle_s or cycle_s) * max(left, 0)
-
-
-@dataclass(eq=False)
-class Operation:
-    """One step of an order's routing on a machine; work content = setup + cycle x quantity."""
-
-    seq: int
-    name: str
-    machine: str
-    setup_s: float
-    cycle_s: float
-    quantity: int
-    good_qty: int = 0
-    state: OperationState = OperationState.PENDING
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
-    observed_cycle_s: float | None = None
-    last_count_at: datetime | None = None
-    scrap_qty: int = 0
-
-    @property
-    def planned_s(self) -> float:
-        return self.setup_s + self.cycle_s * self.quantity
-
-    @property
-    def done_s(self) -> float:
-        if self.state is OperationState.COMPLETED:
-            return self.planned_s
-        if self.started_at is None:
-            return 0.0
-        return self.setup_s + self.cycle_s * min(self.good_qty, self.quantity)
-
-    def remaining_s(self) -> float:
-        """Work left, projected from the observed cycle time once there is one."""
-        if self.state is OperationState.COMPLETED:
-            return 0.0
-        return remaining_work_s(
-            self.started_at is not None,
-            self.setup_s,
-            self.cycle_s,
-            self.observed_cycle_s,
-            self.quantity - self.good_qty,
-        )
-
-    @property
-    def percent(self) -> float:
-        return 100.0 * self.done_s / self.planned_s if self.planned_s else 100.0
-
-    def _observe(self, parts: int, at: datetime, cycle_time_s: float | None) -> None:
-        sample = cycle_time_s
-        if sample is None and self.last_count_at is not None and at > self.last_count_at:
-            sample = (at - self.last_count_at).total_seconds() / parts
-        if sample is not None and sample > 0:
-            prev = self.observed_cycle_s
-            self.observed_cycle_s = (
-                sample
-                if prev is None
-                else (_CYCLE_EMA_ALPHA * sample + (1 - _CYCLE_EMA_ALPHA) * prev)
-            )
-        self.last_count_at = at
 
 
 @dataclass(eq=False)

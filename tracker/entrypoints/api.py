@@ -25,6 +25,7 @@ def app_parts(tracker: Tracker) -> AppParts:
         settings=tracker.settings,
         read_sessions=tracker.read_sessions,
         token_sessions=tracker.sessions,
+        planning_reads=tracker.planning_reads,
         bus=tracker.bus,
         clock=tracker.clock,
         plans=lambda: tracker.plan,

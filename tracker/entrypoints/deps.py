@@ -26,6 +26,7 @@ from tracker.domain.planning.quote import Quote
 from tracker.domain.routing import Plant
 from tracker.entrypoints.mqtt_consumer import EventConsumer
 from tracker.service_layer.bus import MessageBus
+from tracker.service_layer.unit_of_work import PlanningSessions
 from tracker.settings import TrackerSettings
 
 from .auth import key_of
@@ -50,6 +51,7 @@ class AppParts:
     settings: TrackerSettings
     read_sessions: sessionmaker[Session]  # every read: on SQLite no wait for the write lock
     token_sessions: sessionmaker[Session]  # the writer's, only to rotate or revoke a token
+    planning_reads: PlanningSessions  # the planner's bulk reads, on read-only sessions
     bus: MessageBus
     clock: Callable[[], datetime]
     plans: Callable[[], Plan | None]
@@ -75,6 +77,11 @@ def read_session(request: Request) -> Iterator[Session]:
 async def read_sessions(request: Request) -> sessionmaker[Session]:
     """The read-only session factory, for reads a route makes only on some paths."""
     return parts(request).read_sessions
+
+
+async def planning_reads(request: Request) -> PlanningSessions:
+    """The planner's bulk reads (read-only sessions): machine queues from the current plan."""
+    return parts(request).planning_reads
 
 
 async def bus(request: Request) -> MessageBus:
@@ -140,6 +147,7 @@ async def settings(request: Request) -> TrackerSettings:
 ReadSession = Annotated[Session, Depends(read_session)]
 ReadSessions = Annotated[sessionmaker[Session], Depends(read_sessions)]
 Bus = Annotated[MessageBus, Depends(bus)]
+PlanningInputs = Annotated[PlanningSessions, Depends(planning_reads)]
 Clock = Annotated[Callable[[], datetime], Depends(clock)]
 CurrentPlan = Annotated[Plan | None, Depends(current_plan)]
 Plans = Annotated[Callable[[], Plan | None], Depends(plans)]

@@ -9,8 +9,8 @@ from shopfloor.contract.payloads import DispatchList
 from tracker.auth.api_keys import Role
 from tracker.domain import commands
 from tracker.domain.planning.dispatch_lists import dispatch_list
-from tracker.service_layer.dispatch_lists import read_machine_queues
 from tracker.service_layer.job_binding import JobConflict, MachineNotFound, UnknownJob
+from tracker.service_layer.machine_queues import read_machine_queues
 from tracker.views import machines as machine_views
 
 from .deps import (
@@ -18,9 +18,9 @@ from .deps import (
     Clock,
     CurrentPlan,
     Operator,
+    PlanningInputs,
     PlantLayout,
     ReadSession,
-    ReadSessions,
     Settings,
     Viewer,
 )
@@ -77,7 +77,7 @@ def job_log(machine_id: MachineId, _who: Viewer, session: ReadSession) -> list[J
 def machine_dispatch(
     machine_id: MachineId,
     _who: Viewer,
-    sessions: ReadSessions,
+    reads: PlanningInputs,
     plant: PlantLayout,
     plan: CurrentPlan,
     clock: Clock,
@@ -86,7 +86,7 @@ def machine_dispatch(
     """The machine's dispatch list from the current plan (as published over MQTT)."""
     if plan is None:
         return DispatchList(machine=machine_id, plan_made_at=clock(), jobs=[])
-    queues = read_machine_queues(sessions, plant, plan, [machine_id], settings.dispatch_max_jobs)
+    queues = read_machine_queues(reads, plant, plan, [machine_id], settings.dispatch_max_jobs)
     return dispatch_list(machine_id, plan.made_at, queues.get(machine_id, []))
 
 

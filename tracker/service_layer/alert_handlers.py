@@ -6,13 +6,13 @@ import logging
 from datetime import datetime
 
 from shopfloor.contract.payloads import OrderAlert, encode
-from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands, events
 from tracker.domain.alerts import LATE_ORDER, Alert, AlertError
 from tracker.domain.model import DomainError, Order
 from tracker.domain.schedule import STOPPED_STATES, ScheduleStatus
 
 from .order_checks import check_open_orders
+from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,8 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands, events
 from tracker.domain.alerts import AlertPolicy
 from tracker.domain.binding import MachineRules
@@ -18,6 +16,7 @@ from tracker.domain.planning.model import Plan
 
 from .alert_handlers import assess_touched_orders
 from .handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from .unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +38,11 @@ _MOVES_PLAN = (
 )
 _MOVES_PLAN_EVENTS = (events.OperationCompleted, events.OrderFellBehind, events.OrderCancelled)
 
-# what became of one command of a batch: True applied, False a redelivered machine event that
-# changed nothing, or the DomainError that rejected it (rolled back alone)
-Outcome = bool | DomainError
+# what became of one command of a batch: APPLIED, REDELIVERED (a machine event applied before:
+# it changed nothing), or the DomainError that rejected it (rolled back alone)
+APPLIED: Final = True
+REDELIVERED: Final = False
+CommandResult = bool | DomainError
 
 # a batch runs without savepoints (one costs a flush and two statements per command); when a
 # command is refused it runs again from the start without that command, this many times at
@@ -74,7 +75,7 @@ class MessageBus:
 
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        units: UnitOfWorkFactory,
         clock: Callable[[], datetime],
         on_alert: Callable[[], None] = lambda: None,
         policy: AlertPolicy | None = None,
@@ -83,7 +84,8 @@ class MessageBus:
         on_commit: Callable[[Changes], None] = lambda _changes: None,
         rules: MachineRules | None = None,
     ) -> None:
-        self._sessions = sessions
+        # starts the unit of work of each attempt (`SqlUnits` in production, a fake in tests)
+        self.units = units
         self._clock = clock
         self._on_alert = on_alert
         self.policy = policy or AlertPolicy()
@@ -97,12 +99,12 @@ class MessageBus:
 
     def handle(self, cmd: commands.Command) -> bool:
         """Apply `cmd`; False when it was a redelivered machine event and changed nothing."""
-        outcome = self.handle_batch([cmd])[0]
-        if isinstance(outcome, DomainError):
-            raise outcome
-        return outcome
+        result = self.handle_batch([cmd])[0]
+        if isinstance(result, DomainError):
+            raise result
+        return result
 
-    def handle_batch(self, cmds: Sequence[commands.Command]) -> list[Outcome]:
+    def handle_batch(self, cmds: Sequence[commands.Command]) -> list[CommandResult]:
         """Apply `cmds` in order in one transaction; a DomainError rolls back only its command."""
         # a machine event id applied before (or earlier in the batch) changes nothing; the
         # orders the batch touched are assessed once, then their events handled, then one
@@ -114,7 +116,7 @@ class MessageBus:
         try:
             for _attempt in range(_ATTEMPTS_WITHOUT_SAVEPOINTS):
                 try:
-                    outcomes, delivered, moved, changes = self._apply(cmds, now, refused)
+                    results, delivered, moved, changes = self._apply(cmds, now, refused)
                     break
                 except _Rejected as rejected:
                     # rolled back whole: the same commands without this one give what a
@@ -123,7 +125,7 @@ class MessageBus:
                     if len(refused) == len(cmds):
                         return [refused[i] for i in range(len(cmds))]
             else:
-                outcomes, delivered, moved, changes = self._apply(cmds, now, None)
+                results, delivered, moved, changes = self._apply(cmds, now, None)
         except DomainError as exc:
             if len(cmds) == 1:
                 return [exc]
@@ -134,9 +136,9 @@ class MessageBus:
             self._on_plan_change()
         if changes:
             self._on_commit(changes)
-        return outcomes
+        return results
 
-    def _one_by_one(self, cmds: Sequence[commands.Command]) -> list[Outcome]:
+    def _one_by_one(self, cmds: Sequence[commands.Command]) -> list[CommandResult]:
         """Each command in its own transaction, as if sent alone."""
         # assessing the batch or handling its events raised a DomainError: which command led
         # to it cannot be told
@@ -148,81 +150,59 @@ class MessageBus:
         cmds: Sequence[commands.Command],
         now: datetime,
         refused: dict[int, DomainError] | None,
-    ) -> tuple[list[Outcome], int, bool, Changes]:
+    ) -> tuple[list[CommandResult], int, bool, Changes]:
         """One attempt: without the `refused` commands, or (None) each in its own savepoint.
 
-        Returns the outcomes, the alert deliveries added, whether the plan is out of date and
+        Returns the results, the alert deliveries added, whether the plan is out of date and
         what the commit changed.
         """
         left_out = refused or {}
-        machine_cmds = [
-            cmd
-            for i, cmd in enumerate(cmds)
-            if isinstance(cmd, _MACHINE_COMMANDS) and i not in left_out
-        ]
-        with UnitOfWork(self._sessions, self.policy, self._plans(), self.rules) as uow:
-            fresh: set[tuple[str, str]] = set()
-            if machine_cmds:
-                fresh = uow.first_times([(c.machine_id, c.event_id) for c in machine_cmds], now)
-                named = [c.order_id for c in machine_cmds if isinstance(c, _NAMES_ORDER)]
-                uow.lock_for_batch(
-                    (c.machine_id for c in machine_cmds), (o for o in named if o is not None)
-                )
-            outcomes: list[Outcome] = []
-            for i, cmd in enumerate(cmds):
-                if i in left_out:
-                    outcomes.append(left_out[i])
-                    continue
-                if isinstance(cmd, _MACHINE_COMMANDS):
-                    key = (cmd.machine_id, cmd.event_id)
-                    if key not in fresh:
-                        log.info(
-                            "event %s from %s already applied; ignored",
-                            cmd.event_id,
-                            cmd.machine_id,
-                        )
-                        outcomes.append(False)
-                        continue
-                    fresh.discard(key)  # the same event again later in the batch is a redelivery
-                outcomes.append(self._run(i, cmd, uow, now, savepoint=refused is None))
-            moved = any(
-                o is True and isinstance(c, _MOVES_PLAN)
-                for c, o in zip(cmds, outcomes, strict=True)
-            )
-            # a job bound from a dispatch list or by a person moves the plan
-            moved = moved or uow.rebound
-            # the check after a replan must not ask for another one
-            checking = all(isinstance(c, commands.CheckOrders) for c in cmds)
+        with self.units(self.policy, self._plans(), self.rules) as uow:
+            fresh = _claim_and_lock(uow, [c for i, c in enumerate(cmds) if i not in left_out], now)
+            results = [
+                left_out[i] if i in left_out else self._once(i, cmd, uow, now, fresh, refused)
+                for i, cmd in enumerate(cmds)
+            ]
+            moved = _commands_move_plan(cmds, results) or uow.rebound
             # every order the batch touched gets its schedule status assessed, once
             if assess_touched_orders(uow, now):
                 moved = True
-            # their handlers look up the order's open alert: one query for all of them
-            uow.lock_alerts(order.order_id for order in uow.seen if order.events)
-            for order in uow.seen:
-                while order.events:
-                    event = order.events.pop(0)
-                    moved = moved or (isinstance(event, _MOVES_PLAN_EVENTS) and not checking)
-                    for handler in EVENT_HANDLERS.get(type(event), []):
-                        handler(event, uow, now)
+            events_move_plan = _handle_events(uow, now)
+            # the check after a replan must not ask for another one
+            checking = all(isinstance(c, commands.CheckOrders) for c in cmds)
+            moved = moved or (events_move_plan and not checking)
             uow.commit()
-            changes = Changes(
-                frozenset(order.order_id for order in uow.seen) | uow.touched_orders,
-                frozenset(alert.id for alert in uow.alerts_seen if alert.id is not None),
-                frozenset(uow.machines_touched()),
-            )
-            return outcomes, uow.deliveries_added, moved, changes
+            return results, uow.deliveries_added, moved, _changes(uow)
+
+    def _once(
+        self,
+        index: int,
+        cmd: commands.Command,
+        uow: UnitOfWork,
+        now: datetime,
+        fresh: set[tuple[str, str]],
+        refused: dict[int, DomainError] | None,
+    ) -> CommandResult:
+        """Run a command, unless it is a machine event applied before (or earlier in the batch)."""
+        if isinstance(cmd, _MACHINE_COMMANDS):
+            key = (cmd.machine_id, cmd.event_id)
+            if key not in fresh:
+                log.info("event %s from %s already applied; ignored", cmd.event_id, cmd.machine_id)
+                return REDELIVERED
+            fresh.discard(key)  # the same event again later in the batch is a redelivery
+        return self._run(index, cmd, uow, now, savepoint=refused is None)
 
     @staticmethod
     def _run(
         index: int, cmd: commands.Command, uow: UnitOfWork, now: datetime, savepoint: bool
-    ) -> Outcome:
+    ) -> CommandResult:
         handler = COMMAND_HANDLERS[type(cmd)]
         if not savepoint:
             try:
                 handler(cmd, uow, now)
             except DomainError as exc:
                 raise _Rejected(index, exc) from exc
-            return True
+            return APPLIED
         try:
             with uow.savepoint():
                 handler(cmd, uow, now)
@@ -230,4 +210,47 @@ class MessageBus:
             if isinstance(cmd, _MACHINE_COMMANDS):
                 uow.forget_event(cmd.machine_id, cmd.event_id)  # rejected: never applied
             return exc
-        return True
+        return APPLIED
+
+
+def _claim_and_lock(
+    uow: UnitOfWork, cmds: Sequence[commands.Command], now: datetime
+) -> set[tuple[str, str]]:
+    """Record the machine events' ids (those new are returned) and lock what they touch."""
+    machine_cmds = [cmd for cmd in cmds if isinstance(cmd, _MACHINE_COMMANDS)]
+    if not machine_cmds:
+        return set()
+    fresh = uow.first_times([(c.machine_id, c.event_id) for c in machine_cmds], now)
+    named = [c.order_id for c in machine_cmds if isinstance(c, _NAMES_ORDER)]
+    uow.lock_for_batch((c.machine_id for c in machine_cmds), (o for o in named if o is not None))
+    return fresh
+
+
+def _commands_move_plan(cmds: Sequence[commands.Command], results: list[CommandResult]) -> bool:
+    """Whether an applied command moved the plan (a job bound by a person or list also does)."""
+    return any(
+        r is APPLIED and isinstance(c, _MOVES_PLAN) for c, r in zip(cmds, results, strict=True)
+    )
+
+
+def _handle_events(uow: UnitOfWork, now: datetime) -> bool:
+    """Handle the events the orders recorded, in order; whether one of them moves the plan."""
+    # their handlers look up the order's open alert: one query for all of them
+    uow.lock_alerts(order.order_id for order in uow.seen if order.events)
+    moved = False
+    for order in uow.seen:
+        while order.events:
+            event = order.events.pop(0)
+            moved = moved or isinstance(event, _MOVES_PLAN_EVENTS)
+            for handler in EVENT_HANDLERS.get(type(event), []):
+                handler(event, uow, now)
+    return moved
+
+
+def _changes(uow: UnitOfWork) -> Changes:
+    """What the commit touched, for live views."""
+    return Changes(
+        frozenset(order.order_id for order in uow.seen) | uow.touched_orders,
+        frozenset(alert.id for alert in uow.alerts_seen if alert.id is not None),
+        frozenset(uow.machines_touched()),
+    )

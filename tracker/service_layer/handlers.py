@@ -7,11 +7,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands, events
 from tracker.domain.model import DomainError, Operation, Order
 
 from . import alert_handlers, job_binding, machine_handlers, planning
+from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands
 from tracker.domain.binding import DispatchCandidate, claimable, first_ready
 from tracker.domain.errors import DomainError
 from tracker.domain.machine import Machine
 from tracker.domain.model import OperationState, Order
+
+from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 

@@ -10,13 +10,13 @@ import logging
 from datetime import datetime, timedelta
 
 from shopfloor.failures import OnceLog
-from tracker.adapters.database import UnitOfWork
 from tracker.domain import commands
 from tracker.domain.binding import Binding
 from tracker.domain.machine import Machine, StateChange
 from tracker.domain.model import Order, OrderStatus
 
 from .job_binding import bind_from_dispatch, drop_job, take_job
+from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 _silent_check = OnceLog(log)

@@ -13,12 +13,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session
-
-from tracker.adapters import orm
-from tracker.adapters.database import UnitOfWork
-from tracker.domain.model import OPEN_STATUSES, OperationState, remaining_work_s
+from tracker.domain.model import remaining_work_s
 from tracker.domain.planning.model import Plan
 from tracker.domain.schedule import (
     ETA_UPDATE_MIN_S,
@@ -31,30 +26,21 @@ from tracker.domain.schedule import (
     schedule_news,
 )
 
-_OPEN = sorted(status.value for status in OPEN_STATUSES)
+from .unit_of_work import UnitOfWork
 
 
 def check_open_orders(uow: UnitOfWork, now: datetime, plan: Plan | None) -> int:
     """Assess every open order; returns how many had news (those are loaded into `uow.seen`)."""
-    session, rules = uow.session, uow.policy.rules
-    o, m = orm.orders.c, orm.machines.c
-    # the open orders first, locked in key order; orders a machine event holds are skipped
-    # (it assesses them itself), so this check neither waits, deadlocks nor writes over it
-    orders = session.execute(
-        select(o.order_id, o.due_at, o.schedule_status, o.schedule_reasons, o.eta)
-        .where(o.status.in_(_OPEN))
-        .order_by(o.order_id)
-        .with_for_update(skip_locked=True)
-    ).all()
+    rules = uow.policy.rules
+    # the open orders first, locked in key order (those a machine event holds are skipped)
+    orders = uow.open_order_rows()
     states: dict[str, str] = {}
     bound: dict[tuple[str, int], list[str]] = defaultdict(list)
-    for machine_id, state, order_id, seq in session.execute(
-        select(m.machine_id, m.state, m.order_id, m.seq)
-    ):
+    for machine_id, state, order_id, seq in uow.machine_rows():
         states[machine_id] = state
         if order_id is not None:
             bound[(order_id, seq)].append(machine_id)
-    ops = open_operations(session)
+    ops = uow.open_operations()
     news: list[str] = []
     quiet: list[dict[str, Any]] = []
     for order in orders:
@@ -69,43 +55,10 @@ def check_open_orders(uow: UnitOfWork, now: datetime, plan: Plan | None) -> int:
             news.append(order.order_id)
         elif list(result.reasons) != list(order.schedule_reasons) or _moved(order.eta, eta):
             quiet.append({"o": order.order_id, "e": eta, "r": list(result.reasons)})
-    if quiet:
-        session.connection().execute(
-            update(orm.orders)
-            .where(o.order_id == bindparam("o"))
-            .values(eta=bindparam("e"), schedule_reasons=bindparam("r")),
-            quiet,
-        )
-        uow.touched_orders.update(row["o"] for row in quiet)  # live views hear of them
+    uow.store_assessments(quiet)
     for order_id in sorted(news):  # the bus assesses these through the domain
         uow.get_order(order_id, for_update=True)
     return len(news)
-
-
-def open_operations(session: Session) -> dict[str, list[Any]]:
-    """The operations still to do of every open order, in routing order, by order id."""
-    o, op = orm.orders.c, orm.operations.c
-    ops: dict[str, list[Any]] = defaultdict(list)
-    for row in session.execute(
-        select(
-            op.order_id,
-            op.seq,
-            op.name,
-            op.machine,
-            op.setup_s,
-            op.cycle_s,
-            op.quantity,
-            op.good_qty,
-            op.state,
-            op.started_at,
-            op.observed_cycle_s,
-        )
-        .join(orm.orders, o.order_id == op.order_id)
-        .where(o.status.in_(_OPEN), op.state != OperationState.COMPLETED.value)
-        .order_by(op.order_id, op.seq)
-    ):
-        ops[row.order_id].append(row)
-    return ops
 
 
 def _moved(stored: datetime | None, eta: datetime) -> bool:

@@ -15,26 +15,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
-
-from tracker.adapters import orm
-from tracker.adapters.database import UnitOfWork
 from tracker.adapters.optimiser import OptimiserUnavailable, better, optimise, total_tardiness_s
 from tracker.domain import events
 from tracker.domain.commands import OperationSpec
-from tracker.domain.model import OPEN_STATUSES, OperationState
-from tracker.domain.planning.dispatch import schedule
+from tracker.domain.model import OperationState
+from tracker.domain.planning.dispatching_rules import schedule
 from tracker.domain.planning.model import Plan, PlanJob, PlanMachine, PlanOperation, Rule
 from tracker.domain.planning.quote import Quote, QuoteBook
 from tracker.domain.routing import Plant
 from tracker.domain.schedule import STOPPED_STATES
 
-from .order_checks import open_operations
+from .unit_of_work import PlanningReads, PlanningSessions, UnitOfWork
 
 log = logging.getLogger(__name__)
-
-_OPEN = sorted(status.value for status in OPEN_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -49,21 +42,13 @@ class PlanningPolicy:
 
 
 def planning_inputs(
-    session: Session, plant: Plant, now: datetime, policy: PlanningPolicy
+    reads: PlanningReads, plant: Plant, now: datetime, policy: PlanningPolicy
 ) -> tuple[list[PlanJob], list[PlanMachine]]:
     """The open orders' remaining operations and every machine, as the scheduler takes them."""
-    o, m = orm.orders.c, orm.machines.c
-    machines = {
-        row.machine_id: row
-        for row in session.execute(select(m.machine_id, m.state, m.order_id, m.seq))
-    }
+    machines = {row.machine_id: row for row in reads.machine_rows()}
     bound = {(r.order_id, r.seq): r.machine_id for r in machines.values() if r.order_id}
-    orders = session.execute(
-        select(o.order_id, o.due_at, o.priority, o.released_at, o.created_at)
-        .where(o.status.in_(_OPEN))
-        .order_by(o.order_id)
-    ).all()
-    ops = open_operations(session)
+    orders = reads.open_orders_to_plan()
+    ops = reads.open_operations()
     jobs = []
     names: set[str] = set(plant.machines) | set(machines)
     for order in orders:
@@ -118,16 +103,7 @@ def freeze_planned(event: events.OperationStarted, uow: UnitOfWork, now: datetim
     planned = uow.plan.operations.get((event.order_id, event.seq)) if uow.plan else None
     if planned is None:
         return
-    op = orm.operations.c
-    uow.session.execute(
-        update(orm.operations)
-        .where(op.order_id == event.order_id, op.seq == event.seq, op.planned_start.is_(None))
-        .values(
-            planned_machine=planned.machine,
-            planned_start=planned.start,
-            planned_end=planned.end,
-        )
-    )
+    uow.freeze_planned(event.order_id, event.seq, planned.machine, planned.start, planned.end)
 
 
 class Planner:
@@ -140,7 +116,7 @@ class Planner:
 
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        reads: PlanningSessions,
         plant: Plant,
         clock: Callable[[], datetime],
         policy: PlanningPolicy | None = None,
@@ -148,7 +124,7 @@ class Planner:
         debounce_s: float = 1.0,
         max_delay_s: float = 10.0,
     ) -> None:
-        self._sessions = sessions
+        self._reads = reads
         self._plant = plant
         self._clock = clock
         self.policy = policy or PlanningPolicy()
@@ -174,8 +150,8 @@ class Planner:
         with self._lock:
             t0 = time.perf_counter()
             now = self._clock()
-            with self._sessions() as session:
-                jobs, machines = planning_inputs(session, self._plant, now, self.policy)
+            with self._reads() as reads:
+                jobs, machines = planning_inputs(reads, self._plant, now, self.policy)
             plan = schedule(jobs, machines, now, self.policy.rule)
             self.current = plan
             self._quotable = (plan, machines, jobs, now)

@@ -25,6 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect
 
 from tracker.adapters import orm
+from tracker.adapters.database import make_engine
 
 MIGRATE_COMMAND = "shopfloor migrate"
 
@@ -76,6 +77,11 @@ def upgrade_engine(engine: Engine) -> tuple[str | None, str]:
     return before, head
 
 
+def create_schema(engine: Engine) -> None:
+    """Bring the schema to the head revision by running the migrations (tests, the demo)."""
+    upgrade_engine(engine)
+
+
 def _adopt(conn: Connection) -> None:
     diffs = compare_metadata(MigrationContext.configure(conn), orm.metadata)
     if diffs:
@@ -89,8 +95,6 @@ def _adopt(conn: Connection) -> None:
 
 def upgrade(url: str) -> tuple[str | None, str]:
     """Migrate the database at `url` to the head; returns (revision before, head)."""
-    from tracker.adapters.database import make_engine
-
     engine = make_engine(url)
     try:
         return upgrade_engine(engine)

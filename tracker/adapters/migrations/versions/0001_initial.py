@@ -24,6 +24,7 @@ depends_on: str | Sequence[str] | None = None
 UTC_DATETIME = sa.DateTime(timezone=True)
 
 
+# size: a migration is history already applied to databases: read top to bottom, never edited
 def upgrade() -> None:
     op.create_table(
         "machines",

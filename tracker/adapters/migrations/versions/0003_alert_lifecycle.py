@@ -26,6 +26,7 @@ depends_on: str | Sequence[str] | None = None
 UTC_DATETIME = sa.DateTime(timezone=True)
 
 
+# size: a migration is history already applied to databases: read top to bottom, never edited
 def upgrade() -> None:
     with op.batch_alter_table("orders") as batch:
         batch.add_column(

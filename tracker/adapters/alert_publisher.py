@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shopfloor.contract.topics import alert_topic
 
-from .database import UnitOfWork
+from .unit_of_work import SqlUnitOfWork
 from .worker import Worker
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class OutboxWorker(Worker):
         first, so another tracker instance skips them until the lease runs out.
         """
         now = self._clock()
-        with UnitOfWork(self._sessions) as uow:
+        with SqlUnitOfWork(self._sessions) as uow:
             rows = uow.pending_deliveries(self.channel, now)
             for row in rows:
                 uow.delivery_leased(row.id, now + timedelta(seconds=_LEASE_S))
@@ -66,7 +66,7 @@ class OutboxWorker(Worker):
         delivered = 0
         for i, row in enumerate(rows):
             error = self.send(row)
-            with UnitOfWork(self._sessions) as uow:
+            with SqlUnitOfWork(self._sessions) as uow:
                 if error is None:
                     uow.delivery_done(row.id, self._clock())
                     delivered += 1

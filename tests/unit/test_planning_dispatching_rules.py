@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracker.domain.planning.calendar import add_working, next_working
-from tracker.domain.planning.dispatch import schedule
+from tracker.domain.planning.dispatching_rules import schedule
 from tracker.domain.planning.jobshop import check_feasible
 from tracker.domain.planning.model import (
     ALWAYS,

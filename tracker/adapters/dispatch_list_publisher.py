@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 QueuesOf = Callable[[Plan, Iterable[str]], dict[str, Queue]]
 
 
-class DispatchPublisher(Worker):
+class DispatchListPublisher(Worker):
     """Publishes the current plan's dispatch lists that changed since they were last published;
     `notify()` says a new plan is in.
 

@@ -4,28 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
-from tracker.adapters import orm
-from tracker.domain.model import OPEN_STATUSES
 from tracker.domain.planning.dispatch_lists import OpenOperation, Queue, machine_queues
 from tracker.domain.planning.model import Plan
 from tracker.domain.routing import Plant
 
-from .order_checks import open_operations
-
-_OPEN = sorted(status.value for status in OPEN_STATUSES)
+from .unit_of_work import PlanningReads, PlanningSessions
 
 
-def dispatch_inputs(session: Session) -> tuple[list[OpenOperation], set[str]]:
+def dispatch_inputs(reads: PlanningReads) -> tuple[list[OpenOperation], set[str]]:
     """The open operations as dispatch lists show them, and every machine the tracker has
     heard from."""
-    o = orm.orders.c
-    due = {
-        r.order_id: r.due_at
-        for r in session.execute(select(o.order_id, o.due_at).where(o.status.in_(_OPEN)))
-    }
+    due = reads.open_due_dates()
     operations = [
         OpenOperation(
             order_id=row.order_id,
@@ -37,16 +26,15 @@ def dispatch_inputs(session: Session) -> tuple[list[OpenOperation], set[str]]:
             ready=i == 0,  # completed operations are not read: the first one is next
             due_at=due[order_id],
         )
-        for order_id, rows in open_operations(session).items()
+        for order_id, rows in reads.open_operations().items()
         if order_id in due
         for i, row in enumerate(rows)
     ]
-    machines = set(session.scalars(select(orm.machines.c.machine_id)))
-    return operations, machines
+    return operations, reads.machine_ids()
 
 
 def read_machine_queues(
-    sessions: sessionmaker[Session],
+    reads: PlanningSessions,
     plant: Plant,
     plan: Plan,
     also: Iterable[str] = (),
@@ -54,6 +42,6 @@ def read_machine_queues(
 ) -> dict[str, Queue]:
     """The queue of every machine of the plant, the database, the plan and `also` (machines
     told before: an empty queue tells one its work moved away)."""
-    with sessions() as session:
-        operations, machines = dispatch_inputs(session)
+    with reads() as opened:
+        operations, machines = dispatch_inputs(opened)
     return machine_queues(plan, operations, {*plant.machines, *machines, *also}, max_jobs)
