@@ -51,6 +51,10 @@ async function main() {
     step(`the order turned at risk live: ${reasons}`);
 
     await alert.locator("input[name=comment]").fill("maintenance called");
+    // the stream rebuilds the alert list on every change: what is typed must survive that
+    await page.evaluate(() => render());
+    const kept = await alert.locator("input[name=comment]").inputValue();
+    if (kept !== "maintenance called") throw new Error(`the comment was lost on a re-render: "${kept}"`);
     await alert.locator("button", { hasText: "Acknowledge" }).click();
     await page
       .locator("#alerts li.alert.acknowledged", { hasText: "Acknowledged by e2e supervisor" })

@@ -262,12 +262,26 @@ function renderOrders() {
   );
 }
 
+// What a supervisor is typing into an alert's comment, by alert id: the list is rebuilt on every
+// change the stream brings, and on a busy floor that is several times a second.
+const drafts = new Map();
+
 function renderAlerts() {
   const alerts = [...state.alerts.values()].filter((a) => a.state !== "cleared").sort((a, b) => b.id - a.id);
+  const typing = document.activeElement?.closest?.("#alerts li.alert");
+  const caret = typing ? [document.activeElement.selectionStart, document.activeElement.selectionEnd] : null;
   $("#alert-count").textContent = `(${alerts.length})`;
   $("#alerts").replaceChildren(
     ...(alerts.length ? alerts.map(alertItem) : [el("li", { class: "muted" }, "No open alerts.")]),
   );
+  for (const id of drafts.keys()) if (!alerts.some((a) => a.id === id && a.state !== "acknowledged")) drafts.delete(id);
+  if (typing) {
+    const input = $(`#alerts li.alert[data-alert-id="${typing.dataset.alertId}"] input[name=comment]`);
+    if (input) {
+      input.focus();
+      input.setSelectionRange(...caret);
+    }
+  }
 }
 
 function alertItem(a) {
@@ -281,7 +295,13 @@ function alertItem(a) {
     item.append(el("div", { class: "muted small acked" }, `Acknowledged by ${a.acked_by} at ${fmtTime(a.acked_at)}${a.ack_comment ? `: ${a.ack_comment}` : ""}`));
     return item;
   }
-  const comment = el("input", { name: "comment", placeholder: "comment (optional)", maxlength: 2000 });
+  const comment = el("input", {
+    name: "comment",
+    placeholder: "comment (optional)",
+    maxlength: 2000,
+    oninput: (event) => drafts.set(a.id, event.target.value),
+  });
+  comment.value = drafts.get(a.id) ?? "";
   const error = el("span", { class: "error small", role: "alert" });
   item.append(
     el(
