@@ -16,6 +16,7 @@ from tracker.adapters.alert_publisher import MqttAlertPublisher
 from tracker.adapters.database import make_engine, read_session_factory, session_factory
 from tracker.adapters.dispatch_list_publisher import DispatchListPublisher
 from tracker.adapters.migrations import check_migrated
+from tracker.adapters.optimiser import optimise
 from tracker.adapters.parked import ParkedMessages
 from tracker.adapters.planning_reads import SqlPlanningSessions
 from tracker.adapters.unit_of_work import SqlUnits
@@ -102,6 +103,7 @@ class Tracker:
             PlanningPolicy(settings.dispatch_rule, settings.down_allowance_s, settings.optimise_s),
             on_replanned=self._replanned,
             debounce_s=settings.replan_debounce_s,
+            optimise=optimise,
         )
         self.bus = MessageBus(
             SqlUnits(self.sessions),

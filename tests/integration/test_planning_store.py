@@ -12,6 +12,7 @@ from tests.clock import T0, Clock
 from tests.waiting import wait_for
 from tracker.adapters import orm
 from tracker.adapters.database import session_factory
+from tracker.adapters.optimiser import optimise
 from tracker.adapters.planning_reads import SqlPlanningSessions
 from tracker.adapters.unit_of_work import SqlUnits
 from tracker.domain import commands
@@ -270,7 +271,12 @@ def test_the_optimiser_plan_is_used_when_it_is_less_tardy(
     replanned: list[Plan] = []
     policy = PlanningPolicy(Rule.EDD, 1800.0, optimise_s=5.0)
     planner = Planner(
-        SqlPlanningSessions(session_factory(engine)), Plant(), clock, policy, replanned.append
+        SqlPlanningSessions(session_factory(engine)),
+        Plant(),
+        clock,
+        policy,
+        replanned.append,
+        optimise=optimise,
     )
 
     dispatch = planner.replan()

@@ -23,7 +23,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from tracker.domain.planning.comparison import better, total_tardiness_s
 from tracker.domain.planning.model import Plan, PlanJob, PlanMachine, PlannedOperation, Rule
+from tracker.service_layer.optimiser import OptimiserUnavailable
+
+__all__ = ["OptimiserUnavailable", "better", "optimise", "total_tardiness_s"]
 
 if TYPE_CHECKING:
     from ortools.sat.python.cp_model import CpModel, CpSolver, IntVar
@@ -31,13 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MISSING = "the optimiser needs OR-Tools, the `optimize` extra: pip install 'shopfloor[optimize]'"
-_EPS_S = 1e-3  # plans closer than this (datetime rounding) count as equal
 
 Placed = list[list[tuple[float, str]]]  # per job, each operation's (start from now, machine)
-
-
-class OptimiserUnavailable(RuntimeError):
-    """OR-Tools is not installed: the `optimize` extra is missing."""
 
 
 @dataclass(frozen=True)
@@ -97,29 +96,6 @@ def optimise(
     if solver is not None:
         best = model.read(solver)
     return _plan(problem, _compact(problem, best, exact=True), now, rule)
-
-
-def total_tardiness_s(plan: Plan, jobs: Sequence[PlanJob]) -> float:
-    """Sum over the jobs in the plan of how far past its due date each is planned to finish."""
-    return sum(
-        max(0.0, (eta - job.due_at).total_seconds())
-        for job in jobs
-        if (eta := plan.etas.get(job.order_id)) is not None
-    )
-
-
-def better(a: Plan, b: Plan, jobs: Sequence[PlanJob]) -> bool:
-    """Whether `a` beats `b`: fewer jobs left out, then less total tardiness, then earlier end."""
-    out_a, out_b = (sum(j.order_id not in p.etas for j in jobs) for p in (a, b))
-    if out_a != out_b:
-        return out_a < out_b
-    late_a, late_b = total_tardiness_s(a, jobs), total_tardiness_s(b, jobs)
-    if abs(late_a - late_b) > _EPS_S:
-        return late_a < late_b
-    end_a, end_b = (
-        max((op.end for op in p.operations.values()), default=p.made_at) for p in (a, b)
-    )
-    return (end_a - end_b).total_seconds() < -_EPS_S
 
 
 def _problem(

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from tracker.adapters import order_token_store
 from tracker.auth import order_tokens
 from tracker.domain import commands
 from tracker.domain.model import DomainError, OrderStatus
@@ -238,7 +239,7 @@ def change_order(order_id: OrderId, body: OrderChange, lifecycle: Lifecycle) -> 
 )
 def rotate_token(order_id: OrderId, sessions: TokenSessions, feed: Feed) -> TokenRotated:
     """A new customer token, shown once; the old one stops working."""
-    token = order_tokens.rotate(sessions, order_id)
+    token = order_token_store.rotate(sessions, order_id)
     if token is None:
         raise _NOT_FOUND
     feed.publish(Changes(orders=frozenset({order_id})))  # cached answers go
@@ -248,6 +249,6 @@ def rotate_token(order_id: OrderId, sessions: TokenSessions, feed: Feed) -> Toke
 @router.delete("/{order_id}/token", status_code=204, dependencies=[SUPERVISOR], responses=_MISSING)
 def revoke_token(order_id: OrderId, sessions: TokenSessions, feed: Feed) -> None:
     """No token reads the order until a new one is made (POST)."""
-    if not order_tokens.revoke(sessions, order_id):
+    if not order_token_store.revoke(sessions, order_id):
         raise _NOT_FOUND
     feed.publish(Changes(orders=frozenset({order_id})))  # cached answers go

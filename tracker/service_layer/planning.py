@@ -15,16 +15,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from tracker.adapters.optimiser import OptimiserUnavailable, better, optimise, total_tardiness_s
 from tracker.domain import events
 from tracker.domain.commands import OperationSpec
 from tracker.domain.model import OperationState
+from tracker.domain.planning.comparison import better, total_tardiness_s
 from tracker.domain.planning.dispatching_rules import schedule
 from tracker.domain.planning.model import Plan, PlanJob, PlanMachine, PlanOperation, Rule
 from tracker.domain.planning.quote import Quote, QuoteBook
 from tracker.domain.routing import Plant
 from tracker.domain.schedule import STOPPED_STATES
 
+from .optimiser import Optimise, OptimiserUnavailable
 from .unit_of_work import PlanningReads, PlanningSessions, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -123,8 +124,10 @@ class Planner:
         on_replanned: Callable[[Plan], None] = lambda _plan: None,
         debounce_s: float = 1.0,
         max_delay_s: float = 10.0,
+        optimise: Optimise | None = None,
     ) -> None:
         self._reads = reads
+        self._optimise = optimise  # None: dispatch plans only, whatever the policy says
         self._plant = plant
         self._clock = clock
         self.policy = policy or PlanningPolicy()
@@ -168,18 +171,22 @@ class Planner:
                 self.last_duration_s,
             )
         self._on_replanned(plan)
-        if self.policy.optimise_s > 0 and plan.operations and self._optimising.acquire(False):
+        if self._may_optimise(plan) and self._optimising.acquire(False):
             threading.Thread(
                 target=self._improve, args=(jobs, machines, now, plan), daemon=True
             ).start()
         return plan
+
+    def _may_optimise(self, plan: Plan) -> bool:
+        return self._optimise is not None and self.policy.optimise_s > 0 and bool(plan.operations)
 
     def _improve(
         self, jobs: list[PlanJob], machines: list[PlanMachine], now: datetime, plan: Plan
     ) -> None:
         """Let the optimiser improve `plan`; use its plan only when it is better and still new."""
         try:
-            improved = optimise(jobs, machines, now, self.policy.optimise_s, hint=plan)
+            assert self._optimise is not None  # _may_optimise said so
+            improved = self._optimise(jobs, machines, now, self.policy.optimise_s, hint=plan)
         except OptimiserUnavailable as exc:
             log.error("%s; planning with %s only", exc, plan.rule.value)
             self.policy = replace(self.policy, optimise_s=0.0)

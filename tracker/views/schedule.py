@@ -10,10 +10,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tracker.adapters import orm
-from tracker.domain.model import OPEN_STATUSES
+from tracker.domain.model import OPEN_STATUS_VALUES
 from tracker.domain.planning.model import Plan
-
-_OPEN = sorted(status.value for status in OPEN_STATUSES)
 
 
 def _overlaps(start: datetime, end: datetime | None, lo: datetime, hi: datetime | None) -> bool:
@@ -34,7 +32,7 @@ def _planned(
         for r in session.execute(
             select(op.order_id, op.seq, op.name)
             .join(orm.orders, o.order_id == op.order_id)
-            .where(o.status.in_(_OPEN))
+            .where(o.status.in_(OPEN_STATUS_VALUES))
         )
     }
     bars = []
