@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from shopfloor.contract.dead_letters import dead_letter_body
 from shopfloor.contract.payloads import PayloadError
 from shopfloor.contract.topics import dead_letter_topic
 
@@ -16,36 +15,8 @@ from .stats import GatewayStats
 log = logging.getLogger(__name__)
 
 DEAD_LETTER_TOPIC = dead_letter_topic("gateway")
-# what a dead letter keeps of a payload
-KEEP_BYTES = 4096
 # publishes a dead letter's body (JSON text) on DEAD_LETTER_TOPIC
 Publish = Callable[[str], object]
-
-
-def dead_letter_body(
-    topic: str | None,
-    reason: str,
-    detail: str,
-    raw: bytes,
-    received_at: datetime,
-    **extra: str,
-) -> str:
-    """The body every dead letter has (README, MQTT contract): `topic`, `reason`, `detail`,
-    `received_at` and the first 4 KiB of the payload (`payload_base64` when not UTF-8)."""
-    kept = raw[:KEEP_BYTES]
-    try:
-        payload = {"payload": kept.decode()}
-    except UnicodeDecodeError:
-        payload = {"payload_base64": base64.b64encode(kept).decode()}
-    body: dict[str, object] = {
-        "topic": topic,
-        "reason": reason,
-        "detail": detail,
-        "received_at": received_at.isoformat(),
-        **payload,
-        **extra,
-    }
-    return json.dumps(body)
 
 
 class DeadLetters:

@@ -6,8 +6,9 @@ import base64
 import json
 from datetime import UTC, datetime
 
-from gateway.dead_letters import DeadLetters, dead_letter_body
+from gateway.dead_letters import DeadLetters
 from gateway.stats import GatewayStats
+from shopfloor.contract.dead_letters import dead_letter_body
 from shopfloor.contract.payloads import PayloadError
 
 AT = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)

@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel
 
+from shopfloor.contract.dead_letters import payload_text
 from tracker.adapters.database_errors import transient
 from tracker.adapters.parked import ParkedMessage, failure_reason
 from tracker.views.parked import parked_page
 
 from .deps import ADMIN, Clock, Consumer, Parked, ReadSession
 from .errors import STAFF_ERRORS, problems
-from .event_messages import payload_text
 
 ParkedId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from shopfloor.contract.dead_letters import KEEP_BYTES, dead_letter_body
 from shopfloor.contract.payloads import (
     AlarmEvent,
     CycleEvent,
@@ -25,8 +24,6 @@ from tracker.domain import commands
 # the contract allows 128 characters; the tracker's tables, API and plant file hold 100
 MAX_MACHINE_ID = 100
 MAX_TOPIC_ID = 128  # site, line and any other named segment of the topic
-# what a dead letter or a refused message keeps of a payload
-KEEP_BYTES = 4096
 _NOT_IN_IDS = frozenset("/+#")
 
 
@@ -145,23 +142,8 @@ def refused(topic: str, payload: bytes, reason: str, detail: str) -> Incoming:
     return Incoming(topic, payload[:KEEP_BYTES], reason=reason, detail=detail)
 
 
-def payload_text(raw: bytes) -> dict[str, str]:
-    """`{"payload": text}`, or `{"payload_base64": ...}` when `raw` is not UTF-8."""
-    try:
-        return {"payload": raw.decode()}
-    except UnicodeDecodeError:
-        return {"payload_base64": base64.b64encode(raw).decode()}
-
-
 def dead_letter(message: Incoming, received_at: datetime) -> bytes:
-    """The dead-letter body (the gateway's shape): topic, reason, detail, received_at and the
-    payload (`payload_base64` when it is not UTF-8)."""
-    payload = payload_text(message.payload[:KEEP_BYTES])
-    body = {
-        "topic": message.topic,
-        "reason": message.reason,
-        "detail": message.detail,
-        "received_at": received_at.isoformat(),
-        **payload,
-    }
-    return json.dumps(body).encode()
+    """The dead-letter body (the contract's one shape) of a rejected message."""
+    return dead_letter_body(
+        message.topic, message.reason, message.detail, message.payload, received_at
+    ).encode()
