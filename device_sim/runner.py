@@ -16,7 +16,7 @@ from shopfloor.contract.payloads import MachineState, StateEvent, encode
 from shopfloor.contract.topics import EVENT, TopicTemplate, dispatch_subscription
 from shopfloor.mqtt import MqttSettings, connect, make_client, unreachable
 
-from .dispatch import DispatchBoard
+from .dispatch_board import DispatchBoard
 from .machine import SimMachine
 from .packml_runner import PackmlFleet
 from .simulation import Sent, Simulation

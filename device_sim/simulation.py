@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from shopfloor.contract.payloads import encode
 
-from .dispatch import DispatchBoard
+from .dispatch_board import DispatchBoard
 from .jobs import Job
 from .machine import SimMachine
 from .models import Alarm

@@ -25,7 +25,7 @@ from pathlib import Path
 import uvicorn
 from pydantic import ValidationError
 
-from device_sim.dispatch import DispatchBoard
+from device_sim.dispatch_board import DispatchBoard
 from device_sim.rehearsal import Run, TrackerApi, feed_orders, judge
 from device_sim.runner import run
 from device_sim.scenario import Scenario, ScenarioError, load_scenario

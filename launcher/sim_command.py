@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import httpx
 
-from device_sim.dispatch import DispatchBoard
+from device_sim.dispatch_board import DispatchBoard
 from device_sim.load import main as load_main
 from device_sim.machine import Job
 from device_sim.rehearsal import TrackerApi, rehearse

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from device_sim.dispatch import STALE, DispatchBoard
+from device_sim.dispatch_board import STALE, DispatchBoard
 from device_sim.machine import Job, SimMachine
 from device_sim.models import CNC_MILL, MODELS, WELDING_ROBOT
 from device_sim.network import Link
