@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import ssl
 import sys
@@ -24,23 +23,29 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
 paho_log = logging.getLogger(f"{__name__}.paho")
 
 ENV_PREFIX = "SHOPFLOOR_MQTT__"
 PLAIN_PORT, TLS_PORT = 1883, 8883
-# what a `--broker` URL does not say, the environment may: credentials and TLS, never client ids
-_FROM_ENVIRONMENT = (
-    "username",
-    "password",
-    "tls",
-    "ca_file",
-    "cert_file",
-    "key_file",
-    "key_password",
-    "tls_insecure",
-)
+
+
+class BrokerEnvironment(BaseSettings):
+    """What a `--broker` URL does not say, the environment may: credentials and TLS, never
+    client ids (SHOPFLOOR_MQTT__*). Raw text here; `MqttSettings` validates it."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    username: str | None = None
+    password: str | None = None
+    tls: str | None = None
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    key_password: str | None = None
+    tls_insecure: str | None = None
 
 
 class MqttSettings(BaseModel):
@@ -158,7 +163,7 @@ def broker_settings(url: str, **fields: Any) -> MqttSettings:
     except ValueError:
         raise ValueError(f"broker URL {url!r} has a bad port") from None
     values: dict[str, Any] = {
-        name: os.environ[_var(name)] for name in _FROM_ENVIRONMENT if os.environ.get(_var(name))
+        name: value for name, value in BrokerEnvironment().model_dump().items() if value
     }
     values.update(fields, host=parts.hostname)
     if parts.scheme in ("mqtts", "ssl"):
