@@ -45,8 +45,6 @@ READS = [
 
 @pytest.fixture
 def running(database_url: str, make_tracker: Callable[..., Tracker]) -> Iterator[Running]:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("only SQLite has one write lock that readers could queue behind")
     server = Running(make(make_tracker))
     yield server
     server.stop()
@@ -64,6 +62,8 @@ def _held(database_url: str) -> bool:
     return False
 
 
+# only SQLite has one database-wide write lock that readers could queue behind
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_every_read_answers_at_once_while_the_writer_holds_the_lock(
     running: Running, database_url: str
 ) -> None:
