@@ -38,8 +38,8 @@ from tracker.entrypoints.http_server import Server
 
 from . import demo_parts as parts
 from .demo_orders import bus_placer, free_ids
-from .demo_parts import DemoSettings
 from .errors import file_error, settings_error
+from .settings import LauncherSettings
 from .signals import let_uvicorn_exit_cleanly
 
 
@@ -70,7 +70,7 @@ def run_demo(args: argparse.Namespace) -> int:
         return 2
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)  # the board polls, the check too
     try:
-        settings = DemoSettings()
+        settings = LauncherSettings()
     except ValidationError as exc:
         return settings_error(exc)
     data, number = parts.data_dir(args)
@@ -91,7 +91,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _play(
-    args: argparse.Namespace, plan: Plan, settings: DemoSettings, stack: contextlib.ExitStack
+    args: argparse.Namespace, plan: Plan, settings: LauncherSettings, stack: contextlib.ExitStack
 ) -> int:
     """Start every part (each stopped by `stack` on the way out), serve the tracker's API."""
     given, embedded = parts.broker(args)
@@ -101,7 +101,7 @@ def _play(
     def mqtt(client_id: str = "") -> MqttSettings:
         return given.model_copy(update={"client_id": client_id})  # one TLS context for all
 
-    influx = parts.influx(args, plan.data, settings)
+    influx = parts.influx(args, plan.data)
     gw = parts.gateway(influx, mqtt("demo-gateway"), plan.data)
     database_url = parts.database(args, plan.data)
     tracker = parts.tracker(

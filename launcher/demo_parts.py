@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from device_sim.scenario import Scenario
@@ -21,6 +21,7 @@ from tracker.bootstrap import Tracker
 from tracker.settings import TrackerSettings
 
 from .broker import EmbeddedBroker
+from .errors import settings_error
 from .settings import LauncherSettings
 
 log = logging.getLogger("launcher.demo")
@@ -33,8 +34,9 @@ OFFLINE_AFTER_S = 15 * 60.0
 CHECK_INTERVAL_S = 5 * 60.0
 
 
-class DemoSettings(LauncherSettings):
-    """The demo's settings: with --influx-url, the InfluxDB token, org, bucket and database."""
+class InfluxEnvironment(LauncherSettings):
+    """With --influx-url only: the InfluxDB token, org, bucket and database (SHOPFLOOR_INFLUX__*);
+    without it the demo writes SQLite and reads none of them."""
 
     influx: InfluxSettings = InfluxSettings()
 
@@ -82,11 +84,15 @@ def broker(args: argparse.Namespace) -> tuple[MqttSettings, EmbeddedBroker | Non
     return MqttSettings(host=embedded.host, port=embedded.port, protocol="3.1.1"), embedded
 
 
-def influx(args: argparse.Namespace, data: Path, settings: DemoSettings) -> InfluxSettings:
+def influx(args: argparse.Namespace, data: Path) -> InfluxSettings:
     """SQLite under the data directory, or the InfluxDB at --influx-url (SHOPFLOOR_INFLUX__*)."""
     if args.influx_url is None:
         return InfluxSettings(sink="sqlite", sqlite_path=data / "telemetry.db")
-    return settings.influx.model_copy(
+    try:
+        environment = InfluxEnvironment()
+    except ValidationError as exc:
+        raise DemoRefused(settings_error(exc)) from None
+    return environment.influx.model_copy(
         update={"sink": "influx1" if args.influx_v1 else "influx2", "url": args.influx_url}
     )
 

@@ -10,8 +10,8 @@ from collections.abc import Callable
 import httpx
 
 from device_sim.dispatch_board import DispatchBoard
+from device_sim.jobs import Job
 from device_sim.load import main as load_main
-from device_sim.machine import Job
 from device_sim.rehearsal import TrackerApi, rehearse
 from device_sim.runner import run
 from device_sim.scenario import Scenario, ScenarioError, load_scenario

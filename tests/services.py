@@ -21,7 +21,7 @@ from launcher.services.mosquitto import (
     run_restartable_mosquitto,
 )
 from launcher.services.postgres import fresh_postgres_database, postgres_server_url
-from launcher.services.processes import HOST, ServiceError, free_port, wait_until
+from launcher.services.processes import HOST, ServiceError, free_port
 from launcher.services.restartable import Restartable
 
 __all__ = [
@@ -40,5 +40,4 @@ __all__ = [
     "run_restartable_influxdb1",
     "run_restartable_mosquitto",
     "run_victoria",
-    "wait_until",
 ]

@@ -21,11 +21,13 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from tracker.adapters.optimiser import OptimiserUnavailable, optimise, total_tardiness_s
+from tracker.adapters.optimiser import optimise
+from tracker.domain.planning.comparison import total_tardiness_s
 from tracker.domain.planning.dispatching_rules import schedule
 from tracker.domain.planning.jobshop import makespan
 from tracker.domain.planning.model import Plan, Rule
 from tracker.domain.planning.quote import QuoteBook
+from tracker.service_layer.optimiser import OptimiserUnavailable
 
 from .running import measured, progress
 from .schedule_cases import JOBSHOP_DIR, Shop, broken, jobshop, plant, quote_routings, timed

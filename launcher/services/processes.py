@@ -38,17 +38,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until(
-    check: Callable[[], bool], timeout: float, what: str, interval: float = 0.05
-) -> None:
-    """Call `check` until it returns True; raise ServiceError after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not safe(check):
-        if time.monotonic() >= deadline:
-            raise ServiceError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
-
-
 def executable(name: str) -> str:
     """Find a binary on PATH or in /usr/sbin (where Debian puts mosquitto)."""
     found = shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin"]))

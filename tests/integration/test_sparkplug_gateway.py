@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from device_sim.machine import Job
+from device_sim.jobs import Job
 from device_sim.runner import run
 from device_sim.simulation import Simulation
 from gateway.service import Gateway

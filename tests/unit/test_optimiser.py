@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tracker.adapters.optimiser import OptimiserUnavailable, better, optimise, total_tardiness_s
+from tracker.adapters.optimiser import optimise
+from tracker.domain.planning.comparison import better, total_tardiness_s
 from tracker.domain.planning.dispatching_rules import schedule
 from tracker.domain.planning.jobshop import check_feasible, makespan, parse_instance, to_plan_input
 from tracker.domain.planning.model import (
@@ -23,6 +24,7 @@ from tracker.domain.planning.model import (
     Rule,
     Shift,
 )
+from tracker.service_layer.optimiser import OptimiserUnavailable
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 DATA = Path(__file__).resolve().parents[1] / "data" / "jobshop"

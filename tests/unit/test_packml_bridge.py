@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from device_sim.machine import Job, SimMachine
+from device_sim.jobs import Job
+from device_sim.machine import SimMachine
 from device_sim.models import CNC_MILL
 from device_sim.packml_bridge import (
     ALARM_MESSAGE,

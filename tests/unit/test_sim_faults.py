@@ -11,7 +11,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from device_sim.dispatch_board import STALE, DispatchBoard
-from device_sim.machine import Job, SimMachine
+from device_sim.jobs import Job
+from device_sim.machine import SimMachine
 from device_sim.models import CNC_MILL, MODELS, WELDING_ROBOT
 from device_sim.network import Link
 from device_sim.scenario import parse_scenario

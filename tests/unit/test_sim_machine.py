@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from device_sim.machine import Job, SimMachine
+from device_sim.jobs import Job
+from device_sim.machine import SimMachine
 from device_sim.models import CNC_MILL
 from device_sim.simulation import Simulation
 from shopfloor.contract.payloads import (

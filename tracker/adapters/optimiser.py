@@ -23,11 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from tracker.domain.planning.comparison import better, total_tardiness_s
 from tracker.domain.planning.model import Plan, PlanJob, PlanMachine, PlannedOperation, Rule
 from tracker.service_layer.optimiser import OptimiserUnavailable
-
-__all__ = ["OptimiserUnavailable", "better", "optimise", "total_tardiness_s"]
 
 if TYPE_CHECKING:
     from ortools.sat.python.cp_model import CpModel, CpSolver, IntVar

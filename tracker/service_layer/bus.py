@@ -227,7 +227,8 @@ def _claim_and_lock(
 
 
 def _commands_move_plan(cmds: Sequence[commands.Command], results: list[CommandResult]) -> bool:
-    """Whether an applied command moved the plan (a job bound by a person or list also does)."""
+    """Whether an applied command moved the plan (the caller adds jobs bound by a person or a
+    dispatch list: `uow.rebound`)."""
     return any(
         r is APPLIED and isinstance(c, _MOVES_PLAN) for c, r in zip(cmds, results, strict=True)
     )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tracker.adapters import orm
 from tracker.domain.alerts import AlertState
-from tracker.domain.model import OPEN_STATUSES, OperationState
+from tracker.domain.model import OPEN_STATUS_VALUES, OPEN_STATUSES, OperationState
 from tracker.domain.planning.model import Plan
 
 # a snapshot shows open orders and those closed this recently (a board is about today)
@@ -121,7 +121,7 @@ def open_orders(session: Session, now: datetime, plan: Plan | None) -> list[Stat
     return _orders(
         session,
         or_(
-            o.status.in_(list(OPEN_STATUSES)),
+            o.status.in_(OPEN_STATUS_VALUES),
             o.completed_at >= recent,
             o.shipped_at >= recent,
             o.cancelled_at >= recent,

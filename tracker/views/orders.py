@@ -49,17 +49,6 @@ def read_order(session: Session, order_id: str, plan: Plan | None) -> tuple[Orde
     return order, _with_plan(order_id, stored, plan)
 
 
-def planned_operations(session: Session, order_id: str, plan: Plan | None) -> Planned:
-    """Each operation's plan: as it was when it started (stored), else in the current plan."""
-    op = orm.operations.c
-    rows = session.execute(
-        select(op.seq, op.planned_machine, op.planned_start, op.planned_end).where(
-            op.order_id == order_id
-        )
-    )
-    return _with_plan(order_id, rows, plan)
-
-
 def _with_plan(
     order_id: str,
     stored: Iterable[tuple[int, str | None, datetime | None, datetime | None]],

@@ -4,7 +4,6 @@ The Alembic config is built here in code, so no alembic.ini is needed. A new rev
 change to `tracker/adapters/orm.py`, is generated against a database migrated to the head::
 
     from alembic import command
-from alembic.autogenerate import compare_metadata
     from tracker.adapters.migrations import alembic_config, upgrade
     upgrade("sqlite:///rev.db")
     command.revision(alembic_config("sqlite:///rev.db"), "what changed", autogenerate=True,

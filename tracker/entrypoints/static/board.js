@@ -268,8 +268,9 @@ const drafts = new Map();
 
 function renderAlerts() {
   const alerts = [...state.alerts.values()].filter((a) => a.state !== "cleared").sort((a, b) => b.id - a.id);
-  const typing = document.activeElement?.closest?.("#alerts li.alert");
-  const caret = typing ? [document.activeElement.selectionStart, document.activeElement.selectionEnd] : null;
+  const focused = document.activeElement;
+  const typing = focused?.matches?.("#alerts input[name=comment]") ? focused.closest("li.alert") : null;
+  const caret = typing ? [focused.selectionStart, focused.selectionEnd] : null;
   $("#alert-count").textContent = `(${alerts.length})`;
   $("#alerts").replaceChildren(
     ...(alerts.length ? alerts.map(alertItem) : [el("li", { class: "muted" }, "No open alerts.")]),
