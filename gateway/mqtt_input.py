@@ -15,7 +15,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from shopfloor.contract.topics import filters_intersect
 
 from .acks import AckSequencer
-from .inputs import InputFilter
+from .input_filter import InputFilter
 from .message_router import MessageRouter
 from .sparkplug.bridge import SparkplugBridge
 from .stats import GatewayStats
