@@ -14,9 +14,7 @@ import contextlib
 import functools
 import os
 import secrets
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +24,10 @@ from fastapi import FastAPI
 
 from shopfloor import logs
 
+from ..services.processes import HOST, free_port, server
 from ..settings import LauncherSettings
 from ..tracker_command import serve_tracker
 from .broker import Broker
-from .servers import HOST, ServiceError, free_port
 
 CEILING = "/bench/ceiling"
 CEILING_ASYNC = "/bench/ceiling-async"
@@ -101,33 +99,11 @@ def tracker_server(
     env = _environment(database_url, broker, port, api_key)
     env.update(settings)
     argv = [sys.executable, "-m", "launcher.bench.api_server"]
-    root = Path(__file__).resolve().parents[2]
-    with log_path.open("wb") as log_file:
-        proc = subprocess.Popen(
-            argv,
-            cwd=root,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=log_file,
-            preexec_fn=functools.partial(os.sched_setaffinity, 0, cpus),
-        )
     url = f"http://{HOST}:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not _healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                tail = log_path.read_text(errors="replace")[-3000:]
-                raise ServiceError(f"the tracker did not start: {' '.join(argv)}\n{tail}")
-            time.sleep(0.1)
+    ready = functools.partial(_healthy, url)
+    options = {"env": env, "cpus": cpus, "timeout_s": START_TIMEOUT_S}
+    with server("the tracker", argv, log_path, port, ready, **options) as proc:
         yield Server(url, proc.pid, api_key, log_path)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _healthy(url: str) -> bool:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -56,10 +57,16 @@ def tail(path: Path, lines: int = 30) -> str:
 
 @contextlib.contextmanager
 def server(
-    name: str, argv: list[str], log_path: Path, port: int, ready: Callable[[], bool]
+    name: str,
+    argv: list[str],
+    log_path: Path,
+    port: int,
+    ready: Callable[[], bool],
+    **options: Any,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run a server with output to `log_path`; wait until it listens on `port` and `ready`."""
-    proc = launch(name, argv, log_path, port, ready)
+    """Run a server with output to `log_path`; wait until it listens on `port` and `ready`
+    (`options`: `launch`'s keywords)."""
+    proc = launch(name, argv, log_path, port, ready, **options)
     try:
         yield proc
     finally:
@@ -74,15 +81,25 @@ def launch(
     ready: Callable[[], bool],
     *,
     append_log: bool = False,
+    env: Mapping[str, str] | None = None,
+    cpus: set[int] | None = None,
+    timeout_s: float = START_TIMEOUT,
 ) -> subprocess.Popen[bytes]:
-    """Start a server and wait until it listens on `port` and `ready`; stop it if it does not."""
+    """Start a server and wait until it listens on `port` and `ready`; stop it if it does not.
+    `env` replaces the environment; `cpus` pins the process to those cores."""
     started = time.monotonic()
+    pin = None if cpus is None else functools.partial(os.sched_setaffinity, 0, cpus)
     with log_path.open("ab" if append_log else "wb") as log_file:
         proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+            preexec_fn=pin,
         )
     try:
-        deadline = started + START_TIMEOUT
+        deadline = started + timeout_s
         # Owning the listening socket proves the answer comes from our process,
         # not from whatever took the port after free_port() released it.
         while not (safe(lambda: _listens(proc.pid, port)) and safe(ready)):
