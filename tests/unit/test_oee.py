@@ -28,8 +28,12 @@ def at(hour: float) -> datetime:
     return DAY + timedelta(hours=hour)
 
 
+def ts(hour: float) -> float:
+    return at(hour).timestamp()
+
+
 def period(state: str, a: float, b: float | None) -> StatePeriod:
-    return StatePeriod(state, at(a), None if b is None else at(b))
+    return StatePeriod(state, ts(a), None if b is None else ts(b))
 
 
 def minutes(o: Oee) -> dict[str, float]:
@@ -47,7 +51,7 @@ def minutes(o: Oee) -> dict[str, float]:
 def test_a_shift_with_a_break_and_a_job_with_scrap() -> None:
     # running all shift (through the break), 400 good and 20 scrap parts at an ideal 60 s
     states = [period("RUNNING", 6, 14)]
-    parts = [PartRun(at(6), at(14), good=400, scrap=20, ideal_cycle_s=60)]
+    parts = [PartRun(ts(6), ts(14), good=400, scrap=20, ideal_cycle_s=60)]
     o = machine_oee(at(6), at(14), at(14), WORK, states, parts)
     # 8 h less the 30 min break = 450 min planned, all of it run; 420 parts = 420 ideal minutes
     assert minutes(o) == pytest.approx(
@@ -113,7 +117,7 @@ def test_a_live_shift_counts_up_to_now_with_the_open_state() -> None:
 
 def test_parts_of_an_operation_crossing_the_window_follow_its_running_time() -> None:
     states = [period("RUNNING", 6, 8), period("DOWN", 8, 9), period("RUNNING", 9, 10)]
-    parts = [PartRun(at(6), at(10), good=180, scrap=0, ideal_cycle_s=60)]
+    parts = [PartRun(ts(6), ts(10), good=180, scrap=0, ideal_cycle_s=60)]
     o = machine_oee(at(6), at(8), at(12), WORK, states, parts)
     # 120 of its 180 running minutes are in the window: 120 of its 180 parts
     assert o.good == pytest.approx(120)
@@ -121,7 +125,7 @@ def test_parts_of_an_operation_crossing_the_window_follow_its_running_time() -> 
 
 
 def test_a_routing_slower_than_the_machine_caps_performance() -> None:
-    parts = [PartRun(at(6), at(7), good=120, scrap=0, ideal_cycle_s=60)]
+    parts = [PartRun(ts(6), ts(7), good=120, scrap=0, ideal_cycle_s=60)]
     o = machine_oee(at(6), at(7), at(7), WORK, [period("RUNNING", 6, 7)], parts)
     assert o.performance == 1.0 and o.oee == pytest.approx(1.0)
 
@@ -139,7 +143,7 @@ STATES = st.sampled_from(["RUNNING", "IDLE", "DOWN", "SETUP", "OFFLINE"])
 def histories(draw: st.DrawFn) -> tuple[list[StatePeriod], list[PartRun], float, float, float]:
     cuts = sorted(draw(st.lists(st.floats(0, 48), min_size=1, max_size=12)))
     states = [
-        StatePeriod(draw(STATES), at(a), at(b) if b is not None else None)
+        StatePeriod(draw(STATES), ts(a), ts(b) if b is not None else None)
         for a, b in zip(cuts, [*cuts[1:], None], strict=True)
     ]
     parts = []
@@ -147,7 +151,7 @@ def histories(draw: st.DrawFn) -> tuple[list[StatePeriod], list[PartRun], float,
         a = draw(st.floats(0, 48))
         b = draw(st.floats(a, 48))
         good, scrap = draw(st.integers(0, 5000)), draw(st.integers(0, 500))
-        parts.append(PartRun(at(a), at(b), good, scrap, draw(st.floats(0.5, 600))))
+        parts.append(PartRun(ts(a), ts(b), good, scrap, draw(st.floats(0.5, 600))))
     lo = draw(st.floats(0, 48))
     hi = draw(st.floats(lo, 60))
     return states, parts, lo, hi, draw(st.floats(0, 60))
@@ -167,3 +171,12 @@ def test_ratios_are_fractions_and_losses_add_up_to_planned_time(
     assert o.planned_s + o.planned_stop_s == pytest.approx(
         work.between(at(lo).timestamp(), min(at(hi), at(now)).timestamp()), abs=1e-6
     )
+
+
+def test_working_spans_add_up_to_working_seconds_over_a_dst_change() -> None:
+    berlin = WorkingTime(Calendar(name="berlin", timezone="Europe/Berlin", shifts=CAL.shifts))
+    a, b = ts(0), ts(24 * 28)  # four weeks over the last Sunday of March
+    spans = berlin.spans(a, b)
+    assert sum(e - s for s, e in spans) == pytest.approx(berlin.between(a, b))
+    assert all(s < e for s, e in spans) and spans == sorted(spans)
+    assert berlin.spans(b, a) == [] and WorkingTime(ALWAYS).spans(a, b) == [(a, b)]

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, Float, and_, cast, extract, func, select
 from sqlalchemy.orm import Session
 
 from tracker.adapters import orm
@@ -22,7 +22,17 @@ from tracker.domain.routing import Plant
 # parts are shared out by the RUNNING time of their operation's whole span: states are read
 # this far before the window at most (an operation started earlier shares by wall time)
 REACH_BACK = timedelta(days=31)
+_BIND_MARGIN = timedelta(days=1)
 _CHUNK = 500  # ids per IN (...), well below every database's limit on bound parameters
+
+
+def _epoch(session: Session, column: ColumnElement[datetime]) -> ColumnElement[float]:
+    """A UTC datetime column as POSIX seconds, computed by the database: a week of states is
+    ~100,000 rows, whose datetimes would cost more to build than the OEE arithmetic."""
+    if session.get_bind().dialect.name == "sqlite":
+        # stored as naive UTC text; julianday keeps ~40 us of precision at today's dates
+        return (func.julianday(column) - 2440587.5) * 86400.0
+    return cast(extract("epoch", column), Float)
 
 
 @dataclass(frozen=True)
@@ -44,18 +54,17 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[i : i + _CHUNK]
 
 
-def _starters(session: Session, order_ids: Sequence[str]) -> dict[tuple[str, int], str]:
-    """The machine that first started each (order, operation), from the job bindings."""
+def _starters(session: Session, since: datetime, hi: datetime) -> dict[tuple[str, int], str]:
+    """The machine that first started each (order, operation) in [since, hi): job bindings."""
     b = orm.job_bindings.c
+    stmt = (
+        select(b.order_id, b.seq, b.machine_id)
+        .where(b.action == "start", b.at >= since, b.at < hi)
+        .order_by(b.id)
+    )
     found: dict[tuple[str, int], str] = {}
-    for chunk in _chunks(order_ids):
-        stmt = (
-            select(b.order_id, b.seq, b.machine_id)
-            .where(b.action == "start", b.order_id.in_(chunk))
-            .order_by(b.id)
-        )
-        for order_id, seq, machine_id in session.execute(stmt):
-            found.setdefault((order_id, seq), machine_id)
+    for order_id, seq, machine_id in session.execute(stmt).all():
+        found.setdefault((order_id, seq), machine_id)
     return found
 
 
@@ -77,8 +86,8 @@ def _parts(
         op.cycle_s,
         op.good_qty,
         op.scrap_qty,
-        op.started_at,
-        end.label("end"),
+        _epoch(session, op.started_at).label("start"),
+        _epoch(session, end).label("end"),
     ).where(
         op.started_at.is_not(None),
         op.started_at < hi,
@@ -86,15 +95,20 @@ def _parts(
         (op.good_qty > 0) | (op.scrap_qty > 0),
     )
     rows = session.execute(stmt).all()
-    starters = _starters(session, sorted({row.order_id for row in rows}))
+    # a job is bound when (or before) its operation starts: a day's margin covers it
+    earliest = min((row.start for row in rows), default=lo.timestamp())
+    starters = _starters(session, datetime.fromtimestamp(earliest, UTC) - _BIND_MARGIN, hi)
     found: dict[str, list[PartRun]] = defaultdict(list)
+    routed: dict[str, tuple[str, ...]] = {}
     for row in rows:
-        routed = plant.machines_for(row.machine)
+        names = routed.get(row.machine) or routed.setdefault(
+            row.machine, plant.machines_for(row.machine)
+        )
         machine = starters.get((row.order_id, row.seq)) or (
-            routed[0] if len(routed) == 1 else row.planned_machine
+            names[0] if len(names) == 1 else row.planned_machine
         )
         if machine in selected:
-            run = PartRun(row.started_at, row.end, row.good_qty, row.scrap_qty, row.cycle_s)
+            run = PartRun(row.start, row.end, row.good_qty, row.scrap_qty, row.cycle_s)
             found[machine].append(run)
     return found
 
@@ -106,18 +120,19 @@ def oee_inputs(
     selected = set(machine_ids)
     parts = _parts(session, plant, selected, lo, hi)
     starts = [run.start for runs in parts.values() for run in runs]
-    reach = max(min([lo, *starts]), lo - REACH_BACK)
+    earliest = datetime.fromtimestamp(min(starts), UTC) if starts else lo
+    reach = max(min(lo, earliest), lo - REACH_BACK)
     found = {m: MachineInputs(parts=parts.get(m, [])) for m in machine_ids}
     s, m = orm.machine_states.c, orm.machines.c
     for chunk in _chunks(list(machine_ids)):
-        closed = select(s.machine_id, s.state, s.started_at, s.ended_at).where(
-            s.machine_id.in_(chunk), and_(s.ended_at > reach, s.started_at < hi)
-        )
-        for machine_id, state, started, ended in session.execute(closed):
+        closed = select(
+            s.machine_id, s.state, _epoch(session, s.started_at), _epoch(session, s.ended_at)
+        ).where(s.machine_id.in_(chunk), and_(s.ended_at > reach, s.started_at < hi))
+        for machine_id, state, started, ended in session.execute(closed).all():
             found[machine_id].states.append(StatePeriod(state, started, ended))
-        current = select(m.machine_id, m.state, m.state_since).where(
+        current = select(m.machine_id, m.state, _epoch(session, m.state_since)).where(
             m.machine_id.in_(chunk), m.state_since.is_not(None), m.state_since < hi
         )
-        for machine_id, state, since in session.execute(current):
+        for machine_id, state, since in session.execute(current).all():
             found[machine_id].states.append(StatePeriod(state, since, None))
     return found
