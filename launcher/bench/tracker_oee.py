@@ -93,10 +93,10 @@ def _jobs(
     return orders, operations
 
 
-def seed_week(engine: Engine, now: datetime, seed: int) -> list[str]:
-    """Write a week (and a day before it) of 100 machines' states and jobs; their ids."""
+def seed_week(engine: Engine, now: datetime, seed: int, count: int = OEE_MACHINES) -> list[str]:
+    """Write a week (and a day before it) of `count` machines' states and jobs; their ids."""
     rng = random.Random(seed)
-    machines = [f"oee-{i:03d}" for i in range(OEE_MACHINES)]
+    machines = [f"oee-{i:03d}" for i in range(count)]
     start = now - WEEK - timedelta(days=1)
     states, current, orders, operations = [], [], [], []
     for machine in machines:
@@ -129,8 +129,10 @@ def time_oee(engine: Engine, machines: list[str], now: datetime, runs: int = 3) 
     return seconds
 
 
-def oee_case(engine: Engine, now: datetime, seed: int) -> tuple[float, str]:
+def oee_case(
+    engine: Engine, now: datetime, seed: int, count: int = OEE_MACHINES
+) -> tuple[float, str]:
     """Seed, then the median of three timed reports and a note with the first (cold) one."""
-    machines = seed_week(engine, now, seed)
+    machines = seed_week(engine, now, seed, count)
     seconds = time_oee(engine, machines, now)
     return statistics.median(seconds), f"first {seconds[0]:.3f} s, median of {len(seconds)}"
