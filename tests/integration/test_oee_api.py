@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from shopfloor.contract.payloads import CycleEvent, JobStartEvent, MachineEvent, StateEvent
 from tests.clock import Clock
+from tests.integration.api_keys import VIEWER, make
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 from tracker.entrypoints.api import create_app
@@ -19,7 +20,6 @@ from tracker.entrypoints.mqtt_consumer import to_command
 
 pytestmark = pytest.mark.integration
 
-KEY = "viewer-key-" + "o" * 20
 PLANT = """
 machines:
   - {id: cnc-1, line: line-a}
@@ -61,7 +61,7 @@ def _events() -> list[tuple[float, MachineEvent]]:
 def tracker(make_tracker: Callable[..., Tracker], tmp_path: Path, clock: Clock) -> Tracker:
     plant = tmp_path / "plant.yaml"
     plant.write_text(PLANT, encoding="utf-8")
-    tracker = make_tracker(KEY, clock=clock, plant_file=plant)
+    tracker = make(make_tracker, clock=clock, plant_file=plant)
     clock.now = at(5)
     tracker.bus.handle(
         commands.CreateOrder(
@@ -86,7 +86,7 @@ def tracker(make_tracker: Callable[..., Tracker], tmp_path: Path, clock: Clock) 
 def _get(tracker: Tracker, **params: str) -> Any:
     # no lifespan: the tracker is not started, nothing but these events moves its machines
     answer = TestClient(create_app(tracker)).get(
-        "/api/v1/oee", params=params, headers={"X-API-Key": KEY}
+        "/api/v1/oee", params=params, headers={"X-API-Key": VIEWER}
     )
     assert answer.status_code == 200, answer.text
     return answer.json()
@@ -156,5 +156,5 @@ def test_bad_queries_are_422_with_a_reason(
 ) -> None:
     client = TestClient(create_app(tracker))
     assert client.get("/api/v1/oee").status_code == 401
-    answer = client.get("/api/v1/oee", params=params, headers={"X-API-Key": KEY})
+    answer = client.get("/api/v1/oee", params=params, headers={"X-API-Key": VIEWER})
     assert answer.status_code == 422 and detail in answer.text, answer.text
