@@ -22,6 +22,9 @@ from tracker.domain.routing import Plant
 # parts are shared out by the RUNNING time of their operation's whole span: states are read
 # this far before the window at most (an operation started earlier shares by wall time)
 REACH_BACK = timedelta(days=31)
+# the index (machine_id, started_at) bounds the scan from below too, so a year of history
+# costs nothing; a closed state period longer than this that began before `reach` is unknown
+LONGEST_PERIOD = timedelta(days=31)
 _BIND_MARGIN = timedelta(days=1)
 _CHUNK = 500  # ids per IN (...), well below every database's limit on bound parameters
 
@@ -127,7 +130,10 @@ def oee_inputs(
     for chunk in _chunks(list(machine_ids)):
         closed = select(
             s.machine_id, s.state, _epoch(session, s.started_at), _epoch(session, s.ended_at)
-        ).where(s.machine_id.in_(chunk), and_(s.ended_at > reach, s.started_at < hi))
+        ).where(
+            s.machine_id.in_(chunk),
+            and_(s.started_at >= reach - LONGEST_PERIOD, s.started_at < hi, s.ended_at > reach),
+        )
         for machine_id, state, started, ended in session.execute(closed).all():
             found[machine_id].states.append(StatePeriod(state, started, ended))
         current = select(m.machine_id, m.state, _epoch(session, m.state_since)).where(
