@@ -206,9 +206,11 @@ class Scenario(_Strict):
         return spec.packml_prefix or f"{self.site}/{spec.line}/{spec.id}"
 
     def plant_file(self) -> dict[str, Any]:
-        """The tracker's plant file for this plant: machines, counter wraps, work centers."""
+        """The tracker's plant file for this plant: machines, counter wraps, lines, work centers."""
         return {
-            "machines": [{"id": m.id, "counter_wrap": m.wrap} for m in self.machines],
+            "machines": [
+                {"id": m.id, "counter_wrap": m.wrap, "line": m.line} for m in self.machines
+            ],
             "work_centers": {name: list(ms) for name, ms in self.work_centers.items()},
         }
 

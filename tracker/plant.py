@@ -80,6 +80,8 @@ class MachineFile(_Strict):
     # who binds its jobs, and whether silence makes it OFFLINE (None: its work center's)
     bind: Binding | None = None
     offline: OfflineRule | None = None
+    # the production line it stands on (OEE per line); None: on no line
+    line: Name | None = None
 
 
 def _as_machine(value: Any) -> Any:
@@ -232,6 +234,7 @@ def to_plant(plant: PlantFile) -> Plant:
         },
         bindings={m: Binding(v) for m, v in _per_machine(plant, "bind").items()},
         offline_rules={m: OfflineRule(v) for m, v in _per_machine(plant, "offline").items()},
+        lines={m.id: m.line for m in plant.machines if m.line is not None},
     )
 
 

@@ -6,7 +6,8 @@ of them (the running consumer's batch size) to `MessageBus.handle_batch`: one tr
 batch. Side by side, in the same run: the consumer's mapping alone (what is left without the
 bus and the database), and one bare INSERT + COMMIT per event (the floor of a
 transaction-per-event design on that database); for the periodic check, loading every open
-order in one SELECT and projecting it, writing nothing. The last line is JSON.
+order in one SELECT and projecting it, writing nothing; then OEE of 100 machines over a week
+(`tracker_oee.py`). The last line is JSON.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from .tracker_cases import (
     utc_now,
 )
 from .tracker_databases import fresh_postgres, fresh_sqlite
+from .tracker_oee import OEE_MACHINES, oee_case
 from .tracker_report import ratios, summary, table, targets
 from .tracker_seed import grow_open_orders
 from .tracker_stream import event_stream, import_command, machine_ids, make_orders
@@ -80,11 +82,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--machines", type=int, default=100)
     p.add_argument("--orders", type=int, default=2_000, help="open orders the events work on")
     p.add_argument("--evaluate-orders", type=int, default=10_000, help="open orders checked")
+    p.add_argument(
+        "--oee-machines", type=int, default=OEE_MACHINES, help="machines of the OEE case's week"
+    )
     p.add_argument("--pg-server", default=postgres_server_url(), help="PostgreSQL server URL")
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args(argv)
-    if min(args.events, args.machines, args.orders) < 1 or args.budget_s <= 0:
-        p.error("--events, --machines and --orders must be >= 1, --budget-s > 0")
+    if min(args.events, args.machines, args.orders, args.oee_machines) < 1 or args.budget_s <= 0:
+        p.error("--events, --machines, --orders and --oee-machines must be >= 1, --budget-s > 0")
     if args.evaluate_orders < args.orders:
         p.error("--evaluate-orders must be at least --orders")
     return args
@@ -128,6 +133,9 @@ def run_database(db: str, url: str, plan: Plan) -> None:
         note = f"load {load_s:.2f} s + check {check_s:.3f} s"
         name = "evaluate: one SELECT, nothing written"
         plan.rows.append(Row(db, "select", Rate(name, n, load_s + check_s, note)))
+        machines = plan.args.oee_machines
+        oee_s, note = oee_case(engine, utc_now(), plan.args.seed, machines)
+        plan.rows.append(Row(db, "oee", Rate(f"oee: {machines} machines, a week", 1, oee_s, note)))
     finally:
         engine.dispose()
 
@@ -178,6 +186,7 @@ def run(args: argparse.Namespace, workdir: Path, rss: Callable[[], int]) -> dict
         "orders": args.orders,
         "machines": args.machines,
         "evaluate_orders": args.evaluate_orders,
+        "oee_machines": args.oee_machines,
         "loadavg_1m_end": round(os.getloadavg()[0], 2),
     }
     result = summary(plan.rows, rss(), extra)

@@ -14,8 +14,17 @@ from tests.services import postgres_server_url
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYS = ("events_per_s_sqlite", "events_per_s_postgres", "evaluate_10k_s", "peak_rss_mb")
-TINY = ["--events", "300", "--machines", "10", "--orders", "50", "--evaluate-orders", "200"]
+KEYS = (
+    "events_per_s_sqlite",
+    "events_per_s_postgres",
+    "evaluate_10k_s",
+    "peak_rss_mb",
+    "oee_100_machines_week_s",
+)
+TINY = [
+    *("--events", "300", "--machines", "10", "--orders", "50", "--evaluate-orders", "200"),
+    *("--oee-machines", "5"),
+]
 
 
 def test_bench_reports_the_issue_figures_as_positive_numbers() -> None:

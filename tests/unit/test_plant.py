@@ -168,3 +168,18 @@ def test_the_tracker_stops_with_exit_2_and_the_line(
         capsys.readouterr().err
     )
     assert not (tmp_path / "never.db").exists()  # stopped before touching the database
+
+
+def test_machines_may_name_their_line(tmp_path: Path) -> None:
+    plant = load_plant(
+        _write(
+            tmp_path,
+            """
+            machines: [{id: saw-1, line: cutting}, saw-2]
+            work_centers: {cut: [saw-1, saw-2]}
+            """,
+        )
+    )
+    assert plant.lines == {"saw-1": "cutting"}
+    bad = _write(tmp_path, "machines: [{id: saw-1, line: 'a/b'}]\n")
+    assert any("line" in e for e in _errors(bad))

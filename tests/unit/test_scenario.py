@@ -64,7 +64,10 @@ def test_a_good_scenario_reads_with_its_times_in_seconds(tmp_path: Path) -> None
     assert scenario.machine("m2").wrap == 1000
     assert scenario.machine("m1").wrap == 65536  # the model's
     assert scenario.plant_file() == {
-        "machines": [{"id": "m1", "counter_wrap": 65536}, {"id": "m2", "counter_wrap": 1000}],
+        "machines": [
+            {"id": "m1", "counter_wrap": 65536, "line": "line1"},
+            {"id": "m2", "counter_wrap": 1000, "line": "fab"},
+        ],
         "work_centers": {"pair": ["m1", "m2"]},
     }
 

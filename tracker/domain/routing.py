@@ -68,6 +68,8 @@ class Plant:
     # who binds each machine's jobs and its offline rule, where the plant file says
     bindings: Mapping[str, Binding] = field(default_factory=dict)
     offline_rules: Mapping[str, OfflineRule] = field(default_factory=dict)
+    # the production line of each machine that names one (OEE per line)
+    lines: Mapping[str, str] = field(default_factory=dict)
 
     def machines_for(self, name: str) -> tuple[str, ...]:
         """The machines that can work an operation routed to `name` (a work center or a machine).

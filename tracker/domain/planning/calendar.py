@@ -88,6 +88,21 @@ class WorkingTime:
         pos_a = self._locate(a)[1]
         return self._locate(b)[1] - pos_a
 
+    def spans(self, a: float, b: float) -> list[Span]:
+        """The working intervals in [a, b), clipped to it, in time order."""
+        if b <= a:
+            return []
+        if self.always:
+            return [(a, b)]
+        self._locate(a)
+        self._locate(b)  # generated through b, from an origin before a
+        i = bisect_right(self._ends, a)
+        found: list[Span] = []
+        while i < len(self._starts) and self._starts[i] < b:
+            found.append((max(self._starts[i], a), min(self._ends[i], b)))
+            i += 1
+        return found
+
     def _locate(self, x: float) -> tuple[int, float]:
         # the interval at or after x, and the working seconds from the origin to x
         if x < self._lo:
