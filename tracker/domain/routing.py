@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from .binding import Binding, OfflineRule
 from .commands import OperationSpec
+from .downtime import ReasonCatalogue
 from .model import DomainError
 from .planning.model import ALWAYS, Calendar
 
@@ -68,6 +69,8 @@ class Plant:
     # who binds each machine's jobs and its offline rule, where the plant file says
     bindings: Mapping[str, Binding] = field(default_factory=dict)
     offline_rules: Mapping[str, OfflineRule] = field(default_factory=dict)
+    # downtime reasons and the reason each machine's alarm codes give
+    reasons: ReasonCatalogue = field(default_factory=ReasonCatalogue)
 
     def machines_for(self, name: str) -> tuple[str, ...]:
         """The machines that can work an operation routed to `name` (a work center or a machine).

@@ -1,0 +1,77 @@
+"""Queries of downtime records for the unit of work: the open stop of a machine, its end, its reason."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from tracker.service_layer.unit_of_work import StopRow
+
+from . import orm
+
+
+class DowntimeStore:
+    """The unit of work's downtime queries (mixed into `SqlUnitOfWork`).
+
+    Rows go through the session's connection: no autoflush of a batch's pending changes (these
+    rows refer to nothing the session holds), and the statements run only when a machine
+    starts or ends a stop, never per cycle.
+    """
+
+    session: Session
+
+    def _stop(self, *where: Any) -> StopRow | None:
+        d = orm.downtime.c
+        stmt = (
+            select(d.id, d.machine_id, d.started_at, d.alarm_code, d.source)
+            .where(*where)
+            .order_by(d.started_at.desc(), d.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+        row = self.session.connection().execute(stmt).first()
+        return None if row is None else StopRow(*row)
+
+    def open_stop(self, machine_id: str) -> StopRow | None:
+        """The machine's record still open (its newest, should there be more)."""
+        d = orm.downtime.c
+        return self._stop(d.machine_id == machine_id, d.ended_at.is_(None))
+
+    def get_stop(self, stop_id: int) -> StopRow | None:
+        """One record, locked: None when there is no such record."""
+        return self._stop(orm.downtime.c.id == stop_id)
+
+    def add_stop(self, **values: Any) -> None:
+        """Open a record."""
+        self.session.connection().execute(insert(orm.downtime).values(**values))
+
+    def end_stop(self, stop_id: int, ended_at: datetime) -> None:
+        """Close a record at `ended_at`."""
+        self.update_stop(stop_id, ended_at=ended_at)
+
+    def drop_stop(self, stop_id: int) -> None:
+        """Forget a stop that ended before it lasted long enough to be a record."""
+        d = orm.downtime
+        self.session.connection().execute(delete(d).where(d.c.id == stop_id))
+
+    def update_stop(self, stop_id: int, **values: Any) -> None:
+        """Set columns of one record (its alarm, its reason and who gave it)."""
+        d = orm.downtime
+        self.session.connection().execute(update(d).where(d.c.id == stop_id).values(**values))
+
+    def recent_alarm(
+        self, machine_id: str, since: datetime, until: datetime
+    ) -> tuple[str, str] | None:
+        """(code, message) of the machine's newest alarm raised in [since, until]."""
+        a = orm.alarms.c
+        stmt = (
+            select(a.code, a.message)
+            .where(a.machine_id == machine_id, a.raised_at >= since, a.raised_at <= until)
+            .order_by(a.raised_at.desc(), a.id.desc())
+            .limit(1)
+        )
+        row = self.session.connection().execute(stmt).first()
+        return None if row is None else (row[0], row[1])
