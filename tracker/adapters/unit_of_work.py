@@ -70,6 +70,7 @@ class SqlUnitOfWork(
         self.session.close()
 
     def commit(self) -> None:
+        self.write_stops()
         self.session.commit()
 
     # what the transaction saw and changed, for the bus (events, the change feed, the outbox)
