@@ -25,8 +25,8 @@ from tracker.change_feed import ChangeFeed
 from tracker.domain import commands
 from tracker.domain.alerts import AlertPolicy
 from tracker.domain.binding import MachineRules
-from tracker.domain.downtime import DowntimeRules
 from tracker.domain.commands import OperationSpec
+from tracker.domain.downtime import DowntimeRules
 from tracker.domain.planning.model import Plan
 from tracker.domain.planning.quote import Quote
 from tracker.domain.routing import Plant

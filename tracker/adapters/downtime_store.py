@@ -1,4 +1,4 @@
-"""Queries of downtime records for the unit of work: the open stop of a machine, its end, its reason."""
+"""Downtime queries of the unit of work: a machine's open stop, its end, its reason."""
 
 from __future__ import annotations
 

@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 from shopfloor.failures import OnceLog
 from tracker.domain import commands
 from tracker.domain.binding import Binding
+from tracker.domain.downtime import stop_of
 from tracker.domain.machine import Machine, StateChange
 from tracker.domain.model import Order, OrderStatus
-
-from tracker.domain.downtime import stop_of
 
 from .downtime_handlers import alarm_raised, follow_stop, follows_stops
 from .job_binding import bind_from_dispatch, drop_job, take_job
