@@ -94,6 +94,7 @@ def test_stops_become_records_with_reasons_and_a_pareto(
 
     window = {"from": T0.isoformat(), "to": (T0 + 60 * MIN).isoformat()}
     pareto = client.get("/api/v1/downtime/pareto", params=window, headers=as_(VIEWER)).json()
+    assert (pareto["by"], pareto["from"]) == ("reason", "2026-03-02T08:00:00Z")
     assert pareto["bars"] == [
         {"key": "spindle", "minutes": 8.0, "count": 1},
         {"key": "unclassified", "minutes": 5.0, "count": 1},

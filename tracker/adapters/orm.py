@@ -1,5 +1,8 @@
 """Tables and the imperative mapping of the domain classes onto them (SQLite and PostgreSQL)."""
 
+# size: every table in one MetaData, which the migrations are checked against; the tables are
+# declarations, not logic
+
 from __future__ import annotations
 
 from typing import Any
