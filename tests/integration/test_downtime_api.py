@@ -133,3 +133,24 @@ def test_an_operator_classifies_only_the_stops_of_its_own_machines(
     assert "unknown reason 'x' (reasons: no-operator, spindle)" in unknown.text
     missing = client.put("/api/v1/downtime/999/reason", json=body, headers=as_(OLGA))
     assert missing.status_code == 404
+
+
+def test_stops_spanning_transactions_are_closed_dropped_and_shown_open(
+    tracker: Tracker, client: TestClient
+) -> None:
+    # each event in its own transaction: the records are read back from the database
+    for cmd in (
+        _state("saw-1", "DOWN", 10),
+        commands.RecordAlarm("saw-1", "a1", "SP-301", "spindle bearing hot", T0 + 11 * MIN),
+        _state("saw-1", "RUNNING", 20),
+        _state("saw-1", "DOWN", 30),
+        _state("saw-1", "RUNNING", 30.5),  # short: deleted
+        _state("saw-2", "DOWN", 40),  # still down at minute 60: open, 20 minutes so far
+        _state("saw-1", "DOWN", 59.5),  # 30 s so far: not yet downtime
+    ):
+        tracker.bus.handle(cmd)
+    found = client.get("/api/v1/downtime", headers=as_(VIEWER)).json()
+    assert [(r["machine_id"], r["ended_at"], r["lost_s"], r["reason"]) for r in found] == [
+        ("saw-2", None, 1200.0, None),
+        ("saw-1", "2026-03-02T08:20:00Z", 600.0, "spindle"),
+    ]
