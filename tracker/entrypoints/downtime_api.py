@@ -78,6 +78,10 @@ def downtime_pareto(
     )
 
 
+def _not_found(stop_id: int) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"downtime record {stop_id} not found")
+
+
 @router.put("/{stop_id}/reason", response_model=DowntimePublic, responses=problems(404))
 def classify(
     stop_id: StopId,
@@ -86,26 +90,24 @@ def classify(
     bus: Bus,
     sessions: ReadSessions,
     clock: Clock,
-    settings: Settings,
 ) -> DowntimePublic:
     """Give a stop its reason (an operator only on the machines of its key); recorded with
     the key's name and the time, and changed again by a later classification."""
     with sessions() as session:
-        machine = views.machine_of(session, stop_id)
-    if machine is None:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, detail=f"downtime record {stop_id} not found"
-        )
-    if not who.may_work(machine):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, detail=f"this key may not classify stops of {machine}"
-        )
+        found = views.record(session, clock(), stop_id)
+    if found is None:
+        raise _not_found(stop_id)
+    if not who.may_work(found["machine_id"]):
+        detail = f"this key may not classify stops of {found['machine_id']}"
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
     try:
         bus.handle(commands.ClassifyStop(stop_id, body.reason, who.name, body.comment))
-    except StopNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    except StopNotFound:
+        raise _not_found(stop_id) from None
     except UnknownReason as exc:
         raise unprocessable(("body", "reason"), str(exc)) from None
     with sessions() as session:  # after the command's commit
-        (row,) = views.records(session, clock(), settings.downtime_min_s, record_id=stop_id)
-    return DowntimePublic.model_validate(row)
+        found = views.record(session, clock(), stop_id)
+    if found is None:  # its stop ended, shorter than the minimum, in the meantime
+        raise _not_found(stop_id)
+    return DowntimePublic.model_validate(found)

@@ -36,30 +36,28 @@ def records(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = 100,
-    record_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Downtime records, newest first, with their lost seconds (open ones up to `now`)."""
+    """Downtime records overlapping [since, until], newest first, at most `limit`."""
     d = orm.downtime.c
     stmt = _window(select(orm.downtime), since, until, now, min_s)
     if machine:
         stmt = stmt.where(d.machine_id == machine)
     if reason:
         stmt = stmt.where(d.reason == reason)
-    if record_id is not None:
-        stmt = select(orm.downtime).where(d.id == record_id)
-    rows = [
-        dict(r._mapping)
-        for r in session.execute(stmt.order_by(d.started_at.desc(), d.id.desc()).limit(limit))
-    ]
-    for row in rows:
-        row["lost_s"] = round(((row["ended_at"] or now) - row["started_at"]).total_seconds(), 3)
-    return rows
+    found = session.execute(stmt.order_by(d.started_at.desc(), d.id.desc()).limit(limit))
+    return [_with_lost(dict(r._mapping), now) for r in found]
 
 
-def machine_of(session: Session, record_id: int) -> str | None:
-    """The machine of one record, None when there is no such record."""
-    d = orm.downtime.c
-    return session.execute(select(d.machine_id).where(d.id == record_id)).scalar()
+def record(session: Session, now: datetime, record_id: int) -> dict[str, Any] | None:
+    """One record (even a stop still shorter than the minimum), None when there is none."""
+    found = session.execute(select(orm.downtime).where(orm.downtime.c.id == record_id)).first()
+    return None if found is None else _with_lost(dict(found._mapping), now)
+
+
+def _with_lost(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The row with the seconds it lost (an open stop: up to `now`)."""
+    row["lost_s"] = round(((row["ended_at"] or now) - row["started_at"]).total_seconds(), 3)
+    return row
 
 
 def pareto_of(
