@@ -4,8 +4,7 @@ become a record with the reason the plant file maps the alarm to."""
 from __future__ import annotations
 
 import json
-import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,35 +13,23 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from shopfloor.mqtt import MqttSettings
 from tests.services import Mosquitto
 from tests.waiting import wait_for
-from tracker.adapters.migrations import upgrade
 from tracker.bootstrap import Tracker
-from tracker.settings import TrackerSettings
 from tracker.views import downtime as views
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def tracker(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[Tracker]:
+def tracker(make_tracker: Callable[..., Tracker], tmp_path: Path) -> Iterator[Tracker]:
     plant = tmp_path / "plant.yaml"
     plant.write_text(
         "machines: [{id: saw-7, alarm_reasons: {SP-301: spindle}}]\n"
         "reasons:\n  spindle: {name: Spindle fault, category: mechanical}\n",
         encoding="utf-8",
     )
-    settings = TrackerSettings(
-        database_url=f"sqlite:///{tmp_path / 't.db'}",
-        api_key="k" * 32,
-        plant_file=plant,
-        mqtt=MqttSettings(
-            host=mosquitto.host, port=mosquitto.port, client_id=f"trk-{secrets.token_hex(4)}"
-        ),
-    )
-    upgrade(settings.database_url)
-    t = Tracker(settings)
+    t = make_tracker("k" * 32, plant_file=plant)
     t.start()
     wait_for(lambda: t.client.is_connected(), what="tracker connected")
     assert t.consumer.wait_subscribed(10), "the tracker's subscription"
