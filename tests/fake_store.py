@@ -26,6 +26,7 @@ class Tables:
     job_bindings: list[dict[str, Any]] = field(default_factory=list)
     intervals: list[StateInterval] = field(default_factory=list)
     alarms: list[dict[str, Any]] = field(default_factory=list)
+    downtime: dict[int, dict[str, Any]] = field(default_factory=dict)  # by record id
     planned: dict[tuple[str, int], tuple[str, datetime, datetime]] = field(default_factory=dict)
 
 

@@ -15,6 +15,7 @@ from types import SimpleNamespace, TracebackType
 from typing import Any
 
 from tests.clock import T0
+from tests.fake_downtime import FakeDowntime
 from tests.fake_repositories import FakeMachines
 from tests.fake_store import FakeStore, Tables, Work, columns
 from tracker.domain import commands
@@ -25,7 +26,7 @@ from tracker.domain.planning.model import Plan
 from tracker.service_layer import handlers
 
 
-class FakeUnitOfWork(FakeMachines):
+class FakeUnitOfWork(FakeMachines, FakeDowntime):
     """Implements `tracker.service_layer.unit_of_work.UnitOfWork` on a `FakeStore`."""
 
     def __init__(

@@ -26,6 +26,7 @@ from tracker.domain import commands
 from tracker.domain.alerts import AlertPolicy
 from tracker.domain.binding import MachineRules
 from tracker.domain.commands import OperationSpec
+from tracker.domain.downtime import DowntimeRules
 from tracker.domain.planning.model import Plan
 from tracker.domain.planning.quote import Quote
 from tracker.domain.routing import Plant
@@ -63,6 +64,7 @@ def _machine_rules(settings: TrackerSettings, plant: Plant) -> MachineRules:
         offline_rules=plant.offline_rules,
         unassigned_window_s=settings.unassigned_window_s,
         machines=frozenset(plant.machines),
+        downtime=DowntimeRules(plant.reasons, settings.downtime_min_s),
     )
 
 

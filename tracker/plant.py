@@ -28,6 +28,7 @@ from tracker.domain.routing import (
     TimeOverride,
 )
 from tracker.plant_calendars import CalendarFile, to_calendar
+from tracker.plant_reasons import AlarmCode, ReasonFile, catalogue, reason_problems
 
 # names end up in MQTT topics and in `machine=...;paint=...` option strings
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^/+#\s;=\[\]]+$")]
@@ -82,6 +83,8 @@ class MachineFile(_Strict):
     offline: OfflineRule | None = None
     # the production line it stands on (OEE per line); None: on no line
     line: Name | None = None
+    # the machine's alarm codes and the downtime reason each gives (over the plant-wide map)
+    alarm_reasons: dict[AlarmCode, Name] = {}
 
 
 def _as_machine(value: Any) -> Any:
@@ -104,6 +107,9 @@ class PlantFile(_Strict):
     calendars: dict[Name, CalendarFile] = {}
     work_centers: dict[Name, Annotated[WorkCenterFile, BeforeValidator(_as_work_center)]] = {}
     products: dict[Name, ProductFile] = {}
+    # downtime reasons by code, and the reason each alarm code gives on any machine
+    reasons: dict[Name, ReasonFile] = {}
+    alarm_reasons: dict[AlarmCode, Name] = {}
 
 
 def _condition_problems(
@@ -140,6 +146,7 @@ def _reference_problems(plant: PlantFile) -> Iterator[tuple[Loc, str]]:
                 f"unknown calendar {work_center.calendar!r} (calendars: {known})",
             )
     yield from _setting_conflicts(plant)
+    yield from reason_problems(plant.reasons, plant.alarm_reasons, plant.machines)
     for name, product in plant.products.items():
         base: Loc = ("products", name)
         for option_name, option in product.options.items():
@@ -235,6 +242,7 @@ def to_plant(plant: PlantFile) -> Plant:
         bindings={m: Binding(v) for m, v in _per_machine(plant, "bind").items()},
         offline_rules={m: OfflineRule(v) for m, v in _per_machine(plant, "offline").items()},
         lines={m.id: m.line for m in plant.machines if m.line is not None},
+        reasons=catalogue(plant.reasons, plant.alarm_reasons, plant.machines),
     )
 
 

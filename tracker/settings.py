@@ -111,6 +111,8 @@ class TrackerSettings(BaseSettings):
     job_binding: Binding = Binding.EVENT
     # a job bound to a machine takes its unassigned cycles of this long before the binding
     unassigned_window_s: float = Field(default=300.0, ge=0, le=7 * 86400)
+    # a stop (DOWN, or IDLE with a job bound) is a downtime record once it lasted longer
+    downtime_min_s: float = Field(default=60.0, ge=0, le=86400)
     # PLC part counters wrap to 0 at this value (65536 for 16 bits); None: a drop is a reset.
     # `counter_wraps` overrides it per machine, as JSON: {"saw-1": 65536}
     counter_wrap: int | None = Field(default=None, gt=0)

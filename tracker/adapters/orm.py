@@ -1,5 +1,8 @@
 """Tables and the imperative mapping of the domain classes onto them (SQLite and PostgreSQL)."""
 
+# size: every table in one MetaData, which the migrations are checked against; the tables are
+# declarations, not logic
+
 from __future__ import annotations
 
 from typing import Any
@@ -139,6 +142,31 @@ alarms = Table(
     # the job the machine was bound to when the alarm came
     Column("order_id", String(64)),
     Column("seq", Integer),
+)
+
+# unplanned stops of machines (DOWN, or IDLE with a job bound) and why: see domain/downtime.py
+downtime = Table(
+    "downtime",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("machine_id", String(100), nullable=False),
+    Column("state", String(20), nullable=False),  # the stop's kind: DOWN or IDLE
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),  # None while the stop lasts
+    # the job bound when the stop began, and the alarm that came with it
+    Column("order_id", String(64)),
+    Column("seq", Integer),
+    Column("alarm_code", String(128)),
+    Column("alarm_text", Text),
+    # the reason (a code of the plant file's catalogue), its category, and who gave it
+    Column("reason", String(100)),
+    Column("category", String(20)),
+    Column("source", String(10)),  # "alarm" or "person"
+    Column("classified_by", String(200)),
+    Column("classified_at", UTCDateTime),
+    Column("comment", Text),
+    Index("ix_downtime_machine_id_started_at", "machine_id", "started_at"),
+    Index("ix_downtime_started_at", "started_at"),
 )
 
 # machine events that could not be attributed to an order's operation: kept, never dropped

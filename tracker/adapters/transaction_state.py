@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from tracker.domain.alerts import Alert
 from tracker.domain.machine import Machine
@@ -20,6 +21,7 @@ class Snapshot:
     alerts_seen: int
     deliveries_added: int
     machines: list[MachineRow] | None
+    pending_stops: dict[int, dict[str, Any]]
 
 
 @dataclass
@@ -43,6 +45,9 @@ class TransactionState:
     rebound: bool = False  # a job was bound or released other than by a job event
     # the open alerts of orders, locked, for `active_alert` (see `lock_alerts`)
     alerts_of: dict[str, list[Alert]] = field(default_factory=dict)
+    # downtime records opened in this transaction, written at commit (keys: negative ids), so
+    # that a stop that begins and ends in one batch (a job bound just before SETUP) costs none
+    pending_stops: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def snapshot(self) -> Snapshot:
         """What `restore` needs to forget what happens from now on."""
@@ -53,6 +58,7 @@ class TransactionState:
             len(self.alerts_seen),
             self.deliveries_added,
             self.machines,
+            {key: dict(values) for key, values in self.pending_stops.items()},
         )
 
     def restore(self, snap: Snapshot) -> None:
@@ -69,3 +75,4 @@ class TransactionState:
         del self.alerts_seen[snap.alerts_seen :]
         self.alerts_of.clear()  # only saves queries: those asked again are read again
         self.deliveries_added, self.machines = snap.deliveries_added, snap.machines
+        self.pending_stops = snap.pending_stops

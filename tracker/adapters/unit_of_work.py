@@ -20,6 +20,7 @@ from . import orm
 from .alert_outbox import SqlOutbox
 from .alert_repository import SqlAlerts
 from .check_queries import SqlOrderChecks
+from .downtime_store import DowntimeStore
 from .job_store import JobStore
 from .machine_repository import SqlMachines
 from .order_repository import SqlOrders
@@ -28,7 +29,14 @@ from .transaction_state import TransactionState
 
 
 class SqlUnitOfWork(
-    SqlOrders, SqlMachines, SqlAlerts, SqlOutbox, SqlProcessedEvents, SqlOrderChecks, JobStore
+    SqlOrders,
+    SqlMachines,
+    SqlAlerts,
+    SqlOutbox,
+    SqlProcessedEvents,
+    SqlOrderChecks,
+    JobStore,
+    DowntimeStore,
 ):
     """One transaction; rows read for update are locked on PostgreSQL until commit."""
 
@@ -62,6 +70,7 @@ class SqlUnitOfWork(
         self.session.close()
 
     def commit(self) -> None:
+        self.write_stops()
         self.session.commit()
 
     # what the transaction saw and changed, for the bus (events, the change feed, the outbox)

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
+from .downtime import DowntimeRules
+
 
 class Binding(StrEnum):
     """Who binds a machine's job: its own events, its dispatch list, or people."""
@@ -36,6 +38,8 @@ class MachineRules:
     unassigned_window_s: float = 300.0
     # machines the plant declares (others are known once they published something)
     machines: frozenset[str] = frozenset()
+    # which stops are downtime records, and the reasons their alarms give
+    downtime: DowntimeRules = field(default_factory=DowntimeRules)
 
     def binding_of(self, machine_id: str) -> Binding:
         return self.bindings.get(machine_id, self.binding)

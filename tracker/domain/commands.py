@@ -137,6 +137,16 @@ class AcknowledgeAlert:
 
 
 @dataclass(frozen=True)
+class ClassifyStop:
+    """A person gives downtime record `stop_id` its reason (a code of the plant's catalogue)."""
+
+    stop_id: int
+    reason: str
+    by: str
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
 class CancelOrder:
     """Stop an order for good (anything but a shipped or cancelled one), saying why."""
 
@@ -177,6 +187,7 @@ Command = (
     | ReleaseJob
     | CheckOrders
     | AcknowledgeAlert
+    | ClassifyStop
     | CancelOrder
     | ShipOrder
     | ChangeQuantity

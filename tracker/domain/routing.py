@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from .binding import Binding, OfflineRule
 from .commands import OperationSpec
+from .downtime import ReasonCatalogue
 from .model import DomainError
 from .planning.model import ALWAYS, Calendar
 
@@ -70,6 +71,8 @@ class Plant:
     offline_rules: Mapping[str, OfflineRule] = field(default_factory=dict)
     # the production line of each machine that names one (OEE per line)
     lines: Mapping[str, str] = field(default_factory=dict)
+    # downtime reasons and the reason each machine's alarm codes give
+    reasons: ReasonCatalogue = field(default_factory=ReasonCatalogue)
 
     def machines_for(self, name: str) -> tuple[str, ...]:
         """The machines that can work an operation routed to `name` (a work center or a machine).

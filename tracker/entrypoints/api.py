@@ -7,7 +7,17 @@ from fastapi.exceptions import RequestValidationError
 
 from tracker.bootstrap import Tracker
 
-from . import dead_letters_api, floor_api, health, jobs_api, oee_api, orders_api, progress_api, web
+from . import (
+    dead_letters_api,
+    downtime_api,
+    floor_api,
+    health,
+    jobs_api,
+    oee_api,
+    orders_api,
+    progress_api,
+    web,
+)
 from .auth import Access
 from .deps import AppParts
 from .docs import offline_app
@@ -69,6 +79,7 @@ def create_app(tracker: Tracker) -> FastAPI:
         jobs_api.router,
         dead_letters_api.router,
         oee_api.router,
+        downtime_api.router,
         web.router,
     ):
         app.include_router(router)

@@ -10,7 +10,8 @@ from typing import Any
 from tracker.domain import commands, events
 from tracker.domain.model import DomainError, Operation, Order
 
-from . import alert_handlers, job_binding, machine_handlers, planning
+from . import alert_handlers, downtime_handlers, job_binding, machine_handlers, planning
+from .downtime_handlers import follows_stops
 from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -129,10 +130,12 @@ COMMAND_HANDLERS: dict[type, Handler] = {
     commands.SetMachineState: machine_handlers.set_machine_state,
     commands.RecordAlarm: machine_handlers.record_alarm,
     commands.MarkSilentMachinesOffline: machine_handlers.mark_silent_machines_offline,
-    commands.BindJob: job_binding.bind_job,
-    commands.ReleaseJob: job_binding.release_job,
+    # a job bound to (or released from) an IDLE machine begins (or ends) a stop
+    commands.BindJob: follows_stops(job_binding.bind_job, people=True),
+    commands.ReleaseJob: follows_stops(job_binding.release_job, people=True),
     commands.CheckOrders: alert_handlers.check_orders,
     commands.AcknowledgeAlert: alert_handlers.acknowledge_alert,
+    commands.ClassifyStop: downtime_handlers.classify_stop,
     commands.CancelOrder: cancel_order,
     commands.ShipOrder: ship_order,
     commands.ChangeQuantity: change_quantity,

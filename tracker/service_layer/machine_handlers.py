@@ -12,9 +12,11 @@ from datetime import datetime, timedelta
 from shopfloor.failures import OnceLog
 from tracker.domain import commands
 from tracker.domain.binding import Binding
+from tracker.domain.downtime import stop_of
 from tracker.domain.machine import Machine, StateChange
 from tracker.domain.model import Order, OrderStatus
 
+from .downtime_handlers import alarm_raised, follow_stop, follows_stops
 from .job_binding import bind_from_dispatch, drop_job, take_job
 from .unit_of_work import UnitOfWork
 
@@ -79,6 +81,7 @@ def _target(uow: UnitOfWork, order_id: str, seq: int) -> Order | str:
 _BY_PEOPLE = "the machine's jobs are bound by operators (bind: operator)"
 
 
+@follows_stops
 def start_job(cmd: commands.StartJob, uow: UnitOfWork, now: datetime) -> None:
     machine = _heard(uow, cmd.machine_id, cmd.at, now)
     summary = f"job_start {cmd.order_id} operation {cmd.seq}"
@@ -92,6 +95,7 @@ def start_job(cmd: commands.StartJob, uow: UnitOfWork, now: datetime) -> None:
     take_job(uow, machine, target, cmd.seq, cmd.at, "event", f"event {cmd.event_id}", now)
 
 
+@follows_stops
 def end_job(cmd: commands.EndJob, uow: UnitOfWork, now: datetime) -> None:
     machine = _heard(uow, cmd.machine_id, cmd.at, now)
     if uow.rules.binding_of(cmd.machine_id) is Binding.OPERATOR:
@@ -101,6 +105,7 @@ def end_job(cmd: commands.EndJob, uow: UnitOfWork, now: datetime) -> None:
         drop_job(uow, machine, "event", f"event {cmd.event_id}", cmd.at, now)
 
 
+@follows_stops
 def record_cycle(cmd: commands.RecordCycle, uow: UnitOfWork, now: datetime) -> None:
     back_as = "IDLE" if cmd.baseline else "RUNNING"  # a baseline says nothing of running
     machine = _heard(uow, cmd.machine_id, cmd.at, now, back_as=back_as)
@@ -148,11 +153,13 @@ def record_cycle(cmd: commands.RecordCycle, uow: UnitOfWork, now: datetime) -> N
     target.record_scrap(seq, count.scrap, cmd.at)
 
 
+@follows_stops
 def set_machine_state(cmd: commands.SetMachineState, uow: UnitOfWork, now: datetime) -> None:
     machine = _heard(uow, cmd.machine_id, cmd.at, now)
     _keep(machine.set_state(cmd.state, cmd.at), machine, uow)
 
 
+@follows_stops
 def record_alarm(cmd: commands.RecordAlarm, uow: UnitOfWork, now: datetime) -> None:
     machine = _heard(uow, cmd.machine_id, cmd.at, now)
     log.warning("alarm %s on %s: %s", cmd.code, cmd.machine_id, cmd.message)
@@ -166,6 +173,7 @@ def record_alarm(cmd: commands.RecordAlarm, uow: UnitOfWork, now: datetime) -> N
         order_id=machine.order_id,
         seq=machine.seq,
     )
+    alarm_raised(uow, machine, cmd.code, cmd.message)
 
 
 def mark_silent_machines_offline(
@@ -179,9 +187,12 @@ def mark_silent_machines_offline(
         name = machine.machine_id
         try:  # one machine's bad row must not stop the check of the others
             with uow.savepoint():
+                before = stop_of(machine.state, machine.order_id)
                 change = machine.mark_offline_if_silent(cmd.now, cmd.after_s)
                 if change is not None:
                     log.warning("machine %s silent since %s: OFFLINE", name, machine.last_seen)
                     _keep(change, machine, uow)
+                    # a stop ends when the machine goes OFFLINE: what follows is unknown
+                    follow_stop(uow, machine, before, machine.state_since or cmd.now)
         except Exception as exc:
             _silent_check.failed(name, exc, "silent-machine check of %s failed", name)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, NamedTuple, Protocol, Self
 
 from tracker.domain.alerts import Alert, AlertPolicy
 from tracker.domain.binding import Backlog, MachineRules
@@ -21,6 +21,16 @@ from tracker.domain.planning.model import Plan
 
 # (machine id, state, bound order, bound operation) of one machine
 MachineRow = tuple[str, str, str | None, int | None]
+
+
+class StopRow(NamedTuple):
+    """What the handlers need of a downtime record."""
+
+    id: int
+    machine_id: str
+    started_at: datetime
+    alarm_code: str | None
+    source: str | None  # who gave its reason: "alarm", "person", or None (nobody yet)
 
 
 class OrderRepository(Protocol):
@@ -63,6 +73,21 @@ class JobBindings(Protocol):
     def remaining_of(self, order_ids: Iterable[str]) -> dict[str, list[tuple[int, int]]]: ...
 
 
+class DowntimeRecords(Protocol):
+    """Machines' downtime records: at most one open per machine, opened and closed by the
+    machine handlers, classified by people."""
+
+    def open_stop(self, machine_id: str) -> StopRow | None: ...
+    def get_stop(self, stop_id: int) -> StopRow | None: ...
+    def add_stop(self, **values: Any) -> None: ...
+    def end_stop(self, stop_id: int, ended_at: datetime) -> None: ...
+    def drop_stop(self, stop_id: int) -> None: ...
+    def update_stop(self, stop_id: int, **values: Any) -> None: ...
+    def recent_alarm(
+        self, machine_id: str, since: datetime, until: datetime
+    ) -> tuple[str, str] | None: ...
+
+
 class AlertRepository(Protocol):
     """Each order's open alert (locked) and the alerts raised in this transaction."""
 
@@ -100,6 +125,7 @@ class UnitOfWork(
     OrderRepository,
     MachineRepository,
     JobBindings,
+    DowntimeRecords,
     AlertRepository,
     AlertOutbox,
     ProcessedEvents,
