@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel
 
 from shopfloor.contract.dead_letters import payload_text
@@ -15,8 +15,9 @@ from tracker.views.parked import parked_page
 
 from .deps import ADMIN, Clock, Consumer, Parked, ReadSession
 from .errors import STAFF_ERRORS, problems
+from .request_models import RowId
 
-ParkedId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ParkedId = RowId
 
 
 class ParkedPublic(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import AwareDatetime
 
 from tracker.domain import commands
@@ -17,12 +17,13 @@ from tracker.views import downtime as views
 from .deps import Bus, Clock, Operator, ReadSession, ReadSessions, Settings, Viewer
 from .downtime_models import DowntimePublic, ParetoBarPublic, ParetoPublic, StopClassification
 from .errors import STAFF_ERRORS, problems, unprocessable
+from .request_models import RowId
 
 router = APIRouter(prefix="/api/v1/downtime", responses=STAFF_ERRORS, tags=["downtime"])
 
 Since = Annotated[AwareDatetime | None, Query(alias="from")]
 Until = Annotated[AwareDatetime | None, Query(alias="to")]
-StopId = Annotated[int, Path(ge=1)]
+StopId = RowId
 DEFAULT_WINDOW = timedelta(days=1)
 
 

@@ -65,7 +65,9 @@ NewOrderId = Annotated[
 
 OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=ORDER_ID)]
 MachineId = Annotated[str, Path(min_length=1, max_length=100, pattern=MACHINE_ID)]
-AlertId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+# a table's integer key in a path: past PostgreSQL's INTEGER it is a 422, never a 500
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+AlertId = RowId
 
 
 class OperationCreate(BaseModel):
