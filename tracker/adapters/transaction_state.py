@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tracker.domain.alerts import Alert
+from tracker.domain.incidents import Incident
 from tracker.domain.machine import Machine
 from tracker.domain.model import Order
 from tracker.service_layer.unit_of_work import MachineRow
@@ -20,6 +21,7 @@ class Snapshot:
     alerts_seen: int
     deliveries_added: int
     machines: list[MachineRow] | None
+    incidents_seen: int = 0
 
 
 @dataclass
@@ -29,6 +31,7 @@ class TransactionState:
     # orders loaded or added (their events are handled before commit)
     seen: list[Order] = field(default_factory=list)
     alerts_seen: list[Alert] = field(default_factory=list)
+    incidents_seen: list[Incident] = field(default_factory=list)
     # orders written without loading them (bulk updates), for the change feed
     touched_orders: set[str] = field(default_factory=set)
     deliveries_added: int = 0
@@ -53,6 +56,7 @@ class TransactionState:
             len(self.alerts_seen),
             self.deliveries_added,
             self.machines,
+            len(self.incidents_seen),
         )
 
     def restore(self, snap: Snapshot) -> None:
@@ -67,5 +71,6 @@ class TransactionState:
         for machine_id in self.locked_machines.keys() - snap.locked_machines:
             del self.locked_machines[machine_id]
         del self.alerts_seen[snap.alerts_seen :]
+        del self.incidents_seen[snap.incidents_seen :]
         self.alerts_of.clear()  # only saves queries: those asked again are read again
         self.deliveries_added, self.machines = snap.deliveries_added, snap.machines

@@ -20,6 +20,7 @@ from . import orm
 from .alert_outbox import SqlOutbox
 from .alert_repository import SqlAlerts
 from .check_queries import SqlOrderChecks
+from .incident_repository import SqlIncidents
 from .job_store import JobStore
 from .machine_repository import SqlMachines
 from .order_repository import SqlOrders
@@ -28,7 +29,14 @@ from .transaction_state import TransactionState
 
 
 class SqlUnitOfWork(
-    SqlOrders, SqlMachines, SqlAlerts, SqlOutbox, SqlProcessedEvents, SqlOrderChecks, JobStore
+    SqlOrders,
+    SqlMachines,
+    SqlAlerts,
+    SqlIncidents,
+    SqlOutbox,
+    SqlProcessedEvents,
+    SqlOrderChecks,
+    JobStore,
 ):
     """One transaction; rows read for update are locked on PostgreSQL until commit."""
 

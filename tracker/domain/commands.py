@@ -137,6 +137,15 @@ class AcknowledgeAlert:
 
 
 @dataclass(frozen=True)
+class AcknowledgeIncident:
+    """A supervisor has seen incident `incident_id`: its open alerts are acknowledged too."""
+
+    incident_id: int
+    by: str
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
 class CancelOrder:
     """Stop an order for good (anything but a shipped or cancelled one), saying why."""
 
@@ -177,6 +186,7 @@ Command = (
     | ReleaseJob
     | CheckOrders
     | AcknowledgeAlert
+    | AcknowledgeIncident
     | CancelOrder
     | ShipOrder
     | ChangeQuantity

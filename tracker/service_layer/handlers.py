@@ -133,6 +133,7 @@ COMMAND_HANDLERS: dict[type, Handler] = {
     commands.ReleaseJob: job_binding.release_job,
     commands.CheckOrders: alert_handlers.check_orders,
     commands.AcknowledgeAlert: alert_handlers.acknowledge_alert,
+    commands.AcknowledgeIncident: alert_handlers.acknowledge_incident,
     commands.CancelOrder: cancel_order,
     commands.ShipOrder: ship_order,
     commands.ChangeQuantity: change_quantity,
