@@ -11,6 +11,7 @@ from . import dead_letters_api, floor_api, health, jobs_api, orders_api, progres
 from .auth import Access
 from .deps import AppParts
 from .docs import offline_app
+from .incidents_api import router as incidents_router
 from .limits import BodyLimit
 from .metrics import ApiMetrics
 from .progress_api import ProgressDesk
@@ -66,6 +67,7 @@ def create_app(tracker: Tracker) -> FastAPI:
         orders_api.router,
         progress_api.router,
         floor_api.router,
+        incidents_router,
         jobs_api.router,
         dead_letters_api.router,
         web.router,
