@@ -1,0 +1,141 @@
+"""Incident delivery on a real Mosquitto and to a webhook: a breakdown delaying two orders is
+one incident, published once per transition (opened, acknowledged, closed) with both orders."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from shopfloor.contract.topics import incident_subscription
+from shopfloor.mqtt import MqttSettings
+from tests.integration.test_alert_scenario import WebhookReceiver
+from tests.services import Mosquitto
+from tests.waiting import wait_for
+from tracker.adapters.migrations import upgrade
+from tracker.bootstrap import Tracker
+from tracker.domain import commands
+from tracker.settings import TrackerSettings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def hook() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def tracker(mosquitto: Mosquitto, tmp_path: Path, hook: WebhookReceiver) -> Iterator[Tracker]:
+    settings = TrackerSettings(
+        database_url=f"sqlite:///{tmp_path / 't.db'}",
+        api_key="k" * 32,
+        check_interval_s=0.2,
+        offline_after_s=86400,
+        webhook_urls=[hook.url],
+        site=f"site{secrets.token_hex(3)}",
+        mqtt=MqttSettings(
+            host=mosquitto.host, port=mosquitto.port, client_id=f"trk-{secrets.token_hex(4)}"
+        ),
+    )
+    upgrade(settings.database_url)
+    t = Tracker(settings)
+    t.start()
+    wait_for(lambda: t.client.is_connected(), what="tracker connected")
+    assert t.consumer.wait_subscribed(10), "the tracker's subscription"
+    yield t
+    t.stop()
+
+
+@pytest.fixture
+def seen(tracker: Tracker, mosquitto: Mosquitto) -> Iterator[list[dict[str, Any]]]:
+    received: list[dict[str, Any]] = []
+    subscribed = threading.Event()
+    site = tracker.settings.site
+    watcher = mqtt.Client(CallbackAPIVersion.VERSION2)
+    watcher.on_connect = lambda c, *_: c.subscribe(incident_subscription(site), qos=1)
+    watcher.on_subscribe = lambda *_: subscribed.set()
+    watcher.on_message = lambda _c, _u, m: received.append(
+        {"topic": m.topic, **json.loads(m.payload)}
+    )
+    watcher.connect(mosquitto.host, mosquitto.port)
+    watcher.loop_start()
+    assert subscribed.wait(10)
+    yield received
+    watcher.disconnect()
+    watcher.loop_stop()
+
+
+def _order(order_id: str) -> commands.CreateOrder:
+    return commands.CreateOrder(
+        order_id=order_id,
+        customer="ACME",
+        product="p",
+        quantity=4,
+        due_at=datetime.now(UTC) + timedelta(days=1),
+        token_hash="0" * 64,
+        operations=(commands.OperationSpec(10, "cut", "saw-8", 0, 60.0),),
+    )
+
+
+def test_a_breakdown_is_one_incident_on_mqtt_and_the_webhook_per_transition(
+    tracker: Tracker, mosquitto: Mosquitto, seen: list[dict[str, Any]], hook: WebhookReceiver
+) -> None:
+    tracker.bus.handle_batch([_order("SO-A"), _order("SO-B")])
+    machine = mqtt.Client(CallbackAPIVersion.VERSION2)
+    machine.connect(mosquitto.host, mosquitto.port)
+    machine.loop_start()
+
+    def send(n: int, **body: object) -> None:
+        payload = {"event_id": f"e{n}", "ts": datetime.now(UTC).isoformat(), **body}
+        info = machine.publish("shopfloor/p/l/saw-8/event", json.dumps(payload).encode(), qos=1)
+        info.wait_for_publish(5)
+
+    def events() -> list[tuple[int, str, list[str]]]:
+        return [(m["version"], m["event"], [o["order_id"] for o in m["orders"]]) for m in seen]
+
+    try:
+        send(1, type="alarm", code="E-42", message="blade broken")
+        send(2, type="state", state="DOWN")
+        wait_for(lambda: any(len(m["orders"]) == 2 for m in seen), what="both orders under it")
+        incident_id = seen[0]["incident_id"]
+        tracker.bus.handle(commands.AcknowledgeIncident(incident_id, "ann", "fitter called"))
+        wait_for(lambda: seen[-1]["event"] == "acknowledged", what="the acknowledgement")
+        send(3, type="state", state="RUNNING")
+        wait_for(lambda: seen[-1]["event"] == "closed", what="the closing")
+        wait_for(lambda: len(hook.bodies) == len(seen) + 6, what="the webhook bodies")
+    finally:
+        machine.disconnect()
+        machine.loop_stop()
+
+    topic = f"shopfloor/{tracker.settings.site}/alerts/incident/saw-8/{incident_id}"
+    assert {m["topic"] for m in seen} == {topic}
+    assert events()[-2:] == [
+        (len(seen) - 1, "acknowledged", ["SO-A", "SO-B"]),
+        (len(seen), "closed", ["SO-A", "SO-B"]),
+    ]
+    assert events()[0][:2] == (1, "opened")
+    assert (seen[0]["reason_code"], seen[0]["reason"], seen[0]["cause"]) == (
+        "E-42",
+        "blade broken",
+        "DOWN",
+    )
+    assert seen[-2]["acknowledged_by"] == "ann"
+    posted = [b for b in hook.bodies if "incident_id" in b]
+    assert [(b["version"], b["event"]) for b in posted] == [
+        (m["version"], m["event"]) for m in seen
+    ]
+    assert posted[0]["text"].startswith(f":rotating_light: incident {incident_id} opened: ")
+    # the two orders' alerts were posted too: raised, then acknowledged by the incident's ack
+    alerts = sorted((b["order_id"], b["event"]) for b in hook.bodies if "alert_id" in b)
+    assert [e for _, e in alerts].count("acknowledged") == 2
