@@ -116,3 +116,22 @@ def test_the_machine_stopping_again_opens_a_new_incident_for_the_same_alerts(
     ]
     open_under = {a.order_id for a in db.alerts if a.incident_id == 2 and a.is_open}
     assert open_under == {"SO-1", "SO-2", "SO-3"}
+
+
+def test_acknowledging_again_acknowledges_the_alerts_that_joined_since(
+    units: FakeUnits, bus: MessageBus
+) -> None:
+    bus.handle(_state("saw-1", "DOWN", "d1"))
+    bus.handle(commands.CheckOrders())
+    bus.handle(commands.AcknowledgeIncident(1, "ann", "first"))
+    bus.handle(order("SO-4", due_at=DUE))  # queued on the stopped saw later
+    bus.handle(commands.CheckOrders())
+    db = units.store.tables
+    late_joiner = next(a for a in db.alerts if a.order_id == "SO-4")
+    assert late_joiner.incident_id == 1 and late_joiner.state.value == "active"
+    assert db.incidents[0].last_event == "updated"
+    bus.handle(commands.AcknowledgeIncident(1, "bob", "second"))
+    db = units.store.tables
+    assert db.incidents[0].acked_by == "ann"  # the first acknowledgement stays
+    late_joiner = next(a for a in db.alerts if a.order_id == "SO-4")
+    assert (late_joiner.state.value, late_joiner.acked_by) == ("acknowledged", "bob")
