@@ -19,6 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from shopfloor.contract.topics import alert_subscription
 from shopfloor.mqtt import MqttSettings
+from tests.integration.mqtt_watch import watching
 from tests.services import Mosquitto
 from tests.waiting import wait_for
 from tracker.adapters.migrations import upgrade
@@ -109,20 +110,8 @@ def tracker(
 
 @pytest.fixture
 def alerts_seen(tracker: Tracker, mosquitto: Mosquitto) -> Iterator[list[dict[str, Any]]]:
-    received: list[dict[str, Any]] = []
-    subscribed = threading.Event()
-    watcher = mqtt.Client(CallbackAPIVersion.VERSION2)
-    watcher.on_connect = lambda c, *_: c.subscribe(alert_subscription(tracker.settings.site), qos=1)
-    watcher.on_subscribe = lambda *_: subscribed.set()
-    watcher.on_message = lambda _c, _u, m: received.append(
-        {"topic": m.topic, **json.loads(m.payload)}
-    )
-    watcher.connect(mosquitto.host, mosquitto.port)
-    watcher.loop_start()
-    assert subscribed.wait(10)
-    yield received
-    watcher.disconnect()
-    watcher.loop_stop()
+    with watching(mosquitto, alert_subscription(tracker.settings.site)) as received:
+        yield received
 
 
 def test_breakdown_mid_order_alerts_once_per_transition_on_mqtt_and_webhook(

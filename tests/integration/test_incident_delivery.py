@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from shopfloor.contract.topics import incident_subscription
 from shopfloor.mqtt import MqttSettings
+from tests.integration.mqtt_watch import watching
 from tests.integration.test_alert_scenario import WebhookReceiver
 from tests.services import Mosquitto
 from tests.waiting import wait_for
@@ -59,21 +59,8 @@ def tracker(mosquitto: Mosquitto, tmp_path: Path, hook: WebhookReceiver) -> Iter
 
 @pytest.fixture
 def seen(tracker: Tracker, mosquitto: Mosquitto) -> Iterator[list[dict[str, Any]]]:
-    received: list[dict[str, Any]] = []
-    subscribed = threading.Event()
-    site = tracker.settings.site
-    watcher = mqtt.Client(CallbackAPIVersion.VERSION2)
-    watcher.on_connect = lambda c, *_: c.subscribe(incident_subscription(site), qos=1)
-    watcher.on_subscribe = lambda *_: subscribed.set()
-    watcher.on_message = lambda _c, _u, m: received.append(
-        {"topic": m.topic, **json.loads(m.payload)}
-    )
-    watcher.connect(mosquitto.host, mosquitto.port)
-    watcher.loop_start()
-    assert subscribed.wait(10)
-    yield received
-    watcher.disconnect()
-    watcher.loop_stop()
+    with watching(mosquitto, incident_subscription(tracker.settings.site)) as received:
+        yield received
 
 
 def _order(order_id: str) -> commands.CreateOrder:

@@ -13,11 +13,10 @@ from tracker.domain.schedule import STOPPED_STATES, ScheduleStatus
 
 from . import incident_handlers
 from .order_checks import check_open_orders
+from .outbox import enqueue
 from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-MQTT, WEBHOOK = "mqtt", "webhook"
 
 
 class AlertNotFound(DomainError):
@@ -145,19 +144,7 @@ def enqueue_notices(alert: Alert, uow: UnitOfWork, now: datetime) -> None:
         return
     alert.notices.clear()
     assert alert.id is not None
-    payload = encode(to_payload(alert)).decode()
-    targets = [(MQTT, "")] + [(WEBHOOK, url) for url in uow.policy.webhook_urls]
-    for channel, target in targets:
-        uow.add_delivery(
-            alert_id=alert.id,
-            version=alert.version,
-            channel=channel,
-            target=target,
-            payload=payload,
-            created_at=now,
-            attempts=0,
-            next_attempt_at=now,
-        )
+    enqueue(uow, alert.version, encode(to_payload(alert)).decode(), now, alert_id=alert.id)
 
 
 def to_payload(alert: Alert) -> OrderAlert:

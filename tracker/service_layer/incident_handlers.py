@@ -18,11 +18,10 @@ from tracker.domain.alerts import Alert
 from tracker.domain.incidents import Incident, IncidentError, reason_of, stopped_machine
 from tracker.domain.model import DomainError
 
+from .outbox import enqueue
 from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-MQTT, WEBHOOK = "mqtt", "webhook"
 
 
 class IncidentNotFound(DomainError):
@@ -100,18 +99,7 @@ def enqueue_incident_notices(uow: UnitOfWork, now: datetime) -> None:
         incident.notices.clear()
         assert incident.id is not None
         payload = encode(to_payload(incident, uow.incident_alerts(incident.id))).decode()
-        targets = [(MQTT, "")] + [(WEBHOOK, url) for url in uow.policy.webhook_urls]
-        for channel, target in targets:
-            uow.add_delivery(
-                incident_id=incident.id,
-                version=incident.version,
-                channel=channel,
-                target=target,
-                payload=payload,
-                created_at=now,
-                attempts=0,
-                next_attempt_at=now,
-            )
+        enqueue(uow, incident.version, payload, now, incident_id=incident.id)
 
 
 def to_payload(incident: Incident, alerts: list[Alert]) -> IncidentNotice:
