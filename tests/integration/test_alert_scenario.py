@@ -4,7 +4,6 @@ and to a webhook once per transition (at risk, late, cleared)."""
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -18,15 +17,13 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from shopfloor.contract.topics import alert_subscription
-from shopfloor.mqtt import MqttSettings
+from tests.integration.live_tracker import running_tracker
 from tests.integration.mqtt_watch import watching
 from tests.services import Mosquitto
 from tests.waiting import wait_for
-from tracker.adapters.migrations import upgrade
 from tracker.adapters.unit_of_work import SqlUnitOfWork
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
-from tracker.settings import TrackerSettings
 
 pytestmark = pytest.mark.integration
 
@@ -84,9 +81,10 @@ def clock() -> Clock:
 def tracker(
     mosquitto: Mosquitto, tmp_path: Path, hook: WebhookReceiver, clock: Clock
 ) -> Iterator[Tracker]:
-    settings = TrackerSettings(
-        database_url=f"sqlite:///{tmp_path / 't.db'}",
-        api_key="k" * 32,
+    with running_tracker(
+        mosquitto,
+        tmp_path,
+        clock,
         check_interval_s=0.2,
         at_risk_slack_s=600,
         # the plan counts a DOWN machine as back at once: the breakdown alone makes the order
@@ -94,18 +92,8 @@ def tracker(
         down_allowance_s=0,
         offline_after_s=86400,
         webhook_urls=[hook.url, "http://127.0.0.1:9/dead"],  # port 9: nothing listens
-        site=f"site{secrets.token_hex(3)}",
-        mqtt=MqttSettings(
-            host=mosquitto.host, port=mosquitto.port, client_id=f"trk-{secrets.token_hex(4)}"
-        ),
-    )
-    upgrade(settings.database_url)
-    t = Tracker(settings, clock=clock)
-    t.start()
-    wait_for(lambda: t.client.is_connected(), what="tracker connected")
-    assert t.consumer.wait_subscribed(10), "the tracker's subscription"
-    yield t
-    t.stop()
+    ) as t:
+        yield t
 
 
 @pytest.fixture

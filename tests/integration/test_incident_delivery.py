@@ -4,7 +4,6 @@ one incident, published once per transition (opened, acknowledged, closed) with 
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,15 +14,13 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from shopfloor.contract.topics import incident_subscription
-from shopfloor.mqtt import MqttSettings
+from tests.integration.live_tracker import running_tracker
 from tests.integration.mqtt_watch import watching
 from tests.integration.test_alert_scenario import WebhookReceiver
 from tests.services import Mosquitto
 from tests.waiting import wait_for
-from tracker.adapters.migrations import upgrade
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
-from tracker.settings import TrackerSettings
 
 pytestmark = pytest.mark.integration
 
@@ -37,24 +34,10 @@ def hook() -> Iterator[WebhookReceiver]:
 
 @pytest.fixture
 def tracker(mosquitto: Mosquitto, tmp_path: Path, hook: WebhookReceiver) -> Iterator[Tracker]:
-    settings = TrackerSettings(
-        database_url=f"sqlite:///{tmp_path / 't.db'}",
-        api_key="k" * 32,
-        check_interval_s=0.2,
-        offline_after_s=86400,
-        webhook_urls=[hook.url],
-        site=f"site{secrets.token_hex(3)}",
-        mqtt=MqttSettings(
-            host=mosquitto.host, port=mosquitto.port, client_id=f"trk-{secrets.token_hex(4)}"
-        ),
-    )
-    upgrade(settings.database_url)
-    t = Tracker(settings)
-    t.start()
-    wait_for(lambda: t.client.is_connected(), what="tracker connected")
-    assert t.consumer.wait_subscribed(10), "the tracker's subscription"
-    yield t
-    t.stop()
+    with running_tracker(
+        mosquitto, tmp_path, check_interval_s=0.2, offline_after_s=86400, webhook_urls=[hook.url]
+    ) as t:
+        yield t
 
 
 @pytest.fixture
