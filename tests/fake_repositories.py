@@ -167,9 +167,9 @@ class FakeIncidents(FakeMachines):
         self._w.alerts_seen.extend(a for a in found if a not in self._w.alerts_seen)
         return found
 
-    def machine_stop(self, machine_id: str) -> tuple[str | None, datetime | None]:
+    def machine_stop(self, machine_id: str) -> datetime | None:
         machine = self.db.machines.get(machine_id)
-        return (machine.state, machine.state_since) if machine is not None else (None, None)
+        return machine.state_since if machine is not None else None
 
     def alarms_near(self, machine_id: str, since: datetime) -> list[AlarmNote]:
         after = since - timedelta(seconds=ALARM_WINDOW_S)

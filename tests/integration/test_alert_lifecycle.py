@@ -150,7 +150,7 @@ def _payloads(bus: MessageBus) -> list[str]:
 
     with SqlUnitOfWork(bus.units.sessions) as uow:
         d = orm.alert_deliveries.c
-        # the alerts' rows: the breakdown's incident has rows of its own (test_incidents.py)
+        # the alerts' rows: the breakdown's incident has rows of its own (test_incidents_store.py)
         stmt = select(d.payload).where(d.alert_id.is_not(None)).order_by(d.id)
         return list(uow.session.scalars(stmt))
 

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from tracker.domain.alerts import Alert
 from tracker.domain.incidents import ALARM_WINDOW_S, AlarmNote, Incident
-from tracker.domain.machine import Machine
 
 from . import orm
 from .transaction_state import TransactionState
@@ -60,10 +59,12 @@ class SqlIncidents:
                 self._tx.alerts_seen.append(alert)
         return found
 
-    def machine_stop(self, machine_id: str) -> tuple[str | None, datetime | None]:
-        """The machine's state and since when, as this transaction sees it (no lock)."""
-        machine = self.session.get(Machine, machine_id)
-        return (machine.state, machine.state_since) if machine is not None else (None, None)
+    def machine_stop(self, machine_id: str) -> datetime | None:
+        """Since when the machine is in its state, its row locked: two transactions that would
+        open the machine's incident take turns (the second then finds it)."""
+        m = orm.machines.c
+        stmt = select(m.state_since).where(m.machine_id == machine_id).with_for_update()
+        return self.session.execute(stmt).scalar_one_or_none()
 
     def alarms_near(self, machine_id: str, since: datetime) -> list[AlarmNote]:
         """The machine's alarms raised from a little before `since` on, newest first."""

@@ -45,18 +45,23 @@ def link_alert(
         return
     machine_id, state = stopped
     incident = uow.open_incident(machine_id)
-    if incident is not None and incident.id == alert.incident_id:
-        return
     if incident is None:
-        incident = _open(machine_id, state, uow, now)
-    else:
-        incident.order_affected(now)
+        # another transaction may be opening one: wait for the machine's row, then look again
+        since = uow.machine_stop(machine_id)
+        incident = uow.open_incident(machine_id)
+        if incident is None:
+            incident = _open(machine_id, state, since, uow, now)
+            alert.incident_id = incident.id
+    if incident.id == alert.incident_id:
+        return
+    incident.order_affected(now)
     alert.incident_id = incident.id
     log.warning("alert %s joins incident %s: %s", alert.id, incident.id, incident.message)
 
 
-def _open(machine_id: str, state: str, uow: UnitOfWork, now: datetime) -> Incident:
-    _, since = uow.machine_stop(machine_id)
+def _open(
+    machine_id: str, state: str, since: datetime | None, uow: UnitOfWork, now: datetime
+) -> Incident:
     alarm = reason_of(uow.alarms_near(machine_id, since), since) if since is not None else None
     incident = Incident.open_for(machine_id, state, since, alarm, now)
     uow.add_incident(incident)
