@@ -1,13 +1,16 @@
-"""Orders, machines and job bindings of the fake unit of work, on its copy of the tables."""
+"""Orders, machines, job bindings and incidents of the fake unit of work, on its copy of the
+tables."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tests.fake_store import Tables, Work
+from tracker.domain.alerts import Alert
 from tracker.domain.binding import Backlog
+from tracker.domain.incidents import ALARM_WINDOW_S, AlarmNote, Incident
 from tracker.domain.machine import OFFLINE, Machine, StateInterval
 from tracker.domain.model import OperationState, Order
 from tracker.service_layer.unit_of_work import MachineRow
@@ -133,3 +136,46 @@ class FakeMachines(FakeOrders):
             left = [op for op in ops if op.state is not OperationState.COMPLETED]
             found[order_id] = [(op.seq, op.quantity - op.good_qty) for op in left]
         return found
+
+
+class FakeIncidents(FakeMachines):
+    """Incident methods (mixed into `FakeUnitOfWork`)."""
+
+    @property
+    def incidents_seen(self) -> list[Incident]:
+        return self._w.incidents_seen
+
+    def _seen(self, incident: Incident | None) -> Incident | None:
+        if incident is not None and incident not in self._w.incidents_seen:
+            self._w.incidents_seen.append(incident)
+        return incident
+
+    def open_incident(self, machine_id: str) -> Incident | None:
+        open_ = [i for i in self.db.incidents if i.machine_id == machine_id and i.is_open]
+        return self._seen(open_[-1] if open_ else None)
+
+    def get_incident(self, incident_id: int) -> Incident | None:
+        return self._seen(next((i for i in self.db.incidents if i.id == incident_id), None))
+
+    def add_incident(self, incident: Incident) -> None:
+        incident.id = len(self.db.incidents) + 1
+        self.db.incidents.append(incident)
+        self._seen(incident)
+
+    def incident_alerts(self, incident_id: int) -> list[Alert]:
+        found = [a for a in self.db.alerts if a.incident_id == incident_id]
+        self._w.alerts_seen.extend(a for a in found if a not in self._w.alerts_seen)
+        return found
+
+    def machine_stop(self, machine_id: str) -> datetime | None:
+        machine = self.db.machines.get(machine_id)
+        return machine.state_since if machine is not None else None
+
+    def alarms_near(self, machine_id: str, since: datetime) -> list[AlarmNote]:
+        after = since - timedelta(seconds=ALARM_WINDOW_S)
+        rows = [a for a in self.db.alarms if a["machine_id"] == machine_id]
+        return [
+            AlarmNote(a["code"], a["message"], a["raised_at"])
+            for a in rows
+            if a["raised_at"] >= after
+        ]

@@ -9,6 +9,7 @@ from typing import Any
 from tests.clock import T0
 from tracker.domain import commands
 from tracker.domain.alerts import Alert
+from tracker.domain.incidents import Incident
 from tracker.domain.machine import Machine, StateInterval
 from tracker.domain.model import Order
 
@@ -20,6 +21,7 @@ class Tables:
     orders: dict[str, Order] = field(default_factory=dict)
     machines: dict[str, Machine] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     processed: set[tuple[str, str]] = field(default_factory=set)
     unassigned: list[dict[str, Any]] = field(default_factory=list)
@@ -45,6 +47,7 @@ class Work:
     db: Tables
     seen: list[Order] = field(default_factory=list)
     alerts_seen: list[Alert] = field(default_factory=list)
+    incidents_seen: list[Incident] = field(default_factory=list)
     touched_orders: set[str] = field(default_factory=set)
     deliveries_added: int = 0
     loaded_states: dict[str, str | None] = field(default_factory=dict)

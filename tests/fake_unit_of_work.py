@@ -16,7 +16,7 @@ from typing import Any
 
 from tests.clock import T0
 from tests.fake_downtime import FakeDowntime
-from tests.fake_repositories import FakeMachines
+from tests.fake_repositories import FakeIncidents
 from tests.fake_store import FakeStore, Tables, Work, columns
 from tracker.domain import commands
 from tracker.domain.alerts import Alert, AlertPolicy
@@ -26,7 +26,7 @@ from tracker.domain.planning.model import Plan
 from tracker.service_layer import handlers
 
 
-class FakeUnitOfWork(FakeMachines, FakeDowntime):
+class FakeUnitOfWork(FakeIncidents, FakeDowntime):
     """Implements `tracker.service_layer.unit_of_work.UnitOfWork` on a `FakeStore`."""
 
     def __init__(
@@ -121,7 +121,8 @@ class FakeUnitOfWork(FakeMachines, FakeDowntime):
         self._w.alerts_seen.append(alert)
 
     def add_delivery(self, **values: Any) -> None:
-        self.db.deliveries.append(values)
+        # a row names an alert or an incident, the other column stays empty
+        self.db.deliveries.append({"alert_id": None, "incident_id": None, **values})
         self._w.deliveries_added += 1
 
     # -- processed events

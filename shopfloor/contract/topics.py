@@ -206,6 +206,17 @@ def alert_subscription(site: str = "+") -> str:
     return f"shopfloor/{site}/alerts/order/+/+"
 
 
+def incident_topic(site: str, machine: str, incident_id: int) -> str:
+    """Where each transition of one incident (a stopped machine) is published, beside the
+    order alerts: `shopfloor/{site}/alerts/incident/{machine}/{incident_id}`."""
+    return f"shopfloor/{site}/alerts/incident/{machine}/{incident_id}"
+
+
+def incident_subscription(site: str = "+") -> str:
+    """MQTT filter for all incidents of a site (or of all sites)."""
+    return f"shopfloor/{site}/alerts/incident/+/+"
+
+
 def dispatch_topic(site: str, machine: str) -> str:
     """Where the tracker publishes one machine's dispatch list (retained: a machine or an
     operator terminal that connects gets the current list at once)."""

@@ -4,7 +4,6 @@ and to a webhook once per transition (at risk, late, cleared)."""
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -18,14 +17,13 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from shopfloor.contract.topics import alert_subscription
-from shopfloor.mqtt import MqttSettings
+from tests.integration.live_tracker import running_tracker
+from tests.integration.mqtt_watch import watching
 from tests.services import Mosquitto
 from tests.waiting import wait_for
-from tracker.adapters.migrations import upgrade
 from tracker.adapters.unit_of_work import SqlUnitOfWork
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
-from tracker.settings import TrackerSettings
 
 pytestmark = pytest.mark.integration
 
@@ -83,9 +81,10 @@ def clock() -> Clock:
 def tracker(
     mosquitto: Mosquitto, tmp_path: Path, hook: WebhookReceiver, clock: Clock
 ) -> Iterator[Tracker]:
-    settings = TrackerSettings(
-        database_url=f"sqlite:///{tmp_path / 't.db'}",
-        api_key="k" * 32,
+    with running_tracker(
+        mosquitto,
+        tmp_path,
+        clock,
         check_interval_s=0.2,
         at_risk_slack_s=600,
         # the plan counts a DOWN machine as back at once: the breakdown alone makes the order
@@ -93,36 +92,14 @@ def tracker(
         down_allowance_s=0,
         offline_after_s=86400,
         webhook_urls=[hook.url, "http://127.0.0.1:9/dead"],  # port 9: nothing listens
-        site=f"site{secrets.token_hex(3)}",
-        mqtt=MqttSettings(
-            host=mosquitto.host, port=mosquitto.port, client_id=f"trk-{secrets.token_hex(4)}"
-        ),
-    )
-    upgrade(settings.database_url)
-    t = Tracker(settings, clock=clock)
-    t.start()
-    wait_for(lambda: t.client.is_connected(), what="tracker connected")
-    assert t.consumer.wait_subscribed(10), "the tracker's subscription"
-    yield t
-    t.stop()
+    ) as t:
+        yield t
 
 
 @pytest.fixture
 def alerts_seen(tracker: Tracker, mosquitto: Mosquitto) -> Iterator[list[dict[str, Any]]]:
-    received: list[dict[str, Any]] = []
-    subscribed = threading.Event()
-    watcher = mqtt.Client(CallbackAPIVersion.VERSION2)
-    watcher.on_connect = lambda c, *_: c.subscribe(alert_subscription(tracker.settings.site), qos=1)
-    watcher.on_subscribe = lambda *_: subscribed.set()
-    watcher.on_message = lambda _c, _u, m: received.append(
-        {"topic": m.topic, **json.loads(m.payload)}
-    )
-    watcher.connect(mosquitto.host, mosquitto.port)
-    watcher.loop_start()
-    assert subscribed.wait(10)
-    yield received
-    watcher.disconnect()
-    watcher.loop_stop()
+    with watching(mosquitto, alert_subscription(tracker.settings.site)) as received:
+        yield received
 
 
 def test_breakdown_mid_order_alerts_once_per_transition_on_mqtt_and_webhook(
@@ -143,6 +120,10 @@ def test_breakdown_mid_order_alerts_once_per_transition_on_mqtt_and_webhook(
         # device time follows the test's clock, as a machine's own clock would
         payload = json.dumps({"event_id": f"e{n}", "ts": clock().isoformat(), **body}).encode()
         publisher.publish(f"shopfloor/p/l/{machine}/event", payload, qos=1).wait_for_publish(5)
+
+    def alert_bodies() -> list[dict[str, Any]]:
+        # the breakdown's incident is posted to the same endpoint (test_incident_delivery.py)
+        return [b for b in hook.bodies if "alert_id" in b]
 
     def transitions() -> list[tuple[int, str, str]]:
         return [(a["version"], a["event"], a["schedule_status"]) for a in alerts_seen]
@@ -180,7 +161,7 @@ def test_breakdown_mid_order_alerts_once_per_transition_on_mqtt_and_webhook(
         send("weld-7", type="cycle", counter=1, cycle_time_s=60.0)
         send("weld-7", type="cycle", counter=4, cycle_time_s=60.0)
         wait_for(lambda: len(alerts_seen) == 3, what="the clearing")
-        wait_for(lambda: len(hook.bodies) == 3, what="three webhook deliveries")
+        wait_for(lambda: len(alert_bodies()) == 3, what="three webhook deliveries")
         time.sleep(1.5)  # ~7 periodic checks: nothing is repeated
     finally:
         publisher.disconnect()
@@ -198,13 +179,13 @@ def test_breakdown_mid_order_alerts_once_per_transition_on_mqtt_and_webhook(
     assert [a["severity"] for a in alerts_seen] == ["warning", "critical", "critical"]
     assert alerts_seen[0]["reasons"] == ["machine saw-7 of operation 10 (cut) is DOWN"]
     assert any("is DOWN" in r for r in alerts_seen[1]["reasons"])
-    assert [(b["version"], b["event"]) for b in hook.bodies] == [
+    assert [(b["version"], b["event"]) for b in alert_bodies()] == [
         (1, "raised"),
         (2, "escalated"),
         (3, "cleared"),
     ]
-    assert hook.bodies[1]["text"].startswith(":rotating_light: [critical] alert ")
-    assert "SO-S is late" in hook.bodies[1]["text"]
+    assert alert_bodies()[1]["text"].startswith(":rotating_light: [critical] alert ")
+    assert "SO-S is late" in alert_bodies()[1]["text"]
 
     # the dead endpoint is retried with backoff in the delivery log, and held nothing up
     with SqlUnitOfWork(tracker.sessions) as uow:

@@ -15,7 +15,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from sqlalchemy.orm import Session, sessionmaker
 
-from shopfloor.contract.topics import alert_topic
+from shopfloor.contract.topics import alert_topic, incident_topic
 
 from .unit_of_work import SqlUnitOfWork
 from .worker import Worker
@@ -24,6 +24,12 @@ log = logging.getLogger(__name__)
 
 # how long a row being sent is hidden from other workers
 _LEASE_S = 60.0
+
+
+def subject_of(row: Any) -> str:
+    """What an outbox row delivers, for logs and message ids: `alert-7` or `incident-3`."""
+    incident_id = getattr(row, "incident_id", None)
+    return f"incident-{incident_id}" if incident_id is not None else f"alert-{row.alert_id}"
 
 
 class OutboxWorker(Worker):
@@ -79,8 +85,8 @@ class OutboxWorker(Worker):
                 uow.commit()
             if error is not None:
                 log.warning(
-                    "alert %d v%d to %s %s failed (attempt %d): %s",
-                    row.alert_id,
+                    "%s v%d to %s %s failed (attempt %d): %s",
+                    subject_of(row),
                     row.version,
                     self.channel,
                     row.target or "",
@@ -102,7 +108,8 @@ class OutboxWorker(Worker):
 
 
 class MqttAlertPublisher(OutboxWorker):
-    """Publishes alerts on their topic at QoS 1; delivered once the broker acknowledged."""
+    """Publishes alerts and incidents on their topics at QoS 1; delivered once the broker
+    acknowledged."""
 
     channel = "mqtt"
     name = "alert-mqtt"
@@ -122,7 +129,10 @@ class MqttAlertPublisher(OutboxWorker):
 
     def send(self, row: Any) -> str | None:
         body = json.loads(row.payload)
-        topic = alert_topic(self._site, body["order_id"], body.get("kind", "late"))
+        if getattr(row, "incident_id", None) is not None:
+            topic = incident_topic(self._site, body["machine_id"], row.incident_id)
+        else:
+            topic = alert_topic(self._site, body["order_id"], body.get("kind", "late"))
         info = self._client.publish(topic, row.payload.encode(), qos=1)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             return mqtt.error_string(info.rc)
@@ -132,7 +142,7 @@ class MqttAlertPublisher(OutboxWorker):
             return str(exc)
         if not info.is_published():
             return "not acknowledged by the broker yet"
-        log.info("alert %d v%d published on %s", row.alert_id, row.version, topic)
+        log.info("%s v%d published on %s", subject_of(row), row.version, topic)
         return None
 
     def backoff_s(self, attempts: int) -> float:

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry, relationship
 
 from tracker.domain.alerts import Alert, AlertState, Severity
+from tracker.domain.incidents import Incident, IncidentState
 from tracker.domain.machine import Machine
 from tracker.domain.model import Operation, OperationState, Order, OrderStatus
 from tracker.domain.schedule import ScheduleStatus
@@ -216,6 +217,30 @@ processed_events = Table(
     Column("received_at", UTCDateTime, nullable=False),
 )
 
+# one row per incident (a stopped machine), from opened to closed; one open per machine
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("machine_id", String(100), nullable=False),
+    Column("cause", String(20), nullable=False),  # DOWN or OFFLINE
+    Column("state", _enum(IncidentState), nullable=False),
+    # the alarm that came with the stop, if any (free text, and its code)
+    Column("reason", Text),
+    Column("reason_code", String(128)),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("last_event", String(20), nullable=False),
+    Column("acked_by", String(200)),
+    Column("acked_at", UTCDateTime),
+    Column("ack_comment", Text),
+    Column("closed_at", UTCDateTime),
+    Index("ix_incidents_machine_id_state", "machine_id", "state"),
+)
+
 # one row per alert, from raised to cleared; one open alert per order and kind
 alerts = Table(
     "alerts",
@@ -239,15 +264,19 @@ alerts = Table(
     Column("acked_at", UTCDateTime),
     Column("ack_comment", Text),
     Column("cleared_at", UTCDateTime),
+    # the incident (a stopped machine) the alert hangs under, if any
+    Column("incident_id", ForeignKey("incidents.id", ondelete="SET NULL"), index=True),
     Index("ix_alerts_order_id_kind", "order_id", "kind"),
 )
 
-# the outbox: one row per (alert version, channel), delivered at least once
+# the outbox: one row per (alert or incident version, channel), delivered at least once
 alert_deliveries = Table(
     "alert_deliveries",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("alert_id", ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    # an alert's row names the alert, an incident's the incident
+    Column("alert_id", ForeignKey("alerts.id", ondelete="CASCADE")),
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE")),
     Column("version", Integer, nullable=False),
     Column("channel", String(20), nullable=False),  # "mqtt" or "webhook"
     Column("target", String(500), nullable=False),  # the topic or the URL
@@ -258,6 +287,7 @@ alert_deliveries = Table(
     Column("last_error", Text),
     Column("delivered_at", UTCDateTime),
     UniqueConstraint("alert_id", "version", "channel", "target"),
+    UniqueConstraint("incident_id", "version", "channel", "target"),
     Index("ix_alert_deliveries_channel_delivered_at", "channel", "delivered_at"),
 )
 
@@ -301,6 +331,7 @@ def start_mappers() -> None:
     )
     mapper_registry.map_imperatively(Machine, machines)
     mapper_registry.map_imperatively(Alert, alerts, exclude_properties=["notices"])
+    mapper_registry.map_imperatively(Incident, incidents, exclude_properties=["notices"])
     _mapped = True
 
     @event.listens_for(Order, "load")
@@ -310,3 +341,7 @@ def start_mappers() -> None:
     @event.listens_for(Alert, "load")
     def _init_notices(alert: Alert, _context: object) -> None:
         alert.notices = []
+
+    @event.listens_for(Incident, "load")
+    def _init_incident_notices(incident: Incident, _context: object) -> None:
+        incident.notices = []

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracker.domain.alerts import Alert
+from tracker.domain.incidents import Incident
 from tracker.domain.machine import Machine
 from tracker.domain.model import Order
 from tracker.service_layer.unit_of_work import MachineRow
@@ -22,6 +23,7 @@ class Snapshot:
     deliveries_added: int
     machines: list[MachineRow] | None
     pending_stops: dict[int, dict[str, Any]]
+    incidents_seen: int = 0
 
 
 @dataclass
@@ -31,6 +33,7 @@ class TransactionState:
     # orders loaded or added (their events are handled before commit)
     seen: list[Order] = field(default_factory=list)
     alerts_seen: list[Alert] = field(default_factory=list)
+    incidents_seen: list[Incident] = field(default_factory=list)
     # orders written without loading them (bulk updates), for the change feed
     touched_orders: set[str] = field(default_factory=set)
     deliveries_added: int = 0
@@ -59,6 +62,7 @@ class TransactionState:
             self.deliveries_added,
             self.machines,
             {key: dict(values) for key, values in self.pending_stops.items()},
+            len(self.incidents_seen),
         )
 
     def restore(self, snap: Snapshot) -> None:
@@ -73,6 +77,7 @@ class TransactionState:
         for machine_id in self.locked_machines.keys() - snap.locked_machines:
             del self.locked_machines[machine_id]
         del self.alerts_seen[snap.alerts_seen :]
+        del self.incidents_seen[snap.incidents_seen :]
         self.alerts_of.clear()  # only saves queries: those asked again are read again
         self.deliveries_added, self.machines = snap.deliveries_added, snap.machines
         self.pending_stops = snap.pending_stops

@@ -21,6 +21,7 @@ from .alert_outbox import SqlOutbox
 from .alert_repository import SqlAlerts
 from .check_queries import SqlOrderChecks
 from .downtime_store import DowntimeStore
+from .incident_repository import SqlIncidents
 from .job_store import JobStore
 from .machine_repository import SqlMachines
 from .order_repository import SqlOrders
@@ -32,6 +33,7 @@ class SqlUnitOfWork(
     SqlOrders,
     SqlMachines,
     SqlAlerts,
+    SqlIncidents,
     SqlOutbox,
     SqlProcessedEvents,
     SqlOrderChecks,

@@ -14,18 +14,30 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.webhook_signatures import sign
 
-from .alert_publisher import OutboxWorker
+from .alert_publisher import OutboxWorker, subject_of
 
 log = logging.getLogger(__name__)
 
-_ICONS = {"raised": ":warning:", "escalated": ":rotating_light:", "acknowledged": ":eyes:"}
+_ICONS = {
+    "raised": ":warning:",
+    "escalated": ":rotating_light:",
+    "acknowledged": ":eyes:",
+    "opened": ":rotating_light:",
+    "updated": ":warning:",
+}
 
 
 def webhook_body(payload: dict[str, Any]) -> dict[str, Any]:
-    """The alert's JSON plus a `text` line that Slack and Teams incoming webhooks show."""
+    """The alert's (or incident's) JSON plus a `text` line that Slack and Teams incoming
+    webhooks show."""
     event = payload["event"]
     icon = _ICONS.get(event, ":white_check_mark:")
     who = f" by {payload['acknowledged_by']}" if event == "acknowledged" else ""
+    if "incident_id" in payload:
+        orders = ", ".join(o["order_id"] for o in payload.get("orders", []))
+        affected = f" (orders: {orders})" if orders else ""
+        text = f"{icon} incident {payload['incident_id']} {event}{who}: {payload['message']}"
+        return {"text": text + affected, **payload}
     text = (
         f"{icon} [{payload['severity']}] alert {payload['alert_id']} {event}{who}: "
         f"{payload['message']}"
@@ -84,7 +96,7 @@ class WebhookSender(OutboxWorker):
     def send(self, row: Any) -> str | None:
         # the bytes signed are the bytes sent
         body = json.dumps(webhook_body(json.loads(row.payload)), separators=(",", ":")).encode()
-        msg_id = f"alert-{row.alert_id}-v{row.version}"
+        msg_id = f"{subject_of(row)}-v{row.version}"
         try:
             response = self._http.post(
                 row.target, content=body, headers=self.headers(row.target, msg_id, body)
@@ -92,6 +104,6 @@ class WebhookSender(OutboxWorker):
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"
         if response.is_success:
-            log.info("alert %d v%d posted to %s", row.alert_id, row.version, row.target)
+            log.info("%s v%d posted to %s", subject_of(row), row.version, row.target)
             return None
         return f"HTTP {response.status_code}: {response.text[:200]}"

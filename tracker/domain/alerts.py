@@ -65,6 +65,7 @@ class Alert:
     ack_comment: str | None = None
     cleared_at: datetime | None = None
     id: int | None = None
+    incident_id: int | None = None  # the incident (a stopped machine) this alert hangs under
     notices: list[str] = field(default_factory=list)
 
     @classmethod

@@ -147,6 +147,15 @@ class ClassifyStop:
 
 
 @dataclass(frozen=True)
+class AcknowledgeIncident:
+    """A supervisor has seen incident `incident_id`: its open alerts are acknowledged too."""
+
+    incident_id: int
+    by: str
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
 class CancelOrder:
     """Stop an order for good (anything but a shipped or cancelled one), saying why."""
 
@@ -188,6 +197,7 @@ Command = (
     | CheckOrders
     | AcknowledgeAlert
     | ClassifyStop
+    | AcknowledgeIncident
     | CancelOrder
     | ShipOrder
     | ChangeQuantity

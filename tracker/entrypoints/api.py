@@ -21,6 +21,7 @@ from . import (
 from .auth import Access
 from .deps import AppParts
 from .docs import offline_app
+from .incidents_api import router as incidents_router
 from .limits import BodyLimit
 from .metrics import ApiMetrics
 from .progress_api import ProgressDesk
@@ -76,6 +77,7 @@ def create_app(tracker: Tracker) -> FastAPI:
         orders_api.router,
         progress_api.router,
         floor_api.router,
+        incidents_router,
         jobs_api.router,
         dead_letters_api.router,
         oee_api.router,

@@ -11,12 +11,12 @@ from tracker.domain.alerts import LATE_ORDER, Alert, AlertError
 from tracker.domain.model import DomainError, Order
 from tracker.domain.schedule import STOPPED_STATES, ScheduleStatus
 
+from . import incident_handlers
 from .order_checks import check_open_orders
+from .outbox import enqueue
 from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-MQTT, WEBHOOK = "mqtt", "webhook"
 
 
 class AlertNotFound(DomainError):
@@ -36,11 +36,15 @@ def assess_touched_orders(uow: UnitOfWork, now: datetime) -> set[str]:
     since the schedule status does not depend on them. Returns the machines that went down or
     came back (the plan is out of date).
     """
+    changes = uow.machine_state_changes()
     availability = {
         machine_id
-        for machine_id, (before, now_state) in uow.machine_state_changes().items()
+        for machine_id, (before, now_state) in changes.items()
         if (before in STOPPED_STATES) != (now_state in STOPPED_STATES)
     }
+    back = {m: str(changes[m][1]) for m in availability if changes[m][1] not in STOPPED_STATES}
+    if back:
+        incident_handlers.close_incidents(back, uow, now)
     uow.orders_working_on(availability)  # loads (and locks) them into uow.seen
     plan = uow.plan
     for order in list(uow.seen):
@@ -87,6 +91,10 @@ def reconcile_alert(event: ScheduleEvent, uow: UnitOfWork, now: datetime) -> Non
         log.warning("alert %d raised: %s", alert.id, alert.message)
     else:
         alert.refresh(status, event.reasons, event.eta, event.due_at, now)
+    if alert is not None and alert.is_open:
+        order = uow.get_order(event.order_id)
+        if order is not None:
+            incident_handlers.link_alert(alert, _machines_of(order, uow), uow, now)
     if alert is not None:
         enqueue_notices(alert, uow, now)
 
@@ -124,25 +132,19 @@ def acknowledge_alert(cmd: commands.AcknowledgeAlert, uow: UnitOfWork, now: date
     enqueue_notices(alert, uow, now)
 
 
+def acknowledge_incident(cmd: commands.AcknowledgeIncident, uow: UnitOfWork, now: datetime) -> None:
+    """The incident and its open alerts: each alert's acknowledgement is delivered as usual."""
+    for alert in incident_handlers.acknowledge(cmd, uow, now):
+        enqueue_notices(alert, uow, now)
+
+
 def enqueue_notices(alert: Alert, uow: UnitOfWork, now: datetime) -> None:
     """One outbox row per channel for each transition the alert recorded (its new version)."""
     if not alert.notices:
         return
     alert.notices.clear()
     assert alert.id is not None
-    payload = encode(to_payload(alert)).decode()
-    targets = [(MQTT, "")] + [(WEBHOOK, url) for url in uow.policy.webhook_urls]
-    for channel, target in targets:
-        uow.add_delivery(
-            alert_id=alert.id,
-            version=alert.version,
-            channel=channel,
-            target=target,
-            payload=payload,
-            created_at=now,
-            attempts=0,
-            next_attempt_at=now,
-        )
+    enqueue(uow, alert.version, encode(to_payload(alert)).decode(), now, alert_id=alert.id)
 
 
 def to_payload(alert: Alert) -> OrderAlert:

@@ -16,6 +16,7 @@ from tracker.domain.planning.model import Plan
 
 from .alert_handlers import assess_touched_orders
 from .handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from .incident_handlers import enqueue_incident_notices
 from .unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -168,6 +169,7 @@ class MessageBus:
             if assess_touched_orders(uow, now):
                 moved = True
             events_move_plan = _handle_events(uow, now)
+            enqueue_incident_notices(uow, now)  # once per transaction: one version each
             # the check after a replan must not ask for another one
             checking = all(isinstance(c, commands.CheckOrders) for c in cmds)
             moved = moved or (events_move_plan and not checking)

@@ -136,6 +136,7 @@ COMMAND_HANDLERS: dict[type, Handler] = {
     commands.CheckOrders: alert_handlers.check_orders,
     commands.AcknowledgeAlert: alert_handlers.acknowledge_alert,
     commands.ClassifyStop: downtime_handlers.classify_stop,
+    commands.AcknowledgeIncident: alert_handlers.acknowledge_incident,
     commands.CancelOrder: cancel_order,
     commands.ShipOrder: ship_order,
     commands.ChangeQuantity: change_quantity,

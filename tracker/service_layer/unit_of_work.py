@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, Protocol, Self
 
 from tracker.domain.alerts import Alert, AlertPolicy
 from tracker.domain.binding import Backlog, MachineRules
+from tracker.domain.incidents import AlarmNote, Incident
 from tracker.domain.machine import Machine, StateInterval
 from tracker.domain.model import Order
 from tracker.domain.planning.model import Plan
@@ -97,6 +98,25 @@ class AlertRepository(Protocol):
     def add_alert(self, alert: Alert) -> None: ...
 
 
+class IncidentRepository(Protocol):
+    """Each machine's open incident (locked), its alerts, and the machine's stop and alarms."""
+
+    @property
+    def incidents_seen(self) -> list[Incident]:
+        """Incidents loaded or added in this transaction (their notices go to the outbox)."""
+        ...
+
+    def open_incident(self, machine_id: str) -> Incident | None: ...
+    def get_incident(self, incident_id: int) -> Incident | None: ...
+    def add_incident(self, incident: Incident) -> None: ...
+    def incident_alerts(self, incident_id: int) -> list[Alert]: ...
+    def machine_stop(self, machine_id: str) -> datetime | None:
+        """Since when the machine is in its state; its row stays locked (one incident opens)."""
+        ...
+
+    def alarms_near(self, machine_id: str, since: datetime) -> list[AlarmNote]: ...
+
+
 class AlertOutbox(Protocol):
     """Rows to deliver, one per alert version and channel, committed with the alert."""
 
@@ -127,6 +147,7 @@ class UnitOfWork(
     JobBindings,
     DowntimeRecords,
     AlertRepository,
+    IncidentRepository,
     AlertOutbox,
     ProcessedEvents,
     OrderCheckRows,
