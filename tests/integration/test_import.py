@@ -214,10 +214,10 @@ def test_unreadable_imports_and_media_types(client: TestClient) -> None:
         )
 
     assert post(b"a,b", "text/plain").status_code == 415
-    header = post(b"order_id,customer,qty\r\n", "text/csv")
+    header = post(b"order_id,customer,weight\r\n", "text/csv")
     assert header.status_code == 422
     assert "missing columns: due_at, product, quantity" in header.json()["detail"]["message"]
-    assert "unknown columns: qty" in header.json()["detail"]["message"]
+    assert "unknown columns: weight" in header.json()["detail"]["message"]
     assert "not JSON" in post(b"[{", "application/json").json()["detail"]["message"]
     assert "no orders" in post(b"[]", "application/json").json()["detail"]["message"]
     short = post(b"order_id,customer,product,quantity,due_at\r\nSO-1,ACME\r\n", "text/csv")
