@@ -10,6 +10,7 @@ usage, file, key or tracker.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from datetime import tzinfo
 from pathlib import Path
@@ -22,6 +23,7 @@ from tracker.order_csv import DEFAULT_ZONE, CsvOrders, CsvProblem, UnreadableCsv
 from .settings import LauncherSettings
 
 IMPORT_PATH = "/api/v1/orders/import"
+_REPEATS = re.compile(r"repeats row (\d+)")
 
 
 class _Usage(Exception):
@@ -74,8 +76,13 @@ def _refusals(answer: httpx.Response, found: CsvOrders) -> list[tuple[CsvProblem
         message = detail.get("message") if isinstance(detail, dict) else detail
         return [(CsvProblem(1, str(message)), None)]
     rows = [row for row, _ in found.rows]
+
+    def in_file(reason: str) -> str:
+        # "order X repeats row N" names the JSON item; say the file's row instead
+        return _REPEATS.sub(lambda m: f"repeats row {rows[int(m[1]) - 1]}", reason)
+
     return [
-        (CsvProblem(rows[e["row"] - 1], e["reason"], e.get("field")), e.get("order_id"))
+        (CsvProblem(rows[e["row"] - 1], in_file(e["reason"]), e.get("field")), e.get("order_id"))
         for e in detail["errors"]
     ]
 

@@ -111,7 +111,7 @@ def _spreadsheet_date(text: str) -> datetime | None:
     return datetime.combine(datetime(year, month, day).date(), at or END_OF_DAY)  # noqa: DTZ001
 
 
-_FORMS = "write 2026-12-10T14:00, 2026-12-10 14:00 or 10.12.2026 14:00 (+01:00 or Z: an offset)"
+_FORMS = "write 2026-12-10 14:00, 10.12.2026 14:00 or 2026-12-10T14:00+01:00"
 
 
 class AmbiguousDate(ValueError):
