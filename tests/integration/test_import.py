@@ -132,6 +132,31 @@ def test_a_csv_import_creates_every_order(tracker: Tracker, client: TestClient) 
     assert _stored(tracker) == 3
 
 
+def test_a_dry_run_checks_a_semicolon_csv_and_stores_nothing(
+    tracker: Tracker, client: TestClient
+) -> None:
+    semicolons = (
+        "Order Reference;Partner;Product;Qty;Deadline\r\nSO-1;ACME;bracket;3;01.03.2027\r\n"
+    )
+    response = client.post(
+        "/api/v1/orders/import?dry_run=true",
+        content=("\ufeff" + semicolons).encode(),
+        headers={**AUTH, "Content-Type": "text/csv"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"imported": 0, "orders": []}
+    assert _stored(tracker) == 0
+    bad = semicolons + "SO-2;ACME;widget;1;01.03.2027\r\n"
+    rejected = _rejected(
+        client.post(
+            "/api/v1/orders/import?dry_run=true",
+            content=bad.encode(),
+            headers={**AUTH, "Content-Type": "text/csv"},
+        )
+    )
+    assert sorted(rejected) == [3]
+
+
 def test_a_json_import_takes_templates_and_explicit_routings(
     tracker: Tracker, client: TestClient
 ) -> None:
