@@ -303,6 +303,8 @@ def test_the_sim_profile_plays_the_demo_scenario_against_the_tracker(
     sim = _services()["sim"]
     command = [str(part) for part in sim["command"]]
     assert command[command.index("--scenario") + 1] == "demo"
+    # the tracker's margins are in real time: a faster story would show every order at risk
+    assert command[command.index("--speed") + 1] == "1"
     tracker_url = urlsplit(command[command.index("--tracker") + 1])
     for name, value in _app_environment("tracker").items():
         clean_env.setenv(name, value)
