@@ -20,6 +20,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings
 
 from gateway.settings import GatewaySettings
+from launcher.parser import build_parser
 from tracker.migrate import MigrateSettings
 from tracker.plant import load_plant
 from tracker.settings import TrackerSettings
@@ -305,6 +306,7 @@ def test_the_sim_profile_plays_the_demo_scenario_against_the_tracker(
     assert command[command.index("--scenario") + 1] == "demo"
     # the tracker's margins are in real time: a faster story would show every order at risk
     assert command[command.index("--speed") + 1] == "1"
+    build_parser().parse_args(command)  # the command line the image's entrypoint gets
     tracker_url = urlsplit(command[command.index("--tracker") + 1])
     for name, value in _app_environment("tracker").items():
         clean_env.setenv(name, value)
