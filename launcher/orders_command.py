@@ -109,7 +109,7 @@ def send(found: CsvOrders, tracker: str, key: str, dry_run: bool) -> httpx.Respo
 
 def _report(found: CsvOrders, answer: httpx.Response | None, dry_run: bool, tracker: str) -> int:
     """Every bad row on stdout, then one line that says what happened; the exit code."""
-    problems: list[tuple[CsvProblem, str | None]] = [(p, None) for p in found.problems]
+    problems = [(p, p.order_id) for p in found.problems]
     if answer is not None and answer.status_code == 422:
         problems += _refusals(answer, found)
     for problem, order_id in sorted(problems, key=lambda p: p[0].row):

@@ -49,6 +49,7 @@ class CsvProblem:
     row: int
     reason: str
     column: str | None = None
+    order_id: str | None = None
 
 
 @dataclass
@@ -138,7 +139,9 @@ def _row(
     row: int, names: list[str], values: list[str], zone: tzinfo
 ) -> dict[str, Any] | CsvProblem:
     if len(values) != len(names):
-        return CsvProblem(row, f"has {len(values)} fields, the header has {len(names)}")
+        given = dict(zip(names, values, strict=False)).get("order_id", "").strip() or None
+        reason = f"has {len(values)} fields, the header has {len(names)}"
+        return CsvProblem(row, reason, None, given)
     item: dict[str, Any] = {n: v.strip() for n, v in zip(names, values, strict=True)}
     for optional in ("priority", "options"):
         if item.get(optional) == "":
@@ -147,7 +150,7 @@ def _row(
         try:
             item["due_at"] = parse_due(item["due_at"], zone)
         except ValueError as exc:
-            return CsvProblem(row, str(exc), "due_at")
+            return CsvProblem(row, str(exc), "due_at", item["order_id"] or None)
     return item
 
 

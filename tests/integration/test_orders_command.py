@@ -81,7 +81,7 @@ def test_a_dry_run_reports_every_bad_row_in_the_files_words(
     assert [line.split(":")[0] for line in lines[:-1]] == [
         "row 3 (SO-2), column Qty",
         "row 4 (SO-3), column Product",
-        "row 5, column Deadline",
+        "row 5 (SO-4), column Deadline",
         "row 6 (SO-5), column options.paint",
         "row 7 (SO-1), column Reference",
     ]

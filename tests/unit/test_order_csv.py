@@ -143,8 +143,12 @@ def test_every_bad_row_is_reported_with_its_row_and_column() -> None:
     )
     found = read_orders_csv(text)
     assert [row for row, _ in found.rows] == [2]
-    assert [(p.row, p.column) for p in found.problems] == [(3, "due_at"), (4, None), (5, "due_at")]
-    assert found.problems[1] == CsvProblem(4, "has 2 fields, the header has 5")
+    assert [(p.row, p.column, p.order_id) for p in found.problems] == [
+        (3, "due_at", "SO-2"),
+        (4, None, "SO-3"),
+        (5, "due_at", "SO-4"),
+    ]
+    assert found.problems[1] == CsvProblem(4, "has 2 fields, the header has 5", None, "SO-3")
 
 
 @pytest.mark.parametrize(
@@ -173,6 +177,9 @@ def test_the_http_import_reads_a_bom_semicolons_aliases_and_local_dates() -> Non
 def test_the_http_import_lists_bad_rows_with_their_column() -> None:
     data = b"order;customer;product;qty;due\nSO-1;A;bracket;0;2027-03-01\nSO-2;A;bracket;1;later\n"
     parsed = parse_import("text/csv", data, PLANT)
-    assert [(p.row, p.field) for p in parsed.rejected] == [(2, "quantity"), (3, "due_at")]
+    assert [(p.row, p.field, p.order_id) for p in parsed.rejected] == [
+        (2, "quantity", "SO-1"),
+        (3, "due_at", "SO-2"),
+    ]
     with pytest.raises(UnreadableImport, match="unknown columns: colour"):
         parse_import("text/csv", b"order,customer,product,qty,due,colour\n", PLANT)
