@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 from datetime import tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from device_sim.load import add_arguments as load_arguments
 from shopfloor.contract.topics import DEFAULT_TEMPLATE
+from tracker.order_csv import named_zone
 
 from .settings import LauncherSettings
 
@@ -148,11 +148,11 @@ def _demo_arguments(demo: argparse.ArgumentParser) -> None:
 
 
 def _zone(name: str) -> tzinfo:
-    """An IANA time zone name for --timezone; argparse reports the ValueError as bad usage."""
+    """--timezone's type: argparse says the message as a usage error (exit code 2)."""
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(name) from None
+        return named_zone(name)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _orders_arguments(orders: argparse.ArgumentParser) -> None:
@@ -166,7 +166,12 @@ def _orders_arguments(orders: argparse.ArgumentParser) -> None:
     imports.add_argument(
         "--dry-run", action="store_true", help="check every row, report each bad one, place none"
     )
-    imports.add_argument("--tracker", default="http://127.0.0.1:8000", metavar="URL")
+    imports.add_argument(
+        "--tracker",
+        default="http://127.0.0.1:8000",
+        metavar="URL",
+        help="the tracker's address (default http://127.0.0.1:8000)",
+    )
     imports.add_argument(
         "--timezone",
         type=_zone,
@@ -175,5 +180,9 @@ def _orders_arguments(orders: argparse.ArgumentParser) -> None:
         help="for due dates without an offset (default UTC), e.g. Europe/Berlin",
     )
     imports.add_argument(
-        "--delimiter", choices=[",", ";"], default=None, help="default: read from the header"
+        "--delimiter",
+        choices=[",", ";"],
+        default=None,
+        metavar="SEP",
+        help="`,` or `;` between fields (default: read from the header line)",
     )

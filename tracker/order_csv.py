@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 COLUMNS = ("order_id", "customer", "product", "quantity", "due_at", "priority", "options")
 REQUIRED = frozenset(COLUMNS[:5])
@@ -61,6 +62,14 @@ class CsvOrders:
     delimiter: str = ","
     # canonical column -> the header as the file spells it, for reports in the file's words
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def named_zone(name: str) -> tzinfo:
+    """The IANA time zone `name` (Europe/Berlin); ValueError saying so when there is none."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (an IANA name: Europe/Berlin)") from None
 
 
 def _key(header: str) -> str:

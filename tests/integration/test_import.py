@@ -146,7 +146,22 @@ def test_a_dry_run_checks_a_semicolon_csv_and_stores_nothing(
     assert response.status_code == 200, response.text
     assert response.json() == {"imported": 0, "orders": []}
     assert _stored(tracker) == 0
-    bad = semicolons + "SO-2;ACME;widget;1;01.03.2027\r\n"
+    berlin = client.post(
+        "/api/v1/orders/import?timezone=Europe/Berlin",
+        content=semicolons.encode(),
+        headers={**AUTH, "Content-Type": "text/csv"},
+    )
+    assert berlin.status_code == 201, berlin.text
+    token = berlin.json()["orders"][0]["access_token"]
+    assert _progress(client, "SO-1", token)["due_at"] == "2027-03-01T22:59:00Z"  # 23:59 in Berlin
+    unknown = client.post(
+        "/api/v1/orders/import?timezone=Mars/Olympus",
+        content=semicolons.encode(),
+        headers={**AUTH, "Content-Type": "text/csv"},
+    )
+    assert unknown.status_code == 422
+    assert "unknown time zone 'Mars/Olympus'" in unknown.text
+    bad = semicolons.replace("SO-1", "SO-2") + "SO-3;ACME;widget;1;01.03.2027\r\n"
     rejected = _rejected(
         client.post(
             "/api/v1/orders/import?dry_run=true",
