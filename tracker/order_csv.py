@@ -68,8 +68,8 @@ def named_zone(name: str) -> tzinfo:
     """The IANA time zone `name` (Europe/Berlin); ValueError saying so when there is none."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (an IANA name: Europe/Berlin)") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
+        raise ValueError(f"unknown time zone {name[:64]!r} (an IANA name: Europe/Berlin)") from None
 
 
 def _key(header: str) -> str:

@@ -154,7 +154,7 @@ async def import_orders(
     ] = False,
     timezone: Annotated[
         str | None,
-        Query(max_length=64, description="CSV due dates without an offset: IANA zone (UTC)"),
+        Query(description="CSV due dates without an offset: IANA zone (UTC)"),
     ] = None,
 ) -> OrdersImported:
     """CSV (`text/csv`, `,` or `;`) or JSON (`application/json`): all orders or none."""
@@ -175,7 +175,7 @@ def _zone(name: str | None) -> tzinfo:
     try:
         return DEFAULT_ZONE if name is None else named_zone(name)
     except ValueError as exc:
-        raise unprocessable(("query", "timezone"), str(exc)) from None
+        raise _rejected(f"nothing was imported: timezone: {exc}", []) from None
 
 
 def _import(
