@@ -37,7 +37,8 @@ class DemoConsole:
         tty: bool | None = None,
     ) -> None:
         self._header, self._poll, self._links, self._expected = header, poll, links, expected
-        self._tty = sys.stdout.isatty() if tty is None else tty
+        # both: a log sent to a file (2>demo.log) stays there, in plain lines
+        self._tty = sys.stdout.isatty() and sys.stderr.isatty() if tty is None else tty
         self._last: Snapshot | None = None
         self._summarised = False
         self._closed = threading.Event()
