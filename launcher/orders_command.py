@@ -69,7 +69,7 @@ def _body(found: CsvOrders) -> list[dict[str, Any]]:
     ]
 
 
-def _refusals(answer: httpx.Response, found: CsvOrders) -> list[tuple[CsvProblem, str | None]]:
+def refusals(answer: httpx.Response, found: CsvOrders) -> list[tuple[CsvProblem, str | None]]:
     """The tracker's 422 as problems in the file's row numbers (it counts the JSON rows from 1)."""
     detail = answer.json().get("detail", {})
     if not isinstance(detail, dict) or not detail.get("errors"):
@@ -111,7 +111,7 @@ def _report(found: CsvOrders, answer: httpx.Response | None, dry_run: bool, trac
     """Every bad row on stdout, then one line that says what happened; the exit code."""
     problems = [(p, p.order_id) for p in found.problems]
     if answer is not None and answer.status_code == 422:
-        problems += _refusals(answer, found)
+        problems += refusals(answer, found)
     for problem, order_id in sorted(problems, key=lambda p: p[0].row):
         sys.stdout.write(problem_line(problem, found, order_id) + "\n")
     bad = len({p.row for p, _ in problems})
