@@ -18,7 +18,8 @@ from typing import Any
 
 import httpx
 
-from tracker.order_csv import DEFAULT_ZONE, CsvOrders, CsvProblem, UnreadableCsv, read_orders_csv
+from tracker.domain.commands import RowProblem
+from tracker.order_csv import DEFAULT_ZONE, CsvOrders, UnreadableCsv, read_orders_csv
 
 from .settings import LauncherSettings
 
@@ -47,15 +48,14 @@ def read_file(path: Path, tz: tzinfo, delimiter: str | None) -> CsvOrders:
     return found
 
 
-def problem_line(problem: CsvProblem, found: CsvOrders, order_id: str | None = None) -> str:
-    """`row 3, column Deadline: ...` in the file's own column names."""
+def problem_line(problem: RowProblem, found: CsvOrders) -> str:
+    """`row 3 (SO-2), column Deadline: ...` in the file's own column names."""
     where = f"row {problem.row}"
-    if order_id:
-        where += f" ({order_id})"
-    if problem.column:
-        top = problem.column.split(".")[0]
-        written = found.headers.get(top, problem.column)
-        where += f", column {written if top == problem.column else problem.column}"
+    if problem.order_id:
+        where += f" ({problem.order_id})"
+    if problem.field:
+        written = found.headers.get(problem.field, problem.field)  # options.paint stays as is
+        where += f", column {written}"
     return f"{where}: {problem.reason}"
 
 
@@ -69,12 +69,12 @@ def _body(found: CsvOrders) -> list[dict[str, Any]]:
     ]
 
 
-def refusals(answer: httpx.Response, found: CsvOrders) -> list[tuple[CsvProblem, str | None]]:
+def refusals(answer: httpx.Response, found: CsvOrders) -> list[RowProblem]:
     """The tracker's 422 as problems in the file's row numbers (it counts the JSON rows from 1)."""
     detail = answer.json().get("detail", {})
     if not isinstance(detail, dict) or not detail.get("errors"):
         message = detail.get("message") if isinstance(detail, dict) else detail
-        return [(CsvProblem(1, str(message)), None)]
+        return [RowProblem(1, str(message))]
     rows = [row for row, _ in found.rows]
 
     def in_file(reason: str) -> str:
@@ -82,7 +82,7 @@ def refusals(answer: httpx.Response, found: CsvOrders) -> list[tuple[CsvProblem,
         return _REPEATS.sub(lambda m: f"repeats row {rows[int(m[1]) - 1]}", reason)
 
     return [
-        (CsvProblem(rows[e["row"] - 1], in_file(e["reason"]), e.get("field")), e.get("order_id"))
+        RowProblem(rows[e["row"] - 1], in_file(e["reason"]), e.get("field"), e.get("order_id"))
         for e in detail["errors"]
     ]
 
@@ -109,12 +109,12 @@ def send(found: CsvOrders, tracker: str, key: str, dry_run: bool) -> httpx.Respo
 
 def _report(found: CsvOrders, answer: httpx.Response | None, dry_run: bool, tracker: str) -> int:
     """Every bad row on stdout, then one line that says what happened; the exit code."""
-    problems = [(p, p.order_id) for p in found.problems]
+    problems = list(found.problems)
     if answer is not None and answer.status_code == 422:
         problems += refusals(answer, found)
-    for problem, order_id in sorted(problems, key=lambda p: p[0].row):
-        sys.stdout.write(problem_line(problem, found, order_id) + "\n")
-    bad = len({p.row for p, _ in problems})
+    for problem in sorted(problems, key=lambda p: p.row):
+        sys.stdout.write(problem_line(problem, found) + "\n")
+    bad = len({p.row for p in problems})
     total = len(found.rows) + len(found.problems)
     if problems:
         sys.stdout.write(f"{bad} of {total} rows refused; nothing was placed\n")

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, time, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tracker.domain.commands import RowProblem
+
 COLUMNS = ("order_id", "customer", "product", "quantity", "due_at", "priority", "options")
 REQUIRED = frozenset(COLUMNS[:5])
 # header spellings, compared after `_key` (case, spaces, `_` and `-` do not matter)
@@ -43,22 +45,13 @@ class UnreadableCsv(ValueError):
     """The file as a whole cannot be read: no header, a wrong header, broken quoting."""
 
 
-@dataclass(frozen=True)
-class CsvProblem:
-    """Why one row cannot be used: its row number, the column (canonical name), the reason."""
-
-    row: int
-    reason: str
-    column: str | None = None
-    order_id: str | None = None
-
-
 @dataclass
 class CsvOrders:
-    """Rows keyed by canonical column, the rows refused here, and how the file was read."""
+    """Rows keyed by canonical column, the rows refused here (`field` the canonical column),
+    and how the file was read."""
 
     rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    problems: list[CsvProblem] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
     delimiter: str = ","
     # canonical column -> the header as the file spells it, for reports in the file's words
     headers: dict[str, str] = field(default_factory=dict)
@@ -146,11 +139,11 @@ def parse_due(text: str, zone: tzinfo = DEFAULT_ZONE) -> datetime:
 
 def _row(
     row: int, names: list[str], values: list[str], zone: tzinfo
-) -> dict[str, Any] | CsvProblem:
+) -> dict[str, Any] | RowProblem:
     if len(values) != len(names):
         given = dict(zip(names, values, strict=False)).get("order_id", "").strip() or None
         reason = f"has {len(values)} fields, the header has {len(names)}"
-        return CsvProblem(row, reason, None, given)
+        return RowProblem(row, reason, None, given)
     item: dict[str, Any] = {n: v.strip() for n, v in zip(names, values, strict=True)}
     for optional in ("priority", "options"):
         if item.get(optional) == "":
@@ -159,7 +152,7 @@ def _row(
         try:
             item["due_at"] = parse_due(item["due_at"], zone)
         except ValueError as exc:
-            return CsvProblem(row, str(exc), "due_at", item["order_id"] or None)
+            return RowProblem(row, str(exc), "due_at", item["order_id"] or None)
     return item
 
 
@@ -177,7 +170,7 @@ def read_orders_csv(
             if not any(value.strip() for value in values):
                 continue  # blank line
             item = _row(row, names, values, zone)
-            if isinstance(item, CsvProblem):
+            if isinstance(item, RowProblem):
                 found.problems.append(item)
             else:
                 found.rows.append((row, item))

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tracker.domain.commands import RowProblem
 from tracker.entrypoints.order_import import UnreadableImport, parse_import
 from tracker.order_csv import (
-    CsvProblem,
     UnreadableCsv,
     parse_due,
     read_orders_csv,
@@ -143,12 +143,12 @@ def test_every_bad_row_is_reported_with_its_row_and_column() -> None:
     )
     found = read_orders_csv(text)
     assert [row for row, _ in found.rows] == [2]
-    assert [(p.row, p.column, p.order_id) for p in found.problems] == [
+    assert [(p.row, p.field, p.order_id) for p in found.problems] == [
         (3, "due_at", "SO-2"),
         (4, None, "SO-3"),
         (5, "due_at", "SO-4"),
     ]
-    assert found.problems[1] == CsvProblem(4, "has 2 fields, the header has 5", None, "SO-3")
+    assert found.problems[1] == RowProblem(4, "has 2 fields, the header has 5", None, "SO-3")
 
 
 @pytest.mark.parametrize(

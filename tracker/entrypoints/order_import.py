@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from tracker.auth.order_tokens import hash_token, new_token
 from tracker.domain import commands
 from tracker.domain.routing import Plant, RoutingError
-from tracker.order_csv import DEFAULT_ZONE, CsvProblem, UnreadableCsv, read_orders_csv
+from tracker.order_csv import DEFAULT_ZONE, UnreadableCsv, read_orders_csv
 
 from .order_commands import to_command
 from .request_models import OrderCreate
@@ -51,14 +51,9 @@ def _csv_rows(text: str, zone: tzinfo) -> Iterator[tuple[int, dict[str, Any]]]:
     good = dict(found.rows)
     for row in sorted({*bad, *good}):
         if row in bad:
-            problem = bad[row]
-            yield row, {"_fields": problem.reason, "_column": problem.column, **_id(problem)}
+            yield row, {"_problem": bad[row]}
         else:
             yield row, good[row]
-
-
-def _id(problem: CsvProblem) -> dict[str, str]:
-    return {"order_id": problem.order_id} if problem.order_id else {}
 
 
 def _json_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -73,7 +68,7 @@ def _json_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         raise UnreadableImport('expected a JSON array of orders (or {"orders": [...]})')
     for row, item in enumerate(data, start=1):
         if not isinstance(item, dict):
-            yield row, {"_fields": "is not a JSON object"}
+            yield row, {"_problem": commands.RowProblem(row, "is not a JSON object")}
         else:
             yield row, item
 
@@ -105,9 +100,8 @@ def parse_import(
 def _add_row(parsed: ParsedImport, row: int, item: dict[str, Any], plant: Plant) -> None:
     """Validate one row into the command, or record why it cannot be imported."""
     order_id = item.get("order_id") if isinstance(item.get("order_id"), str) else None
-    if "_fields" in item:
-        problem = commands.RowProblem(row, item["_fields"], item.get("_column"), order_id)
-        parsed.rejected.append(problem)
+    if "_problem" in item:  # refused while reading the file
+        parsed.rejected.append(item["_problem"])
         return
     try:
         body = OrderCreate.model_validate(item)
