@@ -13,6 +13,21 @@ from .services.processes import free_port
 log = logging.getLogger(__name__)
 
 
+class ProbeFilter(logging.Filter):
+    """Drops amqtt's lines about a connection closed before it sent a byte.
+
+    That is the reachability probe (shopfloor.mqtt.unreachable: TCP connect, then close) every
+    part makes before it connects; amqtt calls it an ERROR ("No data from ... fixed header"),
+    then warns "Failed to initialize client session". A client that sends anything is logged.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "No data" not in record.getMessage()
+
+
+_PROBES = ProbeFilter()
+
+
 class EmbeddedBroker:
     """Starts amqtt on 127.0.0.1:`port` in a background thread; `stop()` shuts it down."""
 
@@ -32,6 +47,7 @@ class EmbeddedBroker:
                 "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
             },
         }
+        logging.getLogger("amqtt.broker").addFilter(_PROBES)  # once: a filter is added only once
         self._thread.start()
 
         async def _start() -> object:

@@ -1,4 +1,4 @@
-"""The `shopfloor` command: gateway, tracker, migrate, sim, demo and bench."""
+"""The `shopfloor` command: gateway, tracker, migrate, sim, demo, orders and bench."""
 
 from __future__ import annotations
 
@@ -43,6 +43,10 @@ def _command(name: str) -> Command:
         from .demo import run_demo
 
         return run_demo
+    if name == "orders":
+        from .orders_command import cmd_orders
+
+        return cmd_orders
     return cmd_bench
 
 

@@ -17,6 +17,7 @@ import logging
 import secrets
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,7 @@ from device_sim.rehearsal import Run, TrackerApi, feed_orders, judge
 from device_sim.runner import run
 from device_sim.scenario import Scenario, ScenarioError, load_scenario
 from device_sim.simulation import Simulation
+from gateway.service import Gateway
 from shopfloor.contract.topics import DEFAULT_TEMPLATE, TopicTemplate
 from shopfloor.mqtt import MqttSettings
 from tracker.bootstrap import Tracker
@@ -37,7 +39,9 @@ from tracker.entrypoints.api import create_app
 from tracker.entrypoints.http_server import Server
 
 from . import demo_parts as parts
+from .demo_console import DemoConsole
 from .demo_orders import bus_placer, free_ids
+from .demo_status import Snapshot, snapshot
 from .errors import file_error, settings_error
 from .settings import LauncherSettings
 from .signals import let_uvicorn_exit_cleanly
@@ -120,7 +124,34 @@ def _play(
     stack.callback(gw.stop)
     stack.enter_context(_simulator(plan, args.seed, mqtt(), stop))
     _banner(plan, demo, later, given)
-    return _serve(args, plan, tracker, demo, stack)
+    console = stack.enter_context(_console(plan, demo, gw, stack))
+    return _serve(args, plan, tracker, demo, stack, console.refresh)
+
+
+def _console(plan: Plan, demo: Run, gw: Gateway, stack: contextlib.ExitStack) -> DemoConsole:
+    """The status line (on a terminal) and the closing summary, from the tracker's API."""
+    api = TrackerApi(plan.base, plan.api_key)
+    stack.callback(api.close)
+    start, since = time.monotonic(), datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def poll() -> Snapshot:
+        orders = api.get(f"/api/v1/orders?limit=500&due_from={since}")["orders"]
+        alerts = api.get("/api/v1/alerts?limit=1000")
+        messages = gw.stats.snapshot()["messages"]
+        plant_s = (time.monotonic() - start) * plan.speed
+        ids = demo.ids.values()
+        return snapshot(plant_s, orders, alerts, ids, messages if isinstance(messages, int) else 0)
+
+    header = [
+        f"board {plan.base}/board   API docs {plan.base}/docs",
+        f"supervisor key {plan.api_key}  (header X-API-Key)   Ctrl-C stops everything",
+    ]
+    return DemoConsole(
+        header,
+        poll,
+        lambda: {demo.ids[sid]: link for sid, link in demo.links.items()},
+        len(plan.scenario.orders),
+    )
 
 
 def _place_orders(
@@ -180,15 +211,24 @@ def _banner(plan: Plan, demo: Run, later: list[tuple[str, float]], given: MqttSe
 
 
 def _serve(
-    args: argparse.Namespace, plan: Plan, tracker: Tracker, demo: Run, stack: contextlib.ExitStack
+    args: argparse.Namespace,
+    plan: Plan,
+    tracker: Tracker,
+    demo: Run,
+    stack: contextlib.ExitStack,
+    last_look: Callable[[], None],
 ) -> int:
-    """Serve the tracker's API until a signal, --duration or the check's verdict; exit code."""
+    """Serve the tracker's API until a signal, --duration or the check's verdict; exit code.
+
+    `last_look` reads the numbers for the closing summary while the API still answers.
+    """
     server = Server(
         uvicorn.Config(create_app(tracker), host="127.0.0.1", port=args.port, log_config=None),
         tracker.changes,
     )
 
     def stop_server() -> None:
+        last_look()
         server.should_exit = True
 
     api = TrackerApi(plan.base, plan.api_key)

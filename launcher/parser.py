@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from datetime import tzinfo
 
 from device_sim.load import add_arguments as load_arguments
 from shopfloor.contract.topics import DEFAULT_TEMPLATE
+from tracker.order_csv import named_zone
 
 from .settings import LauncherSettings
 
-DESCRIPTION = "The `shopfloor` command: gateway, tracker, migrate, sim and demo."
+DESCRIPTION = "The `shopfloor` command: gateway, tracker, migrate, sim, demo and orders."
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _sim_arguments(sub.add_parser("sim", help="simulated machines publishing over MQTT"))
     _demo_arguments(sub.add_parser("demo", help="the whole system on embedded defaults"))
+    _orders_arguments(sub.add_parser("orders", help="orders in a running tracker: `orders import`"))
     bench = sub.add_parser(
         "bench",
         help="benchmarks: `shopfloor bench gateway --help`, `shopfloor bench tracker`, "
@@ -141,4 +144,45 @@ def _demo_arguments(demo: argparse.ArgumentParser) -> None:
         "--check",
         action="store_true",
         help="end when the scenario's expected outcome holds (exit 0) or its time is up (exit 1)",
+    )
+
+
+def _zone(name: str) -> tzinfo:
+    """--timezone's type: argparse says the message as a usage error (exit code 2)."""
+    try:
+        return named_zone(name)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _orders_arguments(orders: argparse.ArgumentParser) -> None:
+    """`shopfloor orders import FILE`: a CSV of orders into the tracker at --tracker."""
+    actions = orders.add_subparsers(dest="orders_action", required=True)
+    imports = actions.add_parser(
+        "import",
+        help="place a CSV file's orders (supervisor key in SHOPFLOOR_API_KEY): all or none",
+    )
+    imports.add_argument("file", help="a CSV file: `,` or `;`, header names or aliases")
+    imports.add_argument(
+        "--dry-run", action="store_true", help="check every row, report each bad one, place none"
+    )
+    imports.add_argument(
+        "--tracker",
+        default="http://127.0.0.1:8000",
+        metavar="URL",
+        help="the tracker's address (default http://127.0.0.1:8000)",
+    )
+    imports.add_argument(
+        "--timezone",
+        type=_zone,
+        default=None,
+        metavar="TZ",
+        help="for due dates without an offset (default UTC), e.g. Europe/Berlin",
+    )
+    imports.add_argument(
+        "--delimiter",
+        choices=[",", ";"],
+        default=None,
+        metavar="SEP",
+        help="`,` or `;` between fields (default: read from the header line)",
     )

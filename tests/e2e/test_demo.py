@@ -46,6 +46,11 @@ def test_the_demo_story_holds_and_telemetry_is_stored(tmp_path: Path) -> None:
     assert "ok      SO-1003 raised a late-order alert" in out
     assert "the expected outcome holds" in out
     assert "order SO-1004 placed" in out  # the rush order arrived while the plant ran
+    assert " ERROR " not in out, out  # the broker probe's empty connection is not an error
+    summary = re.search(r"shopfloor demo: the (?:story has ended|demo stopped) at plant time", out)
+    assert summary, out[-3000:]
+    assert re.search(r"alerts:  [1-9]\d* raised", out)
+    assert re.search(r"late:    SO-1003 tracking page http://\S+/track/SO-1003\?token=", out)
     with sqlite3.connect(tmp_path / "data" / "telemetry.db") as db:
         counts = dict(db.execute("SELECT measurement, count(*) FROM points GROUP BY 1"))
         lines = [row[0] for row in db.execute("SELECT line FROM points")]

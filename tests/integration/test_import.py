@@ -132,6 +132,46 @@ def test_a_csv_import_creates_every_order(tracker: Tracker, client: TestClient) 
     assert _stored(tracker) == 3
 
 
+def test_a_dry_run_checks_a_semicolon_csv_and_stores_nothing(
+    tracker: Tracker, client: TestClient
+) -> None:
+    semicolons = (
+        "Order Reference;Partner;Product;Qty;Deadline\r\nSO-1;ACME;bracket;3;01.03.2027\r\n"
+    )
+    response = client.post(
+        "/api/v1/orders/import?dry_run=true",
+        content=("\ufeff" + semicolons).encode(),
+        headers={**AUTH, "Content-Type": "text/csv"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"imported": 0, "orders": []}
+    assert _stored(tracker) == 0
+    berlin = client.post(
+        "/api/v1/orders/import?timezone=Europe/Berlin",
+        content=semicolons.encode(),
+        headers={**AUTH, "Content-Type": "text/csv"},
+    )
+    assert berlin.status_code == 201, berlin.text
+    token = berlin.json()["orders"][0]["access_token"]
+    assert _progress(client, "SO-1", token)["due_at"] == "2027-03-01T22:59:00Z"  # 23:59 in Berlin
+    unknown = client.post(
+        "/api/v1/orders/import?timezone=Mars/Olympus",
+        content=semicolons.encode(),
+        headers={**AUTH, "Content-Type": "text/csv"},
+    )
+    assert unknown.status_code == 422
+    assert "unknown time zone 'Mars/Olympus'" in unknown.text
+    bad = semicolons.replace("SO-1", "SO-2") + "SO-3;ACME;widget;1;01.03.2027\r\n"
+    rejected = _rejected(
+        client.post(
+            "/api/v1/orders/import?dry_run=true",
+            content=bad.encode(),
+            headers={**AUTH, "Content-Type": "text/csv"},
+        )
+    )
+    assert sorted(rejected) == [3]
+
+
 def test_a_json_import_takes_templates_and_explicit_routings(
     tracker: Tracker, client: TestClient
 ) -> None:
@@ -214,10 +254,10 @@ def test_unreadable_imports_and_media_types(client: TestClient) -> None:
         )
 
     assert post(b"a,b", "text/plain").status_code == 415
-    header = post(b"order_id,customer,qty\r\n", "text/csv")
+    header = post(b"order_id,customer,weight\r\n", "text/csv")
     assert header.status_code == 422
     assert "missing columns: due_at, product, quantity" in header.json()["detail"]["message"]
-    assert "unknown columns: qty" in header.json()["detail"]["message"]
+    assert "unknown columns: weight" in header.json()["detail"]["message"]
     assert "not JSON" in post(b"[{", "application/json").json()["detail"]["message"]
     assert "no orders" in post(b"[]", "application/json").json()["detail"]["message"]
     short = post(b"order_id,customer,product,quantity,due_at\r\nSO-1,ACME\r\n", "text/csv")

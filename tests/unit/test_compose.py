@@ -20,7 +20,9 @@ from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings
 
 from gateway.settings import GatewaySettings
+from launcher.parser import build_parser
 from tracker.migrate import MigrateSettings
+from tracker.plant import load_plant
 from tracker.settings import TrackerSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,8 +168,14 @@ def _attribute(settings: BaseModel, variable: str) -> Any:
 
 
 def _app_environment(service: str) -> dict[str, str]:
+    """The service's SHOPFLOOR_* values; a path compose mounts a repo file at is that file."""
+    mounts = {
+        parts[1]: str(ROOT / parts[0])
+        for volume in _services()[service].get("volumes", [])
+        if isinstance(volume, str) and (parts := volume.split(":"))[0].startswith("./")
+    }
     return {
-        name: _interpolate(value)
+        name: mounts.get(_interpolate(value), _interpolate(value))
         for name, value in _environment(service).items()
         if name.upper().startswith(PREFIX)
     }
@@ -281,6 +289,31 @@ def test_simulator_runs_under_its_profile_against_the_compose_broker() -> None:
     assert command[0] == "sim"
     broker = command[command.index("--broker") + 1]
     assert _host_of(broker) in _services()
+
+
+@pytest.mark.parametrize("service", ["tracker", "gateway"])
+def test_the_example_plant_file_is_mounted_where_the_setting_points(service: str) -> None:
+    plant_file = _environment(service)["SHOPFLOOR_PLANT_FILE"]
+    assert _mount_target(service, "./examples/plant.yaml") == plant_file
+    load_plant(ROOT / "examples" / "plant.yaml")  # raises on a plant file the tracker refuses
+
+
+def test_the_sim_profile_plays_the_demo_scenario_against_the_tracker(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    sim = _services()["sim"]
+    command = [str(part) for part in sim["command"]]
+    assert command[command.index("--scenario") + 1] == "demo"
+    # the tracker's margins are in real time: a faster story would show every order at risk
+    assert command[command.index("--speed") + 1] == "1"
+    build_parser().parse_args(command)  # the command line the image's entrypoint gets
+    tracker_url = urlsplit(command[command.index("--tracker") + 1])
+    for name, value in _app_environment("tracker").items():
+        clean_env.setenv(name, value)
+    assert (tracker_url.hostname, tracker_url.port) == ("tracker", TrackerSettings().api_port)  # type: ignore[call-arg]
+    assert "SHOPFLOOR_API_KEY" in _environment("sim"), "the orders are placed with a supervisor key"
+    assert sim["depends_on"]["tracker"] == {"condition": "service_healthy"}
+    assert sim.get("restart") == "no", "a restart would place the orders again"
 
 
 def test_app_services_wait_for_healthy_backing_services() -> None:

@@ -35,6 +35,15 @@ def test_one_bad_row_rejects_the_whole_import(uow: FakeUnitOfWork) -> None:
     assert sorted(uow.db.orders) == ["SO-1"]
 
 
+def test_a_dry_run_import_checks_every_row_and_adds_none(uow: FakeUnitOfWork) -> None:
+    handlers.create_order(order("SO-1"), uow, T0)
+    with pytest.raises(handlers.ImportRejected) as rejected:
+        handlers.import_orders(commands.ImportOrders(((2, order("SO-1")),), dry_run=True), uow, T0)
+    assert [p.row for p in rejected.value.problems] == [2]
+    handlers.import_orders(commands.ImportOrders(((2, order("SO-2")),), dry_run=True), uow, T0)
+    assert sorted(uow.db.orders) == ["SO-1"]
+
+
 def test_cancelling_an_unknown_order_is_refused_and_a_known_one_records_it(
     uow: FakeUnitOfWork,
 ) -> None:

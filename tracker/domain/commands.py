@@ -47,6 +47,8 @@ class ImportOrders:
 
     orders: tuple[tuple[int, CreateOrder], ...]
     rejected: tuple[RowProblem, ...] = ()
+    # check every row as an import would, and add nothing
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,15 @@
 """Bulk order import: CSV or JSON as an ERP exports it, parsed and checked row by row.
 
-CSV rows are numbered as a spreadsheet shows them (the header is row 1, the first order row 2);
+CSV files are read by tracker/order_csv.py (`,` or `;`, header aliases, spreadsheet dates). CSV
+rows are numbered as a spreadsheet shows them (the header is row 1, the first order row 2);
 JSON rows are the array's items counted from 1. Every bad row is reported, not just the first.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,13 +17,12 @@ from pydantic import ValidationError
 from tracker.auth.order_tokens import hash_token, new_token
 from tracker.domain import commands
 from tracker.domain.routing import Plant, RoutingError
+from tracker.order_csv import DEFAULT_ZONE, UnreadableCsv, read_orders_csv
 
 from .order_commands import to_command
 from .request_models import OrderCreate
 from .strict_json import JsonRejected, loads
 
-CSV_COLUMNS = ("order_id", "customer", "product", "quantity", "due_at", "priority", "options")
-_REQUIRED = frozenset(CSV_COLUMNS[:5])
 MAX_ROWS = 10_000
 
 
@@ -39,34 +38,22 @@ class ParsedImport:
     tokens: dict[str, str] = field(default_factory=dict)
     rejected: list[commands.RowProblem] = field(default_factory=list)
 
-    def command(self) -> commands.ImportOrders:
-        return commands.ImportOrders(tuple(self.orders), tuple(self.rejected))
+    def command(self, dry_run: bool = False) -> commands.ImportOrders:
+        return commands.ImportOrders(tuple(self.orders), tuple(self.rejected), dry_run)
 
 
-def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [name.strip().lower() for name in next(reader, [])]
-    missing = sorted(_REQUIRED - set(header))
-    unknown = [name for name in header if name not in CSV_COLUMNS]
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    if missing or unknown or repeated or not header:
-        parts = [f"missing columns: {', '.join(missing)}"] if missing else []
-        parts += [f"unknown columns: {', '.join(unknown)}"] if unknown else []
-        parts += [f"repeated columns: {', '.join(repeated)}"] if repeated else []
-        raise UnreadableImport(
-            f"row 1 (header): {'; '.join(parts)}; the columns are {', '.join(CSV_COLUMNS)}"
-        )
-    for row, values in enumerate(reader, start=2):
-        if not any(value.strip() for value in values):
-            continue  # blank line
-        if len(values) != len(header):
-            yield row, {"_fields": f"has {len(values)} fields, the header has {len(header)}"}
-            continue
-        item = {name: value.strip() for name, value in zip(header, values, strict=True)}
-        for optional in ("priority", "options"):
-            if item.get(optional) == "":
-                del item[optional]
-        yield row, item
+def _csv_rows(text: str, zone: tzinfo) -> Iterator[tuple[int, dict[str, Any]]]:
+    try:
+        found = read_orders_csv(text, zone)
+    except UnreadableCsv as exc:
+        raise UnreadableImport(str(exc)) from None
+    bad = {p.row: p for p in found.problems}
+    good = dict(found.rows)
+    for row in sorted({*bad, *good}):
+        if row in bad:
+            yield row, {"_problem": bad[row]}
+        else:
+            yield row, good[row]
 
 
 def _json_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -81,28 +68,30 @@ def _json_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         raise UnreadableImport('expected a JSON array of orders (or {"orders": [...]})')
     for row, item in enumerate(data, start=1):
         if not isinstance(item, dict):
-            yield row, {"_fields": "is not a JSON object"}
+            yield row, {"_problem": commands.RowProblem(row, "is not a JSON object")}
         else:
             yield row, item
 
 
-def parse_import(media_type: str, data: bytes, plant: Plant) -> ParsedImport:
-    """Parse and validate every row; raise UnreadableImport when the file itself is unusable."""
+def parse_import(
+    media_type: str, data: bytes, plant: Plant, zone: tzinfo = DEFAULT_ZONE
+) -> ParsedImport:
+    """Parse and validate every row; raise UnreadableImport when the file itself is unusable.
+
+    CSV due dates without an offset are read in `zone`; JSON ones must carry their offset.
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UnreadableImport(f"not UTF-8: {exc}") from None
-    rows = _csv_rows(text) if media_type == "text/csv" else _json_rows(text)
+    rows = _csv_rows(text, zone) if media_type == "text/csv" else _json_rows(text)
     parsed = ParsedImport()
     count = 0
-    try:
-        for row, item in rows:
-            count += 1
-            _add_row(parsed, row, item, plant)
-            if count > MAX_ROWS:
-                raise UnreadableImport(f"more than {MAX_ROWS} orders; split the file")
-    except csv.Error as exc:
-        raise UnreadableImport(f"not readable as CSV: {exc}") from None
+    for row, item in rows:
+        count += 1
+        _add_row(parsed, row, item, plant)
+        if count > MAX_ROWS:
+            raise UnreadableImport(f"more than {MAX_ROWS} orders; split the file")
     if count == 0:
         raise UnreadableImport("the file holds no orders")
     return parsed
@@ -111,8 +100,8 @@ def parse_import(media_type: str, data: bytes, plant: Plant) -> ParsedImport:
 def _add_row(parsed: ParsedImport, row: int, item: dict[str, Any], plant: Plant) -> None:
     """Validate one row into the command, or record why it cannot be imported."""
     order_id = item.get("order_id") if isinstance(item.get("order_id"), str) else None
-    if "_fields" in item:
-        parsed.rejected.append(commands.RowProblem(row, item["_fields"]))
+    if "_problem" in item:  # refused while reading the file
+        parsed.rejected.append(item["_problem"])
         return
     try:
         body = OrderCreate.model_validate(item)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +18,7 @@ from tracker.domain.model import DomainError, OrderStatus
 from tracker.domain.planning.model import Plan
 from tracker.domain.routing import Plant, RoutingError
 from tracker.domain.schedule import ScheduleStatus
+from tracker.order_csv import DEFAULT_ZONE, named_zone
 from tracker.service_layer.bus import Changes, MessageBus
 from tracker.service_layer.handlers import ImportRejected, OrderExists, OrderNotFound
 from tracker.views.order_list import OrderFilter, list_orders
@@ -143,9 +144,21 @@ def orders(
     },
 )
 async def import_orders(
-    request: Request, settings: Settings, bus: Bus, plant: PlantLayout
+    request: Request,
+    response: Response,
+    settings: Settings,
+    bus: Bus,
+    plant: PlantLayout,
+    dry_run: Annotated[
+        bool, Query(description="check every row and place nothing (200, `imported` 0)")
+    ] = False,
+    timezone: Annotated[
+        str | None,
+        Query(description="CSV due dates without an offset: IANA zone (UTC)"),
+    ] = None,
 ) -> OrdersImported:
-    """CSV (`text/csv`) or JSON (`application/json`) from an ERP: all orders or none."""
+    """CSV (`text/csv`, `,` or `;`) or JSON (`application/json`): all orders or none."""
+    zone = _zone(timezone)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in ("text/csv", "application/json"):
         raise HTTPException(415, detail="send text/csv or application/json")
@@ -153,17 +166,35 @@ async def import_orders(
     max_bytes = settings.import_max_bytes
     if len(data) > max_bytes:  # BodyLimit answers first; this guards other mounts
         raise HTTPException(413, detail=f"imports are limited to {max_bytes} bytes")
-    return await run_in_threadpool(_import, media_type, data, bus, plant)
+    if dry_run:
+        response.status_code = status.HTTP_200_OK
+    return await run_in_threadpool(_import, media_type, data, bus, plant, dry_run, zone)
 
 
-def _import(media_type: str, data: bytes, bus: MessageBus, plant: Plant) -> OrdersImported:
+def _zone(name: str | None) -> tzinfo:
     try:
-        parsed: ParsedImport = parse_import(media_type, data, plant)
-        bus.handle(parsed.command())
+        return DEFAULT_ZONE if name is None else named_zone(name)
+    except ValueError as exc:
+        raise _rejected(f"nothing was imported: timezone: {exc}", []) from None
+
+
+def _import(
+    media_type: str,
+    data: bytes,
+    bus: MessageBus,
+    plant: Plant,
+    dry_run: bool = False,
+    zone: tzinfo = DEFAULT_ZONE,
+) -> OrdersImported:
+    try:
+        parsed: ParsedImport = parse_import(media_type, data, plant, zone)
+        bus.handle(parsed.command(dry_run))
     except UnreadableImport as exc:
         raise _rejected(f"nothing was imported: {exc}", []) from None
     except ImportRejected as exc:
         raise _rejected(f"nothing was imported: {exc}", exc.problems) from None
+    if dry_run:
+        return OrdersImported(imported=0, orders=[])
     return OrdersImported(
         imported=len(parsed.orders),
         orders=[_created(cmd.order_id, parsed.tokens[cmd.order_id]) for _, cmd in parsed.orders],

@@ -63,6 +63,8 @@ def import_orders(cmd: commands.ImportOrders, uow: UnitOfWork, now: datetime) ->
             problems.append(commands.RowProblem(row, str(exc), None, oid))
     if problems:
         raise ImportRejected(sorted(problems, key=lambda p: p.row))
+    if cmd.dry_run:
+        return
     for order in orders:
         uow.add_order(order)
 
