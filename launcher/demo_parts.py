@@ -32,6 +32,8 @@ DOWN_ALLOWANCE_S = 30 * 60.0
 RECOVERY_MARGIN_S = 10 * 60.0
 OFFLINE_AFTER_S = 15 * 60.0
 CHECK_INTERVAL_S = 5 * 60.0
+# a stop shorter than this is no downtime record (the tracker's default, in plant time)
+DOWNTIME_MIN_S = 60.0
 
 
 class InfluxEnvironment(LauncherSettings):
@@ -141,6 +143,7 @@ def tracker(
             down_allowance_s=DOWN_ALLOWANCE_S / speed,
             recovery_margin_s=RECOVERY_MARGIN_S / speed,
             offline_after_s=max(5.0, OFFLINE_AFTER_S / speed),
+            downtime_min_s=DOWNTIME_MIN_S / speed,
             api_port=port,
             mqtt=mqtt,
         )

@@ -135,3 +135,22 @@ def test_acknowledging_again_acknowledges_the_alerts_that_joined_since(
     assert db.incidents[0].acked_by == "ann"  # the first acknowledgement stays
     late_joiner = next(a for a in db.alerts if a.order_id == "SO-4")
     assert (late_joiner.state.value, late_joiner.acked_by) == ("acknowledged", "bob")
+
+
+def test_the_alarm_that_comes_after_the_stop_becomes_the_incidents_reason(
+    units: FakeUnits, bus: MessageBus
+) -> None:
+    # bridges often send the state first and the alarm after it
+    bus.handle_batch([_state("saw-1", "DOWN", "d1"), commands.CheckOrders()])
+    (incident,) = units.store.tables.incidents
+    assert incident.reason is None
+    alarm = commands.RecordAlarm("saw-1", "a1", "E-42", "blade broken", T0 + timedelta(seconds=5))
+    bus.handle(alarm)
+    (incident,) = units.store.tables.incidents
+    assert (incident.reason_code, incident.reason) == ("E-42", "blade broken")
+    assert incident.message.endswith("E-42 blade broken") and incident.version == 2
+    body = json.loads(units.store.tables.deliveries[-1]["payload"])
+    assert (body["event"], body["reason_code"], body["version"]) == ("updated", "E-42", 2)
+    # a later alarm does not replace the stop's reason
+    bus.handle(commands.RecordAlarm("saw-1", "a2", "W-7", "guard open", T0 + timedelta(seconds=9)))
+    assert units.store.tables.incidents[0].reason_code == "E-42"

@@ -132,6 +132,16 @@ class Incident:
             raise IncidentError(f"incident {self.id} is closed")
         self._notice("updated", now)
 
+    def alarm_heard(self, code: str | None, text: str | None, now: datetime) -> bool:
+        """The stop's alarm, heard after the incident opened (bridges often send the state
+        first): it becomes the reason when there is none yet. True when it did."""
+        if not self.is_open or self.reason is not None or self.reason_code is not None:
+            return False
+        self.reason, self.reason_code = text, code
+        self.message = describe(self.machine_id, self.cause, self.started_at, code, text)
+        self._notice("updated", now)
+        return True
+
     def acknowledge(self, by: str, comment: str | None, now: datetime) -> bool:
         """A supervisor has seen it; False when it already was (the first ack is kept)."""
         if not self.is_open:

@@ -15,6 +15,7 @@ from tracker.domain.binding import Binding
 from tracker.domain.downtime import stop_of
 from tracker.domain.machine import Machine, StateChange
 from tracker.domain.model import Order, OrderStatus
+from tracker.domain.schedule import STOPPED_STATES
 
 from .downtime_handlers import alarm_raised, follow_stop, follows_stops
 from .job_binding import bind_from_dispatch, drop_job, take_job
@@ -174,6 +175,10 @@ def record_alarm(cmd: commands.RecordAlarm, uow: UnitOfWork, now: datetime) -> N
         seq=machine.seq,
     )
     alarm_raised(uow, machine, cmd.code, cmd.message)
+    if machine.state in STOPPED_STATES:  # the alarm of a stop may come after its incident
+        incident = uow.open_incident(cmd.machine_id)
+        if incident is not None and incident.alarm_heard(cmd.code, cmd.message, now):
+            log.warning("incident %s: %s", incident.id, incident.message)
 
 
 def mark_silent_machines_offline(
