@@ -1,0 +1,58 @@
+"""The telemetry store layout: telemetry lines read back, and the SQLite rollup's sums."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from gateway.points import telemetry_line
+from shopfloor.contract.payloads import TelemetryReading
+from shopfloor.telemetry_store import rollup_rows, rollup_width, telemetry_fields
+
+TAGS = {"site": "p1", "line": "l 1", "machine": "weld,1"}
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def _line(values: dict[str, float], second: float, tags: dict[str, str] = TAGS) -> str:
+    reading = TelemetryReading(ts=T0.replace(second=int(second)), values=values)
+    return telemetry_line(tags, reading, T0)
+
+
+def test_a_gateway_line_reads_back_as_its_machine_fields_and_time_escapes_undone() -> None:
+    line = _line({"current a": 12.5, "v=1": -3.0}, 1)
+    assert telemetry_fields(line) == (
+        "weld,1",
+        {"current a": 12.5, "v=1": -3.0},
+        int(T0.timestamp() + 1) * 1_000_000_000,
+    )
+
+
+def test_lines_of_events_or_without_a_machine_tag_have_no_rollup() -> None:
+    no_machine = _line({"x": 1.0}, 0, {"site": "p1"})
+    event = 'events,machine=m,type=state event_id="e1",state="DOWN" 1'
+    assert telemetry_fields(no_machine) is None
+    assert telemetry_fields(event) is None
+    assert rollup_rows([no_machine, event]) == []
+
+
+def test_the_rollup_sums_each_field_per_bucket_of_every_width() -> None:
+    lines = [_line({"a": 1.0}, 1), _line({"a": 3.0, "b": 5.0}, 2), _line({"a": 5.0}, 12)]
+    rows = {(m, f, w, b): (total, n) for m, f, w, b, total, n in rollup_rows(lines)}
+    t0 = int(T0.timestamp()) * 1_000_000_000
+    assert rows[("weld,1", "a", 10, t0)] == (4.0, 2)
+    assert rows[("weld,1", "a", 10, t0 + 10 * 1_000_000_000)] == (5.0, 1)
+    assert rows[("weld,1", "a", 60, t0)] == (9.0, 3)
+    assert rows[("weld,1", "b", 600, t0)] == (5.0, 1)
+    assert len([key for key in rows if key[2] == 1]) == 4
+
+
+def test_a_chart_bucket_reads_the_widest_rollup_width_that_divides_it() -> None:
+    assert [rollup_width(b) for b in (1, 5, 20, 30, 120, 300, 1800, 7200)] == [
+        1,
+        1,
+        10,
+        10,
+        60,
+        60,
+        600,
+        600,
+    ]
