@@ -7,7 +7,16 @@ from fastapi.exceptions import RequestValidationError
 
 from tracker.bootstrap import Tracker
 
-from . import dead_letters_api, floor_api, health, jobs_api, orders_api, progress_api, web
+from . import (
+    dead_letters_api,
+    floor_api,
+    health,
+    jobs_api,
+    orders_api,
+    progress_api,
+    telemetry_api,
+    web,
+)
 from .auth import Access
 from .deps import AppParts
 from .docs import offline_app
@@ -68,6 +77,7 @@ def create_app(tracker: Tracker) -> FastAPI:
         floor_api.router,
         jobs_api.router,
         dead_letters_api.router,
+        telemetry_api.router,
         web.router,
     ):
         app.include_router(router)
