@@ -145,16 +145,9 @@ class SqliteSink:
 
     def write(self, lines: list[str]) -> None:
         assert self._db is not None, "connect() first"
-        rows = [
-            (telemetry_store.measurement_of(line), int(line.rsplit(" ", 1)[1]), line)
-            for line in lines
-        ]
-        rollup = telemetry_store.rollup_rows(lines)
         with self._lock:
             try:
-                self._db.executemany(telemetry_store.INSERT_POINT, rows)
-                self._db.executemany(telemetry_store.ADD_TO_ROLLUP, rollup)
-                self._db.commit()
+                telemetry_store.write_batch(self._db, lines)
             except sqlite3.OperationalError as exc:
                 raise SinkUnavailable(str(exc)) from None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from shopfloor.telemetry_store import rollup_width
+from shopfloor.telemetry_store import chart_sql, rollup_width
 from tracker.domain.telemetry import Sample, TelemetryQuery, TelemetrySeries
 from tracker.service_layer.telemetry import TelemetryUnavailable
 
@@ -27,10 +27,6 @@ class SqliteTelemetry:
     def read(self, query: TelemetryQuery) -> TelemetrySeries:
         """Mean per bucket of each channel of the machine."""
         bucket = query.bucket_s
-        sql = (
-            "SELECT field, bucket_ns / :b * :b AS t, sum(total) / sum(n) FROM telemetry_rollup"
-            " WHERE machine = :m AND width_s = :w AND bucket_ns >= :start AND bucket_ns < :end"
-        )
         params: dict[str, object] = {
             "b": bucket * _NS,
             "m": query.machine,
@@ -39,10 +35,8 @@ class SqliteTelemetry:
             "end": int(query.end.timestamp() * _NS),
         }
         if query.channels is not None:
-            names = [f":c{i}" for i in range(len(query.channels))]
-            sql += f" AND field IN ({', '.join(names)})"
             params.update({f"c{i}": name for i, name in enumerate(query.channels)})
-        sql += " GROUP BY field, t ORDER BY field, t"
+        sql = chart_sql(None if query.channels is None else len(query.channels))
         channels: dict[str, list[Sample]] = {name: [] for name in query.channels or ()}
         try:
             with self._connect() as db:
