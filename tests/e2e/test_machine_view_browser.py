@@ -1,0 +1,113 @@
+"""The board's machine view in a real headless chromium: a machine's channels from the SQLite
+telemetry store as charts, its DOWN state as a band and its alarm as a marker, zoom by drag."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from gateway.points import telemetry_line
+from gateway.sinks import SqliteSink
+from shopfloor.contract.payloads import TelemetryReading
+from tests.e2e.test_board_browser import ARTIFACTS, Machines
+from tests.processes import Process
+from tests.services import Mosquitto, free_port
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+DRIVER = ROOT / "tests" / "browser" / "machine_view_test.js"
+CHANNELS = ("current", "voltage", "wire_speed")
+
+
+def _telemetry(path: Path, now: datetime) -> None:
+    """Three hours of weld-1 at 1 Hz through the gateway's SQLite sink; no current while down."""
+    sink = SqliteSink(path)
+    sink.connect()
+    start = now - timedelta(hours=3)
+    lines = []
+    for second in range(3 * 3600):
+        at = start + timedelta(seconds=second)
+        down = 3600 <= second < 5400
+        values = {
+            "current": 0.0 if down else 180.0 + second % 20,
+            "voltage": 0.0 if down else 24.0,
+            "wire_speed": 0.0 if down else 8.5 + (second % 60) / 60,
+        }
+        reading = TelemetryReading(ts=at, values=values)
+        lines.append(
+            telemetry_line({"site": "plant1", "line": "line1", "machine": "weld-1"}, reading, at)
+        )
+    sink.write(lines)
+    sink.close()
+
+
+@pytest.fixture
+def tracker(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[dict[str, str]]:
+    api_key, port = secrets.token_urlsafe(24), free_port()
+    _telemetry(tmp_path / "telemetry.db", datetime.now(UTC))
+    database_url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    migrate = Process("migrate", ["migrate"], {"SHOPFLOOR_DATABASE_URL": database_url}, tmp_path)
+    assert migrate.proc.wait(60) == 0, migrate.log()
+    process = Process(
+        "tracker",
+        ["tracker"],
+        {
+            "SHOPFLOOR_MQTT__HOST": mosquitto.host,
+            "SHOPFLOOR_MQTT__PORT": str(mosquitto.port),
+            "SHOPFLOOR_MQTT__CLIENT_ID": f"e2e-charts-{secrets.token_hex(3)}",
+            "SHOPFLOOR_DATABASE_URL": database_url,
+            "SHOPFLOOR_API_KEY": api_key,
+            "SHOPFLOOR_API_PORT": str(port),
+            "SHOPFLOOR_TELEMETRY__KIND": "sqlite",
+            "SHOPFLOOR_TELEMETRY__SQLITE_PATH": str(tmp_path / "telemetry.db"),
+        },
+        tmp_path,
+    )
+    try:
+        process.wait_for_log("Uvicorn running")
+        yield {"api": f"http://127.0.0.1:{port}", "key": api_key}
+    finally:
+        assert process.stop() == 0, process.log()[-3000:]
+
+
+def test_a_machine_card_opens_charts_of_its_channels_with_states_and_alarms(
+    browser_tools: tuple[str, str], tracker: dict[str, str], mosquitto: Mosquitto
+) -> None:
+    node, chromium = browser_tools
+    machines = Machines(mosquitto, prefix="charts")
+    try:
+        machines.send("weld-1", ago_s=3 * 3600, type="state", state="RUNNING")
+        machines.send("weld-1", ago_s=2 * 3600, type="state", state="DOWN")
+        machines.send(
+            "weld-1", ago_s=2 * 3600, type="alarm", code="WF-204", message="wire feed blocked"
+        )
+        machines.send("weld-1", ago_s=5400 - 3600, type="state", state="RUNNING")
+    finally:
+        machines.close()
+    driver = subprocess.run(
+        [node, str(DRIVER)],
+        cwd=DRIVER.parent,
+        env={
+            **os.environ,
+            "BASE_URL": tracker["api"],
+            "API_KEY": tracker["key"],
+            "MACHINE": "weld-1",
+            "CHANNELS": str(len(CHANNELS)),
+            "CHROMIUM": chromium,
+            "ARTIFACTS": str(ARTIFACTS),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,  # a hung browser fails the test instead of holding up CI
+    )
+    log = driver.stdout + driver.stderr
+    assert driver.returncode == 0 and log.rstrip().endswith("ok"), log
+    assert "3 charts with state bands and the alarm" in log
+    assert (ARTIFACTS / "machine-view.png").exists()
