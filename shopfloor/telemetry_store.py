@@ -119,3 +119,33 @@ def chart_sql(channels: int | None) -> str:
     if channels is not None:
         sql += f" AND field IN ({', '.join(f':c{i}' for i in range(channels))})"
     return sql + " GROUP BY field, t ORDER BY field, t"
+
+
+# InfluxDB 1.x keeps its own rollup: a continuous query sums each field of `telemetry` per
+# minute into `telemetry_1m` (fields `sum_<field>` and `count_<field>`, the same tags); a chart
+# whose bucket is whole minutes reads it instead of every point. The query runs every minute
+# over the last two, so the last INFLUX_ROLLUP_LAG_S seconds are read from the points.
+INFLUX_ROLLUP_MEASUREMENT = "telemetry_1m"
+INFLUX_ROLLUP_S = 60
+INFLUX_ROLLUP_LAG_S = 180
+_INFLUX_ROLLUP_SELECT = (
+    f'SELECT sum(*), count(*) INTO "{INFLUX_ROLLUP_MEASUREMENT}" FROM "{TELEMETRY_MEASUREMENT}"'
+)
+
+
+def influx_rollup_query(database: str) -> str:
+    """The InfluxQL that creates the InfluxDB 1.x rollup's continuous query in `database`."""
+    quoted = '"' + database.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return (
+        f'CREATE CONTINUOUS QUERY "{INFLUX_ROLLUP_MEASUREMENT}" ON {quoted}'
+        f" RESAMPLE EVERY 1m FOR 2m BEGIN {_INFLUX_ROLLUP_SELECT}"
+        f" GROUP BY time({INFLUX_ROLLUP_S}s), * END"
+    )
+
+
+def influx_rollup_backfill(start_ns: int, end_ns: int) -> str:
+    """The InfluxQL that fills the rollup from points written before its continuous query."""
+    return (
+        f"{_INFLUX_ROLLUP_SELECT} WHERE time >= {start_ns} AND time < {end_ns}"
+        f" GROUP BY time({INFLUX_ROLLUP_S}s), *"
+    )

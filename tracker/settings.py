@@ -59,6 +59,9 @@ class TelemetrySettings(BaseModel):
     username: str | None = None
     sqlite_path: Path = Path("shopfloor-telemetry.db")
     timeout_s: float = Field(default=10.0, gt=0)
+    # influx1: read whole minutes from the `telemetry_1m` rollup (its continuous query created,
+    # see README "Machine charts"): a week in ~0.1 s instead of ~1 s
+    influx_rollup: bool = False
 
 
 class TrackerSettings(BaseSettings):

@@ -15,7 +15,13 @@ from gateway.settings import InfluxSettings
 from gateway.sinks import InfluxV1Sink, SqliteSink
 from launcher.services.influx import InfluxDB1
 from shopfloor.contract.payloads import TelemetryReading
+from shopfloor.telemetry_store import (
+    INFLUX_ROLLUP_LAG_S,
+    influx_rollup_backfill,
+    influx_rollup_query,
+)
 from tracker.adapters.telemetry import make_telemetry_store
+from tracker.adapters.telemetry.influx1 import Influx1Telemetry
 from tracker.domain.telemetry import TelemetryQuery, TelemetrySeries
 from tracker.service_layer.telemetry import TelemetryStore, TelemetryUnavailable
 from tracker.settings import TelemetrySettings
@@ -73,10 +79,21 @@ def stores(
     db = f"charts_{secrets.token_hex(4)}"
     influxdb1.create_database(db)
     _write(InfluxV1Sink(InfluxSettings(sink="influx1", url=influxdb1.url, database=db)), lines)
+    # the rollup as README sets it up: the continuous query, and a backfill of older points
+    influxdb1.query(db, influx_rollup_query(db))
+    influxdb1.query(db, influx_rollup_backfill(0, int(T0.timestamp() + HOUR) * 1_000_000_000))
+    # half the hour summed by the continuous query, the rest not yet: read from the points
+    half_done = T0 + timedelta(minutes=30, seconds=INFLUX_ROLLUP_LAG_S)
     opened = {
         "sqlite": make_telemetry_store(TelemetrySettings(kind="sqlite", sqlite_path=path)),
         "influx1": make_telemetry_store(
             TelemetrySettings(kind="influx1", url=influxdb1.url, database=db)
+        ),
+        "influx1_rollup": Influx1Telemetry(
+            influxdb1.url, db, None, 10, rollup=True, clock=lambda: half_done
+        ),
+        "influx1_rollup_only": Influx1Telemetry(
+            influxdb1.url, db, None, 10, rollup=True, clock=lambda: T0 + timedelta(days=1)
         ),
     }
     yield opened
@@ -88,7 +105,7 @@ def _approx(series: TelemetrySeries) -> dict[str, list[tuple[float, float]]]:
     return {k: [(t, round(v, 9)) for t, v in samples] for k, samples in series.channels.items()}
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "influx1"])
+@pytest.mark.parametrize("kind", ["sqlite", "influx1", "influx1_rollup", "influx1_rollup_only"])
 @pytest.mark.parametrize("points", [60, 720, 3600])
 def test_a_machine_s_channels_read_back_as_the_mean_of_each_bucket(
     stores: dict[str, TelemetryStore], kind: str, points: int
@@ -109,7 +126,7 @@ def test_both_stores_give_the_same_answer_for_named_channels_of_part_of_the_rang
         "saw-1", T0 + timedelta(minutes=10), T0 + timedelta(minutes=20), ("current", "none"), 100
     )
     answers = {kind: _approx(store.read(query)) for kind, store in stores.items()}
-    assert answers["sqlite"] == answers["influx1"]
+    assert all(answer == answers["sqlite"] for answer in answers.values())
     assert answers["sqlite"]["none"] == []
     assert answers["sqlite"]["current"][0] == ((T0 + timedelta(minutes=10)).timestamp(), 100.0)
     assert len(answers["sqlite"]["current"]) == 60

@@ -29,7 +29,9 @@ def make_telemetry_store(settings: TelemetrySettings) -> TelemetryStore:
         return SqliteTelemetry(settings.sqlite_path)
     if settings.kind == "influx1":
         auth = (settings.username, secret) if settings.username else None
-        return Influx1Telemetry(settings.url, settings.database, auth, settings.timeout_s)
+        return Influx1Telemetry(
+            settings.url, settings.database, auth, settings.timeout_s, settings.influx_rollup
+        )
     if settings.kind == "influx2":
         return Influx2Telemetry(
             settings.url, secret, settings.org, settings.bucket, settings.timeout_s
