@@ -66,9 +66,9 @@ async function main() {
     const before = await page.locator("#machine-range").textContent();
     const over = page.locator("#machine-charts .channel .u-over").first();
     const box = await over.boundingBox();
-    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2);
+    await page.mouse.move(box.x + box.width * 0.25, box.y + box.height / 2);
     await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.85, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.move(box.x + box.width * 0.45, box.y + box.height / 2, { steps: 5 });
     await page.mouse.up();
     await page.waitForFunction((old) => document.querySelector("#machine-range").textContent !== old, before);
     await page.waitForFunction(() => document.querySelector("#machine-status").textContent !== "Loading…");

@@ -34,7 +34,7 @@ def _telemetry(path: Path, now: datetime) -> None:
     lines = []
     for second in range(3 * 3600):
         at = start + timedelta(seconds=second)
-        down = 3600 <= second < 5400
+        down = 8400 <= second < 9600  # 40 to 20 minutes ago
         values = {
             "current": 0.0 if down else 180.0 + second % 20,
             "voltage": 0.0 if down else 24.0,
@@ -84,11 +84,11 @@ def test_a_machine_card_opens_charts_of_its_channels_with_states_and_alarms(
     machines = Machines(mosquitto, prefix="charts")
     try:
         machines.send("weld-1", ago_s=3 * 3600, type="state", state="RUNNING")
-        machines.send("weld-1", ago_s=2 * 3600, type="state", state="DOWN")
+        machines.send("weld-1", ago_s=2400, type="state", state="DOWN")
         machines.send(
-            "weld-1", ago_s=2 * 3600, type="alarm", code="WF-204", message="wire feed blocked"
+            "weld-1", ago_s=2400, type="alarm", code="WF-204", message="wire feed blocked"
         )
-        machines.send("weld-1", ago_s=5400 - 3600, type="state", state="RUNNING")
+        machines.send("weld-1", ago_s=1200, type="state", state="RUNNING")
     finally:
         machines.close()
     driver = subprocess.run(

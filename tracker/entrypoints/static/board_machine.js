@@ -3,11 +3,12 @@
 // static/), its states as bands behind them and its alarms as markers. Drag across a chart to
 // zoom in (the range is read again at the finer bucket); the range buttons go back out.
 
-const RANGES_H = { "1 h": 1, "8 h": 8, "24 h": 24, "7 d": 168 };
+const RANGES_H = { "15 min": 0.25, "1 h": 1, "8 h": 8, "24 h": 24, "7 d": 168 };
 const STATE_COLOURS = {
   RUNNING: "#dcfce7", IDLE: "#f3f4f6", SETUP: "#e0e7ff", DOWN: "#fee2e2", OFFLINE: "#e5e7eb",
 };
-const machineView = { id: null, charts: [], from: null, to: null, hours: 8, seq: 0 };
+// the last hour first: what came before a stop; the buttons go out to a week
+const machineView = { id: null, charts: [], from: null, to: null, hours: 1, seq: 0 };
 
 /** Open the view on `machineId` over the last `hours` hours. */
 function openMachine(machineId, hours = machineView.hours) {
