@@ -7,16 +7,7 @@ from fastapi.exceptions import RequestValidationError
 
 from tracker.bootstrap import Tracker
 
-from . import (
-    dead_letters_api,
-    floor_api,
-    health,
-    jobs_api,
-    orders_api,
-    progress_api,
-    telemetry_api,
-    web,
-)
+from . import dead_letters_api, floor_api, health, jobs_api, orders_api, progress_api, web
 from .auth import Access
 from .deps import AppParts
 from .docs import offline_app
@@ -24,6 +15,7 @@ from .limits import BodyLimit
 from .metrics import ApiMetrics
 from .progress_api import ProgressDesk
 from .strict_json import StrictBodies, validation_error
+from .telemetry_api import router as telemetry_router
 
 IMPORT_PATH = "/api/v1/orders/import"
 
@@ -72,12 +64,12 @@ def create_app(tracker: Tracker) -> FastAPI:
     app.add_middleware(metrics.middleware)
     for router in (
         health.router,
+        telemetry_router,
         orders_api.router,
         progress_api.router,
         floor_api.router,
         jobs_api.router,
         dead_letters_api.router,
-        telemetry_api.router,
         web.router,
     ):
         app.include_router(router)
