@@ -129,6 +129,8 @@ function drawAlarms(u, alarms) {
   ctx.strokeStyle = ctx.fillStyle = "#b91c1c";
   ctx.lineWidth = 2;
   ctx.font = `${Math.round(11 * devicePixelRatio)}px system-ui, sans-serif`;
+  ctx.textAlign = "left"; // uPlot leaves its axes' alignment on the context
+  ctx.textBaseline = "top";
   for (const alarm of alarms) {
     const x = u.valToPos(Date.parse(alarm.at) / 1000, "x", true);
     if (x < bbox.left || x > bbox.left + bbox.width) continue;
@@ -136,7 +138,7 @@ function drawAlarms(u, alarms) {
     ctx.moveTo(x, bbox.top);
     ctx.lineTo(x, bbox.top + bbox.height);
     ctx.stroke();
-    ctx.fillText(alarm.code, x + 3, bbox.top + 12 * devicePixelRatio);
+    ctx.fillText(alarm.code, x + 4 * devicePixelRatio, bbox.top + 2 * devicePixelRatio);
   }
   ctx.restore();
 }
