@@ -1,5 +1,6 @@
-"""The board's machine view in a real headless chromium: a machine's channels from the SQLite
-telemetry store as charts, its DOWN state as a band and its alarm as a marker, zoom by drag."""
+"""The board's machine view in a real headless chromium: a machine's channels as charts, from
+the SQLite telemetry store and from InfluxDB 1.x, its DOWN state as a band and its alarm as a
+marker, zoom by drag."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from gateway.points import telemetry_line
-from gateway.sinks import SqliteSink
+from gateway.settings import InfluxSettings
+from gateway.sinks import InfluxV1Sink, SqliteSink
+from launcher.services.influx import InfluxDB1
 from shopfloor.contract.payloads import TelemetryReading
 from tests.e2e.test_board_browser import ARTIFACTS, Machines
 from tests.processes import Process
@@ -28,9 +31,8 @@ CHANNELS = ("current", "voltage", "wire_speed")
 DOCS_SHOT = ROOT / "docs" / "machine-view.png"
 
 
-def _telemetry(path: Path, now: datetime) -> None:
-    """Three hours of weld-1 at 1 Hz through the gateway's SQLite sink; no current while down."""
-    sink = SqliteSink(path)
+def _telemetry(sink: SqliteSink | InfluxV1Sink, now: datetime) -> None:
+    """Three hours of weld-1 at 1 Hz through a gateway sink; no current while it is down."""
     sink.connect()
     start = now - timedelta(hours=3)
     lines = []
@@ -50,10 +52,24 @@ def _telemetry(path: Path, now: datetime) -> None:
     sink.close()
 
 
-@pytest.fixture
-def tracker(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[dict[str, str]]:
+def _store(kind: str, tmp_path: Path, influxdb1: InfluxDB1) -> dict[str, str]:
+    """The telemetry written to a store of `kind`, and the tracker's settings to read it."""
+    if kind == "sqlite":
+        _telemetry(SqliteSink(tmp_path / "telemetry.db"), datetime.now(UTC))
+        return {"KIND": "sqlite", "SQLITE_PATH": str(tmp_path / "telemetry.db")}
+    db = f"charts_{secrets.token_hex(4)}"
+    influxdb1.create_database(db)
+    settings = InfluxSettings(sink="influx1", url=influxdb1.url, database=db)
+    _telemetry(InfluxV1Sink(settings), datetime.now(UTC))
+    return {"KIND": "influx1", "URL": influxdb1.url, "DATABASE": db}
+
+
+@pytest.fixture(params=["sqlite", "influx1"])
+def tracker(
+    request: pytest.FixtureRequest, mosquitto: Mosquitto, influxdb1: InfluxDB1, tmp_path: Path
+) -> Iterator[dict[str, str]]:
     api_key, port = secrets.token_urlsafe(24), free_port()
-    _telemetry(tmp_path / "telemetry.db", datetime.now(UTC))
+    store = _store(request.param, tmp_path, influxdb1)
     database_url = f"sqlite:///{tmp_path / 'tracker.db'}"
     migrate = Process("migrate", ["migrate"], {"SHOPFLOOR_DATABASE_URL": database_url}, tmp_path)
     assert migrate.proc.wait(60) == 0, migrate.log()
@@ -67,8 +83,7 @@ def tracker(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[dict[str, str]]:
             "SHOPFLOOR_DATABASE_URL": database_url,
             "SHOPFLOOR_API_KEY": api_key,
             "SHOPFLOOR_API_PORT": str(port),
-            "SHOPFLOOR_TELEMETRY__KIND": "sqlite",
-            "SHOPFLOOR_TELEMETRY__SQLITE_PATH": str(tmp_path / "telemetry.db"),
+            **{f"SHOPFLOOR_TELEMETRY__{name}": value for name, value in store.items()},
         },
         tmp_path,
     )
