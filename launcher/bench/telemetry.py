@@ -148,6 +148,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
     query = TelemetryQuery(MACHINE, START, end, None, args.points)
     path, database = workdir / "telemetry.db", f"bench_{secrets.token_hex(4)}"
     result: dict[str, object] = {
+        "bench": "telemetry",
         "days": args.days,
         "channels": args.channels,
         "rate_hz": args.rate,
