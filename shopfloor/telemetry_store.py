@@ -111,10 +111,11 @@ def rollup_width(bucket_s: int) -> int:
 
 def chart_sql(channels: int | None) -> str:
     """The read of a chart from the rollup: mean per bucket (`:b` ns) of the machine's (`:m`)
-    fields (`:c0`... when `channels` are named) from `:start` to `:end` ns at width `:w`."""
+    fields (`:c0`... when `channels` are named) from `:start` to `:end` ns at width `:w`; the
+    rollup bucket that `:start` falls in counts whole (`:w_ns` is the width in ns)."""
     sql = (
         "SELECT field, bucket_ns / :b * :b AS t, sum(total) / sum(n) FROM telemetry_rollup"
-        " WHERE machine = :m AND width_s = :w AND bucket_ns >= :start AND bucket_ns < :end"
+        " WHERE machine = :m AND width_s = :w AND bucket_ns > :start - :w_ns AND bucket_ns < :end"
     )
     if channels is not None:
         sql += f" AND field IN ({', '.join(f':c{i}' for i in range(channels))})"

@@ -132,6 +132,18 @@ def test_both_stores_give_the_same_answer_for_named_channels_of_part_of_the_rang
     assert len(answers["sqlite"]["current"]) == 60
 
 
+def test_a_range_starting_inside_a_rollup_bucket_keeps_that_bucket_s_points(
+    stores: dict[str, TelemetryStore],
+) -> None:
+    start = T0 + timedelta(minutes=10, seconds=30)  # inside a 600 s rollup bucket of SQLite
+    query = TelemetryQuery("saw-1", start, T0 + timedelta(hours=1), ("current",), 5)
+    assert query.bucket_s == 600
+    for store in stores.values():
+        samples = store.read(query).channels["current"]
+        assert samples[0] == ((T0 + timedelta(minutes=10)).timestamp(), 100.0)
+        assert len(samples) == 5
+
+
 def test_a_machine_with_no_telemetry_has_empty_channels(
     stores: dict[str, TelemetryStore],
 ) -> None:

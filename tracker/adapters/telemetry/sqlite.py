@@ -31,6 +31,7 @@ class SqliteTelemetry:
             "b": bucket * _NS,
             "m": query.machine,
             "w": rollup_width(bucket),
+            "w_ns": rollup_width(bucket) * _NS,
             "start": int(query.start.timestamp() * _NS),
             "end": int(query.end.timestamp() * _NS),
         }
