@@ -14,11 +14,10 @@ from shopfloor.contract.payloads import (
     StateEvent,
     TelemetryReading,
 )
+from shopfloor.telemetry_store import EVENT_MEASUREMENT as EVENT_MEASUREMENT
+from shopfloor.telemetry_store import TELEMETRY_MEASUREMENT as TELEMETRY_MEASUREMENT
 
 from .timestamps import epoch_ns as epoch_ns  # re-exported: callers took it from here
-
-TELEMETRY_MEASUREMENT = "telemetry"
-EVENT_MEASUREMENT = "events"
 
 _KEY_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n", "\r": r"\r"})
 _MEASUREMENT_ESCAPES = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n", "\r": r"\r"})

@@ -16,6 +16,8 @@ from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.rest import ApiException
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from shopfloor import telemetry_store
+
 from .settings import InfluxSettings
 
 log = logging.getLogger(__name__)
@@ -126,7 +128,7 @@ class InfluxV1Sink:
 
 
 class SqliteSink:
-    """The embedded telemetry store for the demo: points kept as line protocol, indexed by time."""
+    """The embedded telemetry store for the demo (layout: `shopfloor.telemetry_store`)."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -137,23 +139,15 @@ class SqliteSink:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self._path, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS points"
-            " (measurement TEXT NOT NULL, time_ns INTEGER NOT NULL, line TEXT NOT NULL)"
-        )
-        self._db.execute("CREATE INDEX IF NOT EXISTS points_time ON points (measurement, time_ns)")
+        for statement in telemetry_store.SCHEMA:
+            self._db.execute(statement)
         self._db.commit()
 
     def write(self, lines: list[str]) -> None:
         assert self._db is not None, "connect() first"
-        rows = []
-        for line in lines:
-            measurement = line.split(",", 1)[0].split(" ", 1)[0]
-            rows.append((measurement, int(line.rsplit(" ", 1)[1]), line))
         with self._lock:
             try:
-                self._db.executemany("INSERT INTO points VALUES (?, ?, ?)", rows)
-                self._db.commit()
+                telemetry_store.write_batch(self._db, lines)
             except sqlite3.OperationalError as exc:
                 raise SinkUnavailable(str(exc)) from None
 

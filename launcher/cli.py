@@ -61,6 +61,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from .bench.schedule import main as bench_schedule
 
         return bench_schedule(args.bench_args)
+    if args.benchmark == "telemetry":
+        from .bench.telemetry import main as bench_telemetry
+
+        return bench_telemetry(args.bench_args)
     if args.benchmark == "api":
         from .bench.api import main as bench_api
 

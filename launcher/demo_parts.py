@@ -18,13 +18,14 @@ from gateway.settings import GatewaySettings, InfluxSettings
 from shopfloor.mqtt import MqttSettings, broker_settings, unreachable
 from tracker.adapters.migrations import upgrade
 from tracker.bootstrap import Tracker
-from tracker.settings import TrackerSettings
+from tracker.settings import TelemetrySettings, TrackerSettings
 
 from .broker import EmbeddedBroker
 from .errors import settings_error
 from .settings import LauncherSettings
 
 log = logging.getLogger("launcher.demo")
+TELEMETRY_DB = "telemetry.db"  # the embedded telemetry store, in the data directory
 
 # the tracker's margins in plant time; the demo divides them by the speed
 AT_RISK_SLACK_S = 30 * 60.0
@@ -89,7 +90,7 @@ def broker(args: argparse.Namespace) -> tuple[MqttSettings, EmbeddedBroker | Non
 def influx(args: argparse.Namespace, data: Path) -> InfluxSettings:
     """SQLite under the data directory, or the InfluxDB at --influx-url (SHOPFLOOR_INFLUX__*)."""
     if args.influx_url is None:
-        return InfluxSettings(sink="sqlite", sqlite_path=data / "telemetry.db")
+        return InfluxSettings(sink="sqlite", sqlite_path=data / TELEMETRY_DB)
     try:
         environment = InfluxEnvironment()
     except ValidationError as exc:
@@ -146,5 +147,7 @@ def tracker(
             downtime_min_s=DOWNTIME_MIN_S / speed,
             api_port=port,
             mqtt=mqtt,
+            # the machine charts read the embedded store (with --influx-url they answer 503)
+            telemetry=TelemetrySettings(kind="sqlite", sqlite_path=data / TELEMETRY_DB),
         )
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AnyHttpUrl,
@@ -41,6 +41,27 @@ class WebhookSpec(BaseModel):
         if value is not None:
             signing_key(value.get_secret_value())
         return value
+
+
+class TelemetrySettings(BaseModel):
+    """Where the machine charts read telemetry: the store the gateway writes to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # none: no charts (the API answers 503)
+    kind: Literal["sqlite", "influx1", "influx2", "none"] = "none"
+    url: str = "http://127.0.0.1:8086"
+    database: str = "shopfloor"  # influx1
+    bucket: str = "shopfloor"  # influx2
+    org: str = "shopfloor"  # influx2
+    # the influx2 token, or the influx1 password (with `username`)
+    token: SecretStr | None = None
+    username: str | None = None
+    sqlite_path: Path = Path("shopfloor-telemetry.db")
+    timeout_s: float = Field(default=10.0, gt=0)
+    # influx1: read whole minutes from the `telemetry_1m` rollup (its continuous query created,
+    # see README "Machine charts"): a week in ~0.1 s instead of ~1 s
+    influx_rollup: bool = False
 
 
 class TrackerSettings(BaseSettings):
@@ -121,6 +142,8 @@ class TrackerSettings(BaseSettings):
     apply_attempts: int = Field(default=3, ge=1, le=100)
     # /readyz fails while the oldest event received and not yet settled is older than this
     stuck_after_s: float = Field(default=60.0, gt=0)
+    # the machine charts' telemetry store
+    telemetry: TelemetrySettings = TelemetrySettings()
 
     @field_validator("api_key")
     @classmethod

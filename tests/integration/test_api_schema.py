@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,10 +21,12 @@ from schemathesis.checks import (
 )
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.sinks import SqliteSink
 from tests.integration.api_keys import SUPERVISOR, as_, create, make
 from tracker.bootstrap import Tracker
 from tracker.entrypoints.api import create_app
 from tracker.entrypoints.strict_json import MAX_DEPTH
+from tracker.settings import TelemetrySettings
 
 pytestmark = pytest.mark.integration
 
@@ -56,9 +59,16 @@ def _started_elsewhere(app: ASGIApp) -> ASGIApp:
 
 
 @pytest.fixture
-def app_and_client(make_tracker: Callable[..., Tracker]) -> Iterator[tuple[ASGIApp, TestClient]]:
-    """The running app; one order exists, so some ids hit something."""
-    app = create_app(make(make_tracker))
+def app_and_client(
+    make_tracker: Callable[..., Tracker], tmp_path: Path
+) -> Iterator[tuple[ASGIApp, TestClient]]:
+    """The running app; one order exists, so some ids hit something; machine charts read an
+    empty SQLite telemetry store (with none they answer 503)."""
+    store = SqliteSink(tmp_path / "telemetry.db")
+    store.connect()
+    store.close()
+    telemetry = TelemetrySettings(kind="sqlite", sqlite_path=tmp_path / "telemetry.db")
+    app = create_app(make(make_tracker, telemetry=telemetry))
     with TestClient(app) as client:
         create(client, "SO-1")
         yield app, client

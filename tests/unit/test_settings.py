@@ -279,3 +279,26 @@ def test_a_bad_webhook_secret_or_a_url_given_twice_fails_without_quoting_the_sec
     monkeypatch.setenv("SHOPFLOOR_WEBHOOK_URLS", '["https://a.example/"]')
     monkeypatch.setenv("SHOPFLOOR_WEBHOOKS", '[{"url": "https://a.example/"}]')
     _fails_naming(TrackerSettings, "SHOPFLOOR_WEBHOOKS")
+
+
+# --- tracker: machine charts -----------------------------------------------------------------
+
+
+def test_machine_charts_read_no_store_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPFLOOR_API_KEY", GOOD_KEY)
+    assert TrackerSettings().telemetry.kind == "none"
+    monkeypatch.setenv("SHOPFLOOR_TELEMETRY__KIND", "influx1")
+    monkeypatch.setenv("SHOPFLOOR_TELEMETRY__URL", "http://influx.plant:8086")
+    monkeypatch.setenv("SHOPFLOOR_TELEMETRY__INFLUX_ROLLUP", "true")
+    telemetry = TrackerSettings().telemetry
+    assert (telemetry.kind, telemetry.url, telemetry.influx_rollup) == (
+        "influx1",
+        "http://influx.plant:8086",
+        True,
+    )
+
+
+def test_an_unknown_telemetry_store_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPFLOOR_API_KEY", GOOD_KEY)
+    monkeypatch.setenv("SHOPFLOOR_TELEMETRY__KIND", "influx3")
+    _fails_naming(TrackerSettings, "SHOPFLOOR_TELEMETRY__KIND")

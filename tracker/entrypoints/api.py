@@ -26,6 +26,7 @@ from .limits import BodyLimit
 from .metrics import ApiMetrics
 from .progress_api import ProgressDesk
 from .strict_json import StrictBodies, validation_error
+from .telemetry_api import router as telemetry_router
 
 IMPORT_PATH = "/api/v1/orders/import"
 
@@ -74,6 +75,7 @@ def create_app(tracker: Tracker) -> FastAPI:
     app.add_middleware(metrics.middleware)
     for router in (
         health.router,
+        telemetry_router,
         orders_api.router,
         progress_api.router,
         floor_api.router,

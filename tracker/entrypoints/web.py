@@ -28,6 +28,9 @@ STATIC = Path(__file__).with_name("static")
 _ASSETS = {
     "board.js": "text/javascript",
     "board_jobs.js": "text/javascript",
+    "board_machine.js": "text/javascript",
+    "uPlot.iife.min.js": "text/javascript",  # uPlot 1.6.32 (MIT, uPlot.LICENSE), no CDN
+    "uPlot.min.css": "text/css",
     "board.css": "text/css",
     "track.js": "text/javascript",
     "common.js": "text/javascript",

@@ -347,8 +347,9 @@ function renderMachines() {
           const facts = state.machineFacts.get(m.machine_id) || {};
           return el(
             "li",
-            { class: `machine m-${m.state}`, "data-machine-id": m.machine_id },
+            { class: `machine m-${m.state}`, "data-machine-id": m.machine_id, onclick: (event) => chartsOnClick(event, m.machine_id) },
             el("strong", {}, m.machine_id),
+            el("button", { type: "button", class: "charts-link", "aria-label": `charts of ${m.machine_id}` }, "Charts"),
             el("span", { class: `badge m-${m.state}` }, m.state),
             el("div", { class: "muted small" }, `since ${fmtTime(m.state_since)}${m.order_id ? ` · ${m.order_id}/${m.seq}` : ""}`),
             typeof facts.utilisation === "number" ? el("div", { class: "small" }, `utilisation ${Math.round(facts.utilisation * 100)}%`) : null,
@@ -357,6 +358,12 @@ function renderMachines() {
         })
       : [el("li", { class: "muted" }, "No machine has reported yet.")]),
   );
+}
+
+/** A click on a machine card opens its charts, unless it was on its job controls. */
+function chartsOnClick(event, machineId) {
+  const control = event.target.closest("select, input, form, button:not(.charts-link)");
+  if (!control) openMachine(machineId);
 }
 
 /** Operations for the chart: the schedule endpoint's, else each order's own operations. */
