@@ -115,6 +115,7 @@ def _play(
         plan.data,
         (plan.api_key, args.port),
         mqtt("demo-tracker"),
+        parts.telemetry_of(influx),
     )
     demo = Run(ids=free_ids(tracker, [o.id for o in plan.scenario.orders], plan.number))
     stop = threading.Event()

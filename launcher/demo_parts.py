@@ -100,6 +100,29 @@ def influx(args: argparse.Namespace, data: Path) -> InfluxSettings:
     )
 
 
+def telemetry_of(influx: InfluxSettings) -> TelemetrySettings:
+    """The machine charts read the store the demo's gateway writes to."""
+    if influx.sink == "sqlite":
+        return TelemetrySettings(kind="sqlite", sqlite_path=influx.sqlite_path)
+    if influx.sink == "influx1":  # InfluxDB 1.x: the password goes with the user name
+        return TelemetrySettings(
+            kind="influx1",
+            url=influx.url,
+            timeout_s=influx.timeout_s,
+            database=influx.database,
+            username=influx.username,
+            token=influx.password,
+        )
+    return TelemetrySettings(
+        kind="influx2",
+        url=influx.url,
+        timeout_s=influx.timeout_s,
+        bucket=influx.bucket,
+        org=influx.org,
+        token=influx.token,
+    )
+
+
 def gateway(influx: InfluxSettings, mqtt: MqttSettings, data: Path) -> Gateway:
     """The gateway, not started yet: its spool in the data directory."""
     return Gateway(GatewaySettings(mqtt=mqtt, influx=influx, spool_dir=data / "spool"))
@@ -122,6 +145,7 @@ def tracker(
     data: Path,
     api: tuple[str, int],
     mqtt: MqttSettings,
+    telemetry: TelemetrySettings,
 ) -> Tracker:
     """The tracker of the scenario's plant, its margins compressed by the speed.
 
@@ -147,7 +171,6 @@ def tracker(
             downtime_min_s=DOWNTIME_MIN_S / speed,
             api_port=port,
             mqtt=mqtt,
-            # the machine charts read the embedded store (with --influx-url they answer 503)
-            telemetry=TelemetrySettings(kind="sqlite", sqlite_path=data / TELEMETRY_DB),
+            telemetry=telemetry,
         )
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from launcher.demo_parts import DemoRefused, influx
+from launcher.demo_parts import DemoRefused, influx, telemetry_of
 from launcher.parser import build_parser
 
 
@@ -63,3 +63,17 @@ def test_influx_settings_are_read_only_with_influx_url(
         influx(_demo("--influx-url", "http://influx:8086"), tmp_path)
     assert refused.value.code == 2
     assert "SHOPFLOOR_INFLUX__TIMEOUT_S" in capsys.readouterr().err
+
+
+def test_the_machine_charts_read_the_store_the_demo_writes_to(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    embedded = telemetry_of(influx(_demo(), tmp_path))
+    assert (embedded.kind, embedded.sqlite_path) == ("sqlite", tmp_path / "telemetry.db")
+    clean_env.setenv("SHOPFLOOR_INFLUX__DATABASE", "plant")
+    v1 = telemetry_of(influx(_demo("--influx-url", "http://influx:8086", "--influx-v1"), tmp_path))
+    assert (v1.kind, v1.url, v1.database) == ("influx1", "http://influx:8086", "plant")
+    clean_env.setenv("SHOPFLOOR_INFLUX__TOKEN", "t0ken")
+    v2 = telemetry_of(influx(_demo("--influx-url", "http://influx:8086"), tmp_path))
+    assert (v2.kind, v2.bucket) == ("influx2", "shopfloor")
+    assert v2.token is not None and v2.token.get_secret_value() == "t0ken"
