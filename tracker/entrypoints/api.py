@@ -61,7 +61,7 @@ def create_app(tracker: Tracker) -> FastAPI:
     app.state.parts = app_parts(tracker)
     app.state.access = Access.from_settings(settings)
     app.state.metrics = metrics
-    app.state.progress = ProgressDesk(settings, metrics, tracker.changes)
+    app.state.progress = ProgressDesk(app.state.parts, metrics)
     # added last, so outermost: a too large body is refused before routing, and still counted
     app.add_middleware(
         BodyLimit,

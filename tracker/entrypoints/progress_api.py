@@ -5,21 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from tracker.auth.order_tokens import hash_token, token_matches
-from tracker.change_feed import ChangeFeed
 from tracker.domain.planning.model import Plan
-from tracker.settings import TrackerSettings
 from tracker.views import orders as order_views
 
-from .deps import Clock, CurrentPlan, ReadSessions
+from .deps import AppParts
 from .errors import problems
 from .limits import TokenBuckets, too_many
 from .metrics import ApiMetrics
@@ -55,14 +50,18 @@ def none_match(header: str | None, etag: str) -> bool:
 class ProgressDesk:
     """One app's state of the customer's poll: rate limits, answers kept, counters."""
 
-    def __init__(self, settings: TrackerSettings, metrics: ApiMetrics, changes: ChangeFeed):
+    def __init__(self, parts: AppParts, metrics: ApiMetrics):
+        settings = parts.settings
+        # what the poll reads, kept here: one dependency per request rather than four (each
+        # costs FastAPI a resolution, and the 304 answer on the event loop is that cheap)
+        self.sessions, self.clock, self.plans = parts.read_sessions, parts.clock, parts.plans
         self.per_ip = TokenBuckets(settings.progress_rate_per_ip, settings.progress_burst_per_ip)
         self.per_token = TokenBuckets(
             settings.progress_rate_per_token, settings.progress_burst_per_token
         )
         self.cache_control = {"Cache-Control": f"private, max-age={settings.progress_max_age_s}"}
         self.recent = ProgressCache()
-        changes.listen(self.recent.forget)
+        parts.changes.listen(self.recent.forget)
         self.counted = metrics.progress
 
     def limit(self, request: Request, given: str | None) -> None:
@@ -96,9 +95,6 @@ async def order_progress(
     order_id: OrderId,
     request: Request,
     desk: Annotated[ProgressDesk, Depends(progress_desk)],
-    sessions: ReadSessions,
-    clock: Clock,
-    plan: CurrentPlan,
     authorization: Annotated[str | None, Header()] = None,
     token: Annotated[str | None, Query(description="for tracking links")] = None,
     if_none_match: Annotated[str | None, Header()] = None,
@@ -108,12 +104,13 @@ async def order_progress(
     if authorization and authorization.lower().startswith("bearer "):
         given = authorization[7:].strip()
     desk.limit(request, given)
+    plan = desk.plans()
     cached = desk.recent.get(order_id, plan)
     # compared even with no answer kept (against a dummy): every miss does the same work
     if not token_matches(given, cached.token_hash if cached else None):
         # every 404 (no order, a wrong token, the order's answer kept or not) comes from
         # this one path; a poll with no news never gets here. On a worker thread.
-        cached = await run_in_threadpool(_load, desk, sessions, clock, order_id, given, plan)
+        cached = await run_in_threadpool(_load, desk, order_id, given, plan)
     if cached is None:
         desk.counted.labels("not_found").inc()
         raise _NOT_FOUND
@@ -126,19 +123,12 @@ async def order_progress(
     return Response(cached.body, media_type="application/json", headers=headers)
 
 
-def _load(
-    desk: ProgressDesk,
-    sessions: sessionmaker[Session],
-    clock: Callable[[], datetime],
-    order_id: str,
-    given: str | None,
-    plan: Plan | None,
-) -> Cached | None:
+def _load(desk: ProgressDesk, order_id: str, given: str | None, plan: Plan | None) -> Cached | None:
     """The answer for a matching token; None for any miss, after the same work: one
     indexed read of the token's hash and one constant-time compare (against a dummy
     when there is no order). Only a matching token reads the order itself."""
     generation = desk.recent.generation(order_id)
-    with sessions() as session:
+    with desk.sessions() as session:
         stored = order_views.order_token_hash(session, order_id)
         if not token_matches(given, stored):
             return None
@@ -146,7 +136,7 @@ def _load(
     if found is None or found[0].token_hash != stored:  # rotated or gone in between
         return None
     order, planned = found
-    progress = order_views.order_progress(order, clock(), plan, planned)
+    progress = order_views.order_progress(order, desk.clock(), plan, planned)
     body = OrderProgressPublic.model_validate(progress)
     content = body.model_dump_json().encode()
     entry = Cached(order.token_hash, content, etag_of(body), plan, time.monotonic())
