@@ -193,6 +193,9 @@ class Scenario(_Strict):
     orders: list[OrderSpec] = []
     faults: list[FaultSpec] = []
     expect: ExpectSpec | None = None
+    # passed on to the tracker's plant file, which checks them (README, Downtime and its reasons)
+    reasons: dict[Name, dict[str, str]] = {}
+    alarm_reasons: dict[str, Name] = {}
 
     def machine(self, machine_id: str) -> MachineSpec:
         return next(m for m in self.machines if m.id == machine_id)
@@ -206,12 +209,18 @@ class Scenario(_Strict):
         return spec.packml_prefix or f"{self.site}/{spec.line}/{spec.id}"
 
     def plant_file(self) -> dict[str, Any]:
-        """The tracker's plant file for this plant: machines, counter wraps, lines, work centers."""
+        """The tracker's plant file for this plant: machines, counter wraps, lines, work centers,
+        downtime reasons."""
         return {
             "machines": [
                 {"id": m.id, "counter_wrap": m.wrap, "line": m.line} for m in self.machines
             ],
             "work_centers": {name: list(ms) for name, ms in self.work_centers.items()},
+            **(
+                {"reasons": self.reasons, "alarm_reasons": self.alarm_reasons}
+                if self.reasons
+                else {}
+            ),
         }
 
 

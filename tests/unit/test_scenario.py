@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from device_sim.durations import parse_duration
 from device_sim.scenario import ScenarioError, load_scenario, parse_scenario
+from tracker.plant import load_plant
 
 GOOD = """\
 name: t
@@ -212,3 +214,11 @@ def test_two_bridges_cannot_share_a_prefix(tmp_path: Path) -> None:
     text = PACKML.replace("Greenville/Packaging/Line 1", "plant1/line1/m2")
 
     assert "PackML prefix plant1/line1/m2 is used twice" in _errors(text, tmp_path)
+
+
+def test_the_demos_plant_file_gives_its_breakdown_a_reason(tmp_path: Path) -> None:
+    # the demo writes this file for its tracker; the tracker's loader checks it
+    path = tmp_path / "plant.yaml"
+    path.write_text(yaml.safe_dump(load_scenario("demo").plant_file(), sort_keys=False))
+    reason = load_plant(path).reasons.reason_for_alarm("weld-1", "WF-204")
+    assert reason is not None and reason.category == "material"
