@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+from tests.services import Mosquitto, free_port
 
 
 class Process:
@@ -53,3 +58,35 @@ class Process:
                 self.proc.wait()
         self._log.close()
         return self.proc.returncode
+
+
+@contextlib.contextmanager
+def served_tracker(
+    mosquitto: Mosquitto, log_dir: Path, name: str, settings: dict[str, str]
+) -> Iterator[dict[str, str]]:
+    """`shopfloor migrate`, then `shopfloor tracker` on a fresh SQLite file, the broker and a
+    free port, with `settings` (SHOPFLOOR_* variables) on top; yields its `api` URL and `key`,
+    and stops it after, failing unless it exits cleanly."""
+    api_key, port = secrets.token_urlsafe(24), free_port()
+    database_url = f"sqlite:///{log_dir / 'tracker.db'}"
+    migrate = Process("migrate", ["migrate"], {"SHOPFLOOR_DATABASE_URL": database_url}, log_dir)
+    assert migrate.proc.wait(60) == 0, migrate.log()
+    process = Process(
+        "tracker",
+        ["tracker"],
+        {
+            "SHOPFLOOR_MQTT__HOST": mosquitto.host,
+            "SHOPFLOOR_MQTT__PORT": str(mosquitto.port),
+            "SHOPFLOOR_MQTT__CLIENT_ID": f"{name}-{secrets.token_hex(3)}",
+            "SHOPFLOOR_DATABASE_URL": database_url,
+            "SHOPFLOOR_API_KEY": api_key,
+            "SHOPFLOOR_API_PORT": str(port),
+            **settings,
+        },
+        log_dir,
+    )
+    try:
+        process.wait_for_log("Uvicorn running")
+        yield {"api": f"http://127.0.0.1:{port}", "key": api_key}
+    finally:
+        assert process.stop() == 0, process.log()[-3000:]

@@ -5,19 +5,12 @@
 
 const fs = require("fs");
 const path = require("path");
-const { chromium } = require("playwright-core");
-
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
-const step = (text) => console.log(`step: ${text}`);
+const { env, step, launch } = require("./driver");
 
 async function main() {
   const artifacts = env("ARTIFACTS");
   fs.mkdirSync(artifacts, { recursive: true });
-  const browser = await chromium.launch({ executablePath: env("CHROMIUM"), args: ["--no-sandbox"] });
+  const browser = await launch();
   const errors = [];
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on("pageerror", (error) => errors.push(String(error)));

@@ -3,16 +3,10 @@
 // beyond 127.0.0.1 refused, for tests/e2e/test_board_browser.py: both must render the API's
 // operations from the tracker alone. Settings: BASE_URL, CHROMIUM. Prints what it saw and "ok".
 
-const { chromium } = require("playwright-core");
-
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
+const { env, step, launch } = require("./driver");
 
 async function main() {
-  const browser = await chromium.launch({ executablePath: env("CHROMIUM"), args: ["--no-sandbox"] });
+  const browser = await launch();
   const outside = [];
   const errors = [];
   try {
@@ -34,13 +28,13 @@ async function main() {
     await page.goto(`${env("BASE_URL")}/docs`);
     await page.locator(".opblock").first().waitFor({ timeout: 20000 });
     const operations = await page.locator(".opblock").count();
-    console.log(`step: /docs lists ${operations} operations`);
+    step(`/docs lists ${operations} operations`);
     if (operations < 15) throw new Error(`/docs lists only ${operations} operations`);
 
     await page.goto(`${env("BASE_URL")}/redoc`);
     await page.locator("[data-section-id^='operation/']").first().waitFor({ timeout: 20000 });
     const sections = await page.locator("[data-section-id^='operation/']").count();
-    console.log(`step: /redoc lists ${sections} operations`);
+    step(`/redoc lists ${sections} operations`);
     if (sections < 15) throw new Error(`/redoc lists only ${sections} operations`);
 
     if (outside.length) throw new Error(`requests beyond 127.0.0.1: ${outside.join(", ")}`);

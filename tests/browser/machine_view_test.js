@@ -7,22 +7,16 @@
 
 const fs = require("fs");
 const path = require("path");
-const { chromium } = require("playwright-core");
+const { env, step, launch } = require("./driver");
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
 const BASE = env("BASE_URL");
 const MACHINE = env("MACHINE");
 const CHANNELS = Number(env("CHANNELS"));
 const ARTIFACTS = env("ARTIFACTS");
-const step = (text) => console.log(`step: ${text}`);
 
 async function main() {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const browser = await chromium.launch({ executablePath: env("CHROMIUM"), args: ["--no-sandbox"] });
+  const browser = await launch();
   const errors = [];
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("pageerror", (error) => errors.push(String(error)));

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 import threading
 import time
@@ -17,8 +16,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from tests.processes import Process
-from tests.services import Mosquitto, free_port
+from tests.processes import served_tracker
+from tests.services import Mosquitto
 
 pytestmark = pytest.mark.e2e
 
@@ -30,33 +29,15 @@ ORDER = "SO-1001"
 
 @pytest.fixture
 def tracker(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[dict[str, str]]:
-    api_key, port = secrets.token_urlsafe(24), free_port()
-    database_url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    migrate = Process("migrate", ["migrate"], {"SHOPFLOOR_DATABASE_URL": database_url}, tmp_path)
-    assert migrate.proc.wait(60) == 0, migrate.log()
-    process = Process(
-        "tracker",
-        ["tracker"],
-        {
-            "SHOPFLOOR_MQTT__HOST": mosquitto.host,
-            "SHOPFLOOR_MQTT__PORT": str(mosquitto.port),
-            "SHOPFLOOR_MQTT__CLIENT_ID": f"e2e-board-{secrets.token_hex(3)}",
-            "SHOPFLOOR_DATABASE_URL": database_url,
-            "SHOPFLOOR_API_KEY": api_key,
-            "SHOPFLOOR_API_PORT": str(port),
-            "SHOPFLOOR_CHECK_INTERVAL_S": "5",
-            # a DOWN machine counts as back at once in the plan: the breakdown itself is what
-            # makes the order at risk, not the time it might stay down
-            "SHOPFLOOR_DOWN_ALLOWANCE_S": "0",
-        },
-        tmp_path,
-    )
-    try:
-        process.wait_for_log("Uvicorn running")
-        yield {"api": f"http://127.0.0.1:{port}", "key": api_key}
-    finally:
-        # the board's event stream is still open when the tracker stops: it must not hold it up
-        assert process.stop() == 0, process.log()[-3000:]
+    settings = {
+        "SHOPFLOOR_CHECK_INTERVAL_S": "5",
+        # a DOWN machine counts as back at once in the plan: the breakdown itself is what
+        # makes the order at risk, not the time it might stay down
+        "SHOPFLOOR_DOWN_ALLOWANCE_S": "0",
+    }
+    # the board's event stream is still open when the tracker stops: it must not hold it up
+    with served_tracker(mosquitto, tmp_path, "e2e-board", settings) as served:
+        yield served
 
 
 class Machines:

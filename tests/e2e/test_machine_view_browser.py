@@ -20,8 +20,8 @@ from gateway.sinks import InfluxV1Sink, SqliteSink
 from launcher.services.influx import InfluxDB1
 from shopfloor.contract.payloads import TelemetryReading
 from tests.e2e.test_board_browser import ARTIFACTS, Machines
-from tests.processes import Process
-from tests.services import Mosquitto, free_port
+from tests.processes import served_tracker
+from tests.services import Mosquitto
 
 pytestmark = pytest.mark.e2e
 
@@ -68,30 +68,10 @@ def _store(kind: str, tmp_path: Path, influxdb1: InfluxDB1) -> dict[str, str]:
 def tracker(
     request: pytest.FixtureRequest, mosquitto: Mosquitto, influxdb1: InfluxDB1, tmp_path: Path
 ) -> Iterator[dict[str, str]]:
-    api_key, port = secrets.token_urlsafe(24), free_port()
     store = _store(request.param, tmp_path, influxdb1)
-    database_url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    migrate = Process("migrate", ["migrate"], {"SHOPFLOOR_DATABASE_URL": database_url}, tmp_path)
-    assert migrate.proc.wait(60) == 0, migrate.log()
-    process = Process(
-        "tracker",
-        ["tracker"],
-        {
-            "SHOPFLOOR_MQTT__HOST": mosquitto.host,
-            "SHOPFLOOR_MQTT__PORT": str(mosquitto.port),
-            "SHOPFLOOR_MQTT__CLIENT_ID": f"e2e-charts-{secrets.token_hex(3)}",
-            "SHOPFLOOR_DATABASE_URL": database_url,
-            "SHOPFLOOR_API_KEY": api_key,
-            "SHOPFLOOR_API_PORT": str(port),
-            **{f"SHOPFLOOR_TELEMETRY__{name}": value for name, value in store.items()},
-        },
-        tmp_path,
-    )
-    try:
-        process.wait_for_log("Uvicorn running")
-        yield {"api": f"http://127.0.0.1:{port}", "key": api_key}
-    finally:
-        assert process.stop() == 0, process.log()[-3000:]
+    settings = {f"SHOPFLOOR_TELEMETRY__{name}": value for name, value in store.items()}
+    with served_tracker(mosquitto, tmp_path, "e2e-charts", settings) as served:
+        yield served
 
 
 def test_a_machine_card_opens_charts_of_its_channels_with_states_and_alarms(
