@@ -5,7 +5,7 @@
 
 const KEY = "shopfloor-terminal-key";
 const POLL_MS = 3000;
-const DISPATCH_EVERY = 5; // polls between dispatch list reads (the plan changes slowly)
+const DISPATCH_EVERY = 3; // polls between dispatch list reads (the plan changes slowly)
 const MACHINE = decodeURIComponent(location.pathname.replace(/^\/operator\//, "").replace(/\/+$/, ""));
 const M = encodeURIComponent(MACHINE);
 const $ = (selector) => document.querySelector(selector);
@@ -156,7 +156,8 @@ function chosenStop(stops) {
 
 function stopLine(stop, reasons, chosen) {
   const open = !stop.ended_at;
-  const lasted = fmtSpan((open ? Date.now() : new Date(stop.ended_at)) - new Date(stop.started_at));
+  const ms = (open ? Date.now() : new Date(stop.ended_at)) - new Date(stop.started_at);
+  const lasted = ms < 60000 ? `${Math.max(0, Math.round(ms / 1000))}s` : fmtSpan(ms);
   const known = reasons.find((r) => r.code === stop.reason);
   const why = stop.reason && stop.source === "person"
     ? `${known ? known.name : stop.reason} (by ${stop.classified_by}, ${fmtTime(stop.classified_at)})`
