@@ -202,7 +202,7 @@ def _banner(plan: Plan, demo: Run, later: list[tuple[str, float]], given: MqttSe
     out(f"  board:           {plan.base}/board\n")
     out(f"  API docs:        {plan.base}/docs\n")
     first = plan.scenario.machines[0].id
-    out(f"  terminal:        {plan.base}/operator/{first}   (one a machine)\n")
+    out(f"  terminal:        {plan.base}/operator/{first}   (one per machine)\n")
     out(f"  supervisor key:  {plan.api_key}  (header X-API-Key)\n")
     for order_id, page in demo.links.items():
         out(f"  customer page:   {page}   ({order_id})\n")
