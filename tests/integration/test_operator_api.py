@@ -174,3 +174,17 @@ def test_a_terminal_key_is_refused_on_other_machines_and_errors_say_why(
     no_order = client.post("/api/v1/machines/saw-1/scrap", json=named, headers=as_(OLGA))
     assert no_order.status_code == 422 and "unknown order SO-9" in no_order.text
     assert client.get("/api/v1/machines/saw-2/actions", headers=as_(VIEWER)).json() == []
+
+
+def test_the_terminal_page_and_its_files_are_served_with_the_pages_policy(
+    client: TestClient,
+) -> None:
+    page = client.get("/operator/saw-1")
+    assert page.status_code == 200 and "Operator terminal" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "/static/operator.js" in page.text and "/static/operator.css" in page.text
+    for name, kind in (("operator.js", "text/javascript"), ("operator.css", "text/css")):
+        asset = client.get(f"/static/{name}")
+        assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind)
+    assert client.get("/operator/saw%201").status_code == 422  # a machine id has no spaces
+    assert client.get(f"/operator/{'m' * 101}").status_code == 422
