@@ -3,7 +3,7 @@ the log of what people did at the machine (start, end, scrap, classify)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy.orm import Session
@@ -39,15 +39,11 @@ def _refuse_other_machines(who: Principal, machine_id: str) -> None:
         )
 
 
-def _job(
-    session: Session, machine: dict[str, object] | None, machine_id: str
-) -> TerminalJob | None:
-    bound = machine is not None and machine["order_id"] is not None and machine["seq"] is not None
-    if bound:
-        assert machine is not None
-        wanted: tuple[str, int] | None = (str(machine["order_id"]), int(str(machine["seq"])))
-    else:
-        wanted = views.last_job(session, machine_id)
+def _job(session: Session, machine: dict[str, Any] | None, machine_id: str) -> TerminalJob | None:
+    """The machine's job, else the last one it worked, with its operation's progress."""
+    order_id, seq = (machine["order_id"], machine["seq"]) if machine else (None, None)
+    bound = order_id is not None and seq is not None
+    wanted = (order_id, seq) if bound else views.last_job(session, machine_id)
     found = views.job(session, *wanted) if wanted is not None else None
     return None if found is None else TerminalJob(**found, bound=bound)
 
