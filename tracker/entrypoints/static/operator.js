@@ -84,6 +84,7 @@ async function refresh() {
   const got = await request("GET", `/api/v1/machines/${M}/terminal`);
   if (got.status === 401) return showLogin("That key is not known here."), false;
   if (got.status === 403) return showLogin(problem(got)), false;
+  if (got.status === 429) return showLogin("Too many wrong keys from this device: wait a minute, then try again."), false;
   $("#live").classList.toggle("on", got.status === 200);
   $("#live").textContent = got.status === 200 ? "live" : "offline";
   if (got.status === 404) say(`Machine ${MACHINE} is not known to the tracker.`, true);
