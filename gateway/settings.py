@@ -74,7 +74,7 @@ class TemplateSpec(BaseModel):
 
 
 class DecodeSettings(BaseModel):
-    """How topics and payloads are read (SHOPFLOOR_DECODE__*); see README, MQTT contract."""
+    """How topics and payloads are read (SHOPFLOOR_DECODE__*); see docs/mqtt.md."""
 
     # tried in order, first match wins; when empty, SHOPFLOOR_TOPIC_TEMPLATE is the one template
     topic_templates: Annotated[list[str | TemplateSpec], NoDecode, JsonEnv] = []
@@ -143,7 +143,7 @@ class GatewaySettings(BaseSettings):
     write_concurrency: int = Field(default=2, ge=1, le=16)
     # several gateways with the same group share the load ($share/<group>/<filter>)
     share_group: str | None = Field(default=None, pattern=r"^[^/+#$\s]+$")
-    # the Sparkplug B host application (SHOPFLOOR_SPARKPLUG__*); see README, Sparkplug B
+    # the Sparkplug B host application (SHOPFLOOR_SPARKPLUG__*); see docs/sparkplug.md
     sparkplug: SparkplugSettings = SparkplugSettings()
     # the plant file: its machines' `source:` (tags to events) and `counter_wrap`
     plant_file: Path | None = None

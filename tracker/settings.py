@@ -60,7 +60,7 @@ class TelemetrySettings(BaseModel):
     sqlite_path: Path = Path("shopfloor-telemetry.db")
     timeout_s: float = Field(default=10.0, gt=0)
     # influx1: read whole minutes from the `telemetry_1m` rollup (its continuous query created,
-    # see README "Machine charts"): a week in ~0.1 s instead of ~1 s
+    # see docs/mqtt.md, "Machine charts"): a week in ~0.1 s instead of ~1 s
     influx_rollup: bool = False
 
 
