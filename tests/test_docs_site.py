@@ -31,3 +31,31 @@ def test_the_site_builds_strictly_and_offline(tmp_path: Path) -> None:
     for page in site.glob("*.html"):
         html = page.read_text(encoding="utf-8")
         assert not EXTERNAL_ASSET.search(html), f"{page.name} loads from the internet"
+
+
+def _headings(text: str) -> list[str]:
+    """The Markdown headings of a page, outside fenced code."""
+    found, fenced = [], False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and (m := re.match(r"#+ (.*)", line)):
+            found.append(m.group(1))
+    return found
+
+
+def _github_anchor(title: str) -> str:
+    return re.sub(r"[^\w\- ]", "", title.strip().lower()).replace(" ", "-")
+
+
+def test_every_heading_has_the_same_anchor_on_github_and_in_the_site() -> None:
+    from markdown.extensions.toc import slugify
+
+    # the build checks links against the site's anchors; GitHub must find the same ones
+    differ = [
+        f"{page.name}: {title!r} is #{slugify(title, '-')} here, #{_github_anchor(title)} there"
+        for page in sorted((ROOT / "docs").glob("*.md"))
+        for title in _headings(page.read_text(encoding="utf-8"))
+        if slugify(title, "-") != _github_anchor(title)
+    ]
+    assert not differ, "\n".join(differ)
