@@ -1,8 +1,9 @@
 """The manual's reference parts name everything the code reads: settings with defaults, CLI flags.
 
-Setting names are derived from the pydantic-settings classes (prefix `SHOPFLOOR_`, nested
-models joined with `__`), flags from `launcher.cli.build_parser()`, so a new setting or flag
-that the manual does not mention fails here, by name.
+Settings come from the pydantic-settings classes (prefix `SHOPFLOOR_`, nested models joined
+with `__`; docs/configuration.md is generated from them by launcher/config_reference.py), flags
+from `launcher.cli.build_parser()`, so a new setting or flag that the manual does not mention
+fails here, by name.
 """
 
 from __future__ import annotations
@@ -10,59 +11,27 @@ from __future__ import annotations
 import argparse
 import enum
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, SecretStr
-from pydantic_core import PydanticUndefined
-from pydantic_settings import BaseSettings
+from pydantic import SecretStr
 
 from gateway.settings import GatewaySettings
 from launcher.cli import build_parser
-from shopfloor.mqtt import MqttSettings
+from launcher.config_reference import PREFIX, REQUIRED, page, settings
 from tracker.migrate import MigrateSettings
 from tracker.settings import TrackerSettings
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-PREFIX = "SHOPFLOOR_"
-REQUIRED = object()  # a setting without a default
 VARIABLE = re.compile(r"SHOPFLOOR_[A-Z0-9_]*[A-Z0-9]")
-
-
-def _settings(model: type[BaseModel], default: Any, prefix: str) -> Iterator[tuple[str, Any]]:
-    """(variable, default) of every field; nested models (not lists or dicts of them) recurse."""
-    for name, info in model.model_fields.items():
-        variable = prefix + name.upper()
-        if default is not None:
-            value = getattr(default, name)
-        elif info.default is PydanticUndefined and info.default_factory is None:
-            value = REQUIRED
-        else:
-            value = info.get_default(call_default_factory=True)
-        kind = info.annotation
-        if isinstance(kind, type) and issubclass(kind, BaseModel):
-            yield from _settings(kind, value, variable + "__")
-        else:
-            yield variable, value
 
 
 def code_settings() -> dict[str, list[Any]]:
     """Every SHOPFLOOR_* variable the services read, with its default in each service."""
-    found: dict[str, list[Any]] = {}
-    classes: list[tuple[type[BaseModel], str]] = [
-        (GatewaySettings, PREFIX),
-        (TrackerSettings, PREFIX),
-        (MigrateSettings, PREFIX),
-        (MqttSettings, PREFIX + "MQTT__"),
-    ]
-    for cls, prefix in classes:
-        if issubclass(cls, BaseSettings):
-            assert cls.model_config.get("env_prefix") == PREFIX
-        for variable, value in _settings(cls, None, prefix):
-            found.setdefault(variable, []).append(value)
-    return found
+    for cls in (GatewaySettings, TrackerSettings, MigrateSettings):
+        assert cls.model_config.get("env_prefix") == PREFIX
+    return {variable: setting.defaults for variable, setting in settings().items()}
 
 
 def section(page: str, title: str | None = None) -> str:
@@ -103,6 +72,19 @@ def _shown(value: Any) -> list[str]:
     if isinstance(value, list | dict) and not value:
         return [f"`{value!r}`"]
     return []  # structured defaults (the Sparkplug profiles): described in words
+
+
+def test_the_configuration_reference_is_generated_from_the_settings_classes() -> None:
+    committed = section("configuration.md")
+    assert committed == page(), (
+        "docs/configuration.md differs from the settings classes: "
+        "python -m launcher.config_reference > docs/configuration.md"
+    )
+
+
+def test_every_setting_has_a_description() -> None:
+    bare = sorted(v for v, s in settings().items() if not s.description)
+    assert not bare, f"give these a Field description (or a docstring under the field): {bare}"
 
 
 def test_the_configuration_reference_names_every_setting() -> None:
