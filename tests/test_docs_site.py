@@ -33,6 +33,14 @@ def test_the_site_builds_strictly_and_offline(tmp_path: Path) -> None:
         assert not EXTERNAL_ASSET.search(html), f"{page.name} loads from the internet"
 
 
+def test_the_readme_links_only_to_files_that_exist() -> None:
+    # the site checks them as pages; GitHub shows README.md from the repository's root
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#]+)[^)]*\)", readme)
+    local = [t for t in targets if "://" not in t]
+    assert local and all((ROOT / t).is_file() for t in local), local
+
+
 def _headings(text: str) -> list[str]:
     """The Markdown headings of a page, outside fenced code."""
     found, fenced = [], False
