@@ -117,7 +117,9 @@ function render() {
   badge.textContent = t.state || "not heard";
   badge.className = `state ${t.state || ""}`;
   show("job", t.job, renderJob);
-  show("stop", [t.stops, t.reasons, state.stopId], renderStop);
+  // an open stop's duration goes on: drawn again every half minute
+  const tick = t.stops.some((s) => !s.ended_at) ? Math.floor(Date.now() / 30000) : 0;
+  show("stop", [t.stops, t.reasons, state.stopId, tick], renderStop);
   show("scrap", [t.reasons, state.scrapReason, Boolean(t.job)], renderScrapReasons);
 }
 
