@@ -21,6 +21,7 @@ from tracker.service_layer.bus import Changes
 from tracker.views import live as live_views
 
 from .deps import VIEWER, Clock, Feed, Plans, ReadSessions
+from .request_models import MachineId
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ _ASSETS = {
     "board.css": "text/css",
     "track.js": "text/javascript",
     "common.js": "text/javascript",
+    "operator.js": "text/javascript",
+    "operator.css": "text/css",
 }
 # the pages load only their own files and talk only to this origin; no referrer, so a
 # tracking link's token never leaves in a Referer header
@@ -172,6 +175,12 @@ def board() -> FileResponse:
 def track(order_id: str) -> FileResponse:
     # the same page for any id: only the progress call, with the token, says more
     return _page("track.html")
+
+
+@router.get("/operator/{machine_id}", include_in_schema=False)
+def operator(machine_id: MachineId) -> FileResponse:
+    # the same page for any machine: the terminal's key says what it may see and do
+    return _page("operator.html")
 
 
 @router.get("/static/{name}", include_in_schema=False)
