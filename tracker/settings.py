@@ -114,6 +114,8 @@ class TrackerSettings(BaseSettings):
     dispatch_rule: Rule = Rule.EDD
     # a DOWN or OFFLINE machine is planned as back this long from now
     down_allowance_s: float = Field(default=1800.0, ge=0)
+    # plant seconds per real second: `shopfloor demo --speed S` sets S, and the board says so
+    demo_speed: float = Field(default=1.0, gt=0, le=100000)
     # a burst of events gives one replan this long after it goes quiet
     replan_debounce_s: float = Field(default=1.0, gt=0, le=300)
     # CP-SAT time limit to improve each plan (pip install 'shopfloor[optimize]'); 0: off
