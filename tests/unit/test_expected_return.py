@@ -1,4 +1,5 @@
-"""When a stopped machine is expected back: the median of its alarm's past repairs, else the plan."""
+"""When a stopped machine is expected back: the median of its alarm's past repairs, else the
+plan's allowance."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from datetime import timedelta
 from tests.clock import T0
 from tracker.domain.expected_return import REPAIRS_KEPT, expected_return
 
-PLAN_BACK = T0 + timedelta(minutes=30)
+ALLOWANCE_S = 1800.0
 
 
 def test_a_stop_with_past_repairs_of_its_alarm_is_back_after_their_median() -> None:
-    back = expected_return(T0, [300.0, 900.0, 600.0], PLAN_BACK)
+    back = expected_return(T0, [300.0, 900.0, 600.0], ALLOWANCE_S)
     assert (back.at, back.basis, back.repairs, back.typical_s) == (
         T0 + timedelta(minutes=10),
         "repairs",
@@ -22,10 +23,15 @@ def test_a_stop_with_past_repairs_of_its_alarm_is_back_after_their_median() -> N
 
 def test_only_the_newest_repairs_count() -> None:
     newest_first = [60.0] * REPAIRS_KEPT + [9999.0] * 5
-    back = expected_return(T0, newest_first, PLAN_BACK)
+    back = expected_return(T0, newest_first, ALLOWANCE_S)
     assert (back.repairs, back.typical_s) == (REPAIRS_KEPT, 60.0)
 
 
-def test_a_stop_without_history_is_back_when_the_plan_takes_it_back() -> None:
-    back = expected_return(T0, [], PLAN_BACK)
-    assert (back.at, back.basis, back.repairs, back.typical_s) == (PLAN_BACK, "plan", 0, None)
+def test_a_stop_without_history_is_back_after_the_plans_allowance_from_its_start() -> None:
+    back = expected_return(T0, [], ALLOWANCE_S)
+    assert (back.at, back.basis, back.repairs, back.typical_s) == (
+        T0 + timedelta(minutes=30),
+        "plan",
+        0,
+        None,
+    )

@@ -1,8 +1,9 @@
-"""When a stopped machine is expected back: its alarm's typical repair, else the plan's assumption.
+"""When a stopped machine is expected back: its alarm's typical repair, else the plan's allowance.
 
-The plan treats a DOWN or OFFLINE machine as available `down_allowance_s` after each replan, so
-every ETA on the board rests on that assumption; a stop whose alarm code has stopped machines
-before says more: the median of those repairs, counted from this stop's start.
+A stop whose alarm code has stopped machines before is expected to last the median of those
+repairs; any other stop the allowance the plan gives a stopped machine (`down_allowance_s`),
+both counted from the stop's start, so the time does not move while the stop lasts (the plan
+itself takes the machine as back `down_allowance_s` after each replan, later and later).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ REPAIRS_KEPT = 20
 
 @dataclass(frozen=True)
 class ExpectedReturn:
-    """When, on what basis (`repairs`: past stops with the same alarm; `plan`), from how many."""
+    """When, on what basis (`repairs`: past stops with the same alarm; `plan`: the plan's
+    allowance), from how many repairs."""
 
     at: datetime
     basis: str
@@ -27,12 +29,12 @@ class ExpectedReturn:
 
 
 def expected_return(
-    since: datetime, repairs_s: Sequence[float], plan_back: datetime
+    since: datetime, repairs_s: Sequence[float], allowance_s: float
 ) -> ExpectedReturn:
-    """`since` plus the median of the (newest first) past repairs of the same alarm, else the
-    plan's `plan_back`."""
+    """`since` plus the median of the (newest first) past repairs of the same alarm, else plus
+    the plan's allowance for a stopped machine."""
     used = repairs_s[:REPAIRS_KEPT]
     if used:
         typical = median(used)
         return ExpectedReturn(since + timedelta(seconds=typical), "repairs", len(used), typical)
-    return ExpectedReturn(plan_back, "plan")
+    return ExpectedReturn(since + timedelta(seconds=allowance_s), "plan")

@@ -38,11 +38,15 @@ class MachineCardPublic(BaseModel):
     expected_back: datetime | None = Field(description="DOWN or OFFLINE: when it should run")
     expected_basis: str | None = Field(
         description="`repairs`: the median of past stops with the same alarm code; "
-        "`plan`: when the plan takes it as back (SHOPFLOOR_DOWN_ALLOWANCE_S after a replan)"
+        "`plan`: the plan's allowance for a stop (SHOPFLOOR_DOWN_ALLOWANCE_S), both from "
+        "the stop's start"
     )
     repairs: int = Field(description="how many past stops the typical repair is the median of")
     typical_repair_s: float | None
-    plan_back: datetime | None = Field(description="when the plan (and so every ETA) has it back")
+    plan_back: datetime | None = Field(
+        description="when the current plan (and so every ETA) has it back: the allowance "
+        "from the plan's making"
+    )
 
 
 class BoardPublic(BaseModel):

@@ -61,7 +61,7 @@ def _stopped(
     alarm = _alarm(session, row.machine_id, row.state_since)
     plan_back = (plan.made_at if plan is not None else now) + timedelta(seconds=allowance_s)
     repairs = _repairs_s(session, alarm["code"]) if alarm is not None else []
-    back = expected_return(row.state_since or now, repairs, plan_back)
+    back = expected_return(row.state_since or now, repairs, allowance_s)
     return {
         "alarm": alarm,
         "expected_back": back.at,

@@ -90,12 +90,15 @@ function stopFacts(m) {
   if (!card || card.state !== m.state || !card.expected_back) return [];
   const facts = [];
   if (card.alarm) facts.push(el("div", { class: "alarm small" }, el("strong", {}, card.alarm.code), ` ${card.alarm.text}`));
-  const back = new Date(card.expected_back);
   const basis = card.expected_basis === "repairs"
     ? `typical ${card.alarm.code} repair, median of ${card.repairs} stop${card.repairs === 1 ? "" : "s"}`
-    : "the plan's assumption";
-  const when = back < Date.now() ? `overdue: expected back ${fmtTime(card.expected_back)}` : `expected back ${fmtTime(card.expected_back)}`;
-  facts.push(el("div", { class: "expected small" }, `${when} (${basis})`));
+    : "the plan's allowance for a stop";
+  if (new Date(card.expected_back) > Date.now()) {
+    facts.push(el("div", { class: "expected small" }, `expected back ${fmtTime(card.expected_back)} (${basis})`));
+  } else {
+    // past it: the plan (and every ETA) now takes it as back a while after its last replan
+    facts.push(el("div", { class: "expected small late-text" }, `overdue since ${fmtTime(card.expected_back)} (${basis}); ETAs now assume ${fmtTime(card.plan_back)}`));
+  }
   return facts;
 }
 

@@ -7,7 +7,7 @@
 // Uses board.js's state and getJson, and board_alerts.js's postAck.
 
 const shift = { oee: null, pareto: null, incidents: [], drafts: new Map() };
-const LOSSES = { unplanned_stop: "unplanned stops", unknown: "unknown (offline)", performance: "slow cycles", quality: "scrap" };
+const LOSSES = { unplanned_stop: "unplanned stops", unknown: "no data", performance: "slow cycles", quality: "scrap" };
 
 // name -> { quiet, max } timers: `fn` runs `quietMs` after the last call, or `maxMs` after the
 // first call of a burst, whichever comes first
@@ -68,7 +68,7 @@ function oeeTile(m) {
   const loss = m.biggest_loss;
   return el(
     "li",
-    { class: "tile", "data-machine-id": m.machine_id, "data-availability": m.availability ?? "" },
+    { class: "tile", "data-machine-id": m.machine_id, "data-stop-min": m.losses_min.unplanned_stop },
     el("div", {}, el("strong", {}, m.machine_id), el("span", { class: "oee-value" }, ` OEE ${pct(m.oee)}`)),
     el("div", { class: "small apq" }, `A ${pct(m.availability)} · P ${pct(m.performance)} · Q ${pct(m.quality)}`),
     el("div", { class: "small muted loss" }, loss ? `biggest loss: ${LOSSES[loss] || loss}, ${m.losses_min[loss].toFixed(1)} min` : "no loss"),
