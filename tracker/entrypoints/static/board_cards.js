@@ -93,8 +93,10 @@ function stopFacts(m) {
   const basis = card.expected_basis === "repairs"
     ? `typical ${card.alarm.code} repair, median of ${card.repairs} stop${card.repairs === 1 ? "" : "s"}`
     : "the plan's allowance for a stop";
-  if (new Date(card.expected_back) > Date.now()) {
-    facts.push(el("div", { class: "expected small" }, `expected back ${fmtTime(card.expected_back)} (${basis})`));
+  const left = new Date(card.expected_back) - Date.now();
+  if (left > 0) {
+    const soon = left < 90000 ? `${Math.round(left / 1000)} s` : fmtSpan(left);
+    facts.push(el("div", { class: "expected small" }, `expected back ${fmtTime(card.expected_back)}, in ${soon} (${basis})`));
   } else {
     // past it: the plan (and every ETA) now takes it as back a while after its last replan
     facts.push(el("div", { class: "expected small late-text" }, `overdue since ${fmtTime(card.expected_back)} (${basis}); ETAs now assume ${fmtTime(card.plan_back)}`));
