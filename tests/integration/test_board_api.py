@@ -67,6 +67,9 @@ def test_cards_show_every_machine_in_order_with_a_stops_alarm_and_expected_retur
             _alarm("weld-1", 50.2),
             _state("saw-1", "DOWN", 55),  # no alarm, no history: the plan's assumption
             _state("drill-7", "RUNNING", 5),  # heard from, not in the plant file
+            # OFFLINE makes no downtime record: its alarm is the one raised near the stop
+            commands.RecordAlarm("drill-7", "d1", "LC-017", "light curtain", T0 + 56 * MIN),
+            _state("drill-7", "OFFLINE", 56.5),
         ]
     )
     found = client.get("/api/v1/board", headers=as_(VIEWER))
@@ -94,7 +97,14 @@ def test_cards_show_every_machine_in_order_with_a_stops_alarm_and_expected_retur
     # now) has it back 600 s after its making
     assert saw["expected_back"].startswith((T0 + 65 * MIN).isoformat()[:19])
     assert saw["plan_back"].startswith((T0 + 70 * MIN).isoformat()[:19])
-    assert cards["drill-7"]["expected_back"] is None
+    drill = cards["drill-7"]
+    assert (drill["state"], drill["alarm"]["code"], drill["alarm"]["text"]) == (
+        "OFFLINE",
+        "LC-017",
+        "light curtain",
+    )
+    assert drill["alarm"]["raised_at"].startswith((T0 + 56 * MIN).isoformat()[:19])
+    assert cards["paint-9"]["expected_back"] is None
 
 
 def test_the_board_needs_a_key_and_the_root_leads_to_the_board(client: TestClient) -> None:

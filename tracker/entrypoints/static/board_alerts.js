@@ -10,10 +10,16 @@ const clearedAlerts = new Map(); // id -> alert, from /api/v1/alerts?state=clear
 // change the stream brings, and on a busy floor that is several times a second.
 const drafts = new Map();
 
+/** The order behind an open alert as it stands now, if the board has it and it is not on track. */
+function alertOrder(a) {
+  const order = state.orders.get(a.order_id);
+  return order && order.schedule_status !== "on_track" && order.reasons.length ? order : null;
+}
+
 /** The alert's text as of now: its order's current status and reasons, else what was sent. */
 function alertText(a) {
-  const order = state.orders.get(a.order_id);
-  if (!order || order.schedule_status === "on_track" || !order.reasons.length) return a.message;
+  const order = alertOrder(a);
+  if (!order) return a.message;
   return `order ${a.order_id} is ${STATUS_LABELS[order.schedule_status]}: ${order.reasons.join("; ")}`;
 }
 
@@ -73,10 +79,11 @@ function renderHistory() {
 }
 
 function alertItem(a) {
+  const status = (alertOrder(a) || a).schedule_status;
   const item = el(
     "li",
     { class: `alert sev-${a.severity} ${a.state}`, "data-alert-id": a.id },
-    el("div", {}, el("span", { class: `badge s-${a.schedule_status}` }, STATUS_LABELS[a.schedule_status] || a.schedule_status), " ", el("strong", {}, a.order_id), el("span", { class: "muted small" }, ` raised ${fmtTime(a.raised_at)}`)),
+    el("div", {}, el("span", { class: `badge s-${status}` }, STATUS_LABELS[status] || status), " ", el("strong", {}, a.order_id), el("span", { class: "muted small" }, ` raised ${fmtTime(a.raised_at)}`)),
     el("div", { class: "small alert-text", title: `as last sent: ${a.message}` }, alertText(a)),
   );
   if (a.state === "acknowledged") {
