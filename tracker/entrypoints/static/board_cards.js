@@ -16,6 +16,7 @@ async function fetchCards() {
   renderTimescale();
   renderMachines();
   renderOrders();
+  renderIncidents(); // board_floor.js: an incident shows when its machine is expected back
 }
 
 /** "1 min" for 60: how long one real second is in the plant. */
@@ -84,24 +85,32 @@ function renderOrders() {
   );
 }
 
-/** A stopped machine's alarm and expected return, from its card (when it says the same state). */
-function stopFacts(m) {
-  const card = cards.byId.get(m.machine_id);
-  if (!card || card.state !== m.state || !card.expected_back) return [];
-  const facts = [];
-  if (card.alarm) facts.push(el("div", { class: "alarm small" }, el("strong", {}, card.alarm.code), ` ${card.alarm.text}`));
+/** A stopped machine's card from /api/v1/board, when it says the state the stream says. */
+function stopCard(machineId, machineState) {
+  const card = cards.byId.get(machineId);
+  return card && card.state === machineState && card.expected_back ? card : null;
+}
+
+/** When a stopped machine is expected back, and on what basis. */
+function expectedLine(card) {
   const basis = card.expected_basis === "repairs"
     ? `typical ${card.alarm.code} repair, median of ${card.repairs} stop${card.repairs === 1 ? "" : "s"}`
     : "the plan's allowance for a stop";
   const left = new Date(card.expected_back) - Date.now();
   if (left > 0) {
     const soon = left < 90000 ? `${Math.round(left / 1000)} s` : fmtSpan(left);
-    facts.push(el("div", { class: "expected small" }, `expected back ${fmtTime(card.expected_back)}, in ${soon} (${basis})`));
-  } else {
-    // past it: the plan (and every ETA) now takes it as back a while after its last replan
-    facts.push(el("div", { class: "expected small late-text" }, `overdue since ${fmtTime(card.expected_back)} (${basis}); ETAs now assume ${fmtTime(card.plan_back)}`));
+    return el("div", { class: "expected small" }, `expected back ${fmtTime(card.expected_back)}, in ${soon} (${basis})`);
   }
-  return facts;
+  // past it: the plan (and every ETA) now takes it as back a while after its last replan
+  return el("div", { class: "expected small late-text" }, `overdue since ${fmtTime(card.expected_back)} (${basis}); ETAs now assume ${fmtTime(card.plan_back)}`);
+}
+
+/** A stopped machine's alarm and expected return. */
+function stopFacts(m) {
+  const card = stopCard(m.machine_id, m.state);
+  if (!card) return [];
+  const alarm = card.alarm ? el("div", { class: "alarm small" }, el("strong", {}, card.alarm.code), ` ${card.alarm.text}`) : null;
+  return [alarm, expectedLine(card)];
 }
 
 function renderMachines() {

@@ -59,7 +59,7 @@ function renderShift() {
           el("li", { class: "pareto-bar", "data-key": b.key },
             el("span", { class: "pareto-key" }, b.key),
             bar((100 * b.minutes) / most),
-            el("span", { class: "small" }, `${b.minutes.toFixed(1)} min · ${b.count} stop${b.count === 1 ? "" : "s"}`)))
+            el("span", { class: "small" }, `${b.minutes < 1 ? `${Math.round(b.minutes * 60)} s` : `${b.minutes.toFixed(1)} min`} · ${b.count} stop${b.count === 1 ? "" : "s"}`)))
       : [el("li", { class: "muted" }, "No downtime this shift.")]),
   );
 }
@@ -98,6 +98,8 @@ function incidentItem(i) {
     el("ul", { class: "plain affected small" }, ...i.orders.map((o) =>
       el("li", { "data-order-id": o.order_id }, el("strong", {}, o.order_id), " ", el("span", { class: `badge s-${o.schedule_status}` }, STATUS_LABELS[o.schedule_status] || o.schedule_status), el("span", { class: "muted" }, ` alert ${o.state}`)))),
   );
+  const card = stopCard(i.machine_id, i.cause);
+  if (card) item.append(expectedLine(card));
   if (i.state === "acknowledged") {
     item.append(el("div", { class: "muted small acked" }, `Acknowledged by ${i.acked_by} at ${fmtTime(i.acked_at)}${i.ack_comment ? `: ${i.ack_comment}` : ""}`));
     return item;
