@@ -7,7 +7,7 @@
 // Uses board.js's state and getJson, and board_alerts.js's postAck.
 
 const shift = { oee: null, pareto: null, incidents: [], drafts: new Map() };
-const LOSSES = { unplanned_stop: "unplanned stops", unknown: "no data", performance: "slow cycles", quality: "scrap" };
+const LOSSES = { unplanned_stop: "unplanned stops", performance: "slow cycles", quality: "scrap" };
 
 // name -> { quiet, max } timers: `fn` runs `quietMs` after the last call, or `maxMs` after the
 // first call of a burst, whichever comes first
@@ -64,14 +64,23 @@ function renderShift() {
   );
 }
 
+/** The biggest loss, and how much of the shift had no data (before the machine reported, or
+ * OFFLINE): counted as lost, it is why a machine heard from for minutes of a shift reads ~0%. */
+function lossLines(m) {
+  const known = Object.entries(m.losses_min).filter(([name, min]) => name !== "unknown" && min > 0);
+  const [name, min] = known.sort((a, b) => b[1] - a[1])[0] || [];
+  const lines = [name ? `biggest loss: ${LOSSES[name] || name}, ${min.toFixed(1)} min` : "no loss known"];
+  if (m.losses_min.unknown > 0) lines.push(`no data for ${m.losses_min.unknown.toFixed(0)} of ${m.planned_min.toFixed(0)} min`);
+  return lines.map((line) => el("div", { class: "small muted loss" }, line));
+}
+
 function oeeTile(m) {
-  const loss = m.biggest_loss;
   return el(
     "li",
     { class: "tile", "data-machine-id": m.machine_id, "data-stop-min": m.losses_min.unplanned_stop },
     el("div", {}, el("strong", {}, m.machine_id), el("span", { class: "oee-value" }, ` OEE ${pct(m.oee)}`)),
     el("div", { class: "small apq" }, `A ${pct(m.availability)} · P ${pct(m.performance)} · Q ${pct(m.quality)}`),
-    el("div", { class: "small muted loss" }, loss ? `biggest loss: ${LOSSES[loss] || loss}, ${m.losses_min[loss].toFixed(1)} min` : "no loss"),
+    ...lossLines(m),
   );
 }
 
