@@ -58,6 +58,7 @@ function renderAlerts() {
     }
   }
   renderHistory();
+  renderIncidents(); // board_floor.js: its orders' statuses follow the stream too
 }
 
 function renderHistory() {

@@ -98,14 +98,19 @@ function renderIncidents() {
   $("#incidents").replaceChildren(...(open.length ? open.map(incidentItem) : [el("li", { class: "muted" }, "No open incidents.")]));
 }
 
+/** An order the incident delays: its status now (as its alert shows it) and its alert's state. */
+function affectedOrder(o) {
+  const status = (alertOrder(o) || o).schedule_status;
+  return el("li", { "data-order-id": o.order_id }, el("strong", {}, o.order_id), " ", el("span", { class: `badge s-${status}` }, STATUS_LABELS[status] || status), el("span", { class: "muted" }, ` alert ${o.state}`));
+}
+
 function incidentItem(i) {
   const why = i.reason_code || i.reason ? ` · ${[i.reason_code, i.reason].filter(Boolean).join(" ")}` : "";
   const item = el(
     "li",
     { class: `incident ${i.state}`, "data-incident-id": i.id },
     el("div", {}, el("span", { class: `badge m-${i.cause}` }, i.cause), " ", el("strong", {}, i.machine_id), el("span", { class: "small" }, ` since ${fmtTime(i.started_at)}${why}`)),
-    el("ul", { class: "plain affected small" }, ...i.orders.map((o) =>
-      el("li", { "data-order-id": o.order_id }, el("strong", {}, o.order_id), " ", el("span", { class: `badge s-${o.schedule_status}` }, STATUS_LABELS[o.schedule_status] || o.schedule_status), el("span", { class: "muted" }, ` alert ${o.state}`)))),
+    el("ul", { class: "plain affected small" }, ...i.orders.map(affectedOrder)),
   );
   const card = stopCard(i.machine_id, i.cause);
   if (card) item.append(expectedLine(card));
