@@ -158,7 +158,7 @@ async def events(
     clock: Clock,
     plans: Plans,
 ) -> StreamingResponse:
-    """Live changes as Server-Sent Events: `snapshot`, `change`, `reload` (see the README)."""
+    """Live changes as Server-Sent Events: `snapshot`, `change`, `reload` (see docs/board.md)."""
     return StreamingResponse(
         event_stream(feed, EventSource(sessions, clock, plans), HEARTBEAT_S),
         media_type="text/event-stream",
