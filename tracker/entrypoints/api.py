@@ -16,6 +16,7 @@ from . import (
     oee_api,
     orders_api,
     progress_api,
+    reports_api,
     web,
 )
 from .auth import Access
@@ -84,6 +85,7 @@ def create_app(tracker: Tracker) -> FastAPI:
         dead_letters_api.router,
         oee_api.router,
         downtime_api.router,
+        reports_api.router,
         web.router,
     ):
         app.include_router(router)

@@ -34,6 +34,8 @@ _ASSETS = {
     "board.css": "text/css",
     "track.js": "text/javascript",
     "common.js": "text/javascript",
+    "shift_report.js": "text/javascript",
+    "shift_report.css": "text/css",
 }
 # the pages load only their own files and talk only to this origin; no referrer, so a
 # tracking link's token never leaves in a Referer header
@@ -166,6 +168,11 @@ async def events(
 @router.get("/board", include_in_schema=False)
 def board() -> FileResponse:
     return _page("board.html")
+
+
+@router.get("/reports/shift", include_in_schema=False)
+def shift_report() -> FileResponse:
+    return _page("shift_report.html")
 
 
 @router.get("/track/{order_id}", include_in_schema=False)
