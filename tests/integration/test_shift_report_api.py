@@ -120,7 +120,7 @@ def test_the_report_of_a_past_shift_has_output_oee_losses_and_incidents(tracker:
     assert found["total"]["good"] == 96 and found["total"]["scrap"] == 4
     # idle from 08:30 with its job still bound (a stop nobody explained yet), then the fault
     assert [(b["reason"], b["name"], b["minutes"], b["stops"]) for b in found["losses"]] == [
-        ("unclassified", "unclassified", 90, 1),
+        ("unclassified", "Not classified yet", 90, 1),
         ("spindle", "Spindle fault", 30, 1),
     ]
     assert [i["machine_id"] for i in found["incidents"]] == ["cnc-1"]

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tracker.domain.downtime import UNCLASSIFIED
 from tracker.domain.routing import Plant
 from tracker.views.shift_report import ShiftReport
 
@@ -97,7 +98,9 @@ def public(
     day_shifts: list[tuple[datetime, datetime]],
 ) -> ShiftReportPublic:
     """The report as the API answers it."""
-    reasons = plant.reasons.reasons
+    reasons = {UNCLASSIFIED: "Not classified yet"} | {
+        code: r.name for code, r in plant.reasons.reasons.items()
+    }
     return ShiftReportPublic.model_validate(
         {
             "line": report.line,
@@ -119,7 +122,7 @@ def public(
             "losses": [
                 {
                     "reason": b.key,
-                    "name": reasons[b.key].name if b.key in reasons else b.key,
+                    "name": reasons.get(b.key, b.key),
                     "minutes": b.minutes,
                     "stops": b.count,
                 }
