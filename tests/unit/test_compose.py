@@ -523,6 +523,9 @@ def test_every_dashboard_parses_and_uses_only_provisioned_datasources() -> None:
         "machine-telemetry.json",
         "machine-events.json",
         "order-progress.json",
+        "oee-downtime.json",
+        "machine-telemetry-influxql.json",
+        "machine-events-influxql.json",
     }
 
     uids = []
@@ -555,6 +558,7 @@ def test_dashboard_panels_have_unique_ids_and_a_query_per_target() -> None:
 
 def test_dashboard_template_variables_are_defined_where_used() -> None:
     builtin = {"__all", "__field", "__timeFilter", "__timeFrom", "__timeTo", "__interval"}
+    builtin |= {"timeFilter"}  # InfluxQL's time range
     for path in _dashboard_files():
         text = path.read_text()
         dashboard = json.loads(text)
