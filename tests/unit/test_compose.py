@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings
 
+from device_sim.scenario import load_scenario
 from gateway.settings import GatewaySettings
 from launcher.parser import build_parser
 from tracker.migrate import MigrateSettings
@@ -289,6 +290,16 @@ def test_simulator_runs_under_its_profile_against_the_compose_broker() -> None:
     assert command[0] == "sim"
     broker = command[command.index("--broker") + 1]
     assert _host_of(broker) in _services()
+
+
+def test_the_simulators_machines_are_the_plant_files_on_the_same_lines_and_counters() -> None:
+    command = [str(part) for part in _services()["sim"]["command"]]
+    scenario = load_scenario(command[command.index("--scenario") + 1])
+    plant = load_plant(ROOT / "examples" / "plant.yaml")  # what the compose tracker reads
+    for machine in scenario.machines:
+        assert machine.id in plant.machines, f"{machine.id} is not in examples/plant.yaml"
+        assert plant.lines.get(machine.id) == machine.line, machine.id
+        assert plant.counter_wraps.get(machine.id) == machine.wrap, machine.id
 
 
 @pytest.mark.parametrize("service", ["tracker", "gateway"])
