@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Depends, Query, Response
 
 from tracker.domain.planning.model import ALWAYS
-from tracker.domain.routing import Plant
 from tracker.domain.shift_pick import NoSuchShift, pick_shift, shift_number, shifts_on
 from tracker.views.oee_report import UnknownName, select_machines
 from tracker.views.shift_report import shift_report
@@ -40,16 +38,17 @@ Number = Annotated[
 ]
 
 
-def _report(
-    session: Session,
-    plant: Plant,
-    now_clock: Clock,
-    min_s: float,
-    line: str | None,
-    day: date | None,
-    number: int | None,
+def shift_report_of(
+    session: ReadSession,
+    plant: PlantLayout,
+    clock: Clock,
+    settings: Settings,
+    line: Line = None,
+    day: Day = None,
+    number: Number = None,
 ) -> ShiftReportPublic:
-    now = now_clock()
+    """The report the query asks for (both routes take it as a dependency)."""
+    now = clock()
     try:
         machines = select_machines(session, plant, line=line)
     except UnknownName as exc:
@@ -61,23 +60,19 @@ def _report(
     except NoSuchShift as exc:
         raise unprocessable(("query", "shift" if day else "date"), str(exc)) from None
     first_day, n = shift_number(calendar, window)
+    min_s = settings.downtime_min_s
     report = shift_report(session, plant, line, machines, window, now, min_s)
     return public(report, plant, first_day, n, calendar.timezone, shifts_on(calendar, first_day))
 
 
+Report = Annotated[ShiftReportPublic, Depends(shift_report_of)]
+
+
 @router.get("/shift", response_model=ShiftReportPublic, dependencies=[VIEWER])
-def shift(
-    session: ReadSession,
-    plant: PlantLayout,
-    clock: Clock,
-    settings: Settings,
-    line: Line = None,
-    day: Day = None,
-    number: Number = None,
-) -> ShiftReportPublic:
+def shift(report: Report) -> ShiftReportPublic:
     """A line's shift report: output per order, OEE per machine and in total, the top
     downtime reasons and the incidents; the current (or last) shift by default."""
-    return _report(session, plant, clock, settings.downtime_min_s, line, day, number)
+    return report
 
 
 @router.get(
@@ -86,17 +81,8 @@ def shift(
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "the report as CSV"}},
 )
-def shift_csv(
-    session: ReadSession,
-    plant: PlantLayout,
-    clock: Clock,
-    settings: Settings,
-    line: Line = None,
-    day: Day = None,
-    number: Number = None,
-) -> Response:
+def shift_csv(report: Report) -> Response:
     """The shift report as CSV (blocks apart by a blank line), as a file to save."""
-    report = _report(session, plant, clock, settings.downtime_min_s, line, day, number)
     return Response(
         as_csv(report),
         media_type="text/csv; charset=utf-8",
