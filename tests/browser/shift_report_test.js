@@ -35,7 +35,8 @@ async function main() {
     const oee = await page.locator("#k-oee").textContent();
     if (!oee.includes("%")) throw new Error(`OEE tile: ${oee}`);
     const losses = await page.locator("#losses tbody tr").count();
-    step(`the report of ${title}: OEE ${oee}, ${rows} orders, ${losses} downtime reasons`);
+    const incidents = await page.locator("#incidents tbody tr:not(:has(td.empty))").count();
+    step(`the report of ${title}: OEE ${oee}, ${rows} orders, ${losses} downtime reasons, ${incidents} incidents`);
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#csv")]);
     const name = download.suggestedFilename();

@@ -38,8 +38,9 @@ def _plant(path: Path, start: datetime) -> None:
         "reasons": {
             "spindle": {"name": "Spindle fault", "category": "mechanical"},
             "tool-break": {"name": "Tool breakage", "category": "tooling"},
+            "hydraulics": {"name": "Hydraulic pressure loss", "category": "mechanical"},
         },
-        "alarm_reasons": {"SP-301": "spindle", "TC-112": "tool-break"},
+        "alarm_reasons": {"SP-301": "spindle", "TC-112": "tool-break", "HY-401": "hydraulics"},
         "calendars": {
             "early": {
                 "shifts": [span(start, 8 * 60)],
@@ -90,7 +91,10 @@ def _shift(mosquitto: Mosquitto, start: datetime) -> None:
                 (80, {"type": "state", "state": "DOWN"}),
                 (80, {"type": "alarm", "code": "SP-301", "message": "spindle overload"}),
                 (110, {"type": "state", "state": "RUNNING"}),
-                (175, {"type": "cycle", "counter": 80, "scrap_counter": 3}),
+                (165, {"type": "cycle", "counter": 80, "scrap_counter": 3}),
+                # down again, still: SO-2001 is late and held up (an open incident)
+                (165, {"type": "state", "state": "DOWN"}),
+                (165, {"type": "alarm", "code": "HY-401", "message": "hydraulic pressure low"}),
             ]),
             ("lathe-1", "SO-2002", [
                 (5, {"type": "state", "state": "RUNNING"}),
@@ -138,7 +142,8 @@ def test_the_shift_report_page_shows_the_current_shift_downloads_csv_and_prints(
     )
     log = driver.stdout + driver.stderr
     assert driver.returncode == 0 and log.rstrip().endswith("ok"), log
-    assert "2 orders, 2 downtime reasons" in log or "2 orders, 3 downtime reasons" in log, log
+    assert "2 orders, 3 downtime reasons" in log or "2 orders, 4 downtime reasons" in log, log
+    assert "1 incidents" in log, log
     # the README's picture: refreshed on request, or made when missing
     if os.environ.get("SHOPFLOOR_UPDATE_SCREENSHOTS") or not DOCS_SHOT.exists():
         shutil.copyfile(ARTIFACTS / "shift-report.png", DOCS_SHOT)
