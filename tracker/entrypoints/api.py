@@ -18,6 +18,7 @@ from . import (
     operator_api,
     orders_api,
     progress_api,
+    reports_api,
     web,
 )
 from .auth import Access
@@ -87,6 +88,7 @@ def create_app(tracker: Tracker) -> FastAPI:
         dead_letters_api.router,
         oee_api.router,
         downtime_api.router,
+        reports_api.router,
         board_api.router,
         web.router,
     ):

@@ -38,6 +38,8 @@ _ASSETS = {
     "board.css": "text/css",
     "track.js": "text/javascript",
     "common.js": "text/javascript",
+    "shift_report.js": "text/javascript",
+    "shift_report.css": "text/css",
     "operator.js": "text/javascript",
     "operator.css": "text/css",
 }
@@ -177,6 +179,11 @@ def home() -> RedirectResponse:
 @router.get("/board", include_in_schema=False)
 def board() -> FileResponse:
     return _page("board.html")
+
+
+@router.get("/reports/shift", include_in_schema=False)
+def shift_report() -> FileResponse:
+    return _page("shift_report.html")
 
 
 @router.get("/track/{order_id}", include_in_schema=False)
