@@ -243,3 +243,19 @@ def working_seconds(cal: Calendar, a: datetime, b: datetime) -> float:
     wt, lock = _shared(cal)
     with lock:
         return wt.between(xa, xb)
+
+
+def off_shift(cal: Calendar, a: datetime, b: datetime) -> list[tuple[datetime, datetime]]:
+    """The non-working intervals (off shift, breaks, holidays) in [a, b), in UTC, in order."""
+    xa, xb = _seconds(a, "a"), _seconds(b, "b")
+    if cal.always or xb <= xa:
+        return []
+    wt, lock = _shared(cal)
+    with lock:
+        working = wt.spans(xa, xb)
+    gaps, at = [], xa
+    for start, end in [*working, (xb, xb)]:
+        if start > at:
+            gaps.append((datetime.fromtimestamp(at, UTC), datetime.fromtimestamp(start, UTC)))
+        at = max(at, end)
+    return gaps
