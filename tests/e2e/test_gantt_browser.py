@@ -86,7 +86,9 @@ def _history(broker: Mosquitto) -> None:
         n += 1
         ts = (now - timedelta(minutes=minutes_ago)).isoformat()
         payload = json.dumps({"event_id": f"g{n}", "ts": ts, **body}).encode()
-        client.publish(f"shopfloor/plant1/line1/{machine}/event", payload, qos=1).wait_for_publish(5)
+        client.publish(f"shopfloor/plant1/line1/{machine}/event", payload, qos=1).wait_for_publish(
+            5
+        )
 
     try:
         for machine in ("weld-1", "paint-1", "saw-1", "saw-9"):

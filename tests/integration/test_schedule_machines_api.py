@@ -15,6 +15,7 @@ from tests.clock import T0, Clock
 from tests.integration.api_keys import ADMIN, KEYS, VIEWER, as_
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
+from tracker.views.machine_rows import machine_rows
 
 pytestmark = pytest.mark.integration
 
@@ -104,3 +105,15 @@ def test_ranges_are_bounded_and_default_to_a_day_back_and_a_week_ahead(
     far = {"from": "3000-01-01T00:00:00Z"}
     assert client.get(url, params=far, headers=as_(VIEWER)).status_code == 422
     assert client.get(url).status_code == 401
+
+
+def test_a_busy_machines_states_are_cut_to_the_newest(tracker: Tracker) -> None:
+    flips = [_state("weld-1", "RUNNING" if i % 2 else "IDLE", i) for i in range(6)]
+    tracker.bus.handle_batch(flips)
+    with tracker.read_sessions() as session:
+        found = machine_rows(session, tracker.plant, T0 + 60 * MIN, T0, T0 + 60 * MIN, 60, limit=2)
+    weld = found["machines"][0]
+    assert found["truncated"] is True
+    # the two newest closed states, then the current one up to now
+    states = [(s["state"], s["from"].minute) for s in weld["states"]]
+    assert states == [("RUNNING", 3), ("IDLE", 4), ("RUNNING", 5)]

@@ -8,7 +8,7 @@
 const GANTT_NS = "http://www.w3.org/2000/svg";
 const GANTT_HOUR = 3600e3;
 // rowH and axisH are also the heights of .gantt-name and .gantt-corner in board_gantt.css
-const GANTT_LAYOUT = { rowH: 48, axisH: 36, minPxPerHour: 80, planY: 5, planH: 18, actY: 27, actH: 14 };
+const GANTT_LAYOUT = { rowH: 48, axisH: 36, minPxPerHour: 110, planY: 5, planH: 18, actY: 27, actH: 14 };
 const GANTT_STATES = { RUNNING: "running", SETUP: "setup", IDLE: "idle", DOWN: "down", OFFLINE: "offline" };
 const GANTT_LEGEND = [
   ["planned", "planned (outline)"], ["running", "running"], ["setup", "setup"], ["idle", "idle"],
@@ -113,11 +113,17 @@ function drawShading(chart, g, row, y) {
   }
 }
 
-/** A label that fits `width` px (about 7 px a bold character), or none if not even 3 do. */
-function fitLabel(text, width) {
-  const chars = Math.floor((width - 8) / 7);
-  if (chars < 3) return null;
-  return text.length <= chars ? text : `${text.slice(0, chars - 1)}…`;
+const ganttPen = document.createElement("canvas").getContext("2d");
+ganttPen.font = "600 11px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"; // .op-label's
+
+/** The longest of "order/seq name", "order/seq", or "order/seq" cut short with "…" that fits
+ * `width` px; none when not even three characters do. */
+function fitLabel(full, short, width) {
+  const fits = (text) => ganttPen.measureText(text).width + 8 <= width;
+  if (fits(full)) return full;
+  if (fits(short)) return short;
+  for (let n = short.length - 1; n >= 3; n--) if (fits(`${short.slice(0, n)}…`)) return `${short.slice(0, n)}…`;
+  return null;
 }
 
 /** What the machine did while the operation ran: [from, to, class] pieces of [a, b]. */
@@ -140,7 +146,8 @@ function pieces(row, machineId, a, b) {
 
 function drawOperation(chart, g, row, machineId, op, y) {
   const L = GANTT_LAYOUT;
-  const text = `${op.order_id}/${op.seq}${op.name ? ` ${op.name}` : ""}`;
+  const short = `${op.order_id}/${op.seq}`;
+  const text = `${short}${op.name ? ` ${op.name}` : ""}`;
   const tip = `${text}: planned ${fmtTime(op.planned_start)}–${fmtTime(op.planned_end)}, actual ${fmtTime(op.started_at)}–${op.completed_at ? fmtTime(op.completed_at) : op.started_at ? "…" : "–"}`;
   const attrs = { "data-order-id": op.order_id, "data-seq": op.seq };
   const span = [Infinity, -Infinity]; // where the label may go: under its planned and actual bars
@@ -162,7 +169,7 @@ function drawOperation(chart, g, row, machineId, op, y) {
     chart.append(bar);
     cover(x0, Math.max(x0 + 2, g.x(b)));
   }
-  return span[0] < Infinity ? { x: span[0], width: span[1] - span[0], text } : null;
+  return span[0] < Infinity ? { x: span[0], width: span[1] - span[0], text, short } : null;
 }
 
 /** Labels in the row's top lane: each may run on past its bar up to the next one. */
@@ -170,7 +177,7 @@ function drawLabels(chart, labels, y, right) {
   labels.sort((a, b) => a.x - b.x);
   labels.forEach((label, i) => {
     const next = i + 1 < labels.length ? labels[i + 1].x : right;
-    const fitted = fitLabel(label.text, Math.max(label.width, next - label.x - 4));
+    const fitted = fitLabel(label.text, label.short, Math.max(label.width, next - label.x - 4));
     if (fitted) chart.append(svgEl("text", { x: label.x + 4, y: y + GANTT_LAYOUT.planY + 13, class: "op-label" }, fitted));
   });
 }
@@ -233,9 +240,9 @@ function renderGantt() {
   chart.append(svgEl("text", { x: g.x(now) + 4, y: 13, class: "now-label" }, "now"));
   const left = scroller.scrollLeft;
   scroller.replaceChildren(chart);
-  scroller.scrollLeft = gantt.userScrolled ? left : g.x(now) - view / 4;
+  scroller.scrollLeft = gantt.userScrolled ? left : g.x(now) - view * 0.4; // some of the past too
   box.querySelector(".gantt-names").replaceChildren(
-    el("div", { class: "gantt-corner" }),
+    el("div", { class: "gantt-corner small", title: "today, plant time" }, new Intl.DateTimeFormat([], { timeZone: g.zone, weekday: "short", day: "numeric", month: "short" }).format(new Date(now))),
     ...rows.map((r) => el("div", { class: "gantt-name", title: r.calendar ? `${r.machine_id}: calendar ${r.calendar}` : r.machine_id }, el("strong", {}, r.machine_id), r.calendar ? el("small", { class: "muted" }, r.calendar) : null)),
   );
   const truncated = gantt.rows && gantt.rows.truncated ? " · only the newest state changes are shown" : "";
