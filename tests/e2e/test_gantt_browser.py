@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "tests" / "browser" / "gantt_test.js"
 ARTIFACTS = ROOT / "test-artifacts"
+DOCS_SHOT = ROOT / "docs" / "gantt-phone.png"
 ZONE = ZoneInfo("Europe/Berlin")
 
 
@@ -139,3 +141,6 @@ def test_the_gantt_shows_what_happened_and_opens_on_now_on_a_phone(
     assert result.returncode == 0 and log.rstrip().endswith("ok"), log
     assert "the weld bar is split: running, down, running" in log, log
     assert "on a phone the now-line is in view" in log, log
+    # the README's picture: refreshed on request, or made when missing
+    if os.environ.get("SHOPFLOOR_UPDATE_SCREENSHOTS") or not DOCS_SHOT.exists():
+        shutil.copyfile(ARTIFACTS / "gantt-phone.png", DOCS_SHOT)
