@@ -80,7 +80,7 @@ function zoneOffset(ms, zone) {
 
 /** The time axis: hour ticks in the plant's zone, a day line and date at each midnight. */
 function drawAxis(chart, g) {
-  const step = [0.5, 1, 2, 3, 6, 12, 24].map((h) => h * GANTT_HOUR).find((s) => (s / GANTT_HOUR) * g.pxPerHour >= 56) || 24 * GANTT_HOUR;
+  const step = [1 / 60, 2 / 60, 5 / 60, 10 / 60, 0.25, 0.5, 1, 2, 3, 6, 12, 24].map((h) => h * GANTT_HOUR).find((s) => (s / GANTT_HOUR) * g.pxPerHour >= 56) || 24 * GANTT_HOUR;
   const hm = new Intl.DateTimeFormat([], { timeZone: g.zone, hour: "2-digit", minute: "2-digit" });
   const day = new Intl.DateTimeFormat([], { timeZone: g.zone, weekday: "short", day: "numeric", month: "short" });
   const bottom = g.height;
@@ -114,12 +114,12 @@ function drawShading(chart, g, row, y) {
 }
 
 const ganttPen = document.createElement("canvas").getContext("2d");
-ganttPen.font = "600 11px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"; // .op-label's
+if (ganttPen) ganttPen.font = "600 11px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"; // .op-label's
 
 /** The longest of "order/seq name", "order/seq", or "order/seq" cut short with "…" that fits
  * `width` px; none when not even three characters do. */
 function fitLabel(full, short, width) {
-  const fits = (text) => ganttPen.measureText(text).width + 8 <= width;
+  const fits = (text) => (ganttPen ? ganttPen.measureText(text).width : 7 * text.length) + 8 <= width;
   if (fits(full)) return full;
   if (fits(short)) return short;
   for (let n = short.length - 1; n >= 3; n--) if (fits(`${short.slice(0, n)}…`)) return `${short.slice(0, n)}…`;
@@ -190,12 +190,14 @@ function ganttRows(ops) {
   return [...rows, ...others.map((m) => ({ machine_id: m, off_shift: [], states: [], downtime: [] }))];
 }
 
-/** The chart's window: what is planned or done, a day back and a week ahead at most. */
+/** The chart's window: what is planned or done (a day back and a week ahead at most) and a
+ * quarter of an hour around now, on quarter hours. */
 function ganttWindow(ops, now) {
   const times = ops.flatMap((op) => [ganttMs(op.planned_start), ganttMs(op.planned_end), ganttMs(op.started_at), ganttMs(op.completed_at)]).filter((x) => x !== null);
-  const t0 = Math.max(Math.min(now - 2 * GANTT_HOUR, ...times), now - 24 * GANTT_HOUR);
-  const t1 = Math.min(Math.max(now + 4 * GANTT_HOUR, ...times), now + 7 * 24 * GANTT_HOUR);
-  return [Math.floor(t0 / GANTT_HOUR) * GANTT_HOUR, Math.ceil(t1 / GANTT_HOUR) * GANTT_HOUR];
+  const t0 = Math.max(Math.min(now - GANTT_HOUR / 4, ...times), now - 24 * GANTT_HOUR);
+  const t1 = Math.min(Math.max(now + GANTT_HOUR / 4, ...times), now + 7 * 24 * GANTT_HOUR);
+  const quarter = GANTT_HOUR / 4;
+  return [Math.floor(t0 / quarter) * quarter, Math.ceil(t1 / quarter) * quarter];
 }
 
 /** The chart's frame, built once so that its scroll position survives re-renders. */
@@ -246,7 +248,8 @@ function renderGantt() {
     ...rows.map((r) => el("div", { class: "gantt-name", title: r.calendar ? `${r.machine_id}: calendar ${r.calendar}` : r.machine_id }, el("strong", {}, r.machine_id), r.calendar ? el("small", { class: "muted" }, r.calendar) : null)),
   );
   const truncated = gantt.rows && gantt.rows.truncated ? " · only the newest state changes are shown" : "";
-  box.querySelector(".gantt-note").textContent = `Times in ${g.zone || "your browser's time zone"}; scroll sideways for more${truncated}.`;
+  const more = width > view ? "; scroll sideways for more" : "";
+  box.querySelector(".gantt-note").textContent = `Times in ${g.zone || "your browser's time zone"}${more}${truncated}.`;
 }
 
 window.addEventListener("resize", () => later("gantt", 200, renderGantt));
