@@ -57,7 +57,7 @@ def machine_rows(
     start: datetime,
     end: datetime,
     min_stop_s: float,
-    limit: int = 5000,
+    limit: int = 20_000,
 ) -> Row:
     """Per machine, in a stable order, what the Gantt shades and splits its bars by over
     [start, end): off-shift windows, states (up to now) and downtime (open stops to now)."""

@@ -47,7 +47,9 @@ function machineSignature() {
 async function fetchGanttRows(t0, t1) {
   const a = gantt.asked;
   const signature = machineSignature();
-  const fresh = a && a.from <= t0 && a.to >= t1 && Date.now() - a.at < 60000 && a.machines === signature;
+  // a state change reads them again, but not more than every 10 s on a busy floor
+  const age = a ? Date.now() - a.at : Infinity;
+  const fresh = a && a.from <= t0 && a.to >= t1 && (age < 10000 || (age < 60000 && a.machines === signature));
   if (!gantt.api || gantt.loading || fresh) return;
   gantt.loading = true;
   const from = t0 - GANTT_HOUR, to = t1 + 6 * GANTT_HOUR;
