@@ -86,17 +86,17 @@ function drawAxis(chart, g) {
   const hm = new Intl.DateTimeFormat([], { timeZone: g.zone, hour: "2-digit", minute: "2-digit" });
   const day = new Intl.DateTimeFormat([], { timeZone: g.zone, weekday: "short", day: "numeric", month: "short" });
   const bottom = g.height;
-  let lastDay = null;
+  let lastDay = day.format(new Date(Date.now())); // today's date is in the corner already
   for (let local = Math.floor((g.t0 + zoneOffset(g.t0, g.zone) * 60000) / step) * step; ; local += step) {
     const tick = local - zoneOffset(local, g.zone) * 60000;
     if (tick > g.t1) break;
     if (tick < g.t0) continue;
     const x = g.x(tick);
     const date = day.format(new Date(tick));
-    const midnight = hm.format(new Date(tick)).startsWith("00");
+    const midnight = local % (24 * GANTT_HOUR) === 0;
     chart.append(svgEl("line", { x1: x, x2: x, y1: 18, y2: bottom, class: midnight ? "tick day" : "tick" }));
     chart.append(svgEl("text", { x: x + 3, y: 30, class: "tick-label" }, hm.format(new Date(tick))));
-    if (date !== lastDay && (midnight || lastDay === null)) chart.append(svgEl("text", { x: x + 3, y: 13, class: "day-label" }, date));
+    if (date !== lastDay) chart.append(svgEl("text", { x: x + 3, y: 13, class: "day-label" }, date));
     lastDay = date;
   }
 }
