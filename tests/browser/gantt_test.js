@@ -57,6 +57,15 @@ async function checkDesktop(browser) {
   const ticks = await page.locator("#gantt svg text.tick-label").count();
   const note = await page.locator("#gantt .gantt-note").textContent();
   if (ticks < 3 || !note.includes("Europe/Berlin")) throw new Error(`axis: ${ticks} ticks, "${note}"`);
+  await page.click('#gantt .gantt-zoom button[data-zoom="all"]');
+  const fits = await page.evaluate(() => {
+    const scroller = document.querySelector("#gantt .gantt-scroll");
+    return scroller.scrollWidth <= scroller.clientWidth + 1;
+  });
+  if (!fits) throw new Error("'all' does not fit the whole chart in its card");
+  await page.locator("section.gantt").screenshot({ path: path.join(ARTIFACTS, "gantt-desktop-all.png") });
+  await page.click('#gantt .gantt-zoom button[data-zoom="close"]');
+  step("the zoom buttons fit it all in the card and go back close");
   if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
   await page.close();
 }

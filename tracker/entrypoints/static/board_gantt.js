@@ -21,6 +21,7 @@ const gantt = {
   api: true, // false once the endpoint answered 404 (an older server)
   loading: false,
   userScrolled: false, // the user moved the chart: keep their place instead of following now
+  zoom: null, // hours in view (a zoom button); null: readable labels (minPxPerHour), Infinity: all
 };
 
 /** Operations for the chart: the schedule endpoint's, else each order's own operations. */
@@ -210,8 +211,17 @@ function ganttFrame(box) {
   scroller = el("div", { class: "gantt-scroll", tabindex: "0", "aria-label": "schedule chart, scrolls sideways" });
   for (const kind of ["pointerdown", "wheel", "touchstart", "keydown"]) scroller.addEventListener(kind, () => { gantt.userScrolled = true; }, { passive: true });
   const names = el("div", { class: "gantt-names" });
-  box.replaceChildren(legend, el("div", { class: "gantt-frame" }, names, scroller), el("p", { class: "gantt-note muted small" }));
+  const zoom = el("span", { class: "gantt-zoom", role: "group", "aria-label": "hours in view" }, ...[["close", null], ["24 h", 24], ["all", Infinity]].map(([text, hours]) => el("button", { type: "button", "data-zoom": text, "aria-pressed": String(gantt.zoom === hours), onclick: (event) => zoomGantt(hours, event.target) }, text)));
+  box.replaceChildren(legend, el("div", { class: "gantt-frame" }, names, scroller), el("div", { class: "gantt-foot" }, el("p", { class: "gantt-note muted small" }), zoom));
   return scroller;
+}
+
+/** Show about `hours` hours across the card (null: close enough for labels), from now. */
+function zoomGantt(hours, button) {
+  gantt.zoom = hours;
+  for (const other of button.parentNode.children) other.setAttribute("aria-pressed", String(other === button));
+  gantt.userScrolled = false;
+  renderGantt();
 }
 
 function renderGantt() {
@@ -225,7 +235,8 @@ function renderGantt() {
   const scroller = ganttFrame(box);
   const L = GANTT_LAYOUT;
   const view = scroller.clientWidth || 640;
-  const pxPerHour = Math.max(L.minPxPerHour, (view - 4) / ((t1 - t0) / GANTT_HOUR));
+  const fit = (view - 4) / ((t1 - t0) / GANTT_HOUR);
+  const pxPerHour = Math.max(gantt.zoom === null ? L.minPxPerHour : (view - 4) / gantt.zoom, fit);
   const width = Math.ceil(((t1 - t0) / GANTT_HOUR) * pxPerHour) + 4;
   const height = L.axisH + rows.length * L.rowH + 2;
   const g = { t0, t1, pxPerHour, height, zone: ganttZone(), x: (ms) => ((Math.min(Math.max(ms, t0), t1) - t0) / GANTT_HOUR) * pxPerHour };
