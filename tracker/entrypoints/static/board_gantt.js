@@ -30,6 +30,14 @@ function ganttOperations() {
   return [...state.orders.values()].flatMap((o) => o.operations.map((op) => ({ order_id: o.order_id, ...op, machine: op.planned_machine || op.machine })));
 }
 
+/** `node` with `tip` as its tooltip and as what a tap on it shows under the chart (phones
+ * have no hover). */
+function tipped(node, tip) {
+  node.dataset.tip = tip;
+  node.append(svgEl("title", {}, tip));
+  return node;
+}
+
 function svgEl(tag, attrs, ...children) {
   const node = document.createElementNS(GANTT_NS, tag);
   for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
@@ -106,13 +114,13 @@ function drawAxis(chart, g) {
 function drawShading(chart, g, row, y) {
   for (const s of row.off_shift || []) {
     const x0 = g.x(ganttMs(s.from));
-    chart.append(svgEl("rect", { x: x0, y, width: Math.max(1, g.x(ganttMs(s.to)) - x0), height: GANTT_LAYOUT.rowH, class: "off-shift" }, svgEl("title", {}, `off shift (${row.calendar}) ${fmtTime(s.from)}–${fmtTime(s.to)}`)));
+    chart.append(tipped(svgEl("rect", { x: x0, y, width: Math.max(1, g.x(ganttMs(s.to)) - x0), height: GANTT_LAYOUT.rowH, class: "off-shift" }), `${row.machine_id} off shift (calendar ${row.calendar}) ${fmtTime(s.from)}–${fmtTime(s.to)}`));
   }
   for (const d of row.downtime || []) {
     const x0 = g.x(ganttMs(d.from));
     const why = d.reason || d.alarm_code || "no reason given";
-    const tip = `${d.state === "DOWN" ? "down" : "idle with a job"} ${fmtTime(d.from)}–${d.open ? "now" : fmtTime(d.to)}: ${why}`;
-    chart.append(svgEl("rect", { x: x0, y, width: Math.max(2, g.x(ganttMs(d.to)) - x0), height: GANTT_LAYOUT.rowH, class: `downtime dt-${d.state}`, "data-machine-id": row.machine_id }, svgEl("title", {}, tip)));
+    const tip = `${row.machine_id} ${d.state === "DOWN" ? "down" : "idle with a job"} ${fmtTime(d.from)}–${d.open ? "now" : fmtTime(d.to)} (${fmtSpan(ganttMs(d.to) - ganttMs(d.from))}): ${why}`;
+    chart.append(tipped(svgEl("rect", { x: x0, y, width: Math.max(2, g.x(ganttMs(d.to)) - x0), height: GANTT_LAYOUT.rowH, class: `downtime dt-${d.state}`, "data-machine-id": row.machine_id }), tip));
   }
 }
 
@@ -157,16 +165,20 @@ function drawOperation(chart, g, row, machineId, op, y) {
   const cover = (x0, x1) => { span[0] = Math.min(span[0], x0); span[1] = Math.max(span[1], x1); };
   if (op.planned_start && op.planned_end) {
     const x0 = g.x(ganttMs(op.planned_start)), w = Math.max(2, g.x(ganttMs(op.planned_end)) - x0);
-    chart.append(svgEl("rect", { ...attrs, x: x0, y: y + L.planY, width: w, height: L.planH, rx: 3, class: "planned" }, svgEl("title", {}, tip)));
+    chart.append(tipped(svgEl("rect", { ...attrs, x: x0, y: y + L.planY, width: w, height: L.planH, rx: 3, class: "planned" }), tip));
     cover(x0, x0 + w);
   }
   if (op.started_at) {
     const a = ganttMs(op.started_at), b = op.completed_at ? ganttMs(op.completed_at) : Date.now();
-    const bar = svgEl("g", { ...attrs, class: "actual" }, svgEl("title", {}, tip));
+    const bar = svgEl("g", { ...attrs, class: "actual" });
+    const spent = {};
     for (const [from, to, kind] of pieces(row, machineId, a, b)) {
       const x0 = g.x(from);
       bar.append(svgEl("rect", { x: x0, y: y + L.actY, width: Math.max(1, g.x(to) - x0), height: L.actH, class: `piece st-${kind}`, "data-state": kind }));
+      spent[kind] = (spent[kind] || 0) + to - from;
     }
+    const labels = Object.fromEntries(GANTT_LEGEND);
+    tipped(bar, `${tip}; ${Object.entries(spent).map(([kind, ms]) => `${labels[kind]} ${fmtSpan(ms)}`).join(", ")}`);
     const x0 = g.x(a);
     bar.append(svgEl("rect", { x: x0, y: y + L.actY, width: Math.max(2, g.x(b) - x0), height: L.actH, class: "actual-frame" }));
     chart.append(bar);
@@ -212,7 +224,12 @@ function ganttFrame(box) {
   for (const kind of ["pointerdown", "wheel", "touchstart", "keydown"]) scroller.addEventListener(kind, () => { gantt.userScrolled = true; }, { passive: true });
   const names = el("div", { class: "gantt-names" });
   const zoom = el("span", { class: "gantt-zoom", role: "group", "aria-label": "hours in view" }, ...[["close", null], ["24 h", 24], ["all", Infinity]].map(([text, hours]) => el("button", { type: "button", "data-zoom": text, "aria-pressed": String(gantt.zoom === hours), onclick: (event) => zoomGantt(hours, event.target) }, text)));
-  box.replaceChildren(legend, el("div", { class: "gantt-frame" }, names, scroller), el("div", { class: "gantt-foot" }, el("p", { class: "gantt-note muted small" }), zoom));
+  const detail = el("p", { class: "gantt-detail small", role: "status" });
+  scroller.addEventListener("click", (event) => {
+    const hit = event.target.closest("[data-tip]");
+    detail.textContent = hit ? hit.dataset.tip : "";
+  });
+  box.replaceChildren(legend, el("div", { class: "gantt-frame" }, names, scroller), detail, el("div", { class: "gantt-foot" }, el("p", { class: "gantt-note muted small" }), zoom));
   return scroller;
 }
 
