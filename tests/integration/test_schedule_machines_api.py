@@ -57,6 +57,7 @@ def test_rows_carry_shifts_states_and_downtime_in_the_plant_files_order(
             _state("weld-1", "RUNNING", 0),
             _state("weld-1", "DOWN", 20),  # a breakdown of 10 minutes
             _state("weld-1", "RUNNING", 30),
+            _state("weld-1", "DOWN", 50),  # down again, and still down at 09:00
         ]
     )
     window = {"from": (T0 - 60 * MIN).isoformat(), "to": (T0 + 24 * 60 * MIN).isoformat()}
@@ -85,10 +86,11 @@ def test_rows_carry_shifts_states_and_downtime_in_the_plant_files_order(
     assert [(s["state"], s["from"][11:16], s["to"][11:16]) for s in weld["states"]] == [
         ("RUNNING", "08:00", "08:20"),
         ("DOWN", "08:20", "08:30"),
-        ("RUNNING", "08:30", "09:00"),  # the current state, up to now
+        ("RUNNING", "08:30", "08:50"),
+        ("DOWN", "08:50", "09:00"),  # the current state, up to now
     ]
     stops = [(d["state"], d["from"][11:16], d["to"][11:16], d["open"]) for d in weld["downtime"]]
-    assert stops == [("DOWN", "08:20", "08:30", False)]
+    assert stops == [("DOWN", "08:20", "08:30", False), ("DOWN", "08:50", "09:00", True)]
     assert rows["saw-1"]["off_shift"] == rows["saw-1"]["states"] == []
 
 
