@@ -79,9 +79,9 @@ def test_rows_carry_shifts_states_and_downtime_in_the_plant_files_order(
     weld = rows["weld-1"]
     assert weld["timezone"] == "Europe/Berlin"
     # 08:00-18:00 Berlin is 07:00-17:00 UTC, with the break at 11:00-11:30 UTC
-    assert [(s["from"][11:16], s["to"][11:16]) for s in weld["off_shift"]] == [
-        ("11:00", "11:30"),
-        ("17:00", "07:00"),
+    assert [(s["from"][11:16], s["to"][11:16], s["kind"]) for s in weld["off_shift"]] == [
+        ("11:00", "11:30", "break"),
+        ("17:00", "07:00", "off shift"),
     ]
     assert [(s["state"], s["from"][11:16], s["to"][11:16]) for s in weld["states"]] == [
         ("RUNNING", "08:00", "08:20"),

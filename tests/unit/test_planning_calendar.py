@@ -14,6 +14,7 @@ from tracker.domain.planning.calendar import (
     add_working,
     next_working,
     off_shift,
+    off_shift_kind,
     working_seconds,
 )
 from tracker.domain.planning.model import ALWAYS, Calendar, Shift
@@ -215,3 +216,10 @@ def test_a_round_the_clock_calendar_or_an_empty_range_has_no_off_shift() -> None
     assert off_shift(ALWAYS, utc(2024, 3, 5), utc(2024, 3, 6)) == []
     assert off_shift(TWO_SHIFTS, utc(2024, 3, 6), utc(2024, 3, 5)) == []
     assert off_shift(TWO_SHIFTS, utc(2024, 3, 5, 7), utc(2024, 3, 5, 10)) == []
+
+
+def test_an_off_shift_interval_is_named_a_break_a_holiday_or_off_shift() -> None:
+    assert off_shift_kind(TWO_SHIFTS, utc(2024, 3, 5, 11), utc(2024, 3, 5, 11, 30)) == "break"
+    assert off_shift_kind(TWO_SHIFTS, utc(2024, 3, 5, 21), utc(2024, 3, 6, 5)) == "off shift"
+    christmas = (utc(2024, 12, 24, 23), utc(2024, 12, 25, 23))  # the local date, in UTC
+    assert off_shift_kind(TWO_SHIFTS, *christmas) == "holiday"

@@ -24,6 +24,10 @@ class Span(BaseModel):
     end: datetime = Field(alias="to")
 
 
+class OffShiftSpan(Span):
+    kind: str = Field(description="holiday, break (within a shift) or off shift")
+
+
 class StateSpan(Span):
     state: str = Field(description="RUNNING, IDLE, SETUP, DOWN or OFFLINE")
 
@@ -41,7 +45,9 @@ class MachineRowPublic(BaseModel):
     declared: bool = Field(description="the plant file declares it")
     calendar: str | None = Field(description="its work center's calendar; None: works 24/7")
     timezone: str | None = Field(description="the calendar's time zone")
-    off_shift: list[Span] = Field(description="not working time: off shift, breaks, holidays")
+    off_shift: list[OffShiftSpan] = Field(
+        description="not working time: off shift, breaks, holidays"
+    )
     states: list[StateSpan] = Field(description="the states it was in, oldest first")
     downtime: list[StopSpan] = Field(description="its downtime records, oldest first")
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.adapters import orm
-from tracker.domain.planning.calendar import off_shift
+from tracker.domain.planning.calendar import off_shift, off_shift_kind
 from tracker.domain.routing import Plant
 from tracker.views.downtime import records
 
@@ -87,7 +87,10 @@ def machine_rows(
                 "declared": machine_id in declared,
                 "calendar": None if calendar.always else calendar.name,
                 "timezone": None if calendar.always else calendar.timezone,
-                "off_shift": [{"from": a, "to": b} for a, b in off_shift(calendar, start, end)],
+                "off_shift": [
+                    {"from": a, "to": b, "kind": off_shift_kind(calendar, a, b)}
+                    for a, b in off_shift(calendar, start, end)
+                ],
                 "states": states.get(machine_id, []),
                 "downtime": stops.get(machine_id, []),
             }

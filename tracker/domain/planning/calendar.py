@@ -259,3 +259,15 @@ def off_shift(cal: Calendar, a: datetime, b: datetime) -> list[tuple[datetime, d
             gaps.append((datetime.fromtimestamp(at, UTC), datetime.fromtimestamp(start, UTC)))
         at = max(at, end)
     return gaps
+
+
+def off_shift_kind(cal: Calendar, a: datetime, b: datetime) -> str:
+    """What the non-working interval [a, b) mostly is, judged at its middle: `holiday`,
+    `break` (within a shift) or `off shift`."""
+    middle = a + (b - a) / 2
+    if middle.astimezone(ZoneInfo(cal.timezone)).date() in cal.holidays:
+        return "holiday"
+    shifts = Calendar(cal.name, cal.timezone, cal.shifts)
+    if cal.shifts and next_working(shifts, middle) == middle.astimezone(UTC):
+        return "break"
+    return "off shift"

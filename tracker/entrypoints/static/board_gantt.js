@@ -114,7 +114,7 @@ function drawAxis(chart, g) {
 function drawShading(chart, g, row, y) {
   for (const s of row.off_shift || []) {
     const x0 = g.x(ganttMs(s.from));
-    chart.append(tipped(svgEl("rect", { x: x0, y, width: Math.max(1, g.x(ganttMs(s.to)) - x0), height: GANTT_LAYOUT.rowH, class: "off-shift" }), `${row.machine_id} off shift (calendar ${row.calendar}) ${fmtTime(s.from)}–${fmtTime(s.to)}`));
+    chart.append(tipped(svgEl("rect", { x: x0, y, width: Math.max(1, g.x(ganttMs(s.to)) - x0), height: GANTT_LAYOUT.rowH, class: "off-shift" }), `${row.machine_id} ${s.kind || "off shift"} (calendar ${row.calendar}) ${fmtTime(s.from)}–${fmtTime(s.to)}`));
   }
   for (const d of row.downtime || []) {
     const x0 = g.x(ganttMs(d.from));
