@@ -1,6 +1,6 @@
 """The demo as a plant engineer first sees it: the supervisor board of `shopfloor demo` in a real
 headless chromium, live, with the built-in scenario's late order, its alert, the broken-down
-machine and the schedule. Its screenshot is the README's picture."""
+machine and the schedule. Its screenshot is the README's picture (docs/board.png)."""
 
 from __future__ import annotations
 

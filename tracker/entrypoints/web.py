@@ -21,6 +21,7 @@ from tracker.service_layer.bus import Changes
 from tracker.views import live as live_views
 
 from .deps import VIEWER, Clock, Feed, Plans, ReadSessions
+from .request_models import MachineId
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ _ASSETS = {
     "board_gantt.css": "text/css",
     "track.js": "text/javascript",
     "common.js": "text/javascript",
+    "operator.js": "text/javascript",
+    "operator.css": "text/css",
 }
 # the pages load only their own files and talk only to this origin; no referrer, so a
 # tracking link's token never leaves in a Referer header
@@ -157,7 +160,7 @@ async def events(
     clock: Clock,
     plans: Plans,
 ) -> StreamingResponse:
-    """Live changes as Server-Sent Events: `snapshot`, `change`, `reload` (see the README)."""
+    """Live changes as Server-Sent Events: `snapshot`, `change`, `reload` (see docs/board.md)."""
     return StreamingResponse(
         event_stream(feed, EventSource(sessions, clock, plans), HEARTBEAT_S),
         media_type="text/event-stream",
@@ -174,6 +177,12 @@ def board() -> FileResponse:
 def track(order_id: str) -> FileResponse:
     # the same page for any id: only the progress call, with the token, says more
     return _page("track.html")
+
+
+@router.get("/operator/{machine_id}", include_in_schema=False)
+def operator(machine_id: MachineId) -> FileResponse:
+    # the same page for any machine: the terminal's key says what it may see and do
+    return _page("operator.html")
 
 
 @router.get("/static/{name}", include_in_schema=False)
