@@ -180,6 +180,11 @@ class TrackerSettings(BaseSettings):
     # a DOWN or OFFLINE machine is planned as back this long from now
     down_allowance_s: float = Field(default=1800.0, ge=0)
     """a `DOWN`/`OFFLINE` machine is planned as back this long from now"""
+    # plant seconds per real second: `shopfloor demo --speed S` sets S, and the board says so
+    demo_speed: float = Field(default=1.0, gt=0, le=100000)
+    """plant seconds per real second; `shopfloor demo --speed S` sets it, and the board shows a
+    banner when it is not 1 ("Demo at 60x: 1 s here is 1 min in the plant")
+    """
     # a burst of events gives one replan this long after it goes quiet
     replan_debounce_s: float = Field(default=1.0, gt=0, le=300)
     """a burst of events gives one replan this long after it goes quiet (10 s at most)"""

@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from tracker.bootstrap import Tracker
 
 from . import (
+    board_api,
     dead_letters_api,
     downtime_api,
     floor_api,
@@ -88,6 +89,7 @@ def create_app(tracker: Tracker) -> FastAPI:
         dead_letters_api.router,
         oee_api.router,
         downtime_api.router,
+        board_api.router,
         web.router,
     ):
         app.include_router(router)

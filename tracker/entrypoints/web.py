@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -29,6 +29,9 @@ STATIC = Path(__file__).with_name("static")
 _ASSETS = {
     "board.js": "text/javascript",
     "board_jobs.js": "text/javascript",
+    "board_floor.js": "text/javascript",
+    "board_cards.js": "text/javascript",
+    "board_alerts.js": "text/javascript",
     "board_machine.js": "text/javascript",
     "board_gantt.js": "text/javascript",
     "uPlot.iife.min.js": "text/javascript",  # uPlot 1.6.32 (MIT, uPlot.LICENSE), no CDN
@@ -166,6 +169,11 @@ async def events(
         media_type="text/event-stream",
         headers=_STREAM_HEADERS,
     )
+
+
+@router.get("/", include_in_schema=False)
+def home() -> RedirectResponse:
+    return RedirectResponse("/board", status_code=307)  # the board is what people open
 
 
 @router.get("/board", include_in_schema=False)
