@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,14 +18,13 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from tests.browser_driver import ARTIFACTS, ROOT, run_driver
 from tests.processes import served_tracker
 from tests.services import Mosquitto
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "tests" / "browser" / "gantt_test.js"
-ARTIFACTS = ROOT / "test-artifacts"
 DOCS_SHOT = ROOT / "docs" / "gantt-phone.png"
 ZONE = ZoneInfo("Europe/Berlin")
 
@@ -122,25 +120,11 @@ def test_the_gantt_shows_what_happened_and_opens_on_now_on_a_phone(
     _order(api, key, "SO-2001", [("weld", "weld-1", 120), ("paint", "paint-1", 540)])
     _order(api, key, "SO-2002", [("cut", "saw-1", 60), ("weld", "weld-1", 90)])
     _history(mosquitto)
-    ARTIFACTS.mkdir(exist_ok=True)
-    result = subprocess.run(
-        [node, str(DRIVER)],
-        cwd=DRIVER.parent,
-        env={
-            **os.environ,
-            "BASE_URL": api,
-            "API_KEY": key,
-            "CHROMIUM": chromium,
-            "ARTIFACTS": str(ARTIFACTS),
-        },
-        capture_output=True,
-        text=True,
-        timeout=150,  # a hung browser fails the test instead of holding up CI
+    log = run_driver(
+        node, DRIVER, {"BASE_URL": api, "API_KEY": key, "CHROMIUM": chromium}, timeout_s=150
     )
-    log = result.stdout + result.stderr
-    assert result.returncode == 0 and log.rstrip().endswith("ok"), log
     assert "the weld bar is split: running, down, running" in log, log
     assert "on a phone the now-line is in view" in log, log
-    # the README's picture: refreshed on request, or made when missing
+    # docs/board.md's picture: refreshed on request, or made when missing
     if os.environ.get("SHOPFLOOR_UPDATE_SCREENSHOTS") or not DOCS_SHOT.exists():
         shutil.copyfile(ARTIFACTS / "gantt-phone.png", DOCS_SHOT)
