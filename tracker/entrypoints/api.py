@@ -30,6 +30,7 @@ from .metrics import ApiMetrics
 from .progress_api import ProgressDesk
 from .strict_json import StrictBodies, validation_error
 from .telemetry_api import router as telemetry_router
+from .timeline_api import router as timeline_router
 
 IMPORT_PATH = "/api/v1/orders/import"
 
@@ -82,6 +83,7 @@ def create_app(tracker: Tracker) -> FastAPI:
         orders_api.router,
         progress_api.router,
         floor_api.router,
+        timeline_router,
         incidents_router,
         jobs_api.router,
         operator_api.router,

@@ -33,9 +33,11 @@ _ASSETS = {
     "board_cards.js": "text/javascript",
     "board_alerts.js": "text/javascript",
     "board_machine.js": "text/javascript",
+    "board_gantt.js": "text/javascript",
     "uPlot.iife.min.js": "text/javascript",  # uPlot 1.6.32 (MIT, uPlot.LICENSE), no CDN
     "uPlot.min.css": "text/css",
     "board.css": "text/css",
+    "board_gantt.css": "text/css",
     "track.js": "text/javascript",
     "common.js": "text/javascript",
     "shift_report.js": "text/javascript",
