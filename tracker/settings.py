@@ -142,6 +142,15 @@ class TrackerSettings(BaseSettings):
     apply_attempts: int = Field(default=3, ge=1, le=100)
     # /readyz fails while the oldest event received and not yet settled is older than this
     stuck_after_s: float = Field(default=60.0, gt=0)
+    # several trackers on one PostgreSQL database: the leader's duties (periodic check,
+    # dispatch lists, alert delivery, optimiser) move to a standby within this many seconds
+    # of the leader's process, host or database connection being lost
+    leadership_timeout_s: float = Field(default=10.0, ge=1, le=300)
+    # several trackers with the same group share the machine events ($share/<group>/...),
+    # each event applied by one of them
+    tracker_share_group: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=r"^[^/+#$\s]+$"
+    )
     # the machine charts' telemetry store
     telemetry: TelemetrySettings = TelemetrySettings()
 
