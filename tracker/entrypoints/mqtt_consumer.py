@@ -56,8 +56,10 @@ class EventConsumer:
         share_group: str | None = None,  # several trackers: each event to one of them
     ) -> None:
         self._client = client
-        subscription = template.subscription(EVENT)
-        self.subscription = f"$share/{share_group}/{subscription}" if share_group else subscription
+        plain = template.subscription(EVENT)
+        self.subscription = f"$share/{share_group}/{plain}" if share_group else plain
+        # a session kept from before the share group would still deliver every event
+        self._dropped = plain if share_group else None
         self._bus = bus
         self._template = template
         self._counter_wrap = counter_wrap
@@ -100,6 +102,8 @@ class EventConsumer:
             return
         self._unsettled.reconnected()
         self.subscribed.clear()
+        if self._dropped is not None:
+            client.unsubscribe(self._dropped)
         client.subscribe(self.subscription, qos=1)
 
     def _on_subscribe(
