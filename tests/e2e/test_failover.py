@@ -126,6 +126,8 @@ def pair_of(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[Callable[..., Pair
                 "at_risk_slack_s": "1",
                 "recovery_margin_s": "0",
                 "replan_debounce_s": "0.2",
+                # the broker outlives a test: an earlier pair's sessions stay in their group
+                "tracker_share_group": f"trackers-{run}",
             }
             made: dict[str, TrackerProcess] = {}
             by_name: dict[str, TcpProxy] = {}
