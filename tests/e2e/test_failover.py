@@ -64,7 +64,10 @@ class Machine:
 
     def send(self, body: dict[str, Any], event_id: str | None = None) -> None:
         self.seq += 1
-        payload = {"event_id": event_id or f"{self.machine}-{self.seq}", **body}
+        # the device's time: instances apply a machine's events out of order after a failover,
+        # and a counter that went back is then told from a reset by its time
+        at = datetime.now(UTC).isoformat()
+        payload = {"event_id": event_id or f"{self.machine}-{self.seq}", "ts": at, **body}
         info = self._client.publish(self.topic, json.dumps(payload), qos=1)
         info.wait_for_publish(5)
 
