@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from launcher.services.processes import free_port
+from launcher.services.processes import free_port, stop
 
 
 class TrackerProcess:
@@ -59,13 +59,7 @@ class TrackerProcess:
         """SIGTERM, then SIGKILL past `timeout_s`; the exit code (None: never started)."""
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop(self.proc, timeout_s)
         return self.proc.returncode
 
     def readyz(self) -> dict[str, Any] | None:
