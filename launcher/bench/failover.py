@@ -15,6 +15,7 @@ import secrets
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -73,8 +74,11 @@ def measure(args: argparse.Namespace, workdir: Path) -> list[float]:
             for name in ("a", "b")
         ]
         try:
-            for process in pair:
-                process.start()
+            starting = [threading.Thread(target=p.start_until_up) for p in pair]
+            for thread in starting:
+                thread.start()
+            for thread in starting:
+                thread.join()
             for i in range(args.kills):
                 leader, follower = _both_up(pair)
                 pair[leader].kill()

@@ -43,6 +43,26 @@ class TrackerProcess:
                 stderr=subprocess.STDOUT,
             )
 
+    def new_port(self) -> None:
+        """Another free port (the last one was taken before this instance could bind it)."""
+        self.port = free_port()
+        self.api = f"http://127.0.0.1:{self.port}"
+        self.env["SHOPFLOOR_API_PORT"] = str(self.port)
+
+    def start_until_up(self, timeout_s: float = 120, tries: int = 3) -> None:
+        """Start and wait for /readyz to answer; on a new port when it exited (port taken)."""
+        for _ in range(tries):
+            self.start()
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline and self.alive():
+                if self.readyz() is not None:
+                    return
+                time.sleep(0.2)
+            if self.alive():
+                break
+            self.new_port()
+        raise RuntimeError(f"{self.name} did not come up:\n{self.log()[-3000:]}")
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 

@@ -154,7 +154,12 @@ def pair_of(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[Callable[..., Pair
                 )
                 made[name] = TrackerProcess(name, env, tmp_path)
                 started.append(made[name])
-                made[name].start()
+            # together: start-up is the slow part
+            threads = [threading.Thread(target=p.start_until_up) for p in made.values()]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
             wait_for(
                 lambda: {p.role() for p in made.values()} == {"leader", "follower"},
                 timeout_s=90,
