@@ -338,3 +338,27 @@ def test_a_leader_cut_off_from_postgresql_steps_down_and_never_publishes_beside_
         assert "stepped down" in old.log(), old.log()[-3000:]
     finally:
         seen.close()
+
+
+def test_a_second_tracker_on_one_sqlite_database_refuses_to_start(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    upgrade(url)
+    key = secrets.token_urlsafe(24)
+    first, second = (
+        TrackerProcess(
+            name,
+            tracker_env(url, mosquitto.host, mosquitto.port, key, f"{name}-{secrets.token_hex(3)}"),
+            tmp_path,
+        )
+        for name in ("first", "second")
+    )
+    try:
+        first.start_until_up()
+        second.start()
+        assert second.proc is not None and second.proc.wait(60) == 2
+        assert "another tracker is running on this SQLite database" in second.log()
+        assert first.role() == "leader"
+    finally:
+        assert first.stop() == 0, first.log()[-3000:]
