@@ -1,5 +1,8 @@
 """Wires the tracker: database, bus, MQTT consumer, alert and dispatch-list publishers, checks."""
 
+# size: the composition root; every adapter is made and wired here, in dependency order, and
+# the few callbacks between them (commits, plans, leadership) stay beside that wiring
+
 from __future__ import annotations
 
 import logging
@@ -98,7 +101,7 @@ class Tracker:
             keys={url: key for url, key in webhook_keys.items() if key is not None},
         )
         self.changes = ChangeFeed()
-        self.fanout = make_fanout(settings, self.changes)  # commits of the other instances
+        self.fanout = make_fanout(settings, self.changes, self._committed_elsewhere)
         # planning and dispatch lists only read: no write lock on SQLite
         self.planning_reads = SqlPlanningSessions(self.read_sessions)
         self.planner = Planner(
@@ -202,6 +205,13 @@ class Tracker:
         """A commit: this instance's live streams and caches, then the other instances'."""
         self.changes.publish(changes)
         self.fanout.send(changes)
+
+    def _committed_elsewhere(self, changes: Changes) -> None:
+        """Another instance applied events: replan (the leader's dispatch lists follow), and
+        the leader delivers the alerts they raised."""
+        self.planner.request()
+        if changes.alerts:
+            self.notify_alerts()
 
     def _optimise(self, *args: Any, **kwargs: Any) -> Plan | None:
         """The optimiser runs on the leader only (a follower keeps its dispatch plan)."""

@@ -96,8 +96,16 @@ class NoFanout:
         pass
 
 
-def make_fanout(settings: TrackerSettings, feed: ChangeFeed) -> PgChangeFanout | NoFanout:
-    """LISTEN/NOTIFY between instances on PostgreSQL; nothing on SQLite."""
+def make_fanout(
+    settings: TrackerSettings, feed: ChangeFeed, also: Callable[[Changes], None]
+) -> PgChangeFanout | NoFanout:
+    """LISTEN/NOTIFY between instances on PostgreSQL; nothing on SQLite. What another instance
+    committed goes to the local feed, then to `also`."""
     if not on_postgresql(settings):
         return NoFanout()
-    return PgChangeFanout(settings.database_url, feed.publish, feed.resync)
+
+    def deliver(changes: Changes) -> None:
+        feed.publish(changes)
+        also(changes)
+
+    return PgChangeFanout(settings.database_url, deliver, feed.resync)
