@@ -187,7 +187,8 @@ class PgLeadership:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=self._timeout_s)
+        if self._thread.is_alive():
+            self._thread.join(timeout=self._timeout_s)
         self._step_down("stopping")
 
     def _run(self) -> None:
