@@ -198,6 +198,15 @@ def _first_part(pair: Pair, saw: Machine, order_id: str) -> int:
     return 1
 
 
+def _stamps(log: str, text: str) -> list[datetime]:
+    """When each log line holding `text` was written (the logs' UTC timestamps)."""
+    return [
+        datetime.fromisoformat(line.split(" ", 1)[0].replace("Z", "+00:00"))
+        for line in log.splitlines()
+        if text in line and line[:4].isdigit()
+    ]
+
+
 def _received(recorder: Recorder, kind: str) -> list[tuple[float, str, dict[str, Any], bool]]:
     return [m for m in recorder.messages if f"/{kind}/" in m[1]]
 
@@ -345,6 +354,10 @@ def test_a_leader_cut_off_from_postgresql_steps_down_and_never_publishes_beside_
         assert made == sorted(made), "a dispatch list of an older plan came after a newer one"
         assert any(at > cut_at for at, _ in lists), "no list from the new leader"
         assert "stepped down" in old.log(), old.log()[-3000:]
+        # by the instances' own clocks (one host): the old leader published nothing once the
+        # new one led
+        led_at = _stamps(new.log(), "this instance is now the leader")[-1]
+        assert all(at < led_at for at in _stamps(old.log(), "published")), old.log()[-3000:]
     finally:
         seen.close()
 
