@@ -44,6 +44,7 @@ DELIMITER = "__"
 APP_SETTINGS: dict[str, type[BaseSettings]] = {
     "gateway": GatewaySettings,
     "tracker": TrackerSettings,
+    "tracker-2": TrackerSettings,
     "migrate": MigrateSettings,
 }
 BIND_ALL = {"0.0.0.0", "::", "[::]"}
@@ -337,6 +338,20 @@ def test_app_services_wait_for_healthy_backing_services() -> None:
                 continue
             assert "healthcheck" in services[dependency], f"{dependency} has no healthcheck"
             assert condition == {"condition": "service_healthy"}, (name, dependency)
+
+
+def test_the_ha_profile_runs_two_trackers_in_one_share_group_each_with_its_own_session() -> None:
+    services = _services()
+    first, second = _environment("tracker"), _environment("tracker-2")
+    assert services["tracker-2"]["profiles"] == services["tracker-lb"]["profiles"] == ["ha"]
+    group = "SHOPFLOOR_TRACKER_SHARE_GROUP"
+    assert first[group] == second[group] != ""
+    client_id = "SHOPFLOOR_MQTT__CLIENT_ID"
+    assert first.get(client_id, "shopfloor-tracker") != second[client_id]
+    same = {k: v for k, v in second.items() if k != client_id}
+    assert same == {k: v for k, v in first.items() if k != client_id}
+    conf = (ROOT / "deploy" / "nginx" / "trackers.conf").read_text()
+    assert "server tracker:8000" in conf and "server tracker-2:8000" in conf
 
 
 def test_tracker_starts_only_after_migrating_its_own_database() -> None:

@@ -51,6 +51,7 @@ def app_parts(tracker: Tracker) -> AppParts:
         parked=tracker.parked,
         consumer=tracker.consumer,
         mqtt_connected=tracker.client.is_connected,
+        role=lambda: tracker.leadership.role,
     )
 
 
@@ -60,7 +61,7 @@ def create_app(tracker: Tracker) -> FastAPI:
     # /docs and /redoc load Swagger UI and ReDoc from the package, not from a CDN: a plant
     # network often has no internet
     app = offline_app(title="shopfloor tracker", version="0.1.0", lifespan=tracker.lifespan)
-    metrics = ApiMetrics(tracker.consumer, tracker.read_sessions)
+    metrics = ApiMetrics(tracker.consumer, tracker.read_sessions, tracker.leadership)
     # per app (tests build many apps in one process): routes find these through `deps.py`
     app.state.parts = app_parts(tracker)
     app.state.access = Access.from_settings(settings)

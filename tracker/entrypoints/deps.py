@@ -61,6 +61,7 @@ class AppParts:
     parked: ParkedMessages
     consumer: EventConsumer
     mqtt_connected: Callable[[], bool]
+    role: Callable[[], str] = lambda: "leader"  # leader or follower of the singleton duties
 
 
 def parts(request: Request) -> AppParts:
@@ -124,6 +125,11 @@ async def consumer(request: Request) -> EventConsumer:
     return parts(request).consumer
 
 
+async def instance_role(request: Request) -> Callable[[], str]:
+    """This instance's role: `leader` or `follower`."""
+    return parts(request).role
+
+
 async def mqtt_connected(request: Request) -> Callable[[], bool]:
     """Whether the tracker's MQTT client is connected now."""
     return parts(request).mqtt_connected
@@ -157,6 +163,7 @@ Quotes = Annotated[Quoter, Depends(quotes)]
 Parked = Annotated[ParkedMessages, Depends(parked)]
 Consumer = Annotated[EventConsumer, Depends(consumer)]
 MqttConnected = Annotated[Callable[[], bool], Depends(mqtt_connected)]
+InstanceRole = Annotated[Callable[[], str], Depends(instance_role)]
 Feed = Annotated[ChangeFeed, Depends(change_feed)]
 TokenSessions = Annotated[sessionmaker[Session], Depends(token_sessions)]
 
