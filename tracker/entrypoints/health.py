@@ -31,8 +31,8 @@ def readyz(
     settings: Settings,
     role: InstanceRole,
 ) -> JSONResponse:
-    """Ready to serve: the database answers, the MQTT client is connected and the event
-    consumer is not stuck; `role` says whether this instance leads the singleton duties
+    """Ready to serve: the database answers, the MQTT client is connected and subscribed to the
+    machine events, and the event consumer is not stuck; `role` says whether this instance leads the singleton duties
     (`leader`) or stands by (`follower`): both serve the API."""
     checks = {"database": "ok", "mqtt": "ok", "events": "ok"}
     parked: int | None = None
@@ -44,6 +44,9 @@ def readyz(
         checks["database"] = f"failed: {type(exc).__name__}"
     if not connected():
         checks["mqtt"] = "failed: not connected"
+    elif not consumer.subscribed.is_set():
+        # connected, SUBACK not yet in: a new session (or a new share group) would miss events
+        checks["mqtt"] = "failed: not subscribed yet"
     limit_s = settings.stuck_after_s
     oldest_s = consumer.oldest_unacked_s()
     if oldest_s > limit_s:
