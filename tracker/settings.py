@@ -23,6 +23,15 @@ from tracker.domain.binding import Binding, OfflineRule
 from tracker.domain.planning.model import Rule
 from tracker.webhook_signatures import signing_key
 
+# the plant logo's file types (by suffix) and their media types, and its largest size
+LOGO_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".svg": "image/svg+xml",
+}
+LOGO_MAX_BYTES = 256 * 1024
 _PLACEHOLDERS = ("changeme", "change-me", "change_me", "placeholder", "example", "your-")
 
 
@@ -144,6 +153,10 @@ class TrackerSettings(BaseSettings):
     stuck_after_s: float = Field(default=60.0, gt=0)
     # the machine charts' telemetry store
     telemetry: TelemetrySettings = TelemetrySettings()
+    # the plant's name and logo on the customer's tracking page and the board (public: any
+    # tracking link shows them); the logo a PNG, JPEG, WebP or SVG file of at most 256 KiB
+    plant_name: str = Field(default="", max_length=100, pattern=r"^[^\x00-\x1f]*$")
+    plant_logo: Path | None = None
 
     @field_validator("api_key")
     @classmethod
@@ -179,6 +192,19 @@ class TrackerSettings(BaseSettings):
                 f"{len(repeated)} of them"
             )
         return self
+
+    @field_validator("plant_logo")
+    @classmethod
+    def _logo(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        if value.suffix.lower() not in LOGO_TYPES:
+            raise ValueError(f"{value}: a logo is {', '.join(LOGO_TYPES)}")
+        if not value.is_file():
+            raise ValueError(f"{value}: no such file")
+        if value.stat().st_size > LOGO_MAX_BYTES:
+            raise ValueError(f"{value}: larger than {LOGO_MAX_BYTES // 1024} KiB")
+        return value
 
     @field_validator("topic_template")
     @classmethod

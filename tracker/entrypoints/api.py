@@ -15,6 +15,7 @@ from . import (
     jobs_api,
     oee_api,
     orders_api,
+    plant_api,
     progress_api,
     web,
 )
@@ -78,6 +79,7 @@ def create_app(tracker: Tracker) -> FastAPI:
         telemetry_router,
         orders_api.router,
         progress_api.router,
+        plant_api.router,
         floor_api.router,
         incidents_router,
         jobs_api.router,
