@@ -27,7 +27,11 @@ def tracker(make_tracker: Callable[..., Tracker], tmp_path: Path) -> Tracker:
     logo = tmp_path / "logo.svg"
     logo.write_bytes(LOGO)
     tracker = make(
-        make_tracker, plant_file=plant, plant_name="Werk Süd", plant_logo=logo, down_allowance_s=1800
+        make_tracker,
+        plant_file=plant,
+        plant_name="Werk Süd",
+        plant_logo=logo,
+        down_allowance_s=1800,
     )
     fixed = datetime.now(UTC)
     tracker.clock = lambda: fixed
@@ -37,7 +41,11 @@ def tracker(make_tracker: Callable[..., Tracker], tmp_path: Path) -> Tracker:
 def test_the_plant_is_public_and_tells_only_its_name_logo_and_zone(client: TestClient) -> None:
     plant = client.get("/api/v1/plant")
     assert plant.status_code == 200
-    assert plant.json() == {"name": "Werk Süd", "logo_url": "/plant/logo", "timezone": "Europe/Berlin"}
+    assert plant.json() == {
+        "name": "Werk Süd",
+        "logo_url": "/plant/logo",
+        "timezone": "Europe/Berlin",
+    }
     logo = client.get("/plant/logo")
     assert (logo.status_code, logo.content) == (200, LOGO)
     assert logo.headers["content-type"] == "image/svg+xml"
