@@ -98,11 +98,6 @@ def order_progress(
     eta = eta_with_plan(projected, planned_eta)
     planned = planned or {}
     current = order.current
-    states = states or {}
-    start = planned.get(current.seq, (None, None, None))[1] if current is not None else None
-    delay = delay_of(order, now, eta, states, start)
-    stopped = bool(STOPPED_STATES & set(states.values()))
-    span = eta_range(now, projected, planned_eta, stopped, down_allowance_s)
     return {
         "order_id": order.order_id,
         "product": order.product,
@@ -113,9 +108,7 @@ def order_progress(
         "eta": eta,
         "due_at": order.due_at,
         "on_time": eta <= order.due_at,
-        "eta_earliest": span[0] if span else None,
-        "eta_latest": span[1] if span else None,
-        "delay": {"kind": delay.kind, "text": delay.text} if delay else None,
+        **_for_customers(order, now, (projected, planned_eta), planned, states, down_allowance_s),
         "schedule_status": order.schedule_status.value,
         "reasons": list(order.schedule_reasons),
         "created_at": order.created_at,
@@ -143,6 +136,30 @@ def order_progress(
         ],
         "last_update": last_update(order),
         "as_of": now,
+    }
+
+
+def _for_customers(
+    order: Order,
+    now: datetime,
+    etas: tuple[datetime, datetime | None],
+    planned: Planned,
+    states: Mapping[str, str] | None,
+    down_allowance_s: float,
+) -> dict[str, Any]:
+    """`delay` and the ETA range (`eta_earliest`, `eta_latest`), from the order's projection
+    and its end in the plan (`etas`) and the states of its current operation's machines."""
+    projected, planned_eta = etas
+    states = states or {}
+    current = order.current
+    start = planned.get(current.seq, (None, None, None))[1] if current is not None else None
+    delay = delay_of(order, now, eta_with_plan(projected, planned_eta), states, start)
+    stopped = bool(STOPPED_STATES & set(states.values()))
+    span = eta_range(now, projected, planned_eta, stopped, down_allowance_s)
+    return {
+        "eta_earliest": span[0] if span else None,
+        "eta_latest": span[1] if span else None,
+        "delay": {"kind": delay.kind, "text": delay.text} if delay else None,
     }
 
 
