@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.clock import Clock
 from tests.integration.api_keys import VIEWER, as_, create, make, wait_planned
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
+from tracker.service_layer.bus import Changes
 
 pytestmark = pytest.mark.integration
 
@@ -33,8 +35,9 @@ def tracker(make_tracker: Callable[..., Tracker], tmp_path: Path) -> Tracker:
         plant_logo=logo,
         down_allowance_s=1800,
     )
-    fixed = datetime.now(UTC)
-    tracker.clock = lambda: fixed
+    clock = Clock()  # answers computed at an instant the test moves: the ETA does not creep
+    clock.now = datetime.now(UTC).replace(second=5, microsecond=0)
+    tracker.clock = clock
     return tracker
 
 
@@ -86,3 +89,25 @@ def test_a_breakdown_is_told_in_customer_words_with_an_eta_range(
     assert down["schedule_status"] == "at_risk" and down["on_time"]
     incident = client.get("/api/v1/incidents", headers=as_(VIEWER)).json()[0]
     assert re.search(r"since \d{4}-\d\d-\d\d \d\d:\d\d CES?T", incident["message"])
+
+
+def test_a_range_that_moves_within_the_minute_is_still_304(
+    tracker: Tracker, client: TestClient
+) -> None:
+    now = tracker.clock()
+    token = create(client, due_at=(now + timedelta(hours=3)).isoformat())
+    tracker.bus.handle(commands.StartJob("saw-1", "e1", "SO-1", 10, now))
+    tracker.bus.handle(commands.SetMachineState("saw-1", "e2", "DOWN", now))
+    wait_planned(tracker, "SO-1")
+    poll = {"Authorization": f"Bearer {token}"}
+    first = client.get("/api/v1/orders/SO-1/progress", headers=poll)
+    earliest = datetime.fromisoformat(first.json()["eta_earliest"])
+    assert isinstance(tracker.clock, Clock)
+    # the projection (the range's start) moves by some seconds, within its minute
+    tracker.clock.now = now + timedelta(seconds=(60 - earliest.second) // 2)
+    # the answers kept go with a change of the order: the SO-1's next poll is made afresh
+    tracker.changes.publish(Changes(frozenset({"SO-1"}), frozenset(), frozenset()))
+    again = client.get(
+        "/api/v1/orders/SO-1/progress", headers={**poll, "If-None-Match": first.headers["etag"]}
+    )
+    assert again.status_code == 304

@@ -28,13 +28,16 @@ _VOLATILE = {"as_of"}
 
 
 def etag_of(progress: OrderProgressPublic) -> str:
-    """A strong ETag: the hash of the answer without its volatile fields, the ETA to the minute.
+    """A strong ETag: the hash of the answer without its volatile fields, the ETA (and its
+    range) to the minute.
 
     The ETA of a running order is re-projected from now on every request; to the minute, a
     poll within the same minute and with no news is answered 304.
     """
     content = progress.model_dump(mode="json", exclude=_VOLATILE)
-    content["eta"] = progress.eta.replace(second=0, microsecond=0).isoformat()
+    for name in ("eta", "eta_earliest", "eta_latest"):  # the range moves with the ETA
+        at = getattr(progress, name)
+        content[name] = at.replace(second=0, microsecond=0).isoformat() if at else None
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
     return '"' + hashlib.sha256(canonical).hexdigest()[:32] + '"'
 
