@@ -8,12 +8,14 @@ from fastapi.exceptions import RequestValidationError
 from tracker.bootstrap import Tracker
 
 from . import (
+    board_api,
     dead_letters_api,
     downtime_api,
     floor_api,
     health,
     jobs_api,
     oee_api,
+    operator_api,
     orders_api,
     plant_api,
     progress_api,
@@ -83,9 +85,11 @@ def create_app(tracker: Tracker) -> FastAPI:
         floor_api.router,
         incidents_router,
         jobs_api.router,
+        operator_api.router,
         dead_letters_api.router,
         oee_api.router,
         downtime_api.router,
+        board_api.router,
         web.router,
     ):
         app.include_router(router)

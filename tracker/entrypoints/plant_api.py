@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from tracker.settings import LOGO_TYPES
+from tracker.plant_logo import LOGO_TYPES
 
 from .deps import AppParts, parts
 from .errors import problems
@@ -20,7 +20,7 @@ LOGO_PATH = "/plant/logo"
 
 
 class PlantPublic(BaseModel):
-    name: str = Field(description="the plant's name (SHOPFLOOR_PLANT_NAME); empty: none")
+    name: str | None = Field(description="the plant's name (SHOPFLOOR_PLANT_NAME); null: none")
     logo_url: str | None = Field(description="its logo (SHOPFLOOR_PLANT_LOGO); null: none")
     timezone: str = Field(description="IANA time zone (plant file `timezone:`): times for people")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
-from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -22,6 +22,7 @@ from tracker.service_layer.bus import Changes
 from tracker.views import live as live_views
 
 from .deps import VIEWER, AppParts, Clock, Feed, Plans, ReadSessions, parts
+from .request_models import MachineId
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ STATIC = Path(__file__).with_name("static")
 _ASSETS = {
     "board.js": "text/javascript",
     "board_jobs.js": "text/javascript",
+    "board_floor.js": "text/javascript",
+    "board_cards.js": "text/javascript",
+    "board_alerts.js": "text/javascript",
     "board_machine.js": "text/javascript",
     "uPlot.iife.min.js": "text/javascript",  # uPlot 1.6.32 (MIT, uPlot.LICENSE), no CDN
     "uPlot.min.css": "text/css",
@@ -36,6 +40,8 @@ _ASSETS = {
     "track.js": "text/javascript",
     "common.js": "text/javascript",
     "i18n.js": "text/javascript",
+    "operator.js": "text/javascript",
+    "operator.css": "text/css",
 }
 # the pages load only their own files and talk only to this origin; no referrer, so a
 # tracking link's token never leaves in a Referer header
@@ -161,12 +167,17 @@ async def events(
     clock: Clock,
     plans: Plans,
 ) -> StreamingResponse:
-    """Live changes as Server-Sent Events: `snapshot`, `change`, `reload` (see the README)."""
+    """Live changes as Server-Sent Events: `snapshot`, `change`, `reload` (see docs/board.md)."""
     return StreamingResponse(
         event_stream(feed, EventSource(sessions, clock, plans), HEARTBEAT_S),
         media_type="text/event-stream",
         headers=_STREAM_HEADERS,
     )
+
+
+@router.get("/", include_in_schema=False)
+def home() -> RedirectResponse:
+    return RedirectResponse("/board", status_code=307)  # the board is what people open
 
 
 @router.get("/board", include_in_schema=False)
@@ -178,6 +189,12 @@ def board(app: Annotated[AppParts, Depends(parts)]) -> HTMLResponse:
 def track(order_id: str, app: Annotated[AppParts, Depends(parts)]) -> HTMLResponse:
     # the same page for any id: only the progress call, with the token, says more
     return _page("track.html", app)
+
+
+@router.get("/operator/{machine_id}", include_in_schema=False)
+def operator(machine_id: MachineId, app: Annotated[AppParts, Depends(parts)]) -> HTMLResponse:
+    # the same page for any machine: the terminal's key says what it may see and do
+    return _page("operator.html", app)
 
 
 @router.get("/static/{name}", include_in_schema=False)

@@ -13,6 +13,7 @@ from tracker.domain.downtime import ALARM_LEAD_S, DOWN, Reason, Source, is_recor
 from tracker.domain.errors import DomainError
 from tracker.domain.machine import Machine
 
+from .operator_log import record_action
 from .unit_of_work import UnitOfWork
 
 
@@ -131,5 +132,16 @@ def classify_stop(cmd: commands.ClassifyStop, uow: UnitOfWork, now: datetime) ->
         source=Source.PERSON.value,
         classified_by=cmd.by,
         classified_at=now,
+        comment=cmd.comment,
+    )
+    record_action(
+        uow,
+        now,
+        stop.machine_id,
+        "classify",
+        cmd.by,
+        cmd.role,
+        reason=reason.code,
+        stop_id=stop.id,
         comment=cmd.comment,
     )

@@ -24,10 +24,10 @@ async function showPlant() {
     const response = await fetch("/api/v1/plant", { cache: "no-cache" });
     if (!response.ok) return;
     const plant = await response.json();
-    $("#plant-name").textContent = plant.name;
+    $("#plant-name").textContent = plant.name || "";
     if (plant.logo_url) {
       $("#plant-logo").src = plant.logo_url;
-      $("#plant-logo").alt = plant.name;
+      $("#plant-logo").alt = plant.name || "";
       $("#plant-logo").hidden = false;
     }
     $("#plant").hidden = !plant.name && !plant.logo_url;
