@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings
 
+from device_sim.scenario import load_scenario
 from gateway.settings import GatewaySettings
 from launcher.parser import build_parser
 from tracker.migrate import MigrateSettings
@@ -291,6 +292,16 @@ def test_simulator_runs_under_its_profile_against_the_compose_broker() -> None:
     assert _host_of(broker) in _services()
 
 
+def test_the_simulators_machines_are_the_plant_files_on_the_same_lines_and_counters() -> None:
+    command = [str(part) for part in _services()["sim"]["command"]]
+    scenario = load_scenario(command[command.index("--scenario") + 1])
+    plant = load_plant(ROOT / "examples" / "plant.yaml")  # what the compose tracker reads
+    for machine in scenario.machines:
+        assert machine.id in plant.machines, f"{machine.id} is not in examples/plant.yaml"
+        assert plant.lines.get(machine.id) == machine.line, machine.id
+        assert plant.counter_wraps.get(machine.id) == machine.wrap, machine.id
+
+
 @pytest.mark.parametrize("service", ["tracker", "gateway"])
 def test_the_example_plant_file_is_mounted_where_the_setting_points(service: str) -> None:
     plant_file = _environment(service)["SHOPFLOOR_PLANT_FILE"]
@@ -523,6 +534,9 @@ def test_every_dashboard_parses_and_uses_only_provisioned_datasources() -> None:
         "machine-telemetry.json",
         "machine-events.json",
         "order-progress.json",
+        "oee-downtime.json",
+        "machine-telemetry-influxql.json",
+        "machine-events-influxql.json",
     }
 
     uids = []
@@ -555,6 +569,7 @@ def test_dashboard_panels_have_unique_ids_and_a_query_per_target() -> None:
 
 def test_dashboard_template_variables_are_defined_where_used() -> None:
     builtin = {"__all", "__field", "__timeFilter", "__timeFrom", "__timeTo", "__interval"}
+    builtin |= {"timeFilter"}  # InfluxQL's time range
     for path in _dashboard_files():
         text = path.read_text()
         dashboard = json.loads(text)

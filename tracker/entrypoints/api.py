@@ -19,6 +19,7 @@ from . import (
     orders_api,
     plant_api,
     progress_api,
+    reports_api,
     web,
 )
 from .auth import Access
@@ -89,6 +90,7 @@ def create_app(tracker: Tracker) -> FastAPI:
         dead_letters_api.router,
         oee_api.router,
         downtime_api.router,
+        reports_api.router,
         board_api.router,
         web.router,
     ):

@@ -40,6 +40,8 @@ _ASSETS = {
     "track.js": "text/javascript",
     "common.js": "text/javascript",
     "i18n.js": "text/javascript",
+    "shift_report.js": "text/javascript",
+    "shift_report.css": "text/css",
     "operator.js": "text/javascript",
     "operator.css": "text/css",
 }
@@ -183,6 +185,11 @@ def home() -> RedirectResponse:
 @router.get("/board", include_in_schema=False)
 def board(app: Annotated[AppParts, Depends(parts)]) -> HTMLResponse:
     return _page("board.html", app)
+
+
+@router.get("/reports/shift", include_in_schema=False)
+def shift_report(app: Annotated[AppParts, Depends(parts)]) -> HTMLResponse:
+    return _page("shift_report.html", app)
 
 
 @router.get("/track/{order_id}", include_in_schema=False)

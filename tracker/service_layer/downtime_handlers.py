@@ -125,6 +125,9 @@ def classify_stop(cmd: commands.ClassifyStop, uow: UnitOfWork, now: datetime) ->
     if reason is None:
         known = ", ".join(sorted(reasons)) or "none: the plant file declares no `reasons`"
         raise UnknownReason(f"unknown reason {cmd.reason!r} (reasons: {known})")
+    # the machine is locked before the record (the order machine events take them in), and
+    # touched: live views (the board's Pareto) hear of the classification at once
+    uow.get_machine(stop.machine_id)
     uow.update_stop(
         stop.id,
         reason=reason.code,
