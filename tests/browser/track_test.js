@@ -4,7 +4,7 @@
 // tests/e2e/test_track_browser.py. The order's first machine is DOWN. Settings from the
 // environment: BASE_URL, ORDER_ID, TOKEN, CHROMIUM, ARTIFACTS, SPAN_CASES (the duration
 // table shared with the Python tests), DUE_PLANT and DUE_BROWSER (the due time's HH:MM in the
-// plant's zone and in the browser's). Prints "step: ..." lines and "ok" at the end.
+// plant's zone and in the browser's), API_KEY (for the board). Prints "step: ..." lines and "ok" at the end.
 
 const fs = require("fs");
 const path = require("path");
@@ -34,6 +34,25 @@ async function checkSpans(page, column, lang) {
     .filter(Boolean);
   if (wrong.length) throw new Error(`fmtSpan (${lang}) differs from the table: ${wrong}`);
   step(`fmtSpan (${lang}) matches the ${CASES.length} cases of the shared table`);
+}
+
+/** The board in German from New York: German labels, the due time in plant time. */
+async function checkBoard(browser, errors) {
+  const context = await browser.newContext({ locale: "de-DE", timezoneId: "America/New_York" });
+  const page = await context.newPage();
+  page.on("pageerror", (error) => errors.push(String(error)));
+  await page.goto(`${BASE}/board`);
+  await page.locator("#key").fill(env("API_KEY"));
+  await page.locator('#login button[type="submit"]').click();
+  const row = page.locator(`#orders tr[data-order-id="${ORDER}"]`);
+  await row.waitFor({ timeout: 15000 });
+  const due = (await row.locator("td.wide").nth(1).textContent()).trim();
+  if (!due.includes(env("DUE_PLANT"))) throw new Error(`the board's due shows ${due}, not plant time`);
+  const heading = (await page.locator("#orders-title").textContent()).trim();
+  if (!heading.startsWith("Aufträge")) throw new Error(`the board's heading is ${heading}`);
+  await page.locator("#alerts button", { hasText: "Quittieren" }).first().waitFor({ timeout: 15000 });
+  await page.screenshot({ path: path.join(ARTIFACTS, "board-de.png"), fullPage: true });
+  step(`the board in German: "${heading}", due ${due} in plant time`);
 }
 
 async function main() {
@@ -83,6 +102,7 @@ async function main() {
     const detail = await en.page.locator("#delay").textContent();
     if (/saw|E-\d|DOWN/.test(detail)) throw new Error(`internal details shown: ${detail}`);
 
+    await checkBoard(browser, errors);
     if (errors.length) throw new Error(`errors in the page: ${errors.join("; ")}`);
     console.log("ok");
   } finally {

@@ -1,5 +1,5 @@
-"""The customer's tracking page in a real headless chromium: in German and English from a
-browser in New York, times in the plant's zone (Europe/Berlin), the plant's name and logo, and
+"""The customer's tracking page (and the board) in a real headless chromium: in German and
+English from a browser in New York, times in the plant's zone (Europe/Berlin), the plant's name and logo, and
 a breakdown told in customer words with an ETA range while the order's machine is DOWN."""
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ def test_the_customer_page_speaks_the_browsers_language_in_plant_time_and_tells_
             "BASE_URL": api,
             "ORDER_ID": ORDER,
             "TOKEN": token,
+            "API_KEY": key,
             "CHROMIUM": chromium,
             "ARTIFACTS": str(ARTIFACTS),
             "SPAN_CASES": str(SPAN_CASES),
@@ -91,3 +92,4 @@ def test_the_customer_page_speaks_the_browsers_language_in_plant_time_and_tells_
     assert result.returncode == 0 and log.rstrip().endswith("ok"), log
     assert "shows the due time in plant time" in log and "customer words" in log, log
     assert log.count("matches the 19 cases of the shared table") == 2, log
+    assert "the board in German" in log, log

@@ -26,6 +26,7 @@ const state = {
 let stream = null; // the AbortController of the open event stream
 
 const $ = (selector) => document.querySelector(selector);
+translatePage(); // the static labels, in the browser's language (i18n.js)
 const apiKey = () => sessionStorage.getItem(KEY) || "";
 
 // ---- signing in -------------------------------------------------------------------------
@@ -48,7 +49,7 @@ $("#login").addEventListener("submit", (event) => {
   $("#key").value = "";
   openBoard();
 });
-$("#signout").addEventListener("click", () => showLogin("Signed out."));
+$("#signout").addEventListener("click", () => showLogin(t("board.signed_out")));
 
 function openBoard() {
   $("#login").hidden = true;
@@ -67,7 +68,7 @@ function openBoard() {
 // ---- the event stream -------------------------------------------------------------------
 
 function setLive(on, text) {
-  $("#live").textContent = text || (on ? "live" : "reconnecting…");
+  $("#live").textContent = text || (on ? t("board.live") : t("board.reconnecting"));
   $("#live").classList.toggle("on", on);
 }
 
@@ -82,8 +83,8 @@ async function listen() {
         signal: controller.signal,
         cache: "no-store",
       });
-      if (response.status === 401) return showLogin("That key was not accepted.");
-      if (response.status === 403) return showLogin("That key may not read the board.");
+      if (response.status === 401) return showLogin(t("board.key_refused"));
+      if (response.status === 403) return showLogin(t("board.key_forbidden"));
       if (!response.ok) throw new Error(`event stream: HTTP ${response.status}`);
       setLive(true);
       delay = 1000;
@@ -244,11 +245,11 @@ function svg(tag, attrs, ...children) {
 
 function renderGantt() {
   const now = Date.now();
-  const t = (iso) => (iso ? new Date(iso).getTime() : null);
+  const msOf = (iso) => (iso ? new Date(iso).getTime() : null);
   const ops = ganttOperations().filter((op) => op.planned_start || op.started_at);
   const box = $("#gantt");
-  if (!ops.length) return box.replaceChildren(el("p", { class: "muted" }, "Nothing scheduled yet."));
-  const times = ops.flatMap((op) => [t(op.planned_start), t(op.planned_end), t(op.started_at), t(op.completed_at)]).filter((x) => x !== null);
+  if (!ops.length) return box.replaceChildren(el("p", { class: "muted" }, t("board.nothing_scheduled")));
+  const times = ops.flatMap((op) => [msOf(op.planned_start), msOf(op.planned_end), msOf(op.started_at), msOf(op.completed_at)]).filter((x) => x !== null);
   // the window: everything planned or done, within a day back and a week ahead
   const t0 = Math.max(Math.min(now - 15 * 60000, ...times), now - 86400000);
   const t1 = Math.min(Math.max(now + 15 * 60000, ...times), now + 7 * 86400000);
@@ -269,7 +270,7 @@ function renderGantt() {
     chart.append(svg("line", { x1: 0, x2: width, y1: y + rowH, y2: y + rowH, class: "row-line" }));
     for (const op of ops.filter((o) => o.machine === machine)) {
       const status = (state.orders.get(op.order_id) || {}).schedule_status || "on_track";
-      const tip = `${op.order_id} ${op.name || op.seq}: planned ${fmtTime(op.planned_start)}–${fmtTime(op.planned_end)}, actual ${fmtTime(op.started_at)}–${op.completed_at ? fmtTime(op.completed_at) : "…"}`;
+      const tip = t("board.gantt_tip", { op: `${op.order_id} ${op.name || op.seq}`, from: fmtTime(op.planned_start), to: fmtTime(op.planned_end), start: fmtTime(op.started_at), end: op.completed_at ? fmtTime(op.completed_at) : "…" });
       if (op.planned_start && op.planned_end) {
         const x0 = x(t(op.planned_start));
         chart.append(svg("rect", { x: x0, y: y + 3, width: Math.max(2, x(t(op.planned_end)) - x0), height: 12, class: "planned" }, svg("title", {}, tip)));
@@ -282,7 +283,7 @@ function renderGantt() {
     }
   });
   chart.append(svg("line", { x1: x(now), x2: x(now), y1: top - 6, y2: height, class: "now-line" }));
-  chart.append(svg("text", { x: x(now) + 3, y: top - 8 + 10, class: "now-label" }, "now"));
+  chart.append(svg("text", { x: x(now) + 3, y: top - 8 + 10, class: "now-label" }, t("board.now")));
   box.replaceChildren(chart);
 }
 

@@ -68,7 +68,7 @@ function renderMachineCharts(body, width) {
   const alarms = body.alarms || [];
   $("#machine-status").textContent = names.length
     ? `${names.length} channels · mean per ${body.bucket_s} s · ${alarms.length} alarms`
-    : "No telemetry stored for this machine in this range.";
+    : t("board.no_telemetry");
   $("#machine-legend").replaceChildren(
     ...Object.entries(STATE_COLOURS).map(([s, colour]) => el("span", { class: "legend-item" }, swatch(colour), s)),
     el("span", { class: "legend-item" }, swatch("#b91c1c"), "alarm"),
