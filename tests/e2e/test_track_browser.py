@@ -1,6 +1,7 @@
 """The customer's tracking page (and the board) in a real headless chromium: in German and
-English from a browser in New York, times in the plant's zone (Europe/Berlin), the plant's name and logo, and
-a breakdown told in customer words with an ETA range while the order's machine is DOWN."""
+English from a browser in New York, times in the plant's zone (Europe/Berlin), the plant's
+name and logo, and a breakdown told in customer words with an ETA range while the order's
+machine is DOWN."""
 
 from __future__ import annotations
 
