@@ -24,7 +24,14 @@ async function open(browser, locale, errors) {
   await page.locator("#details:not([hidden])").waitFor({ timeout: 15000 });
   await page.locator("#plant-name", { hasText: "Werk Süd" }).waitFor({ timeout: 5000 });
   const text = async (selector) => (await page.locator(selector).textContent()).trim();
-  return { page, text };
+  /** Each [selector, text] pair: the element's text includes that text. */
+  const expect = async (pairs) => {
+    for (const [selector, want] of pairs) {
+      const got = await text(selector);
+      if (!got.includes(want)) throw new Error(`${selector} shows "${got}", not "${want}"`);
+    }
+  };
+  return { page, text, expect };
 }
 
 /** fmtSpan in the page, over the shared table: column 1 is English, 2 German. */
@@ -67,17 +74,14 @@ async function main() {
       throw new Error(`due shows ${due}: not ${env("DUE_PLANT")} (plant time)`);
     }
     step(`a German browser in New York shows the due time in plant time: ${due}`);
-    for (const [selector, want] of [
+    await de.expect([
       ["#title", `Auftrag ${ORDER}`],
       ["#zone", "Zeiten in Europe/Berlin"],
       ["#delay", "Verzögerung: Eine Maschinenstörung hält Ihren Auftrag auf"],
       ["#eta", "zwischen"],
       ["#stages li.running .stage-state", "unterbrochen"],
       ["dl.facts", "Voraussichtliche Fertigstellung"],
-    ]) {
-      const got = await de.text(selector);
-      if (!got.includes(want)) throw new Error(`${selector} shows "${got}", not "${want}"`);
-    }
+    ]);
     const percent = await de.text("#percent");
     if (!/^\d+(,\d)?\s%$/.test(percent)) throw new Error(`percent ${percent} is not German`);
     const logo = await de.page.locator("#plant-logo").evaluate((img) => img.naturalWidth);
@@ -87,15 +91,12 @@ async function main() {
     await de.page.screenshot({ path: path.join(ARTIFACTS, "track-de.png"), fullPage: true });
 
     const en = await open(browser, "en-US", errors);
-    for (const [selector, want] of [
+    await en.expect([
       ["#delay", "Delay: A machine breakdown is holding up your order"],
       ["#eta", "between"],
       ["#zone", "Times in Europe/Berlin"],
       ["#stages li.running .stage-state", "on hold"],
-    ]) {
-      const got = await en.text(selector);
-      if (!got.includes(want)) throw new Error(`${selector} shows "${got}", not "${want}"`);
-    }
+    ]);
     step(`an English browser: ${await en.text("#delay")}`);
     await checkSpans(en.page, 1, "en");
     await en.page.screenshot({ path: path.join(ARTIFACTS, "track-en.png"), fullPage: true });
