@@ -88,6 +88,9 @@ async function main() {
     if (!logo) throw new Error("the plant's logo did not load");
     step(`German labels, the breakdown in customer words, a range: ${await de.text("#eta")}`);
     await checkSpans(de.page, 2, "de");
+    const untranslated = await de.page.evaluate(() => Object.keys(MESSAGES.en).filter((k) => !(k in MESSAGES.de)));
+    if (untranslated.length) throw new Error(`no German for ${untranslated}`);
+    step("every English text has its German");
     await de.page.screenshot({ path: path.join(ARTIFACTS, "track-de.png"), fullPage: true });
 
     const en = await open(browser, "en-US", errors);

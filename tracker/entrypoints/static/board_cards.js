@@ -29,7 +29,7 @@ function plantSecond(speed) {
 function renderTimescale() {
   const banner = $("#timescale");
   banner.hidden = cards.speed === 1;
-  banner.textContent = `Demo at ${+cards.speed.toFixed(2)}x: 1 s here is ${plantSecond(cards.speed)} in the plant. Times on this board are real (wall-clock) times; durations in the plant are ${+cards.speed.toFixed(2)} times longer.`;
+  banner.textContent = t("board.demo_speed", { speed: +cards.speed.toFixed(2), second: plantSecond(cards.speed) });
 }
 
 /** Machines the plant file declares that never reported (the stream knows every one heard). */
