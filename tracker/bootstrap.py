@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -51,10 +52,13 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _alert_policy(settings: TrackerSettings) -> AlertPolicy:
-    """When an order is at risk or late, and the webhooks its alerts go to."""
+def _alert_policy(settings: TrackerSettings, plant: Plant) -> AlertPolicy:
+    """When an order is at risk or late, the webhooks its alerts go to, the plant's zone."""
     rules = ScheduleRules(
-        settings.at_risk_slack_s, settings.behind_plan_ratio, settings.recovery_margin_s
+        settings.at_risk_slack_s,
+        settings.behind_plan_ratio,
+        settings.recovery_margin_s,
+        ZoneInfo(plant.timezone),
     )
     return AlertPolicy(rules, tuple(settings.webhook_keys()))
 
@@ -117,7 +121,7 @@ class Tracker:
             SqlUnits(self.sessions),
             clock,
             on_alert=self.notify_alerts,
-            policy=_alert_policy(settings),
+            policy=_alert_policy(settings, self.plant),
             plans=lambda: self.planner.current,
             on_plan_change=self.planner.request,
             on_commit=self._committed,

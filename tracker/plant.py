@@ -27,7 +27,7 @@ from tracker.domain.routing import (
     ProductTemplate,
     TimeOverride,
 )
-from tracker.plant_calendars import CalendarFile, to_calendar
+from tracker.plant_calendars import CalendarFile, ZoneName, to_calendar
 from tracker.plant_reasons import AlarmCode, ReasonFile, catalogue, reason_problems
 
 # names end up in MQTT topics and in `machine=...;paint=...` option strings
@@ -103,6 +103,9 @@ def _as_work_center(value: Any) -> Any:
 
 
 class PlantFile(_Strict):
+    # the plant's time zone (IANA name): every time shown to people (board, customer page,
+    # reasons, alert texts) reads in it; the API answers UTC with offset
+    timezone: ZoneName = "UTC"
     machines: list[Annotated[MachineFile, BeforeValidator(_as_machine)]] = []
     calendars: dict[Name, CalendarFile] = {}
     work_centers: dict[Name, Annotated[WorkCenterFile, BeforeValidator(_as_work_center)]] = {}
@@ -243,6 +246,7 @@ def to_plant(plant: PlantFile) -> Plant:
         offline_rules={m: OfflineRule(v) for m, v in _per_machine(plant, "offline").items()},
         lines={m.id: m.line for m in plant.machines if m.line is not None},
         reasons=catalogue(plant.reasons, plant.alarm_reasons, plant.machines),
+        timezone=plant.timezone,
     )
 
 

@@ -6,7 +6,7 @@ from datetime import date, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from tracker.domain.planning.model import Calendar, Shift
 
@@ -43,22 +43,23 @@ class ShiftFile(_Strict):
     end: time
 
 
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name: Europe/Berlin)") from None
+    return value
+
+
+# an IANA time zone name (the plant's and each calendar's), checked against zoneinfo
+ZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_zone)]
+
+
 class CalendarFile(_Strict):
-    timezone: str = "UTC"
+    timezone: ZoneName = "UTC"
     shifts: list[ShiftFile] = Field(min_length=1)
     breaks: list[ShiftFile] = []
     holidays: list[date] = []
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r} (use an IANA name: Europe/Berlin)"
-            ) from None
-        return value
 
 
 def _shift(shift: ShiftFile) -> Shift:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
@@ -23,6 +24,7 @@ from shopfloor.mqtt import MqttSettings
 from tracker.auth.api_keys import ApiKeySpec, Role, hash_key
 from tracker.domain.binding import Binding, OfflineRule
 from tracker.domain.planning.model import Rule
+from tracker.plant_logo import checked_logo
 from tracker.webhook_signatures import signing_key
 
 _PLACEHOLDERS = ("changeme", "change-me", "change_me", "placeholder", "example", "your-")
@@ -259,6 +261,10 @@ class TrackerSettings(BaseSettings):
     """
     # the machine charts' telemetry store
     telemetry: TelemetrySettings = TelemetrySettings()
+    plant_name: str | None = Field(default=None, min_length=1, max_length=100)
+    """the plant's name on the customer page (public: any tracking link shows it)"""
+    plant_logo: Annotated[Path | None, AfterValidator(checked_logo)] = None
+    """its logo (`.png`, `.jpg`, `.webp`, `.svg`, 256 KiB at most), public at `/plant/logo`"""
 
     @field_validator("api_key")
     @classmethod

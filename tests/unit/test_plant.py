@@ -184,3 +184,14 @@ def test_machines_may_name_their_line(tmp_path: Path) -> None:
     assert plant.lines == {"saw-1": "cutting"}
     bad = _write(tmp_path, "machines: [{id: saw-1, line: 'a/b'}]\n")
     assert any("line" in e for e in _errors(bad))
+
+
+def test_the_plant_time_zone_defaults_to_utc_and_is_checked(tmp_path: Path) -> None:
+    assert load_plant(_write(tmp_path, GOOD)).timezone == "UTC"
+    berlin = load_plant(_write(tmp_path, "timezone: Europe/Berlin\n" + GOOD))
+    assert berlin.timezone == "Europe/Berlin"
+    errors = _errors(_write(tmp_path, "timezone: Europe/Berln\n" + GOOD))
+    assert errors == [
+        f"{tmp_path / 'plant.yaml'}:1: timezone: Value error, unknown time zone 'Europe/Berln' "
+        "(use an IANA name: Europe/Berlin)"
+    ]

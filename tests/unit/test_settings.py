@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -302,3 +303,25 @@ def test_an_unknown_telemetry_store_is_refused_by_name(monkeypatch: pytest.Monke
     monkeypatch.setenv("SHOPFLOOR_API_KEY", GOOD_KEY)
     monkeypatch.setenv("SHOPFLOOR_TELEMETRY__KIND", "influx3")
     _fails_naming(TrackerSettings, "SHOPFLOOR_TELEMETRY__KIND")
+
+
+def test_the_plant_logo_is_an_image_file_of_bounded_size(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SHOPFLOOR_API_KEY", GOOD_KEY)
+    logo = tmp_path / "logo.svg"
+    logo.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>", encoding="utf-8")
+    monkeypatch.setenv("SHOPFLOOR_PLANT_LOGO", str(logo))
+    monkeypatch.setenv("SHOPFLOOR_PLANT_NAME", "Werk Süd")
+    settings = TrackerSettings()
+    assert (settings.plant_logo, settings.plant_name) == (logo, "Werk Süd")
+    for bad, why in (
+        (tmp_path / "missing.png", "no such file"),
+        (tmp_path / "logo.gif", "a logo is"),
+        (tmp_path / "huge.png", "larger than 256 KiB"),
+    ):
+        if bad.name == "huge.png":
+            bad.write_bytes(b"\0" * (256 * 1024 + 1))
+        monkeypatch.setenv("SHOPFLOOR_PLANT_LOGO", str(bad))
+        error = _fails_naming(TrackerSettings, "SHOPFLOOR_PLANT_LOGO")
+        assert why in str(error)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 
 from .schedule import STOPPED_STATES
+from .wording import at
 
 # an alarm raised this long before the stop (or any time after it) is the stop's reason
 ALARM_WINDOW_S = 120.0
@@ -87,6 +88,7 @@ class Incident:
         since: datetime | None,
         alarm: AlarmNote | None,
         now: datetime,
+        tz: tzinfo = UTC,
     ) -> Incident:
         """A new open incident for a machine that stopped at `since` (None: not known)."""
         if cause not in STOPPED_STATES:
@@ -101,7 +103,7 @@ class Incident:
             started_at=started,
             opened_at=now,
             updated_at=now,
-            message=describe(machine_id, cause, started, code, reason),
+            message=describe(machine_id, cause, started, code, reason, tz),
             reason=reason,
             reason_code=code,
         )
@@ -132,13 +134,15 @@ class Incident:
             raise IncidentError(f"incident {self.id} is closed")
         self._notice("updated", now)
 
-    def alarm_heard(self, code: str | None, text: str | None, now: datetime) -> bool:
+    def alarm_heard(
+        self, code: str | None, text: str | None, now: datetime, tz: tzinfo = UTC
+    ) -> bool:
         """The stop's alarm, heard after the incident opened (bridges often send the state
         first): it becomes the reason when there is none yet. True when it did."""
         if not self.is_open or self.reason is not None or self.reason_code is not None:
             return False
         self.reason, self.reason_code = text, code
-        self.message = describe(self.machine_id, self.cause, self.started_at, code, text)
+        self.message = describe(self.machine_id, self.cause, self.started_at, code, text, tz)
         self._notice("updated", now)
         return True
 
@@ -164,10 +168,13 @@ class Incident:
 
 
 def describe(
-    machine_id: str, cause: str, since: datetime, code: str | None, reason: str | None
+    machine_id: str,
+    cause: str,
+    since: datetime,
+    code: str | None,
+    reason: str | None,
+    tz: tzinfo = UTC,
 ) -> str:
-    """One line for people: `machine M3 is DOWN since 10:02Z: E-42 spindle overload`."""
+    """One line for people: `machine M3 is DOWN since 10:02 CET: E-42 spindle overload`."""
     why = " ".join(x for x in (code, reason) if x)
-    return f"machine {machine_id} is {cause} since {since:%Y-%m-%d %H:%M}Z" + (
-        f": {why}" if why else ""
-    )
+    return f"machine {machine_id} is {cause} since {at(since, tz)}" + (f": {why}" if why else "")

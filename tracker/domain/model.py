@@ -255,7 +255,7 @@ class Order:
             self.eta = self.completed_at
             late = self.completed_at > self.due_at
             self.schedule_status = ScheduleStatus.LATE if late else ScheduleStatus.ON_TRACK
-            self.schedule_reasons = list(completion_note(self.completed_at, self.due_at))
+            self.schedule_reasons = list(completion_note(self.completed_at, self.due_at, rules.tz))
             return self.schedule_status
         eta = eta_with_plan(self.project(now), planned_eta)
         op = self.current

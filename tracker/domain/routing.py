@@ -73,6 +73,8 @@ class Plant:
     lines: Mapping[str, str] = field(default_factory=dict)
     # downtime reasons and the reason each machine's alarm codes give
     reasons: ReasonCatalogue = field(default_factory=ReasonCatalogue)
+    # the plant's IANA time zone: times for people read in it
+    timezone: str = "UTC"
 
     def machines_for(self, name: str) -> tuple[str, ...]:
         """The machines that can work an operation routed to `name` (a work center or a machine).

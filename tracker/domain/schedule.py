@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 
 from . import events
+from .wording import at, span
 
 # machine states in which the active operation cannot progress
 STOPPED_STATES = frozenset({"DOWN", "OFFLINE"})
@@ -41,6 +42,8 @@ class ScheduleRules:
     at_risk_slack_s: float = 3600.0
     behind_plan_ratio: float = 0.2
     recovery_margin_s: float = 600.0
+    # the plant's time zone (plant file `timezone:`): the times in the reasons read in it
+    tz: tzinfo = UTC
 
 
 @dataclass(frozen=True)
@@ -58,22 +61,6 @@ class ActiveOperation:
 class Assessment:
     status: ScheduleStatus
     reasons: tuple[str, ...]
-
-
-def _at(t: datetime) -> str:
-    return f"{t:%Y-%m-%d %H:%M}Z"
-
-
-def _span(seconds: float) -> str:
-    """A duration as people say it: 45 s, 12 min, 3.5 h, 2.0 d."""
-    s = abs(seconds)
-    if s < 90:
-        return f"{s:.0f} s"
-    if s < 90 * 60:
-        return f"{s / 60:.0f} min"
-    if s < 48 * 3600:
-        return f"{s / 3600:.1f} h"
-    return f"{s / 86400:.1f} d"
 
 
 def eta_with_plan(projected: datetime, planned: datetime | None) -> datetime:
@@ -99,25 +86,29 @@ def assess(
     margin on top of the slack (and half the behind-plan ratio) to be on track again.
     """
     recovering = previous is not ScheduleStatus.ON_TRACK
+
+    def _at(t: datetime) -> str:
+        return at(t, rules.tz)
+
     late: list[str] = []
     risk: list[str] = []
     if now > due_at:
-        late.append(f"due date {_at(due_at)} passed {_span((now - due_at).total_seconds())} ago")
+        late.append(f"due date {_at(due_at)} passed {span((now - due_at).total_seconds())} ago")
     margin = (due_at - eta).total_seconds()
     if margin < 0:
         late.append(
-            f"projected to finish {_at(eta)}, {_span(-margin)} after its due date {_at(due_at)}"
+            f"projected to finish {_at(eta)}, {span(-margin)} after its due date {_at(due_at)}"
         )
     elif margin < rules.at_risk_slack_s:
         risk.append(
-            f"projected to finish {_at(eta)}, only {_span(margin)} before its due date "
-            f"{_at(due_at)} (slack {_span(rules.at_risk_slack_s)})"
+            f"projected to finish {_at(eta)}, only {span(margin)} before its due date "
+            f"{_at(due_at)} (slack {span(rules.at_risk_slack_s)})"
         )
     elif recovering and margin < rules.at_risk_slack_s + rules.recovery_margin_s:
         risk.append(
-            f"projected to finish {_at(eta)}, {_span(margin)} before its due date "
+            f"projected to finish {_at(eta)}, {span(margin)} before its due date "
             f"{_at(due_at)}: not yet back on track (needs "
-            f"{_span(rules.at_risk_slack_s + rules.recovery_margin_s)})"
+            f"{span(rules.at_risk_slack_s + rules.recovery_margin_s)})"
         )
     if active is not None:
         observed, planned = active.observed_cycle_s, active.planned_cycle_s
@@ -147,11 +138,11 @@ def summary(order_id: str, status: ScheduleStatus, reasons: Sequence[str]) -> st
     return f"order {order_id} is {label}" + (f": {'; '.join(reasons)}" if reasons else "")
 
 
-def completion_note(completed_at: datetime, due_at: datetime) -> tuple[str, ...]:
+def completion_note(completed_at: datetime, due_at: datetime, tz: tzinfo = UTC) -> tuple[str, ...]:
     """Why a completed order has the status it keeps."""
     lateness = (completed_at - due_at).total_seconds()
     if lateness > 0:
-        return (f"completed {_at(completed_at)}, {_span(lateness)} after its due date",)
+        return (f"completed {at(completed_at, tz)}, {span(lateness)} after its due date",)
     return ()
 
 

@@ -39,6 +39,13 @@ class OperationProgress(BaseModel):
     planned_end: datetime | None = Field(description="planned end (frozen once started)")
 
 
+class DelayPublic(BaseModel):
+    """Why an order is delayed, in the customer's words: no machine names or codes."""
+
+    kind: str = Field(description="breakdown, interruption, capacity, slow or behind")
+    text: str = Field(description="in English; the pages translate by `kind`")
+
+
 class OrderProgressPublic(BaseModel):
     order_id: str
     product: str
@@ -49,6 +56,15 @@ class OrderProgressPublic(BaseModel):
     eta: datetime
     due_at: datetime
     on_time: bool
+    eta_earliest: datetime | None = Field(
+        default=None, description="when the ETA is uncertain: the earliest it may be"
+    )
+    eta_latest: datetime | None = Field(
+        default=None, description="when the ETA is uncertain: the latest it may be"
+    )
+    delay: DelayPublic | None = Field(
+        default=None, description="why it is at risk or late, for customers (null: no delay)"
+    )
     schedule_status: str = Field(description="on_track, at_risk or late")
     reasons: list[str] = Field(description="why the order is at risk or late, for people")
     created_at: datetime = Field(description="received")

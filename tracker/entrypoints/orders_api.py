@@ -22,7 +22,7 @@ from tracker.order_csv import DEFAULT_ZONE, named_zone
 from tracker.service_layer.bus import Changes, MessageBus
 from tracker.service_layer.handlers import ImportRejected, OrderExists, OrderNotFound
 from tracker.views.order_list import OrderFilter, list_orders
-from tracker.views.orders import order_detail, read_order
+from tracker.views.orders import machine_states, order_detail, read_order
 
 from .deps import (
     SUPERVISOR,
@@ -208,7 +208,8 @@ def _detail(
     if found is None:
         raise _NOT_FOUND
     order, planned = found
-    return OrderPublic.model_validate(order_detail(order, clock(), plan, planned))
+    states = machine_states(session, order)
+    return OrderPublic.model_validate(order_detail(order, clock(), plan, planned, states))
 
 
 @router.get("/{order_id}", response_model=OrderPublic, dependencies=[VIEWER], responses=_MISSING)

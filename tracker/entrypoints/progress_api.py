@@ -28,13 +28,16 @@ _VOLATILE = {"as_of"}
 
 
 def etag_of(progress: OrderProgressPublic) -> str:
-    """A strong ETag: the hash of the answer without its volatile fields, the ETA to the minute.
+    """A strong ETag: the hash of the answer without its volatile fields, the ETA (and its
+    range) to the minute.
 
     The ETA of a running order is re-projected from now on every request; to the minute, a
     poll within the same minute and with no news is answered 304.
     """
     content = progress.model_dump(mode="json", exclude=_VOLATILE)
-    content["eta"] = progress.eta.replace(second=0, microsecond=0).isoformat()
+    for name in ("eta", "eta_earliest", "eta_latest"):  # the range moves with the ETA
+        at = getattr(progress, name)
+        content[name] = at.replace(second=0, microsecond=0).isoformat() if at else None
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
     return '"' + hashlib.sha256(canonical).hexdigest()[:32] + '"'
 
@@ -59,6 +62,7 @@ class ProgressDesk:
         self.per_token = TokenBuckets(
             settings.progress_rate_per_token, settings.progress_burst_per_token
         )
+        self.down_allowance_s = settings.down_allowance_s
         self.cache_control = {"Cache-Control": f"private, max-age={settings.progress_max_age_s}"}
         self.recent = ProgressCache()
         parts.changes.listen(self.recent.forget)
@@ -133,10 +137,13 @@ def _load(desk: ProgressDesk, order_id: str, given: str | None, plan: Plan | Non
         if not token_matches(given, stored):
             return None
         found = order_views.read_order(session, order_id, plan)
+        states = order_views.machine_states(session, found[0]) if found else {}
     if found is None or found[0].token_hash != stored:  # rotated or gone in between
         return None
     order, planned = found
-    progress = order_views.order_progress(order, desk.clock(), plan, planned)
+    progress = order_views.order_progress(
+        order, desk.clock(), plan, planned, states, desk.down_allowance_s
+    )
     body = OrderProgressPublic.model_validate(progress)
     content = body.model_dump_json().encode()
     entry = Cached(order.token_hash, content, etag_of(body), plan, time.monotonic())

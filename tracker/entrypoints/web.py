@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -20,7 +21,7 @@ from tracker.domain.planning.model import Plan
 from tracker.service_layer.bus import Changes
 from tracker.views import live as live_views
 
-from .deps import VIEWER, Clock, Feed, Plans, ReadSessions
+from .deps import VIEWER, AppParts, Clock, Feed, Plans, ReadSessions, parts
 from .request_models import MachineId
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ _ASSETS = {
     "board_gantt.css": "text/css",
     "track.js": "text/javascript",
     "common.js": "text/javascript",
+    "i18n.js": "text/javascript",
     "shift_report.js": "text/javascript",
     "shift_report.css": "text/css",
     "operator.js": "text/javascript",
@@ -145,8 +147,12 @@ async def event_stream(
             log.info("event stream closed")
 
 
-def _page(name: str) -> FileResponse:
-    return FileResponse(STATIC / name, media_type="text/html", headers=_PAGE_HEADERS)
+def _page(name: str, app: AppParts) -> HTMLResponse:
+    """A page with the plant's time zone in a <meta> (common.js shows every time in it)."""
+    zone = html.escape(app.plant.timezone, quote=True)
+    text = (STATIC / name).read_text(encoding="utf-8")
+    text = text.replace("<head>", f'<head>\n  <meta name="plant-timezone" content="{zone}">', 1)
+    return HTMLResponse(text, headers=_PAGE_HEADERS)
 
 
 # pages and the event stream; the stream needs a viewer's key
@@ -179,25 +185,25 @@ def home() -> RedirectResponse:
 
 
 @router.get("/board", include_in_schema=False)
-def board() -> FileResponse:
-    return _page("board.html")
+def board(app: Annotated[AppParts, Depends(parts)]) -> HTMLResponse:
+    return _page("board.html", app)
 
 
 @router.get("/reports/shift", include_in_schema=False)
-def shift_report() -> FileResponse:
-    return _page("shift_report.html")
+def shift_report(app: Annotated[AppParts, Depends(parts)]) -> HTMLResponse:
+    return _page("shift_report.html", app)
 
 
 @router.get("/track/{order_id}", include_in_schema=False)
-def track(order_id: str) -> FileResponse:
+def track(order_id: str, app: Annotated[AppParts, Depends(parts)]) -> HTMLResponse:
     # the same page for any id: only the progress call, with the token, says more
-    return _page("track.html")
+    return _page("track.html", app)
 
 
 @router.get("/operator/{machine_id}", include_in_schema=False)
-def operator(machine_id: MachineId) -> FileResponse:
+def operator(machine_id: MachineId, app: Annotated[AppParts, Depends(parts)]) -> HTMLResponse:
     # the same page for any machine: the terminal's key says what it may see and do
-    return _page("operator.html")
+    return _page("operator.html", app)
 
 
 @router.get("/static/{name}", include_in_schema=False)

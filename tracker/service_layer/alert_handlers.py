@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from shopfloor.contract.payloads import OrderAlert, encode
 from tracker.domain import commands, events
 from tracker.domain.alerts import LATE_ORDER, Alert, AlertError
 from tracker.domain.model import DomainError, Order
 from tracker.domain.schedule import STOPPED_STATES, ScheduleStatus
+from tracker.domain.wording import at
 
 from . import incident_handlers
 from .order_checks import check_open_orders
@@ -84,7 +85,11 @@ def reconcile_alert(event: ScheduleEvent, uow: UnitOfWork, now: datetime) -> Non
     alert = uow.active_alert(event.order_id, LATE_ORDER)
     if status is ScheduleStatus.ON_TRACK:
         if alert is not None:
-            alert.clear("back on track: " + _eta_note(event.eta, event.due_at), now, event.eta)
+            alert.clear(
+                "back on track: " + _eta_note(event.eta, event.due_at, uow.policy.rules.tz),
+                now,
+                event.eta,
+            )
     elif alert is None:
         alert = Alert.raise_for(event.order_id, status, event.reasons, event.eta, event.due_at, now)
         uow.add_alert(alert)
@@ -107,7 +112,7 @@ def clear_on_completion(event: events.OrderCompleted, uow: UnitOfWork, now: date
     status, note = ScheduleStatus.ON_TRACK, "completed on time"
     if event.at > order.due_at:
         status, note = ScheduleStatus.LATE, "completed, after its due date"
-    alert.clear(f"{note} ({event.at:%Y-%m-%d %H:%M}Z)", now, event.at, status)
+    alert.clear(f"{note} ({at(event.at, uow.policy.rules.tz)})", now, event.at, status)
     enqueue_notices(alert, uow, now)
 
 
@@ -116,7 +121,7 @@ def clear_on_cancellation(event: events.OrderCancelled, uow: UnitOfWork, now: da
     alert = uow.active_alert(event.order_id, LATE_ORDER)
     if alert is None:
         return
-    why = f"order cancelled ({event.at:%Y-%m-%d %H:%M}Z): {event.reason}"
+    why = f"order cancelled ({at(event.at, uow.policy.rules.tz)}): {event.reason}"
     alert.clear(why, now, status=alert.schedule_status)
     enqueue_notices(alert, uow, now)
 
@@ -172,5 +177,5 @@ def to_payload(alert: Alert) -> OrderAlert:
     )
 
 
-def _eta_note(eta: datetime, due_at: datetime) -> str:
-    return f"projected to finish {eta:%Y-%m-%d %H:%M}Z, due {due_at:%Y-%m-%d %H:%M}Z"
+def _eta_note(eta: datetime, due_at: datetime, tz: tzinfo) -> str:
+    return f"projected to finish {at(eta, tz)}, due {at(due_at, tz)}"

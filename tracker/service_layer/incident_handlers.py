@@ -63,7 +63,7 @@ def _open(
     machine_id: str, state: str, since: datetime | None, uow: UnitOfWork, now: datetime
 ) -> Incident:
     alarm = reason_of(uow.alarms_near(machine_id, since), since) if since is not None else None
-    incident = Incident.open_for(machine_id, state, since, alarm, now)
+    incident = Incident.open_for(machine_id, state, since, alarm, now, uow.policy.rules.tz)
     uow.add_incident(incident)
     log.warning("incident %s opened: %s", incident.id, incident.message)
     return incident

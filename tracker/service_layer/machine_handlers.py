@@ -177,7 +177,9 @@ def record_alarm(cmd: commands.RecordAlarm, uow: UnitOfWork, now: datetime) -> N
     alarm_raised(uow, machine, cmd.code, cmd.message)
     if machine.state in STOPPED_STATES:  # the alarm of a stop may come after its incident
         incident = uow.open_incident(cmd.machine_id)
-        if incident is not None and incident.alarm_heard(cmd.code, cmd.message, now):
+        if incident is not None and incident.alarm_heard(
+            cmd.code, cmd.message, now, uow.policy.rules.tz
+        ):
             log.warning("incident %s: %s", incident.id, incident.message)
 
 

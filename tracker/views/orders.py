@@ -3,7 +3,7 @@ and the current plan."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.adapters import orm
+from tracker.domain.delays import delay_of, eta_range
 from tracker.domain.model import Operation, Order
 from tracker.domain.planning.model import Plan
-from tracker.domain.schedule import eta_with_plan
+from tracker.domain.schedule import STOPPED_STATES, eta_with_plan
 
 Planned = dict[int, tuple[str | None, datetime | None, datetime | None]]
 
@@ -64,16 +65,37 @@ def _with_plan(
     return planned
 
 
+def machine_states(session: Session, order: Order) -> dict[str, str]:
+    """The states of the machines that work the order's current operation (as the alerts')."""
+    op = order.current
+    if op is None or not order.is_open:
+        return {}
+    m = orm.machines.c
+    rows = session.execute(
+        select(m.machine_id, m.state).where(
+            (m.machine_id == op.machine) | ((m.order_id == order.order_id) & (m.seq == op.seq))
+        )
+    ).all()
+    return {r.machine_id: r.state for r in rows}
+
+
 def order_progress(
-    order: Order, now: datetime, plan: Plan | None = None, planned: Planned | None = None
+    order: Order,
+    now: datetime,
+    plan: Plan | None = None,
+    planned: Planned | None = None,
+    states: Mapping[str, str] | None = None,
+    down_allowance_s: float = 0.0,
 ) -> dict[str, Any]:
-    """Status, percent, per-operation state (planned and actual) and a fresh ETA for one order.
+    """Status, percent, per-operation state (planned and actual) and a fresh ETA for one order,
+    with the customer's reason for a delay and an ETA range when it is uncertain (`delays`).
 
     The ETA is the later of the order's end in the current plan (queues, shifts, machines
-    down) and its own projection from now.
+    down) and its own projection from now. `states`: those of `machine_states`.
     """
     planned_eta = plan.eta(order.order_id) if plan is not None and order.is_open else None
-    eta = eta_with_plan(order.project(now), planned_eta)
+    projected = order.project(now)
+    eta = eta_with_plan(projected, planned_eta)
     planned = planned or {}
     current = order.current
     return {
@@ -86,6 +108,7 @@ def order_progress(
         "eta": eta,
         "due_at": order.due_at,
         "on_time": eta <= order.due_at,
+        **_for_customers(order, now, (projected, planned_eta), planned, states, down_allowance_s),
         "schedule_status": order.schedule_status.value,
         "reasons": list(order.schedule_reasons),
         "created_at": order.created_at,
@@ -116,6 +139,30 @@ def order_progress(
     }
 
 
+def _for_customers(
+    order: Order,
+    now: datetime,
+    etas: tuple[datetime, datetime | None],
+    planned: Planned,
+    states: Mapping[str, str] | None,
+    down_allowance_s: float,
+) -> dict[str, Any]:
+    """`delay` and the ETA range (`eta_earliest`, `eta_latest`), from the order's projection
+    and its end in the plan (`etas`) and the states of its current operation's machines."""
+    projected, planned_eta = etas
+    states = states or {}
+    current = order.current
+    start = planned.get(current.seq, (None, None, None))[1] if current is not None else None
+    delay = delay_of(order, now, eta_with_plan(projected, planned_eta), states, start)
+    stopped = bool(STOPPED_STATES & set(states.values()))
+    span = eta_range(now, projected, planned_eta, stopped, down_allowance_s)
+    return {
+        "eta_earliest": span[0] if span else None,
+        "eta_latest": span[1] if span else None,
+        "delay": {"kind": delay.kind, "text": delay.text} if delay else None,
+    }
+
+
 def last_update(order: Order) -> datetime:
     """When the order last moved: the latest of its lifecycle times and its operations' start,
     last count and completion (derived: no column; quantity changes are not among them)."""
@@ -132,11 +179,15 @@ def last_update(order: Order) -> datetime:
 
 
 def order_detail(
-    order: Order, now: datetime, plan: Plan | None = None, planned: Planned | None = None
+    order: Order,
+    now: datetime,
+    plan: Plan | None = None,
+    planned: Planned | None = None,
+    states: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """What a supervisor sees of one order: its progress, customer and why it was cancelled."""
     return {
-        **order_progress(order, now, plan, planned),
+        **order_progress(order, now, plan, planned, states),
         "customer": order.customer,
         "priority": order.priority,
         "cancel_reason": order.cancel_reason,

@@ -25,6 +25,7 @@ const state = {
 let stream = null; // the AbortController of the open event stream
 
 const $ = (selector) => document.querySelector(selector);
+translatePage(); // the static labels, in the browser's language (i18n.js)
 const apiKey = () => sessionStorage.getItem(KEY) || "";
 
 // ---- signing in -------------------------------------------------------------------------
@@ -47,7 +48,7 @@ $("#login").addEventListener("submit", (event) => {
   $("#key").value = "";
   openBoard();
 });
-$("#signout").addEventListener("click", () => showLogin("Signed out."));
+$("#signout").addEventListener("click", () => showLogin(t("board.signed_out")));
 
 function openBoard() {
   $("#login").hidden = true;
@@ -66,7 +67,7 @@ function openBoard() {
 // ---- the event stream -------------------------------------------------------------------
 
 function setLive(on, text) {
-  $("#live").textContent = text || (on ? "live" : "reconnecting…");
+  $("#live").textContent = text || (on ? t("board.live") : t("board.reconnecting"));
   $("#live").classList.toggle("on", on);
 }
 
@@ -81,8 +82,8 @@ async function listen() {
         signal: controller.signal,
         cache: "no-store",
       });
-      if (response.status === 401) return showLogin("That key was not accepted.");
-      if (response.status === 403) return showLogin("That key may not read the board.");
+      if (response.status === 401) return showLogin(t("board.key_refused"));
+      if (response.status === 403) return showLogin(t("board.key_forbidden"));
       if (!response.ok) throw new Error(`event stream: HTTP ${response.status}`);
       setLive(true);
       delay = 1000;

@@ -20,7 +20,7 @@ function alertOrder(a) {
 function alertText(a) {
   const order = alertOrder(a);
   if (!order) return a.message;
-  return `order ${a.order_id} is ${STATUS_LABELS[order.schedule_status]}: ${order.reasons.join("; ")}`;
+  return t("board.alert_text", { order: a.order_id, status: STATUS_LABELS[order.schedule_status], reasons: order.reasons.join("; ") });
 }
 
 /** Cleared alerts the stream brought move to the history. */
@@ -47,7 +47,7 @@ function renderAlerts() {
   const caret = typing ? [focused.selectionStart, focused.selectionEnd] : null;
   $("#alert-count").textContent = `(${alerts.length})`;
   $("#alerts").replaceChildren(
-    ...(alerts.length ? alerts.map(alertItem) : [el("li", { class: "muted" }, "No open alerts.")]),
+    ...(alerts.length ? alerts.map(alertItem) : [el("li", { class: "muted" }, t("board.no_alerts"))]),
   );
   for (const id of drafts.keys()) if (!alerts.some((a) => a.id === id && a.state !== "acknowledged")) drafts.delete(id);
   if (typing) {
@@ -71,7 +71,7 @@ function renderHistory() {
             "li",
             { class: "cleared-alert small", "data-alert-id": a.id },
             el("strong", {}, a.order_id),
-            el("span", { class: "muted" }, ` cleared ${fmtTime(a.cleared_at)} (raised ${fmtTime(a.raised_at)}): `),
+            el("span", { class: "muted" }, ` ${t("board.cleared", { cleared: fmtTime(a.cleared_at), raised: fmtTime(a.raised_at) })}: `),
             a.message,
           ),
         )
@@ -84,16 +84,16 @@ function alertItem(a) {
   const item = el(
     "li",
     { class: `alert sev-${a.severity} ${a.state}`, "data-alert-id": a.id },
-    el("div", {}, el("span", { class: `badge s-${status}` }, STATUS_LABELS[status] || status), " ", el("strong", {}, a.order_id), el("span", { class: "muted small" }, ` raised ${fmtTime(a.raised_at)}`)),
+    el("div", {}, el("span", { class: `badge s-${status}` }, STATUS_LABELS[status] || status), " ", el("strong", {}, a.order_id), el("span", { class: "muted small" }, ` ${t("board.raised", { at: fmtTime(a.raised_at) })}`)),
     el("div", { class: "small alert-text", title: `as last sent: ${a.message}` }, alertText(a)),
   );
   if (a.state === "acknowledged") {
-    item.append(el("div", { class: "muted small acked" }, `Acknowledged by ${a.acked_by} at ${fmtTime(a.acked_at)}${a.ack_comment ? `: ${a.ack_comment}` : ""}`));
+    item.append(el("div", { class: "muted small acked" }, `${t("board.acked", { by: a.acked_by, at: fmtTime(a.acked_at) })}${a.ack_comment ? `: ${a.ack_comment}` : ""}`));
     return item;
   }
   const comment = el("input", {
     name: "comment",
-    placeholder: "comment (optional)",
+    placeholder: t("board.comment"),
     maxlength: 2000,
     oninput: (event) => drafts.set(a.id, event.target.value),
   });
@@ -104,7 +104,7 @@ function alertItem(a) {
       "form",
       { class: "ack", onsubmit: (event) => { event.preventDefault(); acknowledge(a.id, comment.value, error); } },
       comment,
-      el("button", { type: "submit" }, "Acknowledge"),
+      el("button", { type: "submit" }, t("board.acknowledge")),
       error,
     ),
   );
@@ -121,11 +121,11 @@ async function postAck(path, comment, error, what) {
       body: JSON.stringify({ by: sessionStorage.getItem(WHO) || "supervisor", comment: comment.trim() || null }),
     });
     if (response.ok) return await response.json(); // the stream says so too, a moment later
-    if (response.status === 403) error.textContent = `This key may not acknowledge ${what}s.`;
-    else if (response.status === 409) error.textContent = `The ${what} is already closed.`;
-    else error.textContent = `Could not acknowledge (HTTP ${response.status}).`;
+    if (response.status === 403) error.textContent = t(`board.ack_forbidden.${what}`);
+    else if (response.status === 409) error.textContent = t(`board.ack_closed.${what}`);
+    else error.textContent = t("board.ack_failed", { status: response.status });
   } catch (e) {
-    error.textContent = "Could not reach the tracker.";
+    error.textContent = t("board.unreachable");
   }
   return null;
 }

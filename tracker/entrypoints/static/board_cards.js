@@ -29,7 +29,7 @@ function plantSecond(speed) {
 function renderTimescale() {
   const banner = $("#timescale");
   banner.hidden = cards.speed === 1;
-  banner.textContent = `Demo at ${+cards.speed.toFixed(2)}x: 1 s here is ${plantSecond(cards.speed)} in the plant. Times on this board are real (wall-clock) times; durations in the plant are ${+cards.speed.toFixed(2)} times longer.`;
+  banner.textContent = t("board.demo_speed", { speed: +cards.speed.toFixed(2), second: plantSecond(cards.speed) });
 }
 
 /** Machines the plant file declares that never reported (the stream knows every one heard). */
@@ -53,9 +53,9 @@ function bar(percent) {
 
 function statusBadge(order, unseen) {
   const open = ["received", "released", "in_progress"].includes(order.status);
-  if (!open) return el("span", { class: "badge closed" }, order.status.replace("_", " "));
+  if (!open) return el("span", { class: "badge closed" }, t(`order.status.${order.status}`));
   const status = order.schedule_status;
-  if (status === "on_track" && unseen.length) return el("span", { class: "badge s-unverified" }, "unverified");
+  if (status === "on_track" && unseen.length) return el("span", { class: "badge s-unverified" }, t("board.unverified"));
   return el("span", { class: `badge s-${status}` }, STATUS_LABELS[status] || status);
 }
 
@@ -70,13 +70,13 @@ function renderOrders() {
   $("#orders tbody").replaceChildren(
     ...orders.map((o) => {
       const blind = unseenWork(o, unseen);
-      const reasons = [...o.reasons, ...blind.map((m) => `machine ${m} has never reported: nothing shows that it runs`)];
+      const reasons = [...o.reasons, ...blind.map((m) => t("board.never_reported_reason", { machine: m }))];
       return el(
         "tr",
         { "data-order-id": o.order_id, "data-status": o.schedule_status, "data-unverified": blind.length ? "yes" : null, class: `row-${o.schedule_status}` },
         el("td", {}, el("strong", {}, o.order_id), el("div", { class: "muted small" }, `${o.customer} · ${o.product} ×${o.quantity}`)),
         el("td", {}, statusBadge(o, blind), reasons.length ? el("div", { class: "small reasons" }, reasons.join("; ")) : null),
-        el("td", {}, bar(o.percent_complete), el("span", { class: "small" }, `${o.percent_complete}%`), o.current_operation ? el("div", { class: "muted small" }, o.current_operation) : null),
+        el("td", {}, bar(o.percent_complete), el("span", { class: "small" }, fmtPercent(o.percent_complete)), o.current_operation ? el("div", { class: "muted small" }, o.current_operation) : null),
         el("td", { class: "wide" }, fmtTime(o.eta)),
         el("td", { class: "wide" }, fmtTime(o.due_at)),
         el("td", { class: o.on_time === false ? "late-text" : "" }, fmtSlack(o.eta, o.due_at)),
@@ -94,15 +94,15 @@ function stopCard(machineId, machineState) {
 /** When a stopped machine is expected back, and on what basis. */
 function expectedLine(card) {
   const basis = card.expected_basis === "repairs"
-    ? `typical ${card.alarm.code} repair, median of ${card.repairs} stop${card.repairs === 1 ? "" : "s"}`
-    : "the plan's allowance for a stop";
+    ? t(card.repairs === 1 ? "board.basis_repair" : "board.basis_repairs", { code: card.alarm.code, n: card.repairs })
+    : t("board.basis_allowance");
   const left = new Date(card.expected_back) - Date.now();
   if (left > 0) {
-    const soon = left < 90000 ? `${Math.round(left / 1000)} s` : fmtSpan(left);
-    return el("div", { class: "expected small" }, `expected back ${fmtTime(card.expected_back)}, in ${soon} (${basis})`);
+    const soon = fmtSpan(left);
+    return el("div", { class: "expected small" }, t("board.expected_back", { at: fmtTime(card.expected_back), in: soon, basis }));
   }
   // past it: the plan (and every ETA) now takes it as back a while after its last replan
-  return el("div", { class: "expected small late-text" }, `overdue since ${fmtTime(card.expected_back)} (${basis}); ETAs now assume ${fmtTime(card.plan_back)}`);
+  return el("div", { class: "expected small late-text" }, t("board.overdue", { at: fmtTime(card.expected_back), basis, assumed: fmtTime(card.plan_back) }));
 }
 
 /** A stopped machine's alarm and expected return. */
@@ -126,15 +126,15 @@ function renderMachines() {
             "li",
             { class: `machine m-${m.state}`, "data-machine-id": id, onclick: (event) => chartsOnClick(event, id) },
             el("strong", {}, id),
-            el("button", { type: "button", class: "charts-link", "aria-label": `charts of ${id}` }, "Charts"),
+            el("button", { type: "button", class: "charts-link", "aria-label": t("board.charts_of", { machine: id }) }, t("board.charts")),
             el("span", { class: `badge m-${m.state}` }, m.state),
-            el("div", { class: "muted small" }, reported ? `since ${fmtTime(m.state_since)}${m.order_id ? ` · ${m.order_id}/${m.seq}` : ""}` : "never reported (declared in the plant file)"),
+            el("div", { class: "muted small" }, reported ? `${t("board.since", { at: fmtTime(m.state_since) })}${m.order_id ? ` · ${m.order_id}/${m.seq}` : ""}` : t("board.never_reported")),
             ...(m.state === "DOWN" || m.state === "OFFLINE" ? stopFacts(m) : []),
-            typeof facts.utilisation === "number" ? el("div", { class: "small" }, `utilisation ${Math.round(facts.utilisation * 100)}%`) : null,
+            typeof facts.utilisation === "number" ? el("div", { class: "small" }, t("board.utilisation", { pct: fmtPercent(Math.round(facts.utilisation * 100)) })) : null,
             reported && mayWork(id) ? jobControls(m) : null,
           );
         })
-      : [el("li", { class: "muted" }, "No machine has reported yet.")]),
+      : [el("li", { class: "muted" }, t("board.no_machines"))]),
   );
 }
 

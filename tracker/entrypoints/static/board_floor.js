@@ -7,7 +7,7 @@
 // Uses board.js's state and getJson, and board_alerts.js's postAck.
 
 const shift = { oee: null, pareto: null, incidents: [], drafts: new Map() };
-const LOSSES = { unplanned_stop: "unplanned stops", performance: "slow cycles", quality: "scrap" };
+const LOSSES = { unplanned_stop: t("board.loss.unplanned_stop"), performance: t("board.loss.performance"), quality: t("board.loss.quality") };
 
 // name -> { quiet, max } timers: `fn` runs `quietMs` after the last call, or `maxMs` after the
 // first call of a burst, whichever comes first
@@ -49,8 +49,8 @@ async function fetchShift() {
 
 function renderShift() {
   const oee = shift.oee;
-  $("#shift-window").textContent = oee ? `since ${fmtTime(oee.from)}` : "";
-  $("#oee").replaceChildren(...(oee && oee.machines.length ? oee.machines.map(oeeTile) : [el("li", { class: "muted" }, "No OEE yet.")]));
+  $("#shift-window").textContent = oee ? t("board.since", { at: fmtTime(oee.from) }) : "";
+  $("#oee").replaceChildren(...(oee && oee.machines.length ? oee.machines.map(oeeTile) : [el("li", { class: "muted" }, t("board.no_oee"))]));
   const bars = shift.pareto ? shift.pareto.bars : [];
   const most = Math.max(1, ...bars.map((b) => b.minutes));
   $("#pareto").replaceChildren(
@@ -59,8 +59,8 @@ function renderShift() {
           el("li", { class: "pareto-bar", "data-key": b.key },
             el("span", { class: "pareto-key" }, b.key),
             bar((100 * b.minutes) / most),
-            el("span", { class: "small" }, `${b.minutes < 1 ? `${Math.round(b.minutes * 60)} s` : `${b.minutes.toFixed(1)} min`} · ${b.count} stop${b.count === 1 ? "" : "s"}`)))
-      : [el("li", { class: "muted" }, "No downtime this shift.")]),
+            el("span", { class: "small" }, `${fmtSpan(b.minutes * 60000)} · ${t(b.count === 1 ? "board.stop" : "board.stops", { n: b.count })}`)))
+      : [el("li", { class: "muted" }, t("board.no_downtime"))]),
   );
 }
 
@@ -69,8 +69,8 @@ function renderShift() {
 function lossLines(m) {
   const known = Object.entries(m.losses_min).filter(([name, min]) => name !== "unknown" && min > 0);
   const [name, min] = known.sort((a, b) => b[1] - a[1])[0] || [];
-  const lines = [name ? `biggest loss: ${LOSSES[name] || name}, ${min.toFixed(1)} min` : "no loss known"];
-  if (m.losses_min.unknown > 0) lines.push(`no data for ${m.losses_min.unknown.toFixed(0)} of ${m.planned_min.toFixed(0)} min`);
+  const lines = [name ? t("board.biggest_loss", { loss: LOSSES[name] || name, span: fmtSpan(min * 60000) }) : t("board.no_loss")];
+  if (m.losses_min.unknown > 0) lines.push(t("board.no_data", { unknown: fmtSpan(m.losses_min.unknown * 60000), planned: fmtSpan(m.planned_min * 60000) }));
   return lines.map((line) => el("div", { class: "small muted loss" }, line));
 }
 
@@ -95,13 +95,13 @@ function renderIncidents() {
   if ($("#incidents").contains(document.activeElement)) return debounced("incidents-render", 2000, 10000, renderIncidents); // not while typing
   const open = shift.incidents;
   $("#incident-count").textContent = `(${open.length})`;
-  $("#incidents").replaceChildren(...(open.length ? open.map(incidentItem) : [el("li", { class: "muted" }, "No open incidents.")]));
+  $("#incidents").replaceChildren(...(open.length ? open.map(incidentItem) : [el("li", { class: "muted" }, t("board.no_incidents"))]));
 }
 
 /** An order the incident delays: its status now (as its alert shows it) and its alert's state. */
 function affectedOrder(o) {
   const status = (alertOrder(o) || o).schedule_status;
-  return el("li", { "data-order-id": o.order_id }, el("strong", {}, o.order_id), " ", el("span", { class: `badge s-${status}` }, STATUS_LABELS[status] || status), el("span", { class: "muted" }, ` alert ${o.state}`));
+  return el("li", { "data-order-id": o.order_id }, el("strong", {}, o.order_id), " ", el("span", { class: `badge s-${status}` }, STATUS_LABELS[status] || status), el("span", { class: "muted" }, ` ${t("board.alert_state", { state: o.state })}`));
 }
 
 function incidentItem(i) {
@@ -109,19 +109,19 @@ function incidentItem(i) {
   const item = el(
     "li",
     { class: `incident ${i.state}`, "data-incident-id": i.id },
-    el("div", {}, el("span", { class: `badge m-${i.cause}` }, i.cause), " ", el("strong", {}, i.machine_id), el("span", { class: "small" }, ` since ${fmtTime(i.started_at)}${why}`)),
+    el("div", {}, el("span", { class: `badge m-${i.cause}` }, i.cause), " ", el("strong", {}, i.machine_id), el("span", { class: "small" }, ` ${t("board.since", { at: fmtTime(i.started_at) })}${why}`)),
     el("ul", { class: "plain affected small" }, ...i.orders.map(affectedOrder)),
   );
   const card = stopCard(i.machine_id, i.cause);
   if (card) item.append(expectedLine(card));
   if (i.state === "acknowledged") {
-    item.append(el("div", { class: "muted small acked" }, `Acknowledged by ${i.acked_by} at ${fmtTime(i.acked_at)}${i.ack_comment ? `: ${i.ack_comment}` : ""}`));
+    item.append(el("div", { class: "muted small acked" }, `${t("board.acked", { by: i.acked_by, at: fmtTime(i.acked_at) })}${i.ack_comment ? `: ${i.ack_comment}` : ""}`));
     return item;
   }
-  const comment = el("input", { name: "comment", placeholder: "comment (optional)", maxlength: 2000, oninput: (e) => shift.drafts.set(i.id, e.target.value) });
+  const comment = el("input", { name: "comment", placeholder: t("board.comment"), maxlength: 2000, oninput: (e) => shift.drafts.set(i.id, e.target.value) });
   comment.value = shift.drafts.get(i.id) ?? "";
   const error = el("span", { class: "error small", role: "alert" });
-  const label = `Acknowledge${i.orders.length ? ` with its ${i.orders.length} order alert${i.orders.length === 1 ? "" : "s"}` : ""}`;
+  const label = i.orders.length ? t(i.orders.length === 1 ? "board.ack_with_one" : "board.ack_with", { n: i.orders.length }) : t("board.acknowledge");
   const submit = async (event) => {
     event.preventDefault();
     const acked = await postAck(`/api/v1/incidents/${i.id}/ack`, comment.value, error, "incident");

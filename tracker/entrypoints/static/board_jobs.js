@@ -13,17 +13,17 @@ function jobControls(m) {
   const box = el("div", { class: "jobs" });
   const picking = state.picking && state.picking.machine === m.machine_id ? state.picking : null;
   if (m.order_id) {
-    box.append(el("button", { type: "button", "data-action": "end-job", onclick: () => jobAction(m.machine_id, { action: "end", order_id: m.order_id, operation: m.seq }) }, "End job"));
+    box.append(el("button", { type: "button", "data-action": "end-job", onclick: () => jobAction(m.machine_id, { action: "end", order_id: m.order_id, operation: m.seq }) }, t("board.end_job")));
   }
   if (!picking) {
-    box.append(el("button", { type: "button", "data-action": "pick-job", onclick: () => pickJob(m.machine_id) }, "Start job…"));
+    box.append(el("button", { type: "button", "data-action": "pick-job", onclick: () => pickJob(m.machine_id) }, t("board.start_job")));
   } else if (!picking.jobs.length) {
-    box.append(el("span", { class: "muted small" }, "Nothing on its dispatch list."), el("button", { type: "button", onclick: closePicker }, "Close"));
+    box.append(el("span", { class: "muted small" }, t("board.nothing_dispatched")), el("button", { type: "button", onclick: closePicker }, t("board.close")));
   } else {
     const select = el("select", { "data-role": "job", onchange: (event) => { picking.selected = event.target.value; } });
     for (const job of picking.jobs) {
       const value = `${job.order_id}/${job.operation}`;
-      const option = el("option", { value }, `${value} ${job.name} ×${job.quantity}${job.ready ? "" : " (not ready)"}`);
+      const option = el("option", { value }, `${value} ${job.name} ×${job.quantity}${job.ready ? "" : ` ${t("board.not_ready")}`}`);
       if (value === picking.selected) option.selected = true;
       select.append(option);
     }
@@ -31,7 +31,7 @@ function jobControls(m) {
       const [orderId, operation] = (picking.selected || select.value).split("/");
       jobAction(m.machine_id, { action: "start", order_id: orderId, operation: Number(operation) });
     };
-    box.append(select, el("button", { type: "button", "data-action": "start-job", onclick: start }, "Start"), el("button", { type: "button", onclick: closePicker }, "Cancel"));
+    box.append(select, el("button", { type: "button", "data-action": "start-job", onclick: start }, t("board.start")), el("button", { type: "button", onclick: closePicker }, t("board.cancel")));
   }
   const error = state.jobErrors.get(m.machine_id);
   if (error) box.append(el("span", { class: "error small", role: "alert" }, error));
@@ -48,7 +48,7 @@ async function pickJob(machineId) {
   state.jobErrors.delete(machineId);
   const got = await getJson(`/api/v1/machines/${encodeURIComponent(machineId)}/dispatch`).catch(() => ({ status: 0 }));
   if (got.status !== 200) {
-    state.jobErrors.set(machineId, `Could not read its dispatch list (HTTP ${got.status}).`);
+    state.jobErrors.set(machineId, t("board.dispatch_failed", { status: got.status }));
   } else {
     const jobs = [...got.body.jobs].sort((a, b) => Number(b.ready) - Number(a.ready));
     state.picking = { machine: machineId, jobs, selected: jobs.length ? `${jobs[0].order_id}/${jobs[0].operation}` : null };
@@ -72,10 +72,10 @@ async function jobAction(machineId, body) {
     } else {
       const problem = await response.json().catch(() => ({}));
       const detail = Array.isArray(problem.detail) ? problem.detail.map((d) => d.msg).join("; ") : problem.detail;
-      state.jobErrors.set(machineId, detail || `Refused (HTTP ${response.status}).`);
+      state.jobErrors.set(machineId, detail || t("board.refused", { status: response.status }));
     }
   } catch (e) {
-    state.jobErrors.set(machineId, "Could not reach the tracker.");
+    state.jobErrors.set(machineId, t("board.unreachable"));
   }
   renderMachines();
 }

@@ -35,7 +35,7 @@ async function loadMachine(machineId, from, to) {
   view.hidden = false;
   $("#machine-title").textContent = machineId;
   $("#machine-range").textContent = `${fmtTime(from.toISOString())} – ${fmtTime(to.toISOString())}`;
-  $("#machine-status").textContent = "Loading…";
+  $("#machine-status").textContent = t("track.loading");
   const width = Math.max(300, $("#machine-charts").clientWidth || 800);
   const query = new URLSearchParams({
     from: from.toISOString(), to: to.toISOString(), points: String(Math.min(2000, Math.round(width))),
@@ -54,8 +54,8 @@ async function loadMachine(machineId, from, to) {
     // a 503 says why (the store is down or none is configured); a 422 is a range too long
     const detail = body && typeof body.detail === "string" ? `: ${body.detail}` : "";
     $("#machine-status").textContent = response.status
-      ? `No telemetry (HTTP ${response.status})${detail}`
-      : "Could not reach the tracker.";
+      ? `${t("board.no_telemetry_http", { status: response.status })}${detail}`
+      : t("board.unreachable");
     $("#machine-charts").replaceChildren();
     return;
   }
@@ -67,8 +67,8 @@ function renderMachineCharts(body, width) {
   const names = Object.keys(body.channels).sort();
   const alarms = body.alarms || [];
   $("#machine-status").textContent = names.length
-    ? `${names.length} channels · mean per ${body.bucket_s} s · ${alarms.length} alarms`
-    : "No telemetry stored for this machine in this range.";
+    ? t("board.channels", { n: names.length, bucket: body.bucket_s, alarms: alarms.length })
+    : t("board.no_telemetry");
   $("#machine-legend").replaceChildren(
     ...Object.entries(STATE_COLOURS).map(([s, colour]) => el("span", { class: "legend-item" }, swatch(colour), s)),
     el("span", { class: "legend-item" }, swatch("#b91c1c"), "alarm"),

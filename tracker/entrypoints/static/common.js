@@ -15,33 +15,78 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** A local date-time for people: only the time when it is today. */
-function fmtTime(iso) {
+// Times read in the plant's time zone (the plant file's `timezone:`, put in the page's
+// <meta name="plant-timezone"> by the tracker), in the page's language (i18n.js; English
+// without it), so a browser elsewhere shows the same clock as the reasons and the floor.
+const PLANT_TZ = document.querySelector('meta[name="plant-timezone"]')?.content || "UTC";
+const FMT_LOCALE = typeof LOCALE === "string" ? LOCALE : "en";
+const ENGLISH = {
+  "unit.s": "{n} s",
+  "unit.min": "{n} min",
+  "unit.h": "{n} h",
+  "unit.d": "{n} d",
+  "slack.late": "{span} late",
+  "slack.spare": "{span} spare",
+};
+
+/** `t(key, vars)` of i18n.js when the page loads it, else the English of common.js's keys. */
+function tr(key, vars = {}) {
+  if (typeof t === "function") return t(key, vars);
+  return (ENGLISH[key] || key).replace(/\{(\w+)\}/g, (_, name) => String(vars[name]));
+}
+
+const _dayFormat = new Intl.DateTimeFormat("en-CA", { timeZone: PLANT_TZ, dateStyle: "short" });
+const _timeFormat = new Intl.DateTimeFormat(FMT_LOCALE, { timeZone: PLANT_TZ, hour: "2-digit", minute: "2-digit" });
+const _dateTimeFormat = new Intl.DateTimeFormat(FMT_LOCALE, {
+  timeZone: PLANT_TZ, month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+});
+
+/** A plant-time date-time for people: only the time when it is today (in the plant). */
+function fmtTime(iso, now = new Date()) {
   if (!iso) return "–";
-  const t = new Date(iso);
-  const sameDay = t.toDateString() === new Date().toDateString();
-  const opts = sameDay
-    ? { hour: "2-digit", minute: "2-digit" }
-    : { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" };
-  return t.toLocaleString([], opts);
+  const at = new Date(iso);
+  const sameDay = _dayFormat.format(at) === _dayFormat.format(now);
+  return (sameDay ? _timeFormat : _dateTimeFormat).format(at);
 }
 
-/** A duration in milliseconds as "2d 3h", "1h 20m" or "5m". */
+const _whole = new Intl.NumberFormat(FMT_LOCALE, { maximumFractionDigits: 0, useGrouping: false });
+const _tenths = new Intl.NumberFormat(FMT_LOCALE, {
+  minimumFractionDigits: 1, maximumFractionDigits: 1, useGrouping: false,
+});
+
+/** A duration in milliseconds as people say it: 45 s, 12 min, 3.5 h, 2.0 d (sign dropped).
+ *
+ * The rule of tracker/domain/wording.py `span`, case for case: rounded half up on the
+ * absolute value, in one unit: under 90 s seconds, under 90 min minutes, under 48 h hours to
+ * a tenth, else days to a tenth. */
 function fmtSpan(ms) {
-  const m = Math.round(Math.abs(ms) / 60000);
-  if (m >= 2880) return `${Math.floor(m / 1440)}d ${Math.floor((m % 1440) / 60)}h`;
-  if (m >= 60) return `${Math.floor(m / 60)}h ${m % 60}m`;
-  return `${m}m`;
+  const halfUp = (x) => Math.floor(x + 0.5);
+  const s = halfUp(Math.abs(ms) / 1000);
+  if (s < 90) return tr("unit.s", { n: _whole.format(s) });
+  if (s < 90 * 60) return tr("unit.min", { n: _whole.format(halfUp(s / 60)) });
+  if (s < 48 * 3600) return tr("unit.h", { n: _tenths.format(halfUp(s / 360) / 10) });
+  return tr("unit.d", { n: _tenths.format(halfUp(s / 8640) / 10) });
 }
 
-/** ETA against the due date: "3h 5m late" or "40m spare". */
+const _percent = new Intl.NumberFormat(FMT_LOCALE, { style: "percent", maximumFractionDigits: 1 });
+
+/** A percentage (0-100) in the page's language: 14.3% or 14,3 %. */
+function fmtPercent(value) {
+  return _percent.format(value / 100);
+}
+
+/** ETA against the due date: "3.1 h late" or "40 min spare". */
 function fmtSlack(eta, due) {
   if (!eta || !due) return "–";
   const ms = new Date(due) - new Date(eta);
-  return ms < 0 ? `${fmtSpan(ms)} late` : `${fmtSpan(ms)} spare`;
+  return tr(ms < 0 ? "slack.late" : "slack.spare", { span: fmtSpan(ms) });
 }
 
-const STATUS_LABELS = { on_track: "on track", at_risk: "at risk", late: "late" };
+const STATUS_LABELS = {
+  on_track: typeof t === "function" ? t("status.on_track") : "on track",
+  at_risk: typeof t === "function" ? t("status.at_risk") : "at risk",
+  late: typeof t === "function" ? t("status.late") : "late",
+};
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
