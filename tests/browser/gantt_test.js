@@ -37,7 +37,7 @@ async function checkDesktop(browser) {
   step("the weld bar is split: running, down, running");
   await page.locator('#gantt g.actual[data-order-id="SO-2001"][data-seq="10"] rect.st-down').click();
   const detail = await page.locator("#gantt .gantt-detail").textContent();
-  if (!/SO-2001\/10 weld: .*running \d+m, down 1[12]m/.test(detail)) throw new Error(`a tap on the weld bar says: ${detail}`);
+  if (!/SO-2001\/10 weld: .*running \d+ min, down 1[12] min/.test(detail)) throw new Error(`a tap on the weld bar says: ${detail}`);
   step(`a tap on it says: ${detail}`);
 
   const downtime = await page.locator('#gantt svg rect.downtime[data-machine-id="weld-1"]').count();

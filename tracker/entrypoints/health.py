@@ -32,8 +32,8 @@ def readyz(
     role: InstanceRole,
 ) -> JSONResponse:
     """Ready to serve: the database answers, the MQTT client is connected and subscribed to the
-    machine events, and the event consumer is not stuck; `role` says whether this instance leads the singleton duties
-    (`leader`) or stands by (`follower`): both serve the API."""
+    machine events, and the event consumer is not stuck; `role` says whether this instance leads
+    the singleton duties (`leader`) or stands by (`follower`): both serve the API."""
     checks = {"database": "ok", "mqtt": "ok", "events": "ok"}
     parked: int | None = None
     try:
