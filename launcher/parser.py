@@ -31,9 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser(
         "bench",
         help="benchmarks: `shopfloor bench gateway --help`, `shopfloor bench tracker`, "
-        "`shopfloor bench schedule`, `shopfloor bench api`, `shopfloor bench telemetry`",
+        "`shopfloor bench schedule`, `shopfloor bench api`, `shopfloor bench telemetry`, "
+        "`shopfloor bench foresight`",
     )
-    bench.add_argument("benchmark", choices=["gateway", "tracker", "schedule", "api", "telemetry"])
+    bench.add_argument(
+        "benchmark",
+        choices=["gateway", "tracker", "schedule", "api", "telemetry", "foresight"],
+    )
     bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="the benchmark's options")
     return parser
 
