@@ -2,8 +2,8 @@
 over time, breakdowns from MTBF/MTTR and a few scripted faults, as a scenario (seeded).
 
 Each machine's true MTBF and MTTR differ from its model's figures (the prior the estimator
-starts from) by up to a factor of two either way; due dates give each order between 1.3 and
-4 times its own work, so that on a loaded plant a share of them finishes late.
+starts from) by up to a factor of two either way; due dates give each order between 1 and 2.5
+times its own work (plus up to 1.5 h), so that on a loaded plant a share of them finishes late.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ KINDS = ("cnc_mill", "lathe", "press_brake", "welding_robot", "paint_line", "ass
 NEVER = 300 * 86400.0  # no telemetry and no keep-alive states: the twin needs events only
 
 
-def job_shop(seed: int, machines: int | None = None, orders_per_machine: float = 2.2) -> Scenario:
+def job_shop(seed: int, machines: int | None = None, orders_per_machine: float = 3.0) -> Scenario:
     """A seeded job shop of 6-20 machines (or `machines`), some pooled in work centers."""
     rng = random.Random(seed)
     count = machines or rng.randint(6, 20)
@@ -43,7 +43,7 @@ def job_shop(seed: int, machines: int | None = None, orders_per_machine: float =
     centers = {f"{k}-wc": ms for k, ms in by_kind.items() if len(ms) > 1}
     targets = [*centers, *(m for k, ms in by_kind.items() if len(ms) == 1 for m in ms)]
     n_orders = max(4, round(count * orders_per_machine))
-    release_window = 36 * HOUR
+    release_window = 24 * HOUR
     order_specs = []
     for k in range(n_orders):
         ops, work = [], 0.0
@@ -67,7 +67,7 @@ def job_shop(seed: int, machines: int | None = None, orders_per_machine: float =
                 "id": f"SO-{k + 1:03d}",
                 "quantity": quantity,
                 "at": at,
-                "due": at + work * rng.uniform(1.3, 4.0) + rng.uniform(0.5, 2.0) * HOUR,
+                "due": at + work * rng.uniform(1.0, 2.5) + rng.uniform(0.25, 1.5) * HOUR,
                 "priority": rng.choice((0, 0, 0, 1, 2)),
                 "routing": ops,
             }

@@ -12,7 +12,6 @@ no failure; delays spread along machines and orders as the plan's order says.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from tracker.domain.planning.model import Plan
+from tracker.domain.planning.model import Plan, PlannedOperation
 
 HOUR = 3600.0
 
@@ -60,76 +59,110 @@ def forecast(
     rng = np.random.default_rng(seed)
     default = MachineRisk()
     ops = sorted(plan.operations.values(), key=lambda op: (op.start, op.order_id, op.seq))
+    if not ops:
+        return {}
+    of = [risks.get(op.machine, default) for op in ops]
+    starts = np.array([(op.start - now).total_seconds() for op in ops])
+    ends = np.array([(op.end - now).total_seconds() for op in ops])
+    # every operation's time and repairs at once; only the start times chain
+    spread = np.maximum(
+        0.5, 1.0 + _column(of, "duration_cv") * rng.standard_normal((len(ops), samples))
+    )
+    run = np.maximum(ends - starts, 0.0)[:, None] * spread
+    failures = rng.poisson(run / _column(of, "mtbf_s"))
+    took = run + _repairs(rng, failures, _column(of, "mttr_s"), _column(of, "repair_sigma"))
     free: dict[str, np.ndarray] = {}
-    ready: dict[str, np.ndarray] = {}
-    late: dict[str, float] = {}  # each order's mean delay so far, against the plan
-    delay: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     down: set[str] = set()
-    zero = np.zeros(samples)
     for machine, risk in risks.items():
         if risk.down_left_s > 0:
             down.add(machine)
-            free[machine] = _repairs(rng, np.ones(samples), risk.down_left_s, risk.repair_sigma)
-    for op in ops:
-        risk = risks.get(op.machine, default)
-        planned_start = (op.start - now).total_seconds()
-        planned_end = (op.end - now).total_seconds()
-        before = ready.get(op.order_id, zero)
-        start = np.maximum(free.get(op.machine, zero), before)
+            left = _repairs(
+                rng,
+                np.ones((1, samples)),
+                np.array([[risk.down_left_s]]),
+                np.array([[risk.repair_sigma]]),
+            )
+            free[machine] = left[0]
+    zero = np.zeros(samples)
+    ready: dict[str, np.ndarray] = {}
+    finished = np.empty((len(ops), samples))
+    for i, op in enumerate(ops):
+        start = np.maximum(free.get(op.machine, zero), ready.get(op.order_id, zero))
         if op.machine not in down:
-            start = np.maximum(start, planned_start)
-        run = (planned_end - planned_start) * np.maximum(
-            0.5, 1.0 + risk.duration_cv * rng.standard_normal(samples)
-        )
-        failures = rng.poisson(np.maximum(run, 0.0) / risk.mtbf_s)
-        end = start + run + _repairs(rng, failures, risk.mttr_s, risk.repair_sigma)
-        free[op.machine] = end
-        ready[op.order_id] = end
-        # the delay this operation adds to the order, put down to its machine
-        late_now = float(np.mean(end)) - planned_end
-        delay[op.order_id][op.machine] += late_now - late.get(op.order_id, 0.0)
-        late[op.order_id] = late_now
-    out = {}
-    for order_id, finish in ready.items():
-        if order_id not in due:
-            continue
-        left = (due[order_id] - now).total_seconds()
-        p50, p90 = np.quantile(finish, (0.5, 0.9))
-        out[order_id] = Forecast(
+            start = np.maximum(start, starts[i])
+        finished[i] = start + took[i]
+        free[op.machine] = ready[op.order_id] = finished[i]
+    return _forecasts(ops, finished.mean(axis=1) - ends, ready, due, risks, now)
+
+
+def _column(risks: list[MachineRisk], name: str) -> np.ndarray:
+    """One figure of each operation's machine, as a column against the samples."""
+    return np.array([getattr(r, name) for r in risks], dtype=float)[:, None]
+
+
+def _forecasts(
+    ops: list[PlannedOperation],
+    late: np.ndarray,
+    ready: Mapping[str, np.ndarray],
+    due: Mapping[str, datetime],
+    risks: Mapping[str, MachineRisk],
+    now: datetime,
+) -> dict[str, Forecast]:
+    """Each order's P(on time), P50, P90 and the machine that delays it most.
+
+    The delay an operation adds to its order (its mean delay past its planned end, less the
+    order's before it) is put down to the operation's machine.
+    """
+    added: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    so_far: dict[str, float] = {}
+    for op, delay in zip(ops, late.tolist(), strict=True):
+        added[op.order_id][op.machine] += delay - so_far.get(op.order_id, 0.0)
+        so_far[op.order_id] = delay
+    ids = [order_id for order_id in ready if order_id in due]
+    if not ids:
+        return {}
+    finish = np.stack([ready[order_id] for order_id in ids])
+    left = np.array([(due[order_id] - now).total_seconds() for order_id in ids])
+    on_time = (finish <= left[:, None]).mean(axis=1).tolist()
+    p50, p90 = np.quantile(finish, (0.5, 0.9), axis=1).tolist()
+    return {
+        order_id: Forecast(
             order_id,
-            float(np.mean(finish <= left)),
-            now + timedelta(seconds=float(p50)),
-            now + timedelta(seconds=float(p90)),
-            _reason(delay[order_id], risks, default),
+            on_time[k],
+            now + timedelta(seconds=p50[k]),
+            now + timedelta(seconds=p90[k]),
+            _reason(added[order_id], risks),
         )
-    return out
+        for k, order_id in enumerate(ids)
+    }
 
 
 def _repairs(
-    rng: np.random.Generator, failures: np.ndarray, mttr_s: float, sigma: float
+    rng: np.random.Generator, failures: np.ndarray, mttr_s: np.ndarray, sigma: np.ndarray
 ) -> np.ndarray:
     """The total repair time of `failures` repairs per sample.
 
     The sum of n lognormal repairs is drawn as a gamma with the same mean and variance (exact
     in its first two moments, and exactly n x MTTR when repairs do not vary).
     """
-    if sigma <= 0:
-        return failures * mttr_s
-    spread = math.expm1(sigma * sigma)  # variance of one repair over mttr^2
-    shape = failures / spread
-    return rng.gamma(np.maximum(shape, 1e-12), mttr_s * spread) * (failures > 0)
+    spread = np.broadcast_to(np.expm1(sigma * sigma), failures.shape)  # var of one / mttr^2
+    scale = np.broadcast_to(mttr_s, failures.shape)
+    out = failures * scale
+    # only samples with a failure and repairs that vary need a draw (most have none)
+    drawn = (failures > 0) & (spread > 0)
+    n, var, mean = failures[drawn], spread[drawn], scale[drawn]
+    out[drawn] = rng.gamma(n / var, mean * var)
+    return out
 
 
-def _reason(
-    delays: Mapping[str, float], risks: Mapping[str, MachineRisk], default: MachineRisk
-) -> str | None:
+def _reason(delays: Mapping[str, float], risks: Mapping[str, MachineRisk]) -> str | None:
     """The machine that adds the most expected delay, said as a supervisor would."""
     if not delays:
         return None
     machine, added = max(delays.items(), key=lambda kv: kv[1])
     if added < 60:
         return None
-    risk = risks.get(machine, default)
+    risk = risks.get(machine, MachineRisk())
     if risk.down_left_s > 0:
         return f"{machine} is down and its repair may take {_hours(risk.down_left_s)} more"
     return (
