@@ -27,6 +27,7 @@ from tracker.domain.alerts import AlertPolicy
 from tracker.domain.binding import MachineRules
 from tracker.domain.commands import OperationSpec
 from tracker.domain.downtime import DowntimeRules
+from tracker.domain.foresight.estimator import MachineRisk
 from tracker.domain.planning.model import Plan
 from tracker.domain.planning.quote import Quote
 from tracker.domain.routing import Plant
@@ -34,6 +35,7 @@ from tracker.domain.schedule import ScheduleRules
 from tracker.entrypoints.mqtt_consumer import EventConsumer
 from tracker.plant import load_plant
 from tracker.service_layer.bus import MessageBus
+from tracker.service_layer.foresight import Foresight, ForesightPolicy
 from tracker.service_layer.machine_queues import read_machine_queues
 from tracker.service_layer.planning import Planner, PlanningPolicy
 from tracker.settings import TrackerSettings
@@ -106,6 +108,17 @@ class Tracker:
             on_replanned=self._replanned,
             debounce_s=settings.replan_debounce_s,
             optimise=optimise,
+        )
+        self.foresight = Foresight(
+            self.planning_reads,
+            ForesightPolicy(
+                settings.foresight_samples,
+                MachineRisk(
+                    mtbf_s=settings.foresight_mtbf_s,
+                    mttr_s=settings.foresight_mttr_s,
+                    duration_cv=settings.foresight_duration_cv,
+                ),
+            ),
         )
         self.bus = MessageBus(
             SqlUnits(self.sessions),
@@ -191,12 +204,19 @@ class Tracker:
         plan = self.planner.current
         return quoted, plan.made_at if plan is not None else self.clock()
 
-    def _replanned(self, _plan: Plan) -> None:
-        """A new plan: every open order is assessed against it (alerts follow), and the
-        machines' dispatch lists go out (on the publisher's thread)."""
+    def _replanned(self, plan: Plan) -> None:
+        """A new plan: every open order is assessed against it (alerts follow), the
+        machines' dispatch lists go out (on the publisher's thread), then every open order's
+        P(on time) is forecast (on the planner's thread, off the event path)."""
         self.check_orders()
         if self.dispatch_list_publisher is not None:
             self.dispatch_list_publisher.notify()
+        try:
+            self.foresight.refresh(plan, self.clock())
+        except Exception as exc:
+            _periodic.failed("foresight", exc, "forecasting open orders failed")
+        else:
+            _periodic.ok("foresight")
 
     def replan(self) -> None:
         """The periodic replan (reality moves even when no event says so: time passes)."""

@@ -118,6 +118,12 @@ class TrackerSettings(BaseSettings):
     replan_debounce_s: float = Field(default=1.0, gt=0, le=300)
     # CP-SAT time limit to improve each plan (pip install 'shopfloor[optimize]'); 0: off
     optimise_s: float = Field(default=0.0, ge=0, le=600)
+    # P(on time), P50 and P90 of every open order after each plan (docs/foresight.md):
+    # Monte Carlo samples per forecast (0: off), and every machine's prior failure figures
+    foresight_samples: int = Field(default=300, ge=0, le=10_000)
+    foresight_mtbf_s: float = Field(default=8 * 3600.0, gt=0, le=10 * 365 * 86400.0)
+    foresight_mttr_s: float = Field(default=1800.0, gt=0, le=30 * 86400.0)
+    foresight_duration_cv: float = Field(default=0.05, ge=0, le=2)
     # each machine's dispatch list from the plan, retained on shopfloor/{site}/dispatch/{machine},
     # at most this many jobs each (about 250 bytes a job)
     publish_dispatch: bool = True

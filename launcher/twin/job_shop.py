@@ -46,10 +46,13 @@ def job_shop(seed: int, machines: int | None = None, orders_per_machine: float =
     release_window = 24 * HOUR
     order_specs = []
     for k in range(n_orders):
-        ops, work = [], 0.0
+        ops: list[dict[str, object]] = []
+        quantity = rng.randint(4, 24)
+        work = 0.0
         for j in range(rng.randint(2, 6)):
             setup = rng.choice((0.0, 600.0, 1200.0, 1800.0))
             cycle = float(rng.randrange(60, 420, 30))
+            work += setup + quantity * cycle
             ops.append(
                 {
                     "seq": 10 * (j + 1),
@@ -59,8 +62,6 @@ def job_shop(seed: int, machines: int | None = None, orders_per_machine: float =
                     "cycle": cycle,
                 }
             )
-        quantity = rng.randint(4, 24)
-        work = sum(float(o["setup"]) + quantity * float(o["cycle"]) for o in ops)  # type: ignore[arg-type]
         at = rng.uniform(0, release_window)
         order_specs.append(
             {

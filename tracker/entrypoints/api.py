@@ -47,6 +47,7 @@ def app_parts(tracker: Tracker) -> AppParts:
         parked=tracker.parked,
         consumer=tracker.consumer,
         mqtt_connected=tracker.client.is_connected,
+        outlook=lambda: tracker.foresight.current,
     )
 
 

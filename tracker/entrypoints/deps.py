@@ -26,6 +26,7 @@ from tracker.domain.planning.quote import Quote
 from tracker.domain.routing import Plant
 from tracker.entrypoints.mqtt_consumer import EventConsumer
 from tracker.service_layer.bus import MessageBus
+from tracker.service_layer.foresight import Outlook
 from tracker.service_layer.unit_of_work import PlanningSessions
 from tracker.settings import TrackerSettings
 
@@ -61,6 +62,8 @@ class AppParts:
     parked: ParkedMessages
     consumer: EventConsumer
     mqtt_connected: Callable[[], bool]
+    # P(on time), P50 and P90 of the open orders, made after each plan
+    outlook: Callable[[], Outlook] = Outlook
 
 
 def parts(request: Request) -> AppParts:
@@ -97,6 +100,11 @@ async def clock(request: Request) -> Callable[[], datetime]:
 async def current_plan(request: Request) -> Plan | None:
     """The current plan (None until the first one is made)."""
     return parts(request).plans()
+
+
+async def current_outlook(request: Request) -> Outlook:
+    """The forecasts of the open orders (empty until the first plan's are made)."""
+    return parts(request).outlook()
 
 
 async def plans(request: Request) -> Callable[[], Plan | None]:
@@ -150,6 +158,7 @@ Bus = Annotated[MessageBus, Depends(bus)]
 PlanningInputs = Annotated[PlanningSessions, Depends(planning_reads)]
 Clock = Annotated[Callable[[], datetime], Depends(clock)]
 CurrentPlan = Annotated[Plan | None, Depends(current_plan)]
+CurrentOutlook = Annotated[Outlook, Depends(current_outlook)]
 Plans = Annotated[Callable[[], Plan | None], Depends(plans)]
 PlantLayout = Annotated[Plant, Depends(plant)]
 Settings = Annotated[TrackerSettings, Depends(settings)]

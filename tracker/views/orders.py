@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.adapters import orm
+from tracker.domain.foresight.estimator import Forecast
 from tracker.domain.model import Operation, Order
 from tracker.domain.planning.model import Plan
 from tracker.domain.schedule import eta_with_plan
@@ -65,7 +66,11 @@ def _with_plan(
 
 
 def order_progress(
-    order: Order, now: datetime, plan: Plan | None = None, planned: Planned | None = None
+    order: Order,
+    now: datetime,
+    plan: Plan | None = None,
+    planned: Planned | None = None,
+    forecast: Forecast | None = None,
 ) -> dict[str, Any]:
     """Status, percent, per-operation state (planned and actual) and a fresh ETA for one order.
 
@@ -86,6 +91,9 @@ def order_progress(
         "eta": eta,
         "due_at": order.due_at,
         "on_time": eta <= order.due_at,
+        # the forecast's ETAs: half of the likely outcomes finish by P50, nine in ten by P90
+        "eta_p50": forecast.p50 if forecast is not None and order.is_open else None,
+        "eta_p90": forecast.p90 if forecast is not None and order.is_open else None,
         "schedule_status": order.schedule_status.value,
         "reasons": list(order.schedule_reasons),
         "created_at": order.created_at,
@@ -132,11 +140,19 @@ def last_update(order: Order) -> datetime:
 
 
 def order_detail(
-    order: Order, now: datetime, plan: Plan | None = None, planned: Planned | None = None
+    order: Order,
+    now: datetime,
+    plan: Plan | None = None,
+    planned: Planned | None = None,
+    forecast: Forecast | None = None,
 ) -> dict[str, Any]:
-    """What a supervisor sees of one order: its progress, customer and why it was cancelled."""
+    """What a supervisor sees of one order: its progress, customer, why it was cancelled, and
+    its P(on time) with the machine that threatens it most."""
+    open_forecast = forecast if order.is_open else None
     return {
-        **order_progress(order, now, plan, planned),
+        **order_progress(order, now, plan, planned, forecast),
+        "p_on_time": round(open_forecast.p_on_time, 3) if open_forecast is not None else None,
+        "p_on_time_reason": open_forecast.reason if open_forecast is not None else None,
         "customer": order.customer,
         "priority": order.priority,
         "cancel_reason": order.cancel_reason,

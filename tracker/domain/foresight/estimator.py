@@ -147,7 +147,7 @@ def _repairs(
     """
     spread = np.broadcast_to(np.expm1(sigma * sigma), failures.shape)  # var of one / mttr^2
     scale = np.broadcast_to(mttr_s, failures.shape)
-    out = failures * scale
+    out: np.ndarray = failures * scale
     # only samples with a failure and repairs that vary need a draw (most have none)
     drawn = (failures > 0) & (spread > 0)
     n, var, mean = failures[drawn], spread[drawn], scale[drawn]
