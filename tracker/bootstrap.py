@@ -28,6 +28,7 @@ from tracker.domain.binding import MachineRules
 from tracker.domain.commands import OperationSpec
 from tracker.domain.downtime import DowntimeRules
 from tracker.domain.foresight.estimator import MachineRisk
+from tracker.domain.foresight.what_if import Change
 from tracker.domain.planning.model import Plan
 from tracker.domain.planning.quote import Quote
 from tracker.domain.routing import Plant
@@ -38,6 +39,7 @@ from tracker.service_layer.bus import MessageBus
 from tracker.service_layer.foresight import Foresight, ForesightPolicy
 from tracker.service_layer.machine_queues import read_machine_queues
 from tracker.service_layer.planning import Planner, PlanningPolicy
+from tracker.service_layer.what_if import OrderOutcome, what_if
 from tracker.settings import TrackerSettings
 
 log = logging.getLogger(__name__)
@@ -203,6 +205,18 @@ class Tracker:
         quoted = self.planner.quote(operations, quantity, priority, due_at)
         plan = self.planner.current
         return quoted, plan.made_at if plan is not None else self.clock()
+
+    def what_if(self, changes: Sequence[Change]) -> list[OrderOutcome]:
+        """Every open order's forecast now and with `changes` made (nothing is booked)."""
+        return what_if(
+            self.planning_reads,
+            self.plant,
+            self.clock(),
+            self.planner.policy,
+            self.foresight,
+            changes,
+            self.settings.foresight_at_risk_below,
+        )
 
     def _replanned(self, plan: Plan) -> None:
         """A new plan: every open order is assessed against it (alerts follow), the

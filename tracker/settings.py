@@ -124,6 +124,8 @@ class TrackerSettings(BaseSettings):
     foresight_mtbf_s: float = Field(default=8 * 3600.0, gt=0, le=10 * 365 * 86400.0)
     foresight_mttr_s: float = Field(default=1800.0, gt=0, le=30 * 86400.0)
     foresight_duration_cv: float = Field(default=0.05, ge=0, le=2)
+    # what-if calls an order at risk when its P(on time) is below this
+    foresight_at_risk_below: float = Field(default=0.5, ge=0, le=1)
     # each machine's dispatch list from the plan, retained on shopfloor/{site}/dispatch/{machine},
     # at most this many jobs each (about 250 bytes a job)
     publish_dispatch: bool = True

@@ -17,6 +17,7 @@ from . import (
     orders_api,
     progress_api,
     web,
+    what_if_api,
 )
 from .auth import Access
 from .deps import AppParts
@@ -48,6 +49,7 @@ def app_parts(tracker: Tracker) -> AppParts:
         consumer=tracker.consumer,
         mqtt_connected=tracker.client.is_connected,
         outlook=lambda: tracker.foresight.current,
+        what_if=tracker.what_if,
     )
 
 
@@ -85,6 +87,7 @@ def create_app(tracker: Tracker) -> FastAPI:
         dead_letters_api.router,
         oee_api.router,
         downtime_api.router,
+        what_if_api.router,
         web.router,
     ):
         app.include_router(router)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Protocol, cast
+from typing import Annotated, Any, Protocol, cast
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -64,6 +64,8 @@ class AppParts:
     mqtt_connected: Callable[[], bool]
     # P(on time), P50 and P90 of the open orders, made after each plan
     outlook: Callable[[], Outlook] = Outlook
+    # what-if over the current state (`Tracker.what_if`); None: not offered
+    what_if: Callable[..., Any] | None = None
 
 
 def parts(request: Request) -> AppParts:
