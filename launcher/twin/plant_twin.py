@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from device_sim.dispatch_board import DispatchBoard
+from device_sim.models import MODELS
 from device_sim.scenario import OrderSpec, Scenario
 from device_sim.simulation import Simulation
 from shopfloor.contract.payloads import StateEvent
@@ -88,12 +89,13 @@ class PlantTwin:
         plant = plant_of([m.id for m in scenario.machines], scenario.work_centers)
         self.tracker = TwinTracker(fresh_database(workdir), plant, self.clock, self.board, rules)
         self.foresee = foresee
-        # the prior of each machine: its model's figures (what a plant file would say)
+        # each machine's prior: its model's figures (what a plant file would say), not its
+        # true ones (job_shop.py draws those apart)
         self.priors = {
             m.id: MachineRisk(
-                mtbf_s=m.machine_model().mtbf_s if m.mtbf is None else _model_mtbf(m.model),
-                mttr_s=_model_mttr(m.model),
-                duration_cv=_model_cv(m.model),
+                mtbf_s=MODELS[m.model].mtbf_s,
+                mttr_s=MODELS[m.model].mttr_s,
+                duration_cv=MODELS[m.model].cycle_cv,
             )
             for m in scenario.machines
         }
@@ -216,21 +218,3 @@ class PlantTwin:
                 )
             )
         return len(open_rows)
-
-
-def _model_mtbf(kind: str) -> float:
-    from device_sim.models import MODELS
-
-    return MODELS[kind].mtbf_s
-
-
-def _model_mttr(kind: str) -> float:
-    from device_sim.models import MODELS
-
-    return MODELS[kind].mttr_s
-
-
-def _model_cv(kind: str) -> float:
-    from device_sim.models import MODELS
-
-    return MODELS[kind].cycle_cv
