@@ -28,7 +28,6 @@ from tracker.domain.binding import MachineRules
 from tracker.domain.commands import OperationSpec
 from tracker.domain.downtime import DowntimeRules
 from tracker.domain.foresight.estimator import MachineRisk
-from tracker.domain.foresight.what_if import Change
 from tracker.domain.planning.model import Plan
 from tracker.domain.planning.quote import Quote
 from tracker.domain.routing import Plant
@@ -39,7 +38,6 @@ from tracker.service_layer.bus import MessageBus
 from tracker.service_layer.foresight import Foresight, ForesightPolicy
 from tracker.service_layer.machine_queues import read_machine_queues
 from tracker.service_layer.planning import Planner, PlanningPolicy
-from tracker.service_layer.what_if import OrderOutcome, what_if
 from tracker.settings import TrackerSettings
 
 log = logging.getLogger(__name__)
@@ -70,6 +68,14 @@ def _machine_rules(settings: TrackerSettings, plant: Plant) -> MachineRules:
         machines=frozenset(plant.machines),
         downtime=DowntimeRules(plant.reasons, settings.downtime_min_s),
     )
+
+
+def _foresight_policy(settings: TrackerSettings) -> ForesightPolicy:
+    """Samples per forecast and every machine's prior failure figures (docs/foresight.md)."""
+    prior = MachineRisk(
+        settings.foresight_mtbf_s, settings.foresight_mttr_s, 0.5, settings.foresight_duration_cv
+    )
+    return ForesightPolicy(settings.foresight_samples, prior)
 
 
 class Tracker:
@@ -111,17 +117,7 @@ class Tracker:
             debounce_s=settings.replan_debounce_s,
             optimise=optimise,
         )
-        self.foresight = Foresight(
-            self.planning_reads,
-            ForesightPolicy(
-                settings.foresight_samples,
-                MachineRisk(
-                    mtbf_s=settings.foresight_mtbf_s,
-                    mttr_s=settings.foresight_mttr_s,
-                    duration_cv=settings.foresight_duration_cv,
-                ),
-            ),
-        )
+        self.foresight = Foresight(self.planning_reads, _foresight_policy(settings))
         self.bus = MessageBus(
             SqlUnits(self.sessions),
             clock,
@@ -205,18 +201,6 @@ class Tracker:
         quoted = self.planner.quote(operations, quantity, priority, due_at)
         plan = self.planner.current
         return quoted, plan.made_at if plan is not None else self.clock()
-
-    def what_if(self, changes: Sequence[Change]) -> list[OrderOutcome]:
-        """Every open order's forecast now and with `changes` made (nothing is booked)."""
-        return what_if(
-            self.planning_reads,
-            self.plant,
-            self.clock(),
-            self.planner.policy,
-            self.foresight,
-            changes,
-            self.settings.foresight_at_risk_below,
-        )
 
     def _replanned(self, plan: Plan) -> None:
         """A new plan: every open order is assessed against it (alerts follow), the

@@ -17,6 +17,7 @@ from device_sim.scenario import Scenario
 HOUR = 3600.0
 # the models a job shop has, and how many of its machines are of each kind at most
 KINDS = ("cnc_mill", "lathe", "press_brake", "welding_robot", "paint_line", "assembly_qa")
+RELEASE_WINDOW_S = 24 * HOUR  # orders are released over the first day
 NEVER = 300 * 86400.0  # no telemetry and no keep-alive states: the twin needs events only
 
 
@@ -24,6 +25,37 @@ def job_shop(seed: int, machines: int | None = None, orders_per_machine: float =
     """A seeded job shop of 6-20 machines (or `machines`), some pooled in work centers."""
     rng = random.Random(seed)
     count = machines or rng.randint(6, 20)
+    specs, by_kind = _machines(rng, count)
+    centers = {f"{k}-wc": ms for k, ms in by_kind.items() if len(ms) > 1}
+    targets = [*centers, *(m for k, ms in by_kind.items() if len(ms) == 1 for m in ms)]
+    orders = [_order(rng, k, targets) for k in range(max(4, round(count * orders_per_machine)))]
+    faults = [
+        {
+            "at": rng.uniform(2 * HOUR, RELEASE_WINDOW_S),
+            "machine": rng.choice(specs)["id"],
+            "down_for": rng.uniform(1, 4) * HOUR,
+            "message": "scripted breakdown",
+        }
+        for _ in range(rng.randint(1, 3))
+    ]
+    return Scenario.model_validate(
+        {
+            "name": f"job-shop-{seed}",
+            "seed": seed,
+            "telemetry_interval": NEVER,
+            "heartbeat": NEVER,
+            "machines": specs,
+            "work_centers": centers,
+            "orders": orders,
+            "faults": faults,
+        }
+    )
+
+
+def _machines(
+    rng: random.Random, count: int
+) -> tuple[list[dict[str, object]], dict[str, list[str]]]:
+    """Machine specs (true MTBF/MTTR up to 2x off their model's) and the machines per model."""
     specs: list[dict[str, object]] = []
     by_kind: dict[str, list[str]] = defaultdict(list)
     for i in range(count):
@@ -40,57 +72,33 @@ def job_shop(seed: int, machines: int | None = None, orders_per_machine: float =
                 "scrap_rate": 0.0,
             }
         )
-    centers = {f"{k}-wc": ms for k, ms in by_kind.items() if len(ms) > 1}
-    targets = [*centers, *(m for k, ms in by_kind.items() if len(ms) == 1 for m in ms)]
-    n_orders = max(4, round(count * orders_per_machine))
-    release_window = 24 * HOUR
-    order_specs = []
-    for k in range(n_orders):
-        ops: list[dict[str, object]] = []
-        quantity = rng.randint(4, 24)
-        work = 0.0
-        for j in range(rng.randint(2, 6)):
-            setup = rng.choice((0.0, 600.0, 1200.0, 1800.0))
-            cycle = float(rng.randrange(60, 420, 30))
-            work += setup + quantity * cycle
-            ops.append(
-                {
-                    "seq": 10 * (j + 1),
-                    "name": f"op{j + 1}",
-                    "machine": rng.choice(targets),
-                    "setup": setup,
-                    "cycle": cycle,
-                }
-            )
-        at = rng.uniform(0, release_window)
-        order_specs.append(
+    return specs, by_kind
+
+
+def _order(rng: random.Random, k: int, targets: list[str]) -> dict[str, object]:
+    """Order k: 2-6 operations on random machines or work centers, released in the window."""
+    ops: list[dict[str, object]] = []
+    quantity = rng.randint(4, 24)
+    work = 0.0
+    for j in range(rng.randint(2, 6)):
+        setup = rng.choice((0.0, 600.0, 1200.0, 1800.0))
+        cycle = float(rng.randrange(60, 420, 30))
+        work += setup + quantity * cycle
+        ops.append(
             {
-                "id": f"SO-{k + 1:03d}",
-                "quantity": quantity,
-                "at": at,
-                "due": at + work * rng.uniform(1.0, 2.5) + rng.uniform(0.25, 1.5) * HOUR,
-                "priority": rng.choice((0, 0, 0, 1, 2)),
-                "routing": ops,
+                "seq": 10 * (j + 1),
+                "name": f"op{j + 1}",
+                "machine": rng.choice(targets),
+                "setup": setup,
+                "cycle": cycle,
             }
         )
-    faults = [
-        {
-            "at": rng.uniform(2 * HOUR, release_window),
-            "machine": rng.choice(specs)["id"],
-            "down_for": rng.uniform(1, 4) * HOUR,
-            "message": "scripted breakdown",
-        }
-        for _ in range(rng.randint(1, 3))
-    ]
-    return Scenario.model_validate(
-        {
-            "name": f"job-shop-{seed}",
-            "seed": seed,
-            "telemetry_interval": NEVER,
-            "heartbeat": NEVER,
-            "machines": specs,
-            "work_centers": centers,
-            "orders": order_specs,
-            "faults": faults,
-        }
-    )
+    at = rng.uniform(0, RELEASE_WINDOW_S)
+    return {
+        "id": f"SO-{k + 1:03d}",
+        "quantity": quantity,
+        "at": at,
+        "due": at + work * rng.uniform(1.0, 2.5) + rng.uniform(0.25, 1.5) * HOUR,
+        "priority": rng.choice((0, 0, 0, 1, 2)),
+        "routing": ops,
+    }

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
 from tracker.bootstrap import Tracker
+from tracker.service_layer.what_if import what_if
 
 from . import (
     dead_letters_api,
@@ -49,7 +50,15 @@ def app_parts(tracker: Tracker) -> AppParts:
         consumer=tracker.consumer,
         mqtt_connected=tracker.client.is_connected,
         outlook=lambda: tracker.foresight.current,
-        what_if=tracker.what_if,
+        what_if=lambda changes: what_if(
+            tracker.planning_reads,
+            tracker.plant,
+            tracker.clock(),
+            tracker.planner.policy,
+            tracker.foresight,
+            changes,
+            tracker.settings.foresight_at_risk_below,
+        ),
     )
 
 
