@@ -9,7 +9,7 @@ import pytest
 
 from tests.clock import T0
 from tracker.domain.foresight.estimator import MachineRisk, forecast
-from tracker.domain.foresight.learning import MachineHistory
+from tracker.domain.foresight.learning import MachineHistory, histories
 from tracker.domain.planning.model import Plan, PlannedOperation, Rule
 
 HOUR = 3600.0
@@ -101,3 +101,20 @@ def test_history_moves_the_prior_towards_what_was_seen() -> None:
     assert risk.mtbf_s == pytest.approx((10 * HOUR * 2 + 8 * HOUR) / 10)
     assert risk.mttr_s == pytest.approx((HOUR * 2 + 8 * 1800) / 10)
     assert risk.down_left_s == 0.0
+
+
+def test_stored_intervals_teach_each_machine_its_failures() -> None:
+    hour = timedelta(hours=1)
+    intervals = [
+        ("weld-1", "RUNNING", T0, T0 + 3 * hour),
+        ("weld-1", "DOWN", T0 + 3 * hour, T0 + 4 * hour),
+        ("weld-1", "RUNNING", T0 + 4 * hour, T0 + 7 * hour),
+        ("weld-1", "DOWN", T0 + 7 * hour, T0 + 8 * hour),
+        ("saw-1", "RUNNING", T0, T0 + 8 * hour),
+    ]
+    learned = histories(intervals)
+    prior = MachineRisk(mtbf_s=10 * HOUR, mttr_s=HOUR)
+    weld = learned["weld-1"].risk(prior, T0)
+    assert weld.mtbf_s == pytest.approx((20 * HOUR + 6 * HOUR) / 4)
+    assert weld.mttr_s == pytest.approx(HOUR)
+    assert learned["saw-1"].risk(prior, T0).mtbf_s == pytest.approx(28 * HOUR / 2)

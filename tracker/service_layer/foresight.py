@@ -12,15 +12,18 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tracker.domain.foresight.estimator import Forecast, MachineRisk, forecast
+from tracker.domain.foresight.learning import MachineHistory, histories
 from tracker.domain.planning.model import Plan
 from tracker.domain.schedule import STOPPED_STATES
 
 from .unit_of_work import PlanningSessions
 
 log = logging.getLogger(__name__)
+# how far back a machine's state history teaches its failures and repairs
+HISTORY_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class Foresight:
         self._reads = reads
         self.policy = policy
         self.current = Outlook()
+        # each machine's failures and repairs seen in the last HISTORY_DAYS (at the last refresh)
+        self.learned: dict[str, MachineHistory] = {}
         self.last_duration_s = 0.0
 
     def refresh(self, plan: Plan, now: datetime) -> Outlook:
@@ -59,7 +64,9 @@ class Foresight:
         with self._reads() as reads:
             due = reads.open_due_dates()
             states = {row.machine_id: row.state for row in reads.machine_rows()}
-        risks = {machine: self.risks_of(state) for machine, state in states.items()}
+            since = now - timedelta(days=HISTORY_DAYS)
+            self.learned = histories(tuple(r) for r in reads.machine_intervals(since))
+        risks = {m: self.risks_of(m, state, now) for m, state in states.items()}
         default = self.policy.prior
         for op in plan.operations.values():
             risks.setdefault(op.machine, default)
@@ -71,9 +78,11 @@ class Foresight:
         log.debug("forecast %d orders in %.2fs", len(orders), self.last_duration_s)
         return self.current
 
-    def risks_of(self, state: str) -> MachineRisk:
-        """A machine's figures: the prior, with a repair still to come when it is stopped."""
-        prior = self.policy.prior
+    def risks_of(self, machine: str, state: str, now: datetime) -> MachineRisk:
+        """A machine's figures: the prior blended with its recent history (learning.py), with
+        a repair still to come when it is stopped."""
+        history = self.learned.get(machine)
+        risk = self.policy.prior if history is None else history.risk(self.policy.prior, now)
         if state in STOPPED_STATES:
-            return replace(prior, down_left_s=prior.mttr_s)
-        return prior
+            return replace(risk, down_left_s=risk.mttr_s)
+        return risk

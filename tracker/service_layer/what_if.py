@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from tracker.domain.foresight.estimator import Forecast, MachineRisk, forecast
+from tracker.domain.foresight.estimator import Forecast, forecast
 from tracker.domain.foresight.what_if import Change, apply, status_of
 from tracker.domain.planning.dispatching_rules import schedule
 from tracker.domain.routing import Plant
@@ -46,7 +46,7 @@ def what_if(
     with reads() as opened:
         jobs, machines = planning_inputs(opened, plant, now, policy)
         states = {row.machine_id: row.state for row in opened.machine_rows()}
-    risks: dict[str, MachineRisk] = {m: foresight.risks_of(s) for m, s in states.items()}
+    risks = {m: foresight.risks_of(m, s, now) for m, s in states.items()}
     for m in machines:
         risks.setdefault(m.machine_id, foresight.policy.prior)
     samples = max(foresight.policy.samples, 100)

@@ -7,12 +7,31 @@ prior worth `weight` failures is the gamma-exponential posterior mean:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .estimator import MachineRisk
 
 RUNNING, DOWN = "RUNNING", "DOWN"
+
+
+def histories(
+    intervals: Iterable[tuple[str, str, datetime, datetime]],
+) -> dict[str, MachineHistory]:
+    """Each machine's running time, failures and repairs from its closed state intervals
+    (machine, state, start, end); a DOWN interval is one failure and its repair."""
+    out: dict[str, MachineHistory] = {}
+    for machine, state, started, ended in intervals:
+        history = out.setdefault(machine, MachineHistory())
+        spent = max(0.0, (ended - started).total_seconds())
+        if state == RUNNING:
+            history.running_s += spent
+        elif state == DOWN:
+            history.failures += 1
+            history.repairs += 1
+            history.repair_s += spent
+    return out
 
 
 @dataclass
