@@ -109,6 +109,11 @@ async def current_outlook(request: Request) -> Outlook:
     return parts(request).outlook()
 
 
+async def outlooks(request: Request) -> Callable[[], Outlook]:
+    """The open orders' forecasts as time goes on (a live stream outlasts many plans)."""
+    return parts(request).outlook
+
+
 async def plans(request: Request) -> Callable[[], Plan | None]:
     """The current plan as time goes on (a live stream outlasts many plans)."""
     return parts(request).plans
@@ -161,6 +166,7 @@ PlanningInputs = Annotated[PlanningSessions, Depends(planning_reads)]
 Clock = Annotated[Callable[[], datetime], Depends(clock)]
 CurrentPlan = Annotated[Plan | None, Depends(current_plan)]
 CurrentOutlook = Annotated[Outlook, Depends(current_outlook)]
+Outlooks = Annotated[Callable[[], Outlook], Depends(outlooks)]
 Plans = Annotated[Callable[[], Plan | None], Depends(plans)]
 PlantLayout = Annotated[Plant, Depends(plant)]
 Settings = Annotated[TrackerSettings, Depends(settings)]

@@ -252,7 +252,15 @@ function renderOrders() {
         "tr",
         { "data-order-id": o.order_id, "data-status": o.schedule_status, class: `row-${o.schedule_status}` },
         el("td", {}, el("strong", {}, o.order_id), el("div", { class: "muted small" }, `${o.customer} · ${o.product} ×${o.quantity}`)),
-        el("td", {}, statusBadge(o), o.reasons.length ? el("div", { class: "small reasons" }, o.reasons.join("; ")) : null),
+        el(
+          "td",
+          {},
+          statusBadge(o),
+          o.reasons.length ? el("div", { class: "small reasons" }, o.reasons.join("; ")) : null,
+          o.p_on_time != null
+            ? el("div", { class: "small muted", title: o.p_on_time_reason || "" }, `P(on time) ${Math.round(100 * o.p_on_time)}%`)
+            : null,
+        ),
         el("td", {}, bar(o.percent_complete), el("span", { class: "small" }, `${o.percent_complete}%`), o.current_operation ? el("div", { class: "muted small" }, o.current_operation) : null),
         el("td", { class: "wide" }, fmtTime(o.eta)),
         el("td", { class: "wide" }, fmtTime(o.due_at)),
