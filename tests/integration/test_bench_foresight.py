@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from launcher.bench.foresight import main
+from launcher.bench.foresight import main, run_scenario
 from launcher.twin.job_shop import job_shop
 
 
@@ -28,3 +28,11 @@ def test_two_tiny_job_shops_give_every_figure(capsys: pytest.CaptureFixture[str]
     for key in ("recall", "precision", "flip_flop_share", "calibration_max_gap"):
         assert 0.0 <= result[key] <= 1.0
     assert "static plan (baseline)" in out
+
+
+def test_the_twin_plays_a_seed_the_same_way_twice() -> None:
+    runs = [run_scenario(5, 3, 1.5) for _ in range(2)]
+    finished = [{o: t.completed_at for o, t in run.orders.items()} for run in runs]
+    assert finished[0] == finished[1]
+    assert all(when is not None for when in finished[0].values())
+    assert runs[0].events == runs[1].events > 0
