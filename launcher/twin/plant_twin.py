@@ -31,6 +31,7 @@ from tracker.domain.planning.model import Plan
 from tracker.domain.schedule import ScheduleRules
 from tracker.entrypoints.event_messages import to_command
 
+from .arrivals import arrivals
 from .traces import Look, OrderTrace, TwinRun
 from .tracker_side import TwinTracker, VirtualClock, fresh_database, plant_of
 
@@ -79,6 +80,7 @@ class PlantTwin:
         workdir: Path,
         rules: ScheduleRules | None = None,
         foresee: Foresee | None = default_foresee,
+        with_arrivals: bool = True,
         start: datetime = START,
     ) -> None:
         self.scenario = scenario
@@ -89,6 +91,7 @@ class PlantTwin:
         plant = plant_of([m.id for m in scenario.machines], scenario.work_centers)
         self.tracker = TwinTracker(fresh_database(workdir), plant, self.clock, self.board, rules)
         self.foresee = foresee
+        self.arrivals = with_arrivals
         # each machine's prior: its model's figures (what a plant file would say), not its
         # true ones (job_shop.py draws those apart)
         self.priors = {
@@ -106,8 +109,12 @@ class PlantTwin:
         self._held_since = start
 
     def risks(self, now: datetime) -> dict[str, MachineRisk]:
-        """What the tracker has learned of each machine by now, from its prior and states."""
-        return {m: h.risk(self.priors[m], now) for m, h in self.history.items()}
+        """What the tracker has learned of each machine by now, from its prior and states,
+        and the orders released over the last day (what is still to come, at that pace)."""
+        learned = {m: h.risk(self.priors[m], now) for m, h in self.history.items()}
+        if not self.arrivals:
+            return learned
+        return arrivals(learned, self.scenario, self.tracker.plant, self.start, now)
 
     def run(
         self,

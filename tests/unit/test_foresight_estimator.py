@@ -118,3 +118,22 @@ def test_stored_intervals_teach_each_machine_its_failures() -> None:
     assert weld.mtbf_s == pytest.approx((20 * HOUR + 6 * HOUR) / 4)
     assert weld.mttr_s == pytest.approx(HOUR)
     assert learned["saw-1"].risk(prior, T0).mtbf_s == pytest.approx(28 * HOUR / 2)
+
+
+def test_orders_still_to_come_go_ahead_when_due_first() -> None:
+    # the order waits 2 h for its slot; orders due before it arrive once an hour on average:
+    # it is on time only if none arrives before it starts (e^-2)
+    risk = MachineRisk(
+        mtbf_s=1e15,
+        duration_cv=0.0,
+        arrivals_per_s=1 / HOUR,
+        arrival_work_s=HOUR,
+        arrival_lead_s=HOUR,
+    )
+    plan = _plan(("SO-1", 10, "m1", 2 * HOUR, 3 * HOUR))
+    due = {"SO-1": T0 + timedelta(hours=3)}
+    got = forecast(plan, due, {"m1": risk}, T0, 40_000)["SO-1"]
+    # arrivals count only until due - lead (2 h): mean 2 of them
+    assert got.p_on_time == pytest.approx(math.exp(-2), abs=0.01)
+    late_due = {"SO-1": T0 + timedelta(minutes=30)}  # due before any arrival could be
+    assert forecast(plan, late_due, {"m1": risk}, T0)["SO-1"].p50 == T0 + timedelta(hours=3)

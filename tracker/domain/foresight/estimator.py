@@ -12,6 +12,7 @@ no failure; delays spread along machines and orders as the plan's order says.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ import numpy as np
 from tracker.domain.planning.model import Plan, PlannedOperation
 
 HOUR = 3600.0
+# the lognormal shape whose variance over mean^2 is 1, as an exponential's: work of arrivals
+_EXPONENTIAL = np.array(math.sqrt(math.log(2.0)))
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,11 @@ class MachineRisk:
     repair_sigma: float = 0.5  # lognormal shape of repairs; 0: every repair takes mttr_s
     duration_cv: float = 0.03  # an operation's time over its plan: standard deviation
     down_left_s: float = 0.0  # down now: mean repair time still to come
+    # orders still to come: operations a second routed here, their mean work, and the lead
+    # time they are due in (one due before this order's due date goes ahead of it, as EDD does)
+    arrivals_per_s: float = 0.0
+    arrival_work_s: float = 0.0
+    arrival_lead_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -85,11 +93,21 @@ def forecast(
             free[machine] = left[0]
     zero = np.zeros(samples)
     ready: dict[str, np.ndarray] = {}
+    seen: dict[str, np.ndarray] = {}  # up to when each machine's arrivals were drawn
+    due_s = {order_id: (at - now).total_seconds() for order_id, at in due.items()}
     finished = np.empty((len(ops), samples))
     for i, op in enumerate(ops):
         start = np.maximum(free.get(op.machine, zero), ready.get(op.order_id, zero))
         if op.machine not in down:
             start = np.maximum(start, starts[i])
+        risk = of[i]
+        if risk.arrivals_per_s > 0 and op.order_id in due_s:
+            # orders released before this one starts, due before it: they go first
+            until = np.minimum(start, due_s[op.order_id] - risk.arrival_lead_s)
+            since = seen.get(op.machine, zero)
+            jumps = rng.poisson(risk.arrivals_per_s * np.maximum(until - since, 0.0))
+            seen[op.machine] = np.maximum(since, until)
+            start = start + _repairs(rng, jumps, np.array(risk.arrival_work_s), _EXPONENTIAL)
         finished[i] = start + took[i]
         free[op.machine] = ready[op.order_id] = finished[i]
     return _forecasts(ops, finished.mean(axis=1) - ends, ready, due, risks, now)
