@@ -193,7 +193,7 @@ class Scenario(_Strict):
     orders: list[OrderSpec] = []
     faults: list[FaultSpec] = []
     expect: ExpectSpec | None = None
-    # passed on to the tracker's plant file, which checks them (README, Downtime and its reasons)
+    # passed on to the tracker's plant file, which checks them (docs/oee.md, Downtime)
     reasons: dict[Name, dict[str, str]] = {}
     alarm_reasons: dict[str, Name] = {}
 

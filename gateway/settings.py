@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
@@ -31,21 +32,35 @@ from .timestamps import Clock, Precision
 class InfluxSettings(BaseModel):
     """Where telemetry goes: InfluxDB 2.x/3.x/1.8+ (v2 API), InfluxDB 1.x (v1 API) or SQLite."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     sink: Literal["influx2", "influx1", "sqlite"] = "sqlite"
+    """`influx2` (v2 API: InfluxDB 2.x/3.x/Cloud/1.8+), `influx1` (v1 `/write`), `sqlite`"""
     url: str = "http://127.0.0.1:8086"
+    """InfluxDB URL"""
     # v2 write API
     token: SecretStr | None = None
+    """v2 API token; required with `influx2`"""
     org: str = "shopfloor"
+    """v2 API organisation"""
     bucket: str = "shopfloor"
+    """v2 API bucket"""
     # v1 /write API
     database: str = "shopfloor"
+    """v1 API database"""
     retention_policy: str | None = None
+    """v1 API retention policy; none: the database's default"""
     username: str | None = None
+    """v1 API user"""
     password: SecretStr | None = None
+    """v1 API password"""
     timeout_s: float = Field(default=10.0, gt=0)
+    """HTTP timeout of one write, seconds"""
     verify_tls: bool = True
+    """check the server's TLS certificate"""
     # embedded store for the demo
     sqlite_path: Path = Path("shopfloor-telemetry.db")
+    """embedded store"""
 
 
 def _json_text(value: Any) -> Any:
@@ -74,19 +89,27 @@ class TemplateSpec(BaseModel):
 
 
 class DecodeSettings(BaseModel):
-    """How topics and payloads are read (SHOPFLOOR_DECODE__*); see README, MQTT contract."""
+    """How topics and payloads are read (SHOPFLOOR_DECODE__*); see docs/mqtt.md."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
     # tried in order, first match wins; when empty, SHOPFLOOR_TOPIC_TEMPLATE is the one template
     topic_templates: Annotated[list[str | TemplateSpec], NoDecode, JsonEnv] = []
+    """JSON list of templates tried in order; replaces `SHOPFLOOR_TOPIC_TEMPLATE` for the gateway"""
     # unit of epoch-number timestamps; `auto` judges it by the number's size
     ts_precision: Precision = "ms"
+    """unit of epoch-number `ts`: `s`, `ms`, `us`, `ns` or `auto` (by size)"""
     # readings further ahead of / behind their arrival are rejected; 0 turns a check off
     max_ahead_s: float = Field(default=300, ge=0)
+    """readings further ahead of their arrival are rejected"""
     max_behind_s: float = Field(default=0, ge=0)
+    """readings further behind their arrival are rejected (e.g. 604800: a week); `0`: off"""
     # field name -> type; every other field is a float (booleans as 1.0/0.0)
     field_types: Annotated[dict[str, FieldType], NoDecode, JsonEnv] = {}
+    """JSON `{"field": "float"|"int"|"bool"|"string"}`; `{}`: all floats"""
     # joins the names of nested objects in `values`: {"spindle": {"temp": 1}} -> spindle_temp
     separator: str = Field(default="_", min_length=1, pattern=r"^[^\\\s,=]+$")
+    """joins nested value names"""
 
     @field_validator("topic_templates")
     @classmethod
@@ -115,16 +138,25 @@ class DecodeSettings(BaseModel):
 class MappingSettings(BaseModel):
     """Machines whose tags map to events, declared in the environment (SHOPFLOOR_MAPPING__*)."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     # JSON list of {"id", "counter_wrap", "source"}, as a plant file's machines; `id` may name
     # topic levels (`{line}`) so that one entry maps many machines
     machines: Annotated[list[MachineSource], NoDecode, JsonEnv] = []
+    """machine sources in the environment, JSON `[{"id", "counter_wrap", "source"}]`, as a plant
+    file's machines; `id` may name topic levels (`"{line}"`), see [Machine
+    sources](mqtt.md#machine-sources-tags-to-events)
+    """
 
 
 class GatewaySettings(BaseSettings):
     """Everything the gateway needs; a bad value fails at start and names the variable."""
 
     model_config = SettingsConfigDict(
-        env_prefix="SHOPFLOOR_", env_nested_delimiter="__", extra="ignore"
+        env_prefix="SHOPFLOOR_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        use_attribute_docstrings=True,
     )
 
     mqtt: MqttSettings = MqttSettings(client_id="shopfloor-gateway")
@@ -132,18 +164,27 @@ class GatewaySettings(BaseSettings):
     topic_template: str = DEFAULT_TEMPLATE
     decode: DecodeSettings = DecodeSettings()
     batch_size: int = Field(default=5000, ge=1, le=100_000)
+    """a batch is written at this many points (1-100,000) ..."""
     flush_interval_s: float = Field(default=1.0, gt=0, le=60)
+    """... or this age, seconds (and as soon as the stream pauses)"""
     max_payload_bytes: int = Field(default=256 * 1024, ge=64)
+    """larger messages are rejected (`oversized`)"""
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    """Prometheus `/metrics` port; none: off"""
     metrics_host: str = "0.0.0.0"
+    """Prometheus listener address"""
     # batches the store cannot take go here (durably) and are replayed in order
     spool_dir: Path = Path("shopfloor-spool")
+    """on-disk buffer for batches the store cannot take"""
     spool_max_bytes: int = Field(default=1024**3, ge=64 * 1024)
+    """past this the gateway stops acknowledging; the broker holds the backlog (default 1 GiB)"""
     # batches written at the same time; more hides the store's latency
     write_concurrency: int = Field(default=2, ge=1, le=16)
+    """batches written at the same time (1-16)"""
     # several gateways with the same group share the load ($share/<group>/<filter>)
     share_group: str | None = Field(default=None, pattern=r"^[^/+#$\s]+$")
-    # the Sparkplug B host application (SHOPFLOOR_SPARKPLUG__*); see README, Sparkplug B
+    """several gateways share the load (`$share/<group>/...`), see [Scale-out](scale-out.md)"""
+    # the Sparkplug B host application (SHOPFLOOR_SPARKPLUG__*); see docs/sparkplug.md
     sparkplug: SparkplugSettings = SparkplugSettings()
     # the plant file: its machines' `source:` (tags to events) and `counter_wrap`
     plant_file: Path | None = None

@@ -201,6 +201,8 @@ def _banner(plan: Plan, demo: Run, later: list[tuple[str, float]], given: MqttSe
     out(f"shopfloor demo: scenario {plan.scenario.name} at {plan.speed:g}x (data in {plan.data})\n")
     out(f"  board:           {plan.base}/board\n")
     out(f"  API docs:        {plan.base}/docs\n")
+    first = plan.scenario.machines[0].id
+    out(f"  terminal:        {plan.base}/operator/{first}   (one per machine)\n")
     out(f"  supervisor key:  {plan.api_key}  (header X-API-Key)\n")
     for order_id, page in demo.links.items():
         out(f"  customer page:   {page}   ({order_id})\n")

@@ -166,6 +166,7 @@ def tracker(
             check_interval_s=min(30.0, max(1.0, CHECK_INTERVAL_S / speed)),
             at_risk_slack_s=AT_RISK_SLACK_S / speed,
             down_allowance_s=DOWN_ALLOWANCE_S / speed,
+            demo_speed=speed,
             recovery_margin_s=RECOVERY_MARGIN_S / speed,
             offline_after_s=max(5.0, OFFLINE_AFTER_S / speed),
             downtime_min_s=DOWNTIME_MIN_S / speed,

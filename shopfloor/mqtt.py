@@ -15,6 +15,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
     FilePath,
     PrivateAttr,
@@ -51,31 +52,59 @@ class BrokerEnvironment(BaseSettings):
 class MqttSettings(BaseModel):
     """Where the broker is and how to talk to it."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     host: str = "127.0.0.1"
+    """broker host name (no `mqtt://`)"""
     # 8883 when TLS is on and no port is given
     port: int = Field(default=PLAIN_PORT, ge=1, le=65535)
+    """broker port (`8883` with TLS)"""
     username: str | None = None
+    """broker user"""
     password: SecretStr | None = None
+    """broker password"""
     protocol: Literal["5", "3.1.1"] = "5"
+    """`5` or `3.1.1`"""
     client_id: str = ""
+    """stable id: the broker keeps the session (and queues messages) while the service is away;
+    distinct per instance
+    """
     # how many unacknowledged QoS 1 messages the broker may send us at once (MQTT 5)
     receive_maximum: int = Field(default=5000, ge=1, le=65535)
+    """unacknowledged QoS 1 messages the broker may send at once (MQTT 5); bounds the gateway's
+    memory at this many messages
+    """
     # how many QoS 1 messages we may send before the broker acknowledges them: at most what
     # the broker takes (Mosquitto's max_inflight_messages, 20 unless configured)
     max_inflight: int = Field(default=20, ge=1, le=65535)
+    """QoS 1 messages a client may have sent and not yet had acknowledged; at most what the broker
+    takes (Mosquitto's `max_inflight_messages`, 20 unless configured; compose sets both to 1000).
+    The gateway's mapped events wait for their PUBACKs before the message they came from is
+    acknowledged, so a larger window keeps a backlog of mapped tags flowing
+    """
     keepalive_s: int = Field(default=30, ge=5)
+    """MQTT keep-alive, seconds (5 or more)"""
     # how long the broker keeps our session (and queues for it) while we are away (MQTT 5)
     session_expiry_s: int = Field(default=86_400, ge=0, le=4_294_967_295)
+    """how long the broker keeps the session while the service is away (MQTT 5; a day)"""
     # TLS 1.2+; the server's certificate and host name are checked against ca_file (PEM), or
     # against the system's CAs when ca_file is not given
     tls: bool = False
+    """MQTT over TLS 1.2+, the server's certificate and host name verified ([MQTT over
+    TLS](production.md#mqtt-over-tls-and-broker-accounts))
+    """
     ca_file: FilePath | None = None
+    """PEM file of the CA(s) that signed the broker's certificate; none: the system's CAs"""
     # mutual TLS: the client's certificate chain and private key (PEM)
     cert_file: FilePath | None = None
+    """mutual TLS: the client's certificate (PEM, chain after it)"""
     key_file: FilePath | None = None
+    """mutual TLS: the client's private key (PEM); none: it is in the certificate file"""
     key_password: SecretStr | None = None
+    """the password of an encrypted private key"""
     # no server verification at all: for a lab broker only, never on a plant network
     tls_insecure: bool = False
+    """no verification of the server's certificate or name at all: a lab broker only"""
     _context: ssl.SSLContext | None = PrivateAttr(default=None)
 
     @field_validator("host")

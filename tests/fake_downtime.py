@@ -1,4 +1,5 @@
-"""Downtime records of the fake unit of work, on its copy of the tables."""
+"""Downtime records and the operator actions' log of the fake unit of work, on its copy of
+the tables."""
 
 from __future__ import annotations
 
@@ -17,6 +18,21 @@ def _row(values: dict[str, Any]) -> StopRow:
         values.get("alarm_code"),
         values.get("source"),
     )
+
+
+class FakeOperatorActions:
+    """Implements `OperatorActions` (mixed into `FakeUnitOfWork`)."""
+
+    @property
+    def db(self) -> Tables:
+        raise NotImplementedError
+
+    def add_operator_action(self, **values: Any) -> None:
+        self.db.operator_actions.append({"id": len(self.db.operator_actions) + 1, **values})
+
+    def last_job(self, machine_id: str) -> tuple[str, int] | None:
+        mine = [b for b in self.db.job_bindings if b["machine_id"] == machine_id]
+        return (mine[-1]["order_id"], mine[-1]["seq"]) if mine else None
 
 
 class FakeDowntime:

@@ -29,6 +29,7 @@ class Tables:
     intervals: list[StateInterval] = field(default_factory=list)
     alarms: list[dict[str, Any]] = field(default_factory=list)
     downtime: dict[int, dict[str, Any]] = field(default_factory=dict)  # by record id
+    operator_actions: list[dict[str, Any]] = field(default_factory=list)
     planned: dict[tuple[str, int], tuple[str, datetime, datetime]] = field(default_factory=dict)
 
 

@@ -15,7 +15,7 @@ from types import SimpleNamespace, TracebackType
 from typing import Any
 
 from tests.clock import T0
-from tests.fake_downtime import FakeDowntime
+from tests.fake_downtime import FakeDowntime, FakeOperatorActions
 from tests.fake_repositories import FakeIncidents
 from tests.fake_store import FakeStore, Tables, Work, columns
 from tracker.domain import commands
@@ -26,7 +26,7 @@ from tracker.domain.planning.model import Plan
 from tracker.service_layer import handlers
 
 
-class FakeUnitOfWork(FakeIncidents, FakeDowntime):
+class FakeUnitOfWork(FakeIncidents, FakeDowntime, FakeOperatorActions):
     """Implements `tracker.service_layer.unit_of_work.UnitOfWork` on a `FakeStore`."""
 
     def __init__(

@@ -87,7 +87,7 @@ def _columns(header: list[str]) -> list[str]:
         parts += [f"repeated columns: {', '.join(repeated)}"] if repeated else []
         raise UnreadableCsv(
             f"row 1 (header): {'; '.join(parts)}; the columns are {', '.join(COLUMNS)}"
-            " (or an alias: README, Import orders)"
+            " (or an alias: docs/orders.md, Import orders)"
         )
     return names
 

@@ -46,110 +46,218 @@ class WebhookSpec(BaseModel):
 class TelemetrySettings(BaseModel):
     """Where the machine charts read telemetry: the store the gateway writes to."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     # none: no charts (the API answers 503)
     kind: Literal["sqlite", "influx1", "influx2", "none"] = "none"
+    """`sqlite`, `influx1` (InfluxQL on `/query`), `influx2` (Flux), `none` (the chart API answers
+    503)
+    """
     url: str = "http://127.0.0.1:8086"
+    """InfluxDB URL"""
     database: str = "shopfloor"  # influx1
+    """`influx1` database"""
     bucket: str = "shopfloor"  # influx2
+    """`influx2` bucket"""
     org: str = "shopfloor"  # influx2
+    """`influx2` organisation"""
     # the influx2 token, or the influx1 password (with `username`)
     token: SecretStr | None = None
+    """`influx2` token (a read token is enough), or the `influx1` password"""
     username: str | None = None
+    """`influx1` user"""
     sqlite_path: Path = Path("shopfloor-telemetry.db")
+    """the gateway's `SHOPFLOOR_INFLUX__SQLITE_PATH`, opened read-only"""
     timeout_s: float = Field(default=10.0, gt=0)
+    """HTTP timeout of one read, seconds"""
     # influx1: read whole minutes from the `telemetry_1m` rollup (its continuous query created,
-    # see README "Machine charts"): a week in ~0.1 s instead of ~1 s
+    # see docs/mqtt.md, "Machine charts"): a week in ~0.1 s instead of ~1 s
     influx_rollup: bool = False
+    """`influx1`: read whole-minute buckets from the `telemetry_1m` rollup (create its continuous
+    query first, see [Machine charts](mqtt.md#mqtt-contract))
+    """
 
 
 class TrackerSettings(BaseSettings):
     """Everything the tracker needs; a bad value fails at start and names the variable."""
 
     model_config = SettingsConfigDict(
-        env_prefix="SHOPFLOOR_", env_nested_delimiter="__", extra="ignore"
+        env_prefix="SHOPFLOOR_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        use_attribute_docstrings=True,
     )
 
     database_url: str = "sqlite:///shopfloor.db"
+    """SQLAlchemy URL; PostgreSQL: `postgresql+psycopg://user:pass@host/db`"""
     mqtt: MqttSettings = MqttSettings(client_id="shopfloor-tracker")
     topic_template: str = DEFAULT_TEMPLATE
+    """topic template, see [MQTT contract](mqtt.md#mqtt-contract); the tracker's must carry events
+    and name `{machine}`
+    """
     site: str = "plant1"
+    """site segment of the alert and dispatch topics; the gateway's site for the events of machine
+    sources that name none
+    """
     api_host: str = "127.0.0.1"
+    """HTTP listener address"""
     api_port: int = Field(default=8000, ge=1, le=65535)
+    """HTTP listener port"""
     # the admin key, sent as `X-API-Key`; no default on purpose
     api_key: SecretStr
+    """the admin's key (header `X-API-Key`), 16+ characters, not a placeholder"""
     # more keys with roles, only their SHA-256 stored: [{"name", "role", "key_sha256"}]
     api_keys: list[ApiKeySpec] = Field(default_factory=list)
+    """more keys, as JSON `[{"name": "ann", "role": "supervisor", "key_sha256": "<hex>"}]`; roles
+    `viewer`, `operator`, `supervisor`, `admin`, and for any key an optional `"machines": [...]` it
+    may start and end jobs on; only the SHA-256 of each key (`shopfloor hash-key`), see
+    [Access](api.md#access-keys-and-roles); compose takes it from `TRACKER_KEY_HASHES` in `.env`
+    """
     # customers' progress polling: how long a client may reuse an answer, and the rate each
     # token and each client address may poll at (token buckets: per second, and burst)
     progress_max_age_s: int = Field(default=5, ge=0, le=3600)
+    """`Cache-Control: private, max-age=` of a customer's progress answer"""
     progress_rate_per_token: float = Field(default=1.0, gt=0)
+    """progress requests per second each token may make (429 past it)"""
     progress_burst_per_token: int = Field(default=10, ge=1)
+    """... and its burst"""
     progress_rate_per_ip: float = Field(default=10.0, gt=0)
+    """the same per client address"""
     progress_burst_per_ip: int = Field(default=100, ge=1)
+    """... and its burst"""
     # failed API-key attempts per client address (a token bucket: per minute, and burst);
     # past it every request with a key from that address answers 429, a correct key too
     api_key_failures_per_min: float = Field(default=10.0, gt=0)
+    """failed API keys a client address may send per minute once its burst is spent (429 past it,
+    see [Access](api.md#access-keys-and-roles))
+    """
     api_key_failures_burst: int = Field(default=20, ge=1)
+    """... and its burst"""
     # request bodies larger than this are refused with 413 before they are parsed
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    """larger request bodies answer 413 before they are read (default 1 MiB)"""
     import_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    """the same for `/api/v1/orders/import` (default 5 MiB)"""
     check_interval_s: float = Field(default=30.0, gt=0)
+    """periodic re-check of every open order (and replan)"""
     # an order is at risk when its ETA is within this many seconds of its due date...
     at_risk_slack_s: float = Field(default=3600.0, ge=0)
+    """at risk: ETA within this of the due date (see [Late-order
+    alerts](alerts.md#late-order-alerts))
+    """
     # ...or its operation's observed cycle time exceeds the planned one by more than this ratio
     behind_plan_ratio: float = Field(default=0.2, ge=0)
+    """at risk: cycle time this much over plan"""
     # ...and back on track only once it has this much more than the slack (no flapping)
     recovery_margin_s: float = Field(default=600.0, ge=0)
+    """an order at risk or late is back on track only with this much more than the slack (no
+    flapping)
+    """
     # alert webhooks (Slack/Teams incoming webhooks or any JSON receiver), a JSON list; unsigned
     webhook_urls: list[AnyHttpUrl] = Field(default_factory=list)
+    """JSON list of alert webhook URLs (Slack/Teams-compatible body), unsigned"""
     # more, each with its own signing secret: [{"url": ..., "secret": "whsec_..."}]
     webhooks: list[WebhookSpec] = Field(default_factory=list)
+    """more alert webhooks, each with its signing secret: JSON `[{"url": "...", "secret":
+    "whsec_..."}]` (see [Signed webhooks](alerts.md#signed-webhooks)); a URL may be in only one of
+    the two lists
+    """
     webhook_timeout_s: float = Field(default=5.0, gt=0)
+    """per-POST timeout"""
     webhook_backoff_max_s: float = Field(default=300.0, gt=0)
+    """longest wait between retries"""
     # YAML: machines, work centers and product templates (see examples/plant.yaml)
     plant_file: Path | None = None
+    """YAML plant file: machines, work centers, product templates (see [Plant
+    file](orders.md#plant-file)); the gateway reads its machines' `source:` and `counter_wrap`
+    ([Machine sources](mqtt.md#machine-sources-tags-to-events))
+    """
     # planning: which waiting operation a free machine takes next (edd, release, spt, cr, atc)
     dispatch_rule: Rule = Rule.EDD
+    """planning rule: `edd`, `release`, `spt`, `cr`, `atc` (see
+    [Planning](planning.md#planning-capacity-eta-and-quotes))
+    """
     # a DOWN or OFFLINE machine is planned as back this long from now
     down_allowance_s: float = Field(default=1800.0, ge=0)
+    """a `DOWN`/`OFFLINE` machine is planned as back this long from now"""
+    # plant seconds per real second: `shopfloor demo --speed S` sets S, and the board says so
+    demo_speed: float = Field(default=1.0, gt=0, le=100000)
+    """plant seconds per real second; `shopfloor demo --speed S` sets it, and the board shows a
+    banner when it is not 1 ("Demo at 60x: 1 s here is 1 min in the plant")
+    """
     # a burst of events gives one replan this long after it goes quiet
     replan_debounce_s: float = Field(default=1.0, gt=0, le=300)
+    """a burst of events gives one replan this long after it goes quiet (10 s at most)"""
     # CP-SAT time limit to improve each plan (pip install 'shopfloor[optimize]'); 0: off
     optimise_s: float = Field(default=0.0, ge=0, le=600)
+    """CP-SAT time limit to improve each plan; needs `pip install 'shopfloor[optimize]'`; `0`: off
+    """
     # P(on time), P50 and P90 of every open order after each plan (docs/foresight.md):
     # Monte Carlo samples per forecast (0: off), and every machine's prior failure figures
     foresight_samples: int = Field(default=300, ge=0, le=10_000)
+    """Monte Carlo samples per P(on time) forecast after each plan; `0` turns foresight off (see
+    [Foresight](foresight.md))
+    """
     foresight_mtbf_s: float = Field(default=8 * 3600.0, gt=0, le=10 * 365 * 86400.0)
+    """prior mean running time between a machine's failures, for P(on time)"""
     foresight_mttr_s: float = Field(default=1800.0, gt=0, le=30 * 86400.0)
+    """prior mean repair time of a machine, for P(on time)"""
     foresight_duration_cv: float = Field(default=0.05, ge=0, le=2)
+    """spread of an operation's time around its plan (standard deviation over the mean)"""
     # what-if calls an order at risk when its P(on time) is below this
     foresight_at_risk_below: float = Field(default=0.5, ge=0, le=1)
+    """`POST /api/v1/what-if` calls an order at risk when its P(on time) is below this"""
     # each machine's dispatch list from the plan, retained on shopfloor/{site}/dispatch/{machine},
     # at most this many jobs each (about 250 bytes a job)
     publish_dispatch: bool = True
+    """publish each machine's dispatch list after a replan that changed it (see [Dispatch
+    lists](planning.md#dispatch-lists))
+    """
     dispatch_max_jobs: int = Field(default=1000, ge=1, le=4000)
+    """at most this many jobs per dispatch list, the first planned (1-4000; ~250 bytes a job)"""
     # a machine that publishes nothing for this long becomes OFFLINE...
     offline_after_s: float = Field(default=300.0, gt=0)
+    """a machine that publishes no event for this long becomes `OFFLINE` (checked periodically),
+    unless its offline rule is `bridge`
+    """
     # ...unless its rule is `bridge` (OFFLINE only from an OFFLINE state event, its bridge's
     # will): the default of machines whose plant file entry (or work center) says nothing
     offline_rule: OfflineRule = OfflineRule.SILENCE
+    """offline rule of machines the plant file gives none: `silence` (the rule above) or `bridge`
+    (`OFFLINE` only from an `OFFLINE` state event), see [Binding jobs to
+    machines](orders.md#binding-jobs-to-machines)
+    """
     # who binds jobs to machines the plant file says nothing of: their events (`event`), their
     # dispatch list (`dispatch`) or people through the API (`operator`)
     job_binding: Binding = Binding.EVENT
+    """who binds jobs to machines the plant file says nothing of: `event`, `dispatch` or `operator`
+    """
     # a job bound to a machine takes its unassigned cycles of this long before the binding
     unassigned_window_s: float = Field(default=300.0, ge=0, le=7 * 86400)
+    """a job bound to a machine takes its unassigned cycles from this long before the binding"""
     # a stop (DOWN, or IDLE with a job bound) is a downtime record once it lasted longer
     downtime_min_s: float = Field(default=60.0, ge=0, le=86400)
+    """a stop (a machine `DOWN`, or `IDLE` with a job bound) lasting longer than this is a downtime
+    record, see [Downtime and its reasons](oee.md#downtime-and-its-reasons)
+    """
     # PLC part counters wrap to 0 at this value (65536 for 16 bits); None: a drop is a reset.
     # `counter_wraps` overrides it per machine, as JSON: {"saw-1": 65536}
     counter_wrap: int | None = Field(default=None, gt=0)
+    """value at which PLC part counters wrap to 0 (65536 for 16 bits)"""
     counter_wraps: dict[str, Annotated[int, Field(gt=0)]] = {}
+    """per machine as JSON `{"saw-1": 65536}`, which beats the plant file's `counter_wrap`, which
+    beats `SHOPFLOOR_COUNTER_WRAP`
+    """
     # an event that fails to apply other than on the database is tried this often, then parked
     apply_attempts: int = Field(default=3, ge=1, le=100)
+    """an event that fails to apply for a reason other than the database is tried this often
+    (1-100), then parked (see [Tracker: bad events](mqtt.md#tracker-rejected-and-parked-events))
+    """
     # /readyz fails while the oldest event received and not yet settled is older than this
     stuck_after_s: float = Field(default=60.0, gt=0)
+    """`/readyz` answers 503 while the oldest event received and not yet acknowledged is older than
+    this
+    """
     # the machine charts' telemetry store
     telemetry: TelemetrySettings = TelemetrySettings()
 

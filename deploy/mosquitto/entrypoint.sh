@@ -1,7 +1,7 @@
 #!/bin/sh
 # Mosquitto's start in docker-compose.yml: (re)writes the services' accounts from .env into the
 # password file, then runs the broker (the arguments). Machine accounts added to the same file
-# with mosquitto_passwd (README: "Broker accounts and ACL") are kept.
+# with mosquitto_passwd (docs/production.md: "Broker accounts and ACL") are kept.
 #   MOSQUITTO_AUTH_DIR  where the password file lives (default /mosquitto/auth, a volume)
 set -eu
 

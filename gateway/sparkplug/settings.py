@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shopfloor.contract.payloads import MachineState
 from shopfloor.sparkplug import names
@@ -56,18 +56,30 @@ class MachineMap(BaseModel):
 class SparkplugSettings(BaseModel):
     """The Sparkplug B host application inside the gateway; off unless enabled."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     enabled: bool = False
+    """be a Sparkplug B host application too"""
     host_id: str = "shopfloor-gateway"
+    """the host's STATE topic name"""
     # the group ids consumed; "+" for all
     group: str = "+"
+    """one group id, or `+` for all"""
     # how long a seq gap may wait for the missing message before a rebirth is requested
     reorder_timeout_s: float = Field(default=2.0, gt=0, le=60)
+    """how long a message ahead of its `seq` waits for the missing one"""
     # a node that does not answer a rebirth request is asked again after this long
     rebirth_retry_s: float = Field(default=10.0, gt=0, le=3600)
+    """a rebirth request is repeated this often until the NBIRTH comes"""
     machines: list[MachineMap] = []
+    """JSON list mapping (group, node, device) to machine, site, line, profile"""
     profiles: dict[str, EventProfile] = {"default": EventProfile()}
+    """JSON: which metrics make state, cycle, job and alarm events; default: a `default` profile
+    with the conventional metric names
+    """
     # unlisted devices (or nodes without devices) are machines named after themselves
     auto_machines: bool = True
+    """consume unmapped edge nodes and devices too (as machines named after them)"""
 
     @field_validator("host_id")
     @classmethod

@@ -175,7 +175,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
 
 
 def _rollup_influx1(url: str, database: str, end: datetime) -> float:
-    """Seconds to create the rollup's continuous query and fill it with the week (README)."""
+    """Seconds to create the rollup's continuous query and fill the week (docs/mqtt.md)."""
     began = time.perf_counter()
     end_ns = int(end.timestamp()) * 1_000_000_000
     for q in (influx_rollup_query(database), influx_rollup_backfill(0, end_ns)):

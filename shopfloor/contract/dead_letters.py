@@ -1,4 +1,4 @@
-"""The dead-letter body, one shape for every service (README, "Dead letters"): what was rejected,
+"""The dead-letter body, one shape for every service (docs/mqtt.md): what was rejected,
 why, when, and the first 4 KiB of its payload."""
 
 from __future__ import annotations

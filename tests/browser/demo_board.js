@@ -30,7 +30,16 @@ async function main() {
     const down = await page.locator("#machines li", { hasText: "DOWN" }).count();
     step(`${down} machine(s) down`);
     await page.locator("#gantt svg .now-line").waitFor({ state: "attached" });
+    const banner = page.locator("#timescale:not([hidden])");
+    await banner.waitFor({ timeout: 15000 });
+    step(`the banner: ${await banner.textContent()}`);
+    await page.locator("#oee li.tile").first().waitFor({ timeout: 15000 });
+    await page.locator("#machines li .alarm").first().waitFor({ timeout: 30000 });
+    step(`the DOWN card: ${await page.locator("#machines li", { hasText: "DOWN" }).first().textContent()}`);
     await page.screenshot({ path: path.join(artifacts, "demo-board.png"), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(artifacts, "demo-board-phone.png"), fullPage: true });
     if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
     console.log("ok");
   } finally {

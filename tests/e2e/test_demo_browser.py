@@ -1,6 +1,6 @@
 """The demo as a plant engineer first sees it: the supervisor board of `shopfloor demo` in a real
 headless chromium, live, with the built-in scenario's late order, its alert, the broken-down
-machine and the schedule. Its screenshot is the README's picture."""
+machine and the schedule. Its screenshot is the README's picture (docs/board.png)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,8 @@ def test_the_demo_board_shows_the_late_order_its_alert_and_the_machine_down(
     assert driver.returncode == 0 and log.rstrip().endswith("ok"), log
     assert "SO-1003 shows late" in log and "6 machines listed" in log
     assert "1 machine(s) down" in log  # weld-1, the scripted breakdown
+    assert "Demo at 60x: 1 s here is 1 min in the plant" in log
+    assert "WF-204" in log  # the DOWN card's alarm
     # the README's picture: refreshed on request, or made when missing
     if os.environ.get("SHOPFLOOR_UPDATE_SCREENSHOTS") or not DOCS_SHOT.exists():
         DOCS_SHOT.parent.mkdir(exist_ok=True)

@@ -107,6 +107,6 @@ def test_a_machine_card_opens_charts_of_its_channels_with_states_and_alarms(
     log = driver.stdout + driver.stderr
     assert driver.returncode == 0 and log.rstrip().endswith("ok"), log
     assert "3 charts with state bands and the alarm" in log
-    # the README's picture: refreshed on request, or made when missing
+    # the picture on docs/board.md: refreshed on request, or made when missing
     if os.environ.get("SHOPFLOOR_UPDATE_SCREENSHOTS") or not DOCS_SHOT.exists():
         shutil.copyfile(ARTIFACTS / "machine-view.png", DOCS_SHOT)

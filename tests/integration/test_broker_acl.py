@@ -56,7 +56,7 @@ def auth(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=30,
     )
     assert done.returncode == 0, done.stderr
-    for machine, secret in MACHINES.items():  # as the README says to add a machine
+    for machine, secret in MACHINES.items():  # as docs/production.md says to add a machine
         subprocess.run(
             ["mosquitto_passwd", "-b", str(auth / "passwd"), machine, secret],
             check=True,

@@ -79,7 +79,7 @@ def stores(
     db = f"charts_{secrets.token_hex(4)}"
     influxdb1.create_database(db)
     _write(InfluxV1Sink(InfluxSettings(sink="influx1", url=influxdb1.url, database=db)), lines)
-    # the rollup as README sets it up: the continuous query, and a backfill of older points
+    # the rollup as docs/mqtt.md sets it up: the continuous query, and a backfill of older points
     influxdb1.query(db, influx_rollup_query(db))
     influxdb1.query(db, influx_rollup_backfill(0, int(T0.timestamp() + HOUR) * 1_000_000_000))
     # half the hour summed by the continuous query, the rest not yet: read from the points

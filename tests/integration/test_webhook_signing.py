@@ -1,5 +1,5 @@
 """Signed alert webhooks end to end: the tracker posts an alert to a real local HTTP receiver
-(the README's stdlib example), which checks the Standard Webhooks signature; an endpoint
+(the stdlib example of docs/alerts.md), which checks the Standard Webhooks signature; an endpoint
 without a secret still gets its posts, unsigned."""
 
 from __future__ import annotations

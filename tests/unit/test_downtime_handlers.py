@@ -147,3 +147,15 @@ def test_a_classification_names_a_known_record_and_reason(uow: FakeUnitOfWork) -
         classify_stop(commands.ClassifyStop(stop_id, "bogus", "sup-bob"), uow, T0)
     with pytest.raises(StopNotFound):
         classify_stop(commands.ClassifyStop(999, "spindle", "sup-bob"), uow, T0)
+
+
+def test_a_classification_touches_its_machine_so_live_views_hear_of_it(
+    uow: FakeUnitOfWork,
+) -> None:
+    _state(uow, "DOWN", T0)
+    uow.commit()
+    (stop_id,) = uow.db.downtime
+    with uow:  # a transaction of its own, as the bus runs a person's command
+        assert uow.machines_touched() == []
+        classify_stop(commands.ClassifyStop(stop_id, "no-operator", "sup-bob"), uow, T0 + MIN)
+        assert uow.machines_touched() == ["saw-1"]

@@ -1,8 +1,9 @@
-"""The README's reference parts name everything the code reads: settings with defaults, CLI flags.
+"""The manual's reference parts name everything the code reads: settings with defaults, CLI flags.
 
-Setting names are derived from the pydantic-settings classes (prefix `SHOPFLOOR_`, nested
-models joined with `__`), flags from `launcher.cli.build_parser()`, so a new setting or flag
-that the manual does not mention fails here, by name.
+Settings come from the pydantic-settings classes (prefix `SHOPFLOOR_`, nested models joined
+with `__`; docs/configuration.md is generated from them by launcher/config_reference.py), flags
+from `launcher.cli.build_parser()`, so a new setting or flag that the manual does not mention
+fails here, by name.
 """
 
 from __future__ import annotations
@@ -10,64 +11,34 @@ from __future__ import annotations
 import argparse
 import enum
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, SecretStr
-from pydantic_core import PydanticUndefined
-from pydantic_settings import BaseSettings
+from pydantic import SecretStr
 
 from gateway.settings import GatewaySettings
 from launcher.cli import build_parser
-from shopfloor.mqtt import MqttSettings
+from launcher.config_reference import PREFIX, REQUIRED, page, settings
 from tracker.migrate import MigrateSettings
 from tracker.settings import TrackerSettings
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-PREFIX = "SHOPFLOOR_"
-REQUIRED = object()  # a setting without a default
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 VARIABLE = re.compile(r"SHOPFLOOR_[A-Z0-9_]*[A-Z0-9]")
-
-
-def _settings(model: type[BaseModel], default: Any, prefix: str) -> Iterator[tuple[str, Any]]:
-    """(variable, default) of every field; nested models (not lists or dicts of them) recurse."""
-    for name, info in model.model_fields.items():
-        variable = prefix + name.upper()
-        if default is not None:
-            value = getattr(default, name)
-        elif info.default is PydanticUndefined and info.default_factory is None:
-            value = REQUIRED
-        else:
-            value = info.get_default(call_default_factory=True)
-        kind = info.annotation
-        if isinstance(kind, type) and issubclass(kind, BaseModel):
-            yield from _settings(kind, value, variable + "__")
-        else:
-            yield variable, value
 
 
 def code_settings() -> dict[str, list[Any]]:
     """Every SHOPFLOOR_* variable the services read, with its default in each service."""
-    found: dict[str, list[Any]] = {}
-    classes: list[tuple[type[BaseModel], str]] = [
-        (GatewaySettings, PREFIX),
-        (TrackerSettings, PREFIX),
-        (MigrateSettings, PREFIX),
-        (MqttSettings, PREFIX + "MQTT__"),
-    ]
-    for cls, prefix in classes:
-        if issubclass(cls, BaseSettings):
-            assert cls.model_config.get("env_prefix") == PREFIX
-        for variable, value in _settings(cls, None, prefix):
-            found.setdefault(variable, []).append(value)
-    return found
+    for cls in (GatewaySettings, TrackerSettings, MigrateSettings):
+        assert cls.model_config.get("env_prefix") == PREFIX
+    return {variable: setting.defaults for variable, setting in settings().items()}
 
 
-def section(title: str) -> str:
-    """The README's `## title` section, up to the next `## ` heading."""
-    text = README.read_text(encoding="utf-8")
+def section(page: str, title: str | None = None) -> str:
+    """A page of docs/, or its `## title` section up to the next `## ` heading."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    if title is None:
+        return text
     start = text.index(f"\n## {title}\n")
     end = text.find("\n## ", start + 1)
     return text[start : end if end != -1 else len(text)]
@@ -76,7 +47,7 @@ def section(title: str) -> str:
 def reference_rows() -> dict[str, str]:
     """Each variable of the configuration reference's tables -> the default cell of its row."""
     rows: dict[str, str] = {}
-    for line in section("Configuration reference").splitlines():
+    for line in section("configuration.md").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 4 and (m := VARIABLE.fullmatch(cells[0].strip("`"))):
             rows[m.group(0)] = cells[2]
@@ -84,7 +55,7 @@ def reference_rows() -> dict[str, str]:
 
 
 def _shown(value: Any) -> list[str]:
-    """Ways the README may write a default (any one is enough)."""
+    """Ways the reference may write a default (any one is enough)."""
     if value is REQUIRED:
         return ["required"]
     if value is None or isinstance(value, SecretStr):
@@ -103,15 +74,28 @@ def _shown(value: Any) -> list[str]:
     return []  # structured defaults (the Sparkplug profiles): described in words
 
 
+def test_the_configuration_reference_is_generated_from_the_settings_classes() -> None:
+    committed = section("configuration.md")
+    assert committed == page(), (
+        "docs/configuration.md differs from the settings classes: "
+        "python -m launcher.config_reference > docs/configuration.md"
+    )
+
+
+def test_every_setting_has_a_description() -> None:
+    bare = sorted(v for v, s in settings().items() if not s.description)
+    assert not bare, f"give these a Field description (or a docstring under the field): {bare}"
+
+
 def test_the_configuration_reference_names_every_setting() -> None:
     documented = reference_rows()
     missing = sorted(set(code_settings()) - set(documented))
-    assert not missing, f"README's configuration reference does not list: {', '.join(missing)}"
+    assert not missing, f"docs/configuration.md does not list: {', '.join(missing)}"
 
 
 def test_the_configuration_reference_lists_only_real_settings() -> None:
     extra = sorted(set(reference_rows()) - set(code_settings()) - {"SHOPFLOOR_LOG_LEVEL"})
-    assert not extra, f"README's configuration reference lists unknown settings: {extra}"
+    assert not extra, f"docs/configuration.md lists unknown settings: {extra}"
 
 
 def test_each_setting_row_gives_its_default() -> None:
@@ -123,7 +107,7 @@ def test_each_setting_row_gives_its_default() -> None:
             ways = _shown(value)
             if not cell or ways and not any(way.lower() in cell.lower() for way in ways):
                 wrong.append(f"{variable}: default {value!r} (row says {cell!r})")
-    assert not wrong, "README's defaults disagree with the code:\n" + "\n".join(wrong)
+    assert not wrong, "docs/configuration.md disagrees with the code:\n" + "\n".join(wrong)
 
 
 def _subparser(parser: argparse.ArgumentParser, *path: str) -> argparse.ArgumentParser:
@@ -145,18 +129,18 @@ def _flags(parser: argparse.ArgumentParser) -> set[str]:
 @pytest.mark.parametrize(
     ("command", "title"),
     [
-        (("demo",), "The demo and scenarios"),
-        (("sim",), "The simulator"),
-        (("sim", "load"), "The simulator"),
+        (("demo",), ("getting-started.md", "The demo and scenarios")),
+        (("sim",), ("simulator.md", None)),
+        (("sim", "load"), ("simulator.md", None)),
     ],
     ids=["demo", "sim", "sim load"],
 )
 def test_every_flag_of_the_demo_and_the_simulator_is_documented(
-    command: tuple[str, ...], title: str
+    command: tuple[str, ...], title: tuple[str, str | None]
 ) -> None:
-    text = section(title)
+    text = section(*title)
     flags = _flags(_subparser(build_parser(), *command))
     missing = sorted(f for f in flags if not re.search(re.escape(f) + r"(?![\w-])", text))
     assert not missing, (
-        f"README section {title!r} does not mention `shopfloor {' '.join(command)}` {missing}"
+        f"docs/{title[0]} {title[1] or ''} omits `shopfloor {' '.join(command)}` {missing}"
     )

@@ -1,5 +1,5 @@
 """Standard Webhooks signatures: the spec's own example, malformed secrets refused without
-being quoted, and the README's stdlib receiver accepting what the tracker signs."""
+being quoted, and the stdlib receiver of docs/alerts.md accepting what the tracker signs."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ RECEIVER = Path(__file__).resolve().parents[2] / "examples" / "webhook_receiver.
 
 
 def receiver() -> ModuleType:
-    """examples/webhook_receiver.py, the README's receiver, as a module."""
+    """examples/webhook_receiver.py, the receiver docs/alerts.md shows, as a module."""
     spec = importlib.util.spec_from_file_location("webhook_receiver", RECEIVER)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -73,6 +73,6 @@ def test_the_readme_receiver_accepts_a_signed_body_and_refuses_tampering_and_rep
     assert verify(secret, rotated, body, now=1700000100)
 
 
-def test_the_readme_shows_the_receivers_check_as_it_is() -> None:
-    readme = (RECEIVER.parents[1] / "README.md").read_text(encoding="utf-8")
-    assert inspect.getsource(receiver().verify) in readme
+def test_the_alerts_page_shows_the_receivers_check_as_it_is() -> None:
+    page = (RECEIVER.parents[1] / "docs" / "alerts.md").read_text(encoding="utf-8")
+    assert inspect.getsource(receiver().verify) in page

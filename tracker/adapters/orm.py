@@ -208,6 +208,25 @@ job_bindings = Table(
     Column("claimed_scrap", Integer, nullable=False, default=0),
 )
 
+# what people did at a machine (the operator terminal, the board's buttons): who, when, what
+operator_actions = Table(
+    "operator_actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("machine_id", String(100), nullable=False),
+    Column("action", String(20), nullable=False),  # "start", "end", "scrap" or "classify"
+    Column("actor", String(200), nullable=False),  # the API key's name
+    Column("role", String(20)),  # the key's role
+    Column("order_id", String(64)),
+    Column("seq", Integer),
+    Column("quantity", Integer),  # scrapped parts
+    Column("reason", String(100)),  # a code of the plant file's catalogue
+    Column("stop_id", Integer),  # the downtime record classified
+    Column("comment", Text),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_operator_actions_machine_id_at", "machine_id", "at"),
+)
+
 # events already applied, so a redelivered message changes nothing
 processed_events = Table(
     "processed_events",

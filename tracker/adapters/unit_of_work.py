@@ -24,6 +24,7 @@ from .downtime_store import DowntimeStore
 from .incident_repository import SqlIncidents
 from .job_store import JobStore
 from .machine_repository import SqlMachines
+from .operator_action_store import OperatorActionStore
 from .order_repository import SqlOrders
 from .processed_events import SqlProcessedEvents
 from .transaction_state import TransactionState
@@ -39,6 +40,7 @@ class SqlUnitOfWork(
     SqlOrderChecks,
     JobStore,
     DowntimeStore,
+    OperatorActionStore,
 ):
     """One transaction; rows read for update are locked on PostgreSQL until commit."""
 

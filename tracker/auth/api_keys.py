@@ -17,7 +17,7 @@ class Role(StrEnum):
     """What a key may do; each role may do everything the ones before it may."""
 
     VIEWER = "viewer"
-    OPERATOR = "operator"  # a viewer who may also start and end jobs on machines
+    OPERATOR = "operator"  # a viewer who may also start and end jobs, scrap and classify stops
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
 

@@ -117,6 +117,7 @@ class BindJob:
     order_id: str
     seq: int
     by: str
+    role: str | None = None  # the key's role, for the operator actions' log
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,22 @@ class ReleaseJob:
     by: str
     order_id: str | None = None
     seq: int | None = None
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportScrap:
+    """A person scraps `quantity` parts of a job on a machine, for a reason of the catalogue
+    (the job: the one named, else the machine's, else the last one it worked)."""
+
+    machine_id: str
+    quantity: int
+    reason: str
+    by: str
+    role: str | None = None
+    order_id: str | None = None
+    seq: int | None = None
+    comment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +163,7 @@ class ClassifyStop:
     reason: str
     by: str
     comment: str | None = None
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +214,7 @@ Command = (
     | MarkSilentMachinesOffline
     | BindJob
     | ReleaseJob
+    | ReportScrap
     | CheckOrders
     | AcknowledgeAlert
     | ClassifyStop

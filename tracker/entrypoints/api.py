@@ -9,12 +9,14 @@ from tracker.bootstrap import Tracker
 from tracker.service_layer.what_if import what_if
 
 from . import (
+    board_api,
     dead_letters_api,
     downtime_api,
     floor_api,
     health,
     jobs_api,
     oee_api,
+    operator_api,
     orders_api,
     progress_api,
     web,
@@ -93,10 +95,12 @@ def create_app(tracker: Tracker) -> FastAPI:
         floor_api.router,
         incidents_router,
         jobs_api.router,
+        operator_api.router,
         dead_letters_api.router,
         oee_api.router,
         downtime_api.router,
         what_if_api.router,
+        board_api.router,
         web.router,
     ):
         app.include_router(router)

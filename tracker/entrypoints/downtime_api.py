@@ -102,7 +102,9 @@ def classify(
         detail = f"this key may not classify stops of {found['machine_id']}"
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
     try:
-        bus.handle(commands.ClassifyStop(stop_id, body.reason, who.name, body.comment))
+        bus.handle(
+            commands.ClassifyStop(stop_id, body.reason, who.name, body.comment, who.role.value)
+        )
     except StopNotFound:
         raise _not_found(stop_id) from None
     except UnknownReason as exc:

@@ -49,9 +49,11 @@ def machine_job(
     cmd: commands.BindJob | commands.ReleaseJob
     if body.action == "start":
         assert body.order_id is not None and body.operation is not None
-        cmd = commands.BindJob(machine_id, body.order_id, body.operation, who.name)
+        cmd = commands.BindJob(machine_id, body.order_id, body.operation, who.name, who.role.value)
     else:
-        cmd = commands.ReleaseJob(machine_id, who.name, body.order_id, body.operation)
+        cmd = commands.ReleaseJob(
+            machine_id, who.name, body.order_id, body.operation, who.role.value
+        )
     try:
         bus.handle(cmd)
     except MachineNotFound as exc:

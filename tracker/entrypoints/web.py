@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -22,6 +22,7 @@ from tracker.service_layer.foresight import Outlook
 from tracker.views import live as live_views
 
 from .deps import VIEWER, Clock, Feed, Outlooks, Plans, ReadSessions
+from .request_models import MachineId
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +30,17 @@ STATIC = Path(__file__).with_name("static")
 _ASSETS = {
     "board.js": "text/javascript",
     "board_jobs.js": "text/javascript",
+    "board_floor.js": "text/javascript",
+    "board_cards.js": "text/javascript",
+    "board_alerts.js": "text/javascript",
     "board_machine.js": "text/javascript",
     "uPlot.iife.min.js": "text/javascript",  # uPlot 1.6.32 (MIT, uPlot.LICENSE), no CDN
     "uPlot.min.css": "text/css",
     "board.css": "text/css",
     "track.js": "text/javascript",
     "common.js": "text/javascript",
+    "operator.js": "text/javascript",
+    "operator.css": "text/css",
 }
 # the pages load only their own files and talk only to this origin; no referrer, so a
 # tracking link's token never leaves in a Referer header
@@ -171,12 +177,17 @@ async def events(
     plans: Plans,
     outlook: Outlooks,
 ) -> StreamingResponse:
-    """Live changes as Server-Sent Events: `snapshot`, `change`, `reload` (see the README)."""
+    """Live changes as Server-Sent Events: `snapshot`, `change`, `reload` (see docs/board.md)."""
     return StreamingResponse(
         event_stream(feed, EventSource(sessions, clock, plans, outlook), HEARTBEAT_S),
         media_type="text/event-stream",
         headers=_STREAM_HEADERS,
     )
+
+
+@router.get("/", include_in_schema=False)
+def home() -> RedirectResponse:
+    return RedirectResponse("/board", status_code=307)  # the board is what people open
 
 
 @router.get("/board", include_in_schema=False)
@@ -188,6 +199,12 @@ def board() -> FileResponse:
 def track(order_id: str) -> FileResponse:
     # the same page for any id: only the progress call, with the token, says more
     return _page("track.html")
+
+
+@router.get("/operator/{machine_id}", include_in_schema=False)
+def operator(machine_id: MachineId) -> FileResponse:
+    # the same page for any machine: the terminal's key says what it may see and do
+    return _page("operator.html")
 
 
 @router.get("/static/{name}", include_in_schema=False)

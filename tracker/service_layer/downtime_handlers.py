@@ -13,6 +13,7 @@ from tracker.domain.downtime import ALARM_LEAD_S, DOWN, Reason, Source, is_recor
 from tracker.domain.errors import DomainError
 from tracker.domain.machine import Machine
 
+from .operator_log import record_action
 from .unit_of_work import UnitOfWork
 
 
@@ -124,6 +125,9 @@ def classify_stop(cmd: commands.ClassifyStop, uow: UnitOfWork, now: datetime) ->
     if reason is None:
         known = ", ".join(sorted(reasons)) or "none: the plant file declares no `reasons`"
         raise UnknownReason(f"unknown reason {cmd.reason!r} (reasons: {known})")
+    # the machine is locked before the record (the order machine events take them in), and
+    # touched: live views (the board's Pareto) hear of the classification at once
+    uow.get_machine(stop.machine_id)
     uow.update_stop(
         stop.id,
         reason=reason.code,
@@ -131,5 +135,16 @@ def classify_stop(cmd: commands.ClassifyStop, uow: UnitOfWork, now: datetime) ->
         source=Source.PERSON.value,
         classified_by=cmd.by,
         classified_at=now,
+        comment=cmd.comment,
+    )
+    record_action(
+        uow,
+        now,
+        stop.machine_id,
+        "classify",
+        cmd.by,
+        cmd.role,
+        reason=reason.code,
+        stop_id=stop.id,
         comment=cmd.comment,
     )

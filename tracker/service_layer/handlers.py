@@ -10,7 +10,14 @@ from typing import Any
 from tracker.domain import commands, events
 from tracker.domain.model import DomainError, Operation, Order
 
-from . import alert_handlers, downtime_handlers, job_binding, machine_handlers, planning
+from . import (
+    alert_handlers,
+    downtime_handlers,
+    job_binding,
+    machine_handlers,
+    operator_handlers,
+    planning,
+)
 from .downtime_handlers import follows_stops
 from .unit_of_work import UnitOfWork
 
@@ -135,6 +142,7 @@ COMMAND_HANDLERS: dict[type, Handler] = {
     # a job bound to (or released from) an IDLE machine begins (or ends) a stop
     commands.BindJob: follows_stops(job_binding.bind_job, people=True),
     commands.ReleaseJob: follows_stops(job_binding.release_job, people=True),
+    commands.ReportScrap: operator_handlers.report_scrap,
     commands.CheckOrders: alert_handlers.check_orders,
     commands.AcknowledgeAlert: alert_handlers.acknowledge_alert,
     commands.ClassifyStop: downtime_handlers.classify_stop,

@@ -16,6 +16,7 @@ from tracker.domain.errors import DomainError
 from tracker.domain.machine import Machine
 from tracker.domain.model import OperationState, Order
 
+from .operator_log import record_action
 from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -155,7 +156,8 @@ def _queue(uow: UnitOfWork, machine_id: str) -> list[DispatchCandidate]:
     return queue
 
 
-def _known(uow: UnitOfWork, machine_id: str) -> Machine:
+def known_machine(uow: UnitOfWork, machine_id: str) -> Machine:
+    """The machine (locked); MachineNotFound when the plant file and the database lack it."""
     if machine_id not in uow.rules.machines and not uow.machine_known(machine_id):
         raise MachineNotFound(f"machine {machine_id} not found")
     return uow.get_machine(machine_id)
@@ -163,7 +165,7 @@ def _known(uow: UnitOfWork, machine_id: str) -> Machine:
 
 def bind_job(cmd: commands.BindJob, uow: UnitOfWork, now: datetime) -> None:
     """A person starts a job on a machine; starting the job it has already changes nothing."""
-    machine = _known(uow, cmd.machine_id)
+    machine = known_machine(uow, cmd.machine_id)
     order = uow.get_order(cmd.order_id, for_update=True)
     if order is None:
         raise UnknownJob(f"unknown order {cmd.order_id}")
@@ -176,11 +178,14 @@ def bind_job(cmd: commands.BindJob, uow: UnitOfWork, now: datetime) -> None:
         raise JobConflict(f"operation {cmd.seq} of order {cmd.order_id} is already completed")
     take_job(uow, machine, order, cmd.seq, now, "operator", cmd.by, now)
     uow.rebound = True
+    record_action(
+        uow, now, cmd.machine_id, "start", cmd.by, cmd.role, order_id=cmd.order_id, seq=cmd.seq
+    )
 
 
 def release_job(cmd: commands.ReleaseJob, uow: UnitOfWork, now: datetime) -> None:
     """A person ends the machine's job; ending it again (no job bound) changes nothing."""
-    machine = _known(uow, cmd.machine_id)
+    machine = known_machine(uow, cmd.machine_id)
     if machine.order_id is None:
         return
     named = (cmd.order_id, cmd.seq if cmd.seq is not None else machine.seq)
@@ -189,5 +194,7 @@ def release_job(cmd: commands.ReleaseJob, uow: UnitOfWork, now: datetime) -> Non
             f"machine {cmd.machine_id} works {machine.order_id} operation {machine.seq}, "
             f"not {cmd.order_id}" + (f" operation {cmd.seq}" if cmd.seq is not None else "")
         )
+    order_id, seq = machine.order_id, machine.seq
     drop_job(uow, machine, "operator", cmd.by, now, now)
     uow.rebound = True
+    record_action(uow, now, cmd.machine_id, "end", cmd.by, cmd.role, order_id=order_id, seq=seq)

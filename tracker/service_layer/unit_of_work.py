@@ -89,6 +89,13 @@ class DowntimeRecords(Protocol):
     ) -> tuple[str, str] | None: ...
 
 
+class OperatorActions(Protocol):
+    """What people did at machines (the audit log), and the job a machine worked last."""
+
+    def add_operator_action(self, **values: Any) -> None: ...
+    def last_job(self, machine_id: str) -> tuple[str, int] | None: ...
+
+
 class AlertRepository(Protocol):
     """Each order's open alert (locked) and the alerts raised in this transaction."""
 
@@ -146,6 +153,7 @@ class UnitOfWork(
     MachineRepository,
     JobBindings,
     DowntimeRecords,
+    OperatorActions,
     AlertRepository,
     IncidentRepository,
     AlertOutbox,

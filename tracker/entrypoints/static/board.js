@@ -1,5 +1,7 @@
 "use strict";
-// The supervisor board: live orders, alerts, machines and a planned-vs-actual Gantt chart.
+// The supervisor board: live orders, alerts, machines and a planned-vs-actual Gantt chart; the
+// orders and machine cards are in board_cards.js, alerts in board_alerts.js, and the shift's
+// OEE, downtime Pareto and incidents in board_floor.js.
 // State comes from the event stream (/api/v1/events): a snapshot on connect, then the current
 // state of whatever each commit changed. The stream is read with fetch() because EventSource
 // cannot send the X-API-Key header, and keys do not belong in URLs.
@@ -152,6 +154,7 @@ function onEvent(name, data) {
   }
   later("render", 150, render);
   later("extras", 1000, fetchExtras);
+  floorChanged(name, data); // board_floor.js: cards, OEE, Pareto and incidents, debounced
 }
 
 // ---- debounced work and optional endpoints ---------------------------------------------
@@ -224,154 +227,6 @@ function render() {
   renderAlerts();
   renderMachines();
   renderGantt();
-}
-
-function bar(percent) {
-  const fill = el("div");
-  fill.style.width = `${Math.max(0, Math.min(100, percent))}%`;
-  return el("div", { class: "bar" }, fill);
-}
-
-function statusBadge(order) {
-  const open = ["received", "released", "in_progress"].includes(order.status);
-  if (!open) return el("span", { class: "badge closed" }, order.status.replace("_", " "));
-  const status = order.schedule_status;
-  return el("span", { class: `badge s-${status}` }, STATUS_LABELS[status] || status);
-}
-
-function renderOrders() {
-  const orders = [...state.orders.values()].sort(
-    (a, b) =>
-      (RANK[a.schedule_status] ?? 3) - (RANK[b.schedule_status] ?? 3) ||
-      a.due_at.localeCompare(b.due_at),
-  );
-  $("#order-count").textContent = `(${orders.length})`;
-  $("#orders tbody").replaceChildren(
-    ...orders.map((o) =>
-      el(
-        "tr",
-        { "data-order-id": o.order_id, "data-status": o.schedule_status, class: `row-${o.schedule_status}` },
-        el("td", {}, el("strong", {}, o.order_id), el("div", { class: "muted small" }, `${o.customer} · ${o.product} ×${o.quantity}`)),
-        el(
-          "td",
-          {},
-          statusBadge(o),
-          o.reasons.length ? el("div", { class: "small reasons" }, o.reasons.join("; ")) : null,
-          o.p_on_time != null
-            ? el("div", { class: "small muted", title: o.p_on_time_reason || "" }, `P(on time) ${Math.round(100 * o.p_on_time)}%`)
-            : null,
-        ),
-        el("td", {}, bar(o.percent_complete), el("span", { class: "small" }, `${o.percent_complete}%`), o.current_operation ? el("div", { class: "muted small" }, o.current_operation) : null),
-        el("td", { class: "wide" }, fmtTime(o.eta)),
-        el("td", { class: "wide" }, fmtTime(o.due_at)),
-        el("td", { class: o.on_time === false ? "late-text" : "" }, fmtSlack(o.eta, o.due_at)),
-      ),
-    ),
-  );
-}
-
-// What a supervisor is typing into an alert's comment, by alert id: the list is rebuilt on every
-// change the stream brings, and on a busy floor that is several times a second.
-const drafts = new Map();
-
-function renderAlerts() {
-  const alerts = [...state.alerts.values()].filter((a) => a.state !== "cleared").sort((a, b) => b.id - a.id);
-  const focused = document.activeElement;
-  const typing = focused?.matches?.("#alerts input[name=comment]") ? focused.closest("li.alert") : null;
-  const caret = typing ? [focused.selectionStart, focused.selectionEnd] : null;
-  $("#alert-count").textContent = `(${alerts.length})`;
-  $("#alerts").replaceChildren(
-    ...(alerts.length ? alerts.map(alertItem) : [el("li", { class: "muted" }, "No open alerts.")]),
-  );
-  for (const id of drafts.keys()) if (!alerts.some((a) => a.id === id && a.state !== "acknowledged")) drafts.delete(id);
-  if (typing) {
-    const input = $(`#alerts li.alert[data-alert-id="${typing.dataset.alertId}"] input[name=comment]`);
-    if (input) {
-      input.focus();
-      input.setSelectionRange(...caret);
-    }
-  }
-}
-
-function alertItem(a) {
-  const item = el(
-    "li",
-    { class: `alert sev-${a.severity} ${a.state}`, "data-alert-id": a.id },
-    el("div", {}, el("span", { class: `badge s-${a.schedule_status}` }, STATUS_LABELS[a.schedule_status] || a.schedule_status), " ", el("strong", {}, a.order_id), el("span", { class: "muted small" }, ` raised ${fmtTime(a.raised_at)}`)),
-    el("div", { class: "small" }, a.message),
-  );
-  if (a.state === "acknowledged") {
-    item.append(el("div", { class: "muted small acked" }, `Acknowledged by ${a.acked_by} at ${fmtTime(a.acked_at)}${a.ack_comment ? `: ${a.ack_comment}` : ""}`));
-    return item;
-  }
-  const comment = el("input", {
-    name: "comment",
-    placeholder: "comment (optional)",
-    maxlength: 2000,
-    oninput: (event) => drafts.set(a.id, event.target.value),
-  });
-  comment.value = drafts.get(a.id) ?? "";
-  const error = el("span", { class: "error small", role: "alert" });
-  item.append(
-    el(
-      "form",
-      { class: "ack", onsubmit: (event) => { event.preventDefault(); acknowledge(a.id, comment.value, error); } },
-      comment,
-      el("button", { type: "submit" }, "Acknowledge"),
-      error,
-    ),
-  );
-  return item;
-}
-
-async function acknowledge(id, comment, error) {
-  error.textContent = "";
-  try {
-    const response = await fetch(`/api/v1/alerts/${id}/ack`, {
-      method: "POST",
-      headers: { "X-API-Key": apiKey(), "Content-Type": "application/json" },
-      body: JSON.stringify({ by: sessionStorage.getItem(WHO) || "supervisor", comment: comment.trim() || null }),
-    });
-    if (response.ok) {
-      state.alerts.set(id, await response.json()); // the stream says so too, a moment later
-      renderAlerts();
-    } else if (response.status === 403) {
-      error.textContent = "This key may not acknowledge alerts.";
-    } else if (response.status === 409) {
-      error.textContent = "The alert is already closed.";
-    } else {
-      error.textContent = `Could not acknowledge (HTTP ${response.status}).`;
-    }
-  } catch (e) {
-    error.textContent = "Could not reach the tracker.";
-  }
-}
-
-function renderMachines() {
-  const machines = [...state.machines.values()];
-  $("#machines").replaceChildren(
-    ...(machines.length
-      ? machines.map((m) => {
-          const facts = state.machineFacts.get(m.machine_id) || {};
-          return el(
-            "li",
-            { class: `machine m-${m.state}`, "data-machine-id": m.machine_id, onclick: (event) => chartsOnClick(event, m.machine_id) },
-            el("strong", {}, m.machine_id),
-            el("button", { type: "button", class: "charts-link", "aria-label": `charts of ${m.machine_id}` }, "Charts"),
-            el("span", { class: `badge m-${m.state}` }, m.state),
-            el("div", { class: "muted small" }, `since ${fmtTime(m.state_since)}${m.order_id ? ` · ${m.order_id}/${m.seq}` : ""}`),
-            typeof facts.utilisation === "number" ? el("div", { class: "small" }, `utilisation ${Math.round(facts.utilisation * 100)}%`) : null,
-            mayWork(m.machine_id) ? jobControls(m) : null,
-          );
-        })
-      : [el("li", { class: "muted" }, "No machine has reported yet.")]),
-  );
-}
-
-/** A click on a machine card opens its charts, unless it was on its job controls. */
-function chartsOnClick(event, machineId) {
-  const control = event.target.closest("select, input, form, button:not(.charts-link)");
-  if (!control) openMachine(machineId);
 }
 
 /** Operations for the chart: the schedule endpoint's, else each order's own operations. */
