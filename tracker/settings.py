@@ -1,5 +1,8 @@
 """Tracker settings, read from SHOPFLOOR_* environment variables at start."""
 
+# size: one Settings class per service (STYLE.md 6), each field with the description the
+# generated configuration page shows; splitting it would split the tracker's one place to look
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -192,19 +195,14 @@ class TrackerSettings(BaseSettings):
     optimise_s: float = Field(default=0.0, ge=0, le=600)
     """CP-SAT time limit to improve each plan; needs `pip install 'shopfloor[optimize]'`; `0`: off
     """
-    # P(on time), P50 and P90 of every open order after each plan (docs/foresight.md):
-    # Monte Carlo samples per forecast (0: off), and every machine's prior failure figures
     foresight_samples: int = Field(default=300, ge=0, le=10_000)
-    """Monte Carlo samples per P(on time) forecast after each plan; `0` turns foresight off (see
-    [Foresight](foresight.md))
-    """
+    """Monte Carlo samples per [P(on time)](foresight.md) forecast after each plan; `0`: off"""
     foresight_mtbf_s: float = Field(default=8 * 3600.0, gt=0, le=10 * 365 * 86400.0)
     """prior mean running time between a machine's failures, for P(on time)"""
     foresight_mttr_s: float = Field(default=1800.0, gt=0, le=30 * 86400.0)
     """prior mean repair time of a machine, for P(on time)"""
     foresight_duration_cv: float = Field(default=0.05, ge=0, le=2)
     """spread of an operation's time around its plan (standard deviation over the mean)"""
-    # what-if calls an order at risk when its P(on time) is below this
     foresight_at_risk_below: float = Field(default=0.5, ge=0, le=1)
     """`POST /api/v1/what-if` calls an order at risk when its P(on time) is below this"""
     # each machine's dispatch list from the plan, retained on shopfloor/{site}/dispatch/{machine},
