@@ -53,15 +53,23 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     p.add_argument("--threshold", type=float, default=0.5, help="P(on time) rule: warn below this")
     p.add_argument("--clear", type=float, default=0.7, help="P(on time) rule: clear above this")
+    p.add_argument(
+        "--arrivals",
+        action="store_true",
+        help="forecast with orders still to come at the last day's pace (docs/foresight.md)",
+    )
     return p.parse_args(argv)
 
 
-def run_scenario(seed: int, machines: int | None, orders_per_machine: float) -> TwinRun:
+def run_scenario(
+    seed: int, machines: int | None, orders_per_machine: float, arrivals: bool = False
+) -> TwinRun:
     """One seeded job shop through the twin (in a worker process)."""
     logging.disable(logging.WARNING)  # the tracker's alert and incident lines, per order
     workdir = scratch_dir()
     try:
-        return PlantTwin(job_shop(seed, machines, orders_per_machine), workdir).run()
+        shop = job_shop(seed, machines, orders_per_machine)
+        return PlantTwin(shop, workdir, with_arrivals=arrivals).run()
     finally:
         remove_dir(workdir)
 
@@ -70,10 +78,13 @@ def run_all(args: argparse.Namespace) -> list[TwinRun]:
     """Every scenario, `args.workers` at a time."""
     seeds = range(args.seed, args.seed + args.scenarios)
     if args.workers <= 1:
-        return [run_scenario(s, args.machines, args.orders_per_machine) for s in seeds]
+        return [
+            run_scenario(s, args.machines, args.orders_per_machine, args.arrivals) for s in seeds
+        ]
     with ProcessPoolExecutor(args.workers) as pool:
         futures = [
-            pool.submit(run_scenario, s, args.machines, args.orders_per_machine) for s in seeds
+            pool.submit(run_scenario, s, args.machines, args.orders_per_machine, args.arrivals)
+            for s in seeds
         ]
         return [f.result() for f in futures]
 

@@ -80,7 +80,7 @@ class PlantTwin:
         workdir: Path,
         rules: ScheduleRules | None = None,
         foresee: Foresee | None = default_foresee,
-        with_arrivals: bool = True,
+        with_arrivals: bool = False,
         start: datetime = START,
     ) -> None:
         self.scenario = scenario
