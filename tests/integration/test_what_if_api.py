@@ -19,10 +19,10 @@ def tracker(make_tracker: Callable[..., Tracker]) -> Tracker:
     return make(make_tracker)
 
 
-def _order(client: TestClient, order_id: str, due_in_h: float) -> None:
+def _order(client: TestClient, order_id: str, due_in_h: float) -> str:
     due = datetime.now(UTC) + timedelta(hours=due_in_h)
     ops = [{"seq": 10, "name": "turn", "machine": "lathe-1", "setup_s": 0, "cycle_s": 60}]
-    create(client, order_id, due_at=due.isoformat(), operations=ops, quantity=30)
+    return create(client, order_id, due_at=due.isoformat(), operations=ops, quantity=30)
 
 
 def test_a_machine_down_makes_its_orders_late_without_touching_the_plan(
@@ -75,8 +75,11 @@ def test_what_if_is_for_supervisors(client: TestClient) -> None:
 def test_the_order_detail_gives_p_on_time_and_the_progress_p50_p90(
     client: TestClient, tracker: Tracker
 ) -> None:
-    _order(client, "SO-1", 3)
+    token = _order(client, "SO-1", 3)
     tracker.planner.replan()  # the forecast follows each plan
     detail = client.get("/api/v1/orders/SO-1", headers=as_(VIEWER)).json()
     assert 0.9 <= detail["p_on_time"] <= 1.0
     assert detail["eta_p50"] is not None and detail["eta_p50"] <= detail["eta_p90"]
+    progress = client.get("/api/v1/orders/SO-1/progress", params={"token": token}).json()
+    assert progress["eta_p90"] == detail["eta_p90"]
+    assert "p_on_time" not in progress  # the customer gets dates, no internals
