@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from shopfloor.contract.payloads import encode
 
 from .dispatch_board import DispatchBoard
+from .ground_truth import GroundTruth
 from .jobs import Job
 from .machine import SimMachine
 from .models import Alarm
@@ -92,6 +93,8 @@ class Simulation:
         # a machine's controller that holds its cycles (a PackML unit outside Execute)
         self.holds: dict[str, Callable[[], bool]] = {}
         self._garbage: dict[str, list[Outgoing]] = defaultdict(list)
+        # what the machines really did, for a test to judge the tracker's figures by
+        self.truth: GroundTruth | None = None
 
     @classmethod
     def from_scenario(
@@ -185,6 +188,8 @@ class Simulation:
                 if self.board is not None:
                     self.board.finished(job, now)
         self.elapsed_s += dt_s
+        if self.truth is not None:
+            self.truth.record(out)
         return out
 
     def wire(self, messages: Sequence[tuple[str, str, BaseModel]]) -> list[Sent]:

@@ -69,6 +69,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from .bench.foresight import main as bench_foresight
 
         return bench_foresight(args.bench_args)
+    if args.benchmark == "failover":
+        from .bench.failover import main as bench_failover
+
+        return bench_failover(args.bench_args)
     if args.benchmark == "api":
         from .bench.api import main as bench_api
 

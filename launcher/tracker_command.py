@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from tracker.adapters.leadership import AnotherInstanceError
 from tracker.adapters.migrations import NotMigratedError
 from tracker.auth.api_keys import hash_key
 from tracker.bootstrap import Tracker
@@ -43,6 +44,12 @@ def serve_tracker(extend: AppHook | None = None) -> int:
         return 2
     except PlantFileError as exc:
         return file_error("shopfloor tracker: bad plant file", exc)
+    try:
+        tracker.leadership.claim()
+    except AnotherInstanceError as exc:
+        tracker.engine.dispose()
+        sys.stderr.write(f"shopfloor tracker: {exc}\n")
+        return 2
     app = create_app(tracker)
     if extend is not None:
         app = extend(app)

@@ -1,5 +1,8 @@
 """Wires the tracker: database, bus, MQTT consumer, alert and dispatch-list publishers, checks."""
 
+# size: the composition root; every adapter is made and wired here, in dependency order, and
+# the few callbacks between them (commits, plans, leadership) stay beside that wiring
+
 from __future__ import annotations
 
 import logging
@@ -33,8 +36,9 @@ from tracker.domain.planning.quote import Quote
 from tracker.domain.routing import Plant
 from tracker.domain.schedule import ScheduleRules
 from tracker.entrypoints.mqtt_consumer import EventConsumer
+from tracker.instances import Handover, make_fanout, make_leader
 from tracker.plant import load_plant
-from tracker.service_layer.bus import MessageBus
+from tracker.service_layer.bus import Changes, MessageBus
 from tracker.service_layer.foresight import Foresight, ForesightPolicy
 from tracker.service_layer.machine_queues import read_machine_queues
 from tracker.service_layer.planning import Planner, PlanningPolicy
@@ -81,6 +85,7 @@ def _foresight_policy(settings: TrackerSettings) -> ForesightPolicy:
 class Tracker:
     """One running tracker; `start()`/`stop()` run its background parts."""
 
+    # size: the composition root, every adapter wired in dependency order in one place
     def __init__(self, settings: TrackerSettings, clock: Callable[[], datetime] = utc_now) -> None:
         self.settings = settings
         self.clock = clock
@@ -106,6 +111,7 @@ class Tracker:
             keys={url: key for url, key in webhook_keys.items() if key is not None},
         )
         self.changes = ChangeFeed()
+        self.fanout = make_fanout(settings, self.changes, self._committed_elsewhere)
         # planning and dispatch lists only read: no write lock on SQLite
         self.planning_reads = SqlPlanningSessions(self.read_sessions)
         self.planner = Planner(
@@ -115,7 +121,7 @@ class Tracker:
             PlanningPolicy(settings.dispatch_rule, settings.down_allowance_s, settings.optimise_s),
             on_replanned=self._replanned,
             debounce_s=settings.replan_debounce_s,
-            optimise=optimise,
+            optimise=self._optimise,
         )
         self.foresight = Foresight(self.planning_reads, _foresight_policy(settings))
         self.bus = MessageBus(
@@ -125,7 +131,7 @@ class Tracker:
             policy=_alert_policy(settings),
             plans=lambda: self.planner.current,
             on_plan_change=self.planner.request,
-            on_commit=self.changes.publish,
+            on_commit=self._committed,
             rules=_machine_rules(settings, self.plant),
         )
         self.dispatch_list_publisher = self._dispatch_list_publisher()
@@ -138,7 +144,11 @@ class Tracker:
             park=self.parked.park,
             attempts=settings.apply_attempts,
             clock=clock,
+            share_group=settings.tracker_share_group,
         )
+        publishers = (self.alert_publisher, self.webhooks, self.dispatch_list_publisher)
+        handover = Handover(self.planner, self.sessions, clock, publishers, self.check_orders)
+        self.leadership = make_leader(settings, handover)  # and only it delivers and publishes
         self.scheduler = self._periodic_jobs()
 
     def _dispatch_list_publisher(self) -> DispatchListPublisher | None:
@@ -202,19 +212,41 @@ class Tracker:
         plan = self.planner.current
         return quoted, plan.made_at if plan is not None else self.clock()
 
+    def _committed(self, changes: Changes) -> None:
+        """A commit: this instance's live streams and caches, then the other instances'."""
+        self.changes.publish(changes)
+        self.fanout.send(changes)
+
+    def _committed_elsewhere(self, changes: Changes) -> None:
+        """Another instance applied events: replan (the leader's dispatch lists follow), and
+        the leader delivers the alerts they raised."""
+        self.planner.request()
+        if changes.alerts:
+            self.notify_alerts()
+
+    def _optimise(self, *args: Any, **kwargs: Any) -> Plan | None:
+        """The optimiser runs on the leader only (a follower keeps its dispatch plan)."""
+        return optimise(*args, **kwargs) if self.leadership.is_leader() else None
+
     def _replanned(self, plan: Plan) -> None:
-        """A new plan: every open order is assessed against it (alerts follow), the
-        machines' dispatch lists go out (on the publisher's thread), then every open order's
-        P(on time) is forecast (on the planner's thread, off the event path)."""
-        self.check_orders()
-        if self.dispatch_list_publisher is not None:
-            self.dispatch_list_publisher.notify()
+        """A new plan: on the leader, every open order is assessed against it (alerts follow),
+        and the machines' dispatch lists go out (on the publisher's thread); on every instance
+        each open order's P(on time) is forecast (the planner's thread, off the event path)."""
+        # a follower's plan (and forecast) serves its own reads (ETAs, quotes, the board)
+        if self.leadership.is_leader():
+            self._assess_and_dispatch()
         try:
             self.foresight.refresh(plan, self.clock())
         except Exception as exc:
             _periodic.failed("foresight", exc, "forecasting open orders failed")
         else:
             _periodic.ok("foresight")
+
+    def _assess_and_dispatch(self) -> None:
+        """Every open order assessed against the plan, and the dispatch lists out."""
+        self.check_orders()
+        if self.dispatch_list_publisher is not None:
+            self.dispatch_list_publisher.notify()
 
     def replan(self) -> None:
         """The periodic replan (reality moves even when no event says so: time passes)."""
@@ -227,6 +259,8 @@ class Tracker:
 
     def mark_silent_machines(self) -> None:
         """The periodic check: machines silent for `offline_after_s` become OFFLINE."""
+        if not self.leadership.is_leader():  # the leader's duty
+            return
         try:
             self.bus.handle(
                 commands.MarkSilentMachinesOffline(self.clock(), self.settings.offline_after_s)
@@ -252,6 +286,8 @@ class Tracker:
         self.notify_alerts()
 
     def start(self) -> None:
+        self.leadership.start()  # SQLite: AnotherInstanceError if a tracker runs on it
+        self.fanout.start()
         self.planner.replan()  # ETAs and quotes from the first request on
         self.planner.start()
         self.consumer.start()
@@ -263,12 +299,14 @@ class Tracker:
             self.dispatch_list_publisher.start()
         self.scheduler.start()
         log.info(
-            "tracker started (database %s, checks every %.0fs)",
+            "tracker started (database %s, checks every %.0fs, %s)",
             self.engine.url.render_as_string(hide_password=True),
             self.settings.check_interval_s,
+            self.leadership.role,
         )
 
     def stop(self) -> None:
+        self.leadership.stop()  # first: a standby takes over while this one winds down
         self.scheduler.shutdown(wait=False)
         self.planner.stop()
         self.alert_publisher.stop()
@@ -279,6 +317,7 @@ class Tracker:
         self.consumer.stop()
         self.client.disconnect()
         self.client.loop_stop()
+        self.fanout.stop()
         self.engine.dispose()
         log.info("tracker stopped")
 

@@ -52,6 +52,15 @@ class ChangeFeed:
             except RuntimeError:  # its loop closed: it is going away
                 pass
 
+    def resync(self) -> None:
+        """Changes may have been missed (another instance's, while not listening): every
+        subscriber reloads, as after an overflow."""
+        for loop, queue in self._current():
+            try:
+                loop.call_soon_threadsafe(_reload, queue)
+            except RuntimeError:
+                pass
+
     def close(self) -> None:
         """Tell every subscriber to end: open event streams would otherwise hold up shutdown."""
         with self._lock:
@@ -92,6 +101,11 @@ def _offer(queue: asyncio.Queue[Changes | None], changes: Changes) -> None:
             queue.put_nowait(None)  # overflow: the subscriber reloads
         return
     queue.put_nowait(changes)
+
+
+def _reload(queue: asyncio.Queue[Changes | None]) -> None:
+    if queue.qsize() < queue.maxsize:
+        queue.put_nowait(None)
 
 
 def _end(queue: asyncio.Queue[Changes | None]) -> None:

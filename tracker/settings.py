@@ -1,7 +1,6 @@
 """Tracker settings, read from SHOPFLOOR_* environment variables at start."""
-
-# size: one Settings class per service (STYLE.md 6), each field with the description the
-# generated configuration page shows; splitting it would split the tracker's one place to look
+# size: the one Settings of the tracker (STYLE.md 6): each field with its documentation, which
+# docs/configuration.md is generated from
 
 from __future__ import annotations
 
@@ -255,6 +254,18 @@ class TrackerSettings(BaseSettings):
     stuck_after_s: float = Field(default=60.0, gt=0)
     """`/readyz` answers 503 while the oldest event received and not yet acknowledged is older than
     this
+    """
+    leadership_timeout_s: float = Field(default=10.0, ge=1, le=300)
+    """several trackers on one PostgreSQL database: the leader's duties (periodic check, dispatch
+    lists, alert delivery, optimiser) move to a standby within this many seconds (1-300) of the
+    leader's process, host or database connection being lost (see
+    [High availability](high-availability.md))
+    """
+    tracker_share_group: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=r"^[^/+#$\s]+$"
+    )
+    """several trackers with the same group share the machine events (`$share/<group>/...`),
+    each event applied by one of them; unset: every tracker gets every event
     """
     # the machine charts' telemetry store
     telemetry: TelemetrySettings = TelemetrySettings()

@@ -127,7 +127,10 @@ def test_the_schedule_shows_planned_and_actual_operations_per_machine(
 
 def test_readyz_names_the_part_that_is_not_ready(tracker: Tracker, client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
+    # a lone instance leads (on PostgreSQL once it holds the advisory lock)
+    wait_for(lambda: client.get("/readyz").json()["role"] == "leader", "the lone instance leads")
     ready = client.get("/readyz").json()
+    assert ready.pop("role") == "leader"
     assert ready == {"status": "ready", "database": "ok", "mqtt": "ok", "events": "ok"} | {
         "lag": 0,
         "oldest_unacked_s": 0.0,

@@ -173,6 +173,8 @@ def test_the_board_and_its_files_are_served_without_a_key(client: TestClient) ->
         ("board.js", "text/javascript"),
         ("board_jobs.js", "text/javascript"),
         ("board.css", "text/css"),
+        ("board_gantt.js", "text/javascript"),
+        ("board_gantt.css", "text/css"),
     ]:
         asset = client.get(f"/static/{name}")
         assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind)

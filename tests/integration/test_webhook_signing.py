@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from tests.integration.api_keys import SUPERVISOR, as_, make, order_body
 from tests.unit.test_webhook_signatures import receiver
+from tests.waiting import wait_for
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 from tracker.entrypoints.api import create_app
@@ -66,7 +67,12 @@ def _late_order_alerted(tracker: Tracker) -> None:
     made = client.post("/api/v1/orders", json=order_body(due_at=due), headers=as_(SUPERVISOR))
     assert made.status_code == 201, made.text
     tracker.bus.handle(commands.CheckOrders())
-    tracker.webhooks.deliver_pending()
+    tracker.leadership.start()  # only the leader delivers (on PostgreSQL: once it has the lock)
+    try:
+        wait_for(tracker.leadership.is_leader, "the lone instance to lead")
+        tracker.webhooks.deliver_pending()
+    finally:
+        tracker.leadership.stop()
 
 
 def test_an_alert_reaches_a_receiver_that_checks_its_signature(

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings
 
+from device_sim.scenario import load_scenario
 from gateway.settings import GatewaySettings
 from launcher.parser import build_parser
 from tracker.migrate import MigrateSettings
@@ -43,6 +44,7 @@ DELIMITER = "__"
 APP_SETTINGS: dict[str, type[BaseSettings]] = {
     "gateway": GatewaySettings,
     "tracker": TrackerSettings,
+    "tracker-2": TrackerSettings,
     "migrate": MigrateSettings,
 }
 BIND_ALL = {"0.0.0.0", "::", "[::]"}
@@ -291,6 +293,16 @@ def test_simulator_runs_under_its_profile_against_the_compose_broker() -> None:
     assert _host_of(broker) in _services()
 
 
+def test_the_simulators_machines_are_the_plant_files_on_the_same_lines_and_counters() -> None:
+    command = [str(part) for part in _services()["sim"]["command"]]
+    scenario = load_scenario(command[command.index("--scenario") + 1])
+    plant = load_plant(ROOT / "examples" / "plant.yaml")  # what the compose tracker reads
+    for machine in scenario.machines:
+        assert machine.id in plant.machines, f"{machine.id} is not in examples/plant.yaml"
+        assert plant.lines.get(machine.id) == machine.line, machine.id
+        assert plant.counter_wraps.get(machine.id) == machine.wrap, machine.id
+
+
 @pytest.mark.parametrize("service", ["tracker", "gateway"])
 def test_the_example_plant_file_is_mounted_where_the_setting_points(service: str) -> None:
     plant_file = _environment(service)["SHOPFLOOR_PLANT_FILE"]
@@ -326,6 +338,20 @@ def test_app_services_wait_for_healthy_backing_services() -> None:
                 continue
             assert "healthcheck" in services[dependency], f"{dependency} has no healthcheck"
             assert condition == {"condition": "service_healthy"}, (name, dependency)
+
+
+def test_the_ha_profile_runs_two_trackers_in_one_share_group_each_with_its_own_session() -> None:
+    services = _services()
+    first, second = _environment("tracker"), _environment("tracker-2")
+    assert services["tracker-2"]["profiles"] == services["tracker-lb"]["profiles"] == ["ha"]
+    group = "SHOPFLOOR_TRACKER_SHARE_GROUP"
+    assert first[group] == second[group] != ""
+    client_id = "SHOPFLOOR_MQTT__CLIENT_ID"
+    assert first.get(client_id, "shopfloor-tracker") != second[client_id]
+    same = {k: v for k, v in second.items() if k != client_id}
+    assert same == {k: v for k, v in first.items() if k != client_id}
+    conf = (ROOT / "deploy" / "nginx" / "trackers.conf").read_text()
+    assert "server tracker:8000" in conf and "server tracker-2:8000" in conf
 
 
 def test_tracker_starts_only_after_migrating_its_own_database() -> None:
@@ -523,6 +549,9 @@ def test_every_dashboard_parses_and_uses_only_provisioned_datasources() -> None:
         "machine-telemetry.json",
         "machine-events.json",
         "order-progress.json",
+        "oee-downtime.json",
+        "machine-telemetry-influxql.json",
+        "machine-events-influxql.json",
     }
 
     uids = []
@@ -555,6 +584,7 @@ def test_dashboard_panels_have_unique_ids_and_a_query_per_target() -> None:
 
 def test_dashboard_template_variables_are_defined_where_used() -> None:
     builtin = {"__all", "__field", "__timeFilter", "__timeFrom", "__timeTo", "__interval"}
+    builtin |= {"timeFilter"}  # InfluxQL's time range
     for path in _dashboard_files():
         text = path.read_text()
         dashboard = json.loads(text)

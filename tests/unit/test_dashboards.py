@@ -29,6 +29,7 @@ from shopfloor.contract.topics import DEFAULT_TEMPLATE, EVENT, TELEMETRY, TopicT
 from tracker.adapters.orm import metadata
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
+INFLUXQL_UID = "shopfloor-influxdb1"  # the InfluxDB 1.x (InfluxQL) data source's uid
 NOW = datetime(2024, 5, 6, 7, 0, tzinfo=UTC)
 TOPIC_TAGS = {"site": "plant1", "line": "line1", "machine": "m1"}
 # Flux columns every table has, whatever was written
@@ -212,17 +213,26 @@ def _unit(panel: dict[str, Any]) -> Any:
     return panel.get("fieldConfig", {}).get("defaults", {}).get("unit")
 
 
+def _language(node: dict[str, Any], panel: dict[str, Any] | None = None) -> str:
+    """flux, influxql or sql: by the data source a target (or its panel) or variable names."""
+    uid = (node.get("datasource") or (panel or {}).get("datasource") or {}).get("uid")
+    return {INFLUXQL_UID: "influxql", "shopfloor-postgres": "sql"}.get(uid, "flux")
+
+
 def _queries(kind: str) -> Iterator[tuple[str, str]]:
-    """(where, query) for every Flux (`query`) or SQL (`rawSql`) text in every dashboard."""
-    key = "query" if kind == "flux" else "rawSql"
+    """(where, query) for every Flux or InfluxQL (`query`) or SQL (`rawSql`) text in every
+    dashboard, panels and query variables."""
+    key = "rawSql" if kind == "sql" else "query"
     for name, dashboard in _dashboards():
         for panel in _panels(dashboard):
             for target in panel.get("targets", []):
-                if isinstance(target.get(key), str) and target.get(key):
-                    yield f"{name}: {panel['title']}", target[key]
+                text = target.get(key)
+                if isinstance(text, str) and text and _language(target, panel) == kind:
+                    yield f"{name}: {panel['title']}", text
         for var in dashboard["templating"]["list"]:
-            if kind == "flux" and var.get("type") == "query" and isinstance(var.get("query"), str):
-                yield f"{name}: ${var['name']}", var["query"]
+            query = var.get("query")
+            if var.get("type") == "query" and isinstance(query, str) and _language(var) == kind:
+                yield f"{name}: ${var['name']}", query
 
 
 # --- Flux --------------------------------------------------------------------------------------
@@ -271,14 +281,14 @@ def flux_problems(query: str) -> list[str]:
 # --- SQL ---------------------------------------------------------------------------------------
 
 _SQL_TOKEN = re.compile(
-    r"\s+|--[^\n]*|'(?:[^']|'')*'|\$__\w+|::\s*\w+|\d+(?:\.\d+)?|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?"
+    r"\s+|--[^\n]*|'(?:[^']|'')*'|\$__\w+|\$\w+|::\s*\w+|\d+(?:\.\d+)?|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?"
     r"|<>|!=|<=|>=|[(),*=<>+\-/;.]"
 )
 _SQL_WORDS = set(
     """select from where group by order limit offset as and or not is null in between like
     ilike case when then else end asc desc nulls first last distinct having join left right
     inner outer on filter interval true false epoch numeric integer text date timestamp
-    timestamptz over partition""".split()
+    timestamptz over partition union all""".split()
 )
 
 
@@ -301,7 +311,9 @@ def sql_problems(sql: str) -> list[str]:
     tables: dict[str, str] = {}  # name or alias -> table
     problems: list[str] = []
     for i, tok in enumerate(lower[:-1]):
-        if tok in ("from", "join") and re.fullmatch(r"[a-z_]\w*", lower[i + 1]):
+        # `extract(epoch FROM least(...))`: a function after FROM is not a table
+        function = lower[i + 2 : i + 3] == ["("]
+        if tok in ("from", "join") and re.fullmatch(r"[a-z_]\w*", lower[i + 1]) and not function:
             if lower[i + 1] not in metadata.tables:
                 problems.append(f"table {tokens[i + 1]!r}")
                 continue

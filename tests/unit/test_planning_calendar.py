@@ -13,6 +13,8 @@ from tracker.domain.planning.calendar import (
     WorkingTime,
     add_working,
     next_working,
+    off_shift,
+    off_shift_kind,
     working_seconds,
 )
 from tracker.domain.planning.model import ALWAYS, Calendar, Shift
@@ -194,3 +196,30 @@ def test_work_can_be_added_in_two_parts(
     in_two = add_working(cal, add_working(cal, t, first), second)
     at_once = add_working(cal, t, first + second)
     assert abs((in_two - at_once).total_seconds()) < 1e-3
+
+
+def test_off_shift_is_what_the_shifts_breaks_and_holidays_leave_out() -> None:
+    # Tuesday 2024-03-05 in Berlin (CET, UTC+1): shifts 06:00-22:00 with a 12:00-12:30 break
+    day = off_shift(TWO_SHIFTS, utc(2024, 3, 5), utc(2024, 3, 6))
+    assert day == [
+        (utc(2024, 3, 5), utc(2024, 3, 5, 5)),
+        (utc(2024, 3, 5, 11), utc(2024, 3, 5, 11, 30)),
+        (utc(2024, 3, 5, 21), utc(2024, 3, 6)),
+    ]
+    # Christmas Day is off from midnight to midnight, local time
+    assert off_shift(TWO_SHIFTS, utc(2024, 12, 25, 2), utc(2024, 12, 25, 20)) == [
+        (utc(2024, 12, 25, 2), utc(2024, 12, 25, 20))
+    ]
+
+
+def test_a_round_the_clock_calendar_or_an_empty_range_has_no_off_shift() -> None:
+    assert off_shift(ALWAYS, utc(2024, 3, 5), utc(2024, 3, 6)) == []
+    assert off_shift(TWO_SHIFTS, utc(2024, 3, 6), utc(2024, 3, 5)) == []
+    assert off_shift(TWO_SHIFTS, utc(2024, 3, 5, 7), utc(2024, 3, 5, 10)) == []
+
+
+def test_an_off_shift_interval_is_named_a_break_a_holiday_or_off_shift() -> None:
+    assert off_shift_kind(TWO_SHIFTS, utc(2024, 3, 5, 11), utc(2024, 3, 5, 11, 30)) == "break"
+    assert off_shift_kind(TWO_SHIFTS, utc(2024, 3, 5, 21), utc(2024, 3, 6, 5)) == "off shift"
+    christmas = (utc(2024, 12, 24, 23), utc(2024, 12, 25, 23))  # the local date, in UTC
+    assert off_shift_kind(TWO_SHIFTS, *christmas) == "holiday"

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from . import orm
 from .transaction_state import TransactionState
@@ -54,3 +54,16 @@ class SqlOutbox:
             .where(d.c.id == delivery_id)
             .values(next_attempt_at=retry_at, attempts=d.c.attempts + 1, last_error=error[:2000])
         )
+
+
+def release_leases(sessions: sessionmaker[Session], now: datetime) -> int:
+    """Make every undelivered row due now: a new leader sends at once what the old one had
+    leased (or was backing off from) instead of waiting out the lease; returns how many."""
+    d = orm.alert_deliveries
+    with sessions.begin() as session:
+        result = session.execute(
+            d.update()
+            .where(d.c.delivered_at.is_(None), d.c.next_attempt_at > now)
+            .values(next_attempt_at=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -63,6 +63,8 @@ class OutboxWorker(Worker):
         the database locked would stall the bus (on SQLite, every writer). Rows are leased
         first, so another tracker instance skips them until the lease runs out.
         """
+        if not self.fence():
+            return 0
         now = self._clock()
         with SqlUnitOfWork(self._sessions) as uow:
             rows = uow.pending_deliveries(self.channel, now)
@@ -71,6 +73,8 @@ class OutboxWorker(Worker):
             uow.commit()
         delivered = 0
         for i, row in enumerate(rows):
+            if i and not self.fence():  # no longer the leader: the next one sends the rest
+                break
             error = self.send(row)
             with SqlUnitOfWork(self._sessions) as uow:
                 if error is None:

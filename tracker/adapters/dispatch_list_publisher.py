@@ -58,13 +58,21 @@ class DispatchListPublisher(Worker):
         self._refused: dict[str, Queue] = {}  # lists that could not be made or sent
         self._unsent: dict[str, str] = {}  # machine -> why the broker did not take its list
         self._once = OnceLog(log)
+        self._forget = False
         self.done: Plan | None = None  # the newest plan whose lists are all out
         self.messages = 0  # lists published
         self.last_duration_s = 0.0
 
     def work_once(self) -> None:
+        if self._forget:
+            self._forget = False
+            self._published.clear()
+            self._refused.clear()
+            self._unsent.clear()
         plan = self._plans()
         if plan is None or plan is self.done or not self._client.is_connected():
+            return
+        if not self.fence():  # only the leader publishes
             return
         try:
             self.publish(plan)
@@ -111,6 +119,13 @@ class DispatchListPublisher(Worker):
                 self.last_duration_s,
             )
         return len(sent) - failed
+
+    def forget(self) -> None:
+        """Forget what was published: a new leader publishes every list once (another
+        instance may have published since). Done on the publisher's own thread."""
+        self._forget = True
+        self.done = None
+        self.notify()
 
     def _send(self, machine: str, plan: Plan, queue: Queue) -> mqtt.MQTTMessageInfo:
         payload = encode(dispatch_list(machine, plan.made_at, queue))

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+
+
+def _always() -> bool:
+    return True
 
 
 class Worker:
@@ -16,6 +21,9 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        # asked right before anything goes out: False (this instance is not the leader) holds
+        # the work back (the tracker sets its leadership's `confirm`)
+        self.fence: Callable[[], bool] = _always
 
     def start(self) -> None:
         self._thread.start()

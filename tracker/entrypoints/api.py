@@ -19,6 +19,7 @@ from . import (
     operator_api,
     orders_api,
     progress_api,
+    reports_api,
     web,
     what_if_api,
 )
@@ -31,6 +32,7 @@ from .metrics import ApiMetrics
 from .progress_api import ProgressDesk
 from .strict_json import StrictBodies, validation_error
 from .telemetry_api import router as telemetry_router
+from .timeline_api import router as timeline_router
 
 IMPORT_PATH = "/api/v1/orders/import"
 
@@ -61,6 +63,7 @@ def app_parts(tracker: Tracker) -> AppParts:
             changes,
             tracker.settings.foresight_at_risk_below,
         ),
+        role=lambda: tracker.leadership.role,
     )
 
 
@@ -70,7 +73,7 @@ def create_app(tracker: Tracker) -> FastAPI:
     # /docs and /redoc load Swagger UI and ReDoc from the package, not from a CDN: a plant
     # network often has no internet
     app = offline_app(title="shopfloor tracker", version="0.1.0", lifespan=tracker.lifespan)
-    metrics = ApiMetrics(tracker.consumer, tracker.read_sessions)
+    metrics = ApiMetrics(tracker.consumer, tracker.read_sessions, tracker.leadership)
     # per app (tests build many apps in one process): routes find these through `deps.py`
     app.state.parts = app_parts(tracker)
     app.state.access = Access.from_settings(settings)
@@ -93,6 +96,7 @@ def create_app(tracker: Tracker) -> FastAPI:
         orders_api.router,
         progress_api.router,
         floor_api.router,
+        timeline_router,
         incidents_router,
         jobs_api.router,
         operator_api.router,
@@ -100,6 +104,7 @@ def create_app(tracker: Tracker) -> FastAPI:
         oee_api.router,
         downtime_api.router,
         what_if_api.router,
+        reports_api.router,
         board_api.router,
         web.router,
     ):

@@ -66,6 +66,7 @@ class AppParts:
     outlook: Callable[[], Outlook] = Outlook
     # what-if over the current state (`Tracker.what_if`); None: not offered
     what_if: Callable[..., Any] | None = None
+    role: Callable[[], str] = lambda: "leader"  # leader or follower of the singleton duties
 
 
 def parts(request: Request) -> AppParts:
@@ -139,6 +140,11 @@ async def consumer(request: Request) -> EventConsumer:
     return parts(request).consumer
 
 
+async def instance_role(request: Request) -> Callable[[], str]:
+    """This instance's role: `leader` or `follower`."""
+    return parts(request).role
+
+
 async def mqtt_connected(request: Request) -> Callable[[], bool]:
     """Whether the tracker's MQTT client is connected now."""
     return parts(request).mqtt_connected
@@ -174,6 +180,7 @@ Quotes = Annotated[Quoter, Depends(quotes)]
 Parked = Annotated[ParkedMessages, Depends(parked)]
 Consumer = Annotated[EventConsumer, Depends(consumer)]
 MqttConnected = Annotated[Callable[[], bool], Depends(mqtt_connected)]
+InstanceRole = Annotated[Callable[[], str], Depends(instance_role)]
 Feed = Annotated[ChangeFeed, Depends(change_feed)]
 TokenSessions = Annotated[sessionmaker[Session], Depends(token_sessions)]
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from tracker.views.parked import parked_count
 
-from .deps import Consumer, MqttConnected, ReadSessions, Settings
+from .deps import Consumer, InstanceRole, MqttConnected, ReadSessions, Settings
 from .metrics import ApiMetrics
 
 router = APIRouter(tags=["health"])
@@ -25,10 +25,15 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "a part is not ready; the body names it"}})
 def readyz(
-    sessions: ReadSessions, consumer: Consumer, connected: MqttConnected, settings: Settings
+    sessions: ReadSessions,
+    consumer: Consumer,
+    connected: MqttConnected,
+    settings: Settings,
+    role: InstanceRole,
 ) -> JSONResponse:
     """Ready to serve: the database answers, the MQTT client is connected and the event
-    consumer is not stuck."""
+    consumer is not stuck; `role` says whether this instance leads the singleton duties
+    (`leader`) or stands by (`follower`): both serve the API."""
     checks = {"database": "ok", "mqtt": "ok", "events": "ok"}
     parked: int | None = None
     try:
@@ -49,7 +54,7 @@ def readyz(
     ready = all(value == "ok" for value in checks.values())
     backlog = {"lag": consumer.lag, "oldest_unacked_s": round(oldest_s, 3), "parked": parked}
     return JSONResponse(
-        {"status": "ready" if ready else "not ready", **checks, **backlog},
+        {"status": "ready" if ready else "not ready", **checks, **backlog, "role": role()},
         status_code=200 if ready else 503,
     )
 

@@ -11,6 +11,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tracker.adapters.leadership import Leader
 from tracker.entrypoints.mqtt_consumer import EventConsumer
 from tracker.views.alerts import alerts_raised
 from tracker.views.parked import parked_count
@@ -21,7 +22,12 @@ log = logging.getLogger(__name__)
 class ApiMetrics:
     """One registry per app (tests build many apps in one process)."""
 
-    def __init__(self, consumer: EventConsumer, read_sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        consumer: EventConsumer,
+        read_sessions: sessionmaker[Session],
+        leader: Leader | None = None,
+    ) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "shopfloor_tracker_http_requests",
@@ -36,6 +42,8 @@ class ApiMetrics:
             registry=self.registry,
         )
         self.registry.register(_TrackerCollector(consumer, read_sessions))
+        if leader is not None:
+            self.registry.register(_LeadershipCollector(leader))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -61,6 +69,26 @@ class ApiMetrics:
                 self.requests.labels(route, scope["method"], str(status[0])).inc()
 
         return counted
+
+
+class _LeadershipCollector(Collector):
+    """Whether this instance leads the singleton duties, and how often that changed."""
+
+    def __init__(self, leader: Leader) -> None:
+        self._leader = leader
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "shopfloor_tracker_leader",
+            "1 on the instance running the singleton duties (checks, dispatch lists, alert"
+            " delivery, optimiser), 0 on a follower",
+            value=1.0 if self._leader.is_leader() else 0.0,
+        )
+        yield CounterMetricFamily(
+            "shopfloor_tracker_leadership_changes",
+            "times this instance took the lead or stepped down",
+            value=self._leader.changes,
+        )
 
 
 class _TrackerCollector(Collector):

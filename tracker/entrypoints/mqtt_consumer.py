@@ -53,8 +53,13 @@ class EventConsumer:
         park: Park | None = None,
         attempts: int = 3,
         clock: Callable[[], datetime] = _utc_now,  # the tracker hands its own: Tracker.clock
+        share_group: str | None = None,  # several trackers: each event to one of them
     ) -> None:
         self._client = client
+        plain = template.subscription(EVENT)
+        self.subscription = f"$share/{share_group}/{plain}" if share_group else plain
+        # a session kept from before the share group would still deliver every event
+        self._dropped = plain if share_group else None
         self._bus = bus
         self._template = template
         self._counter_wrap = counter_wrap
@@ -97,7 +102,9 @@ class EventConsumer:
             return
         self._unsettled.reconnected()
         self.subscribed.clear()
-        client.subscribe(self._template.subscription(EVENT), qos=1)
+        if self._dropped is not None:
+            client.unsubscribe(self._dropped)
+        client.subscribe(self.subscription, qos=1)
 
     def _on_subscribe(
         self, _c: mqtt.Client, _u: object, _mid: int, rcs: list[ReasonCode], _p: object = None
@@ -108,7 +115,7 @@ class EventConsumer:
             return
         self.subscribed.set()
         # tests and operators wait for this line: it means the broker has the subscription
-        log.info("tracker subscribed to %s", self._template.subscription(EVENT))
+        log.info("tracker subscribed to %s", self.subscription)
 
     def _on_disconnect(
         self, _c: mqtt.Client, _u: object, _f: object, _rc: ReasonCode, _p: object = None

@@ -34,11 +34,15 @@ _ASSETS = {
     "board_cards.js": "text/javascript",
     "board_alerts.js": "text/javascript",
     "board_machine.js": "text/javascript",
+    "board_gantt.js": "text/javascript",
     "uPlot.iife.min.js": "text/javascript",  # uPlot 1.6.32 (MIT, uPlot.LICENSE), no CDN
     "uPlot.min.css": "text/css",
     "board.css": "text/css",
+    "board_gantt.css": "text/css",
     "track.js": "text/javascript",
     "common.js": "text/javascript",
+    "shift_report.js": "text/javascript",
+    "shift_report.css": "text/css",
     "operator.js": "text/javascript",
     "operator.css": "text/css",
 }
@@ -193,6 +197,11 @@ def home() -> RedirectResponse:
 @router.get("/board", include_in_schema=False)
 def board() -> FileResponse:
     return _page("board.html")
+
+
+@router.get("/reports/shift", include_in_schema=False)
+def shift_report() -> FileResponse:
+    return _page("shift_report.html")
 
 
 @router.get("/track/{order_id}", include_in_schema=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -67,9 +68,13 @@ def pareto_of(
     since: datetime,
     until: datetime,
     by: ParetoBy,
+    machines: Sequence[str] | None = None,
 ) -> list[ParetoBar]:
-    """Minutes lost in [since, until] by reason, machine or category, largest first."""
+    """Minutes lost in [since, until] by reason, machine or category, largest first (of
+    `machines` only, when given)."""
     d = orm.downtime.c
     stmt = select(d.machine_id, d.started_at, d.ended_at, d.reason, d.category)
+    if machines is not None:
+        stmt = stmt.where(d.machine_id.in_(machines))
     stops = [Stop(*row) for row in session.execute(_window(stmt, since, until, now, min_s))]
     return pareto(stops, since, until, now, by)

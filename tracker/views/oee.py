@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, Float, and_, cast, extract, func, select
 from sqlalchemy.orm import Session
@@ -71,9 +72,17 @@ def _starters(session: Session, since: datetime, hi: datetime) -> dict[tuple[str
     return found
 
 
-def _parts(
+class OperationRun(NamedTuple):
+    """The parts an operation (order, seq) made on a machine."""
+
+    order_id: str
+    seq: int
+    run: PartRun
+
+
+def operation_runs(
     session: Session, plant: Plant, selected: set[str], lo: datetime, hi: datetime
-) -> dict[str, list[PartRun]]:
+) -> dict[str, list[OperationRun]]:
     """Per machine, the operations that counted parts in [lo, hi): span, counts, ideal cycle.
 
     The machine is the one that started the job (a job binding), else the routing's machine
@@ -101,7 +110,7 @@ def _parts(
     # a job is bound when (or before) its operation starts: a day's margin covers it
     earliest = min((row.start for row in rows), default=lo.timestamp())
     starters = _starters(session, datetime.fromtimestamp(earliest, UTC) - _BIND_MARGIN, hi)
-    found: dict[str, list[PartRun]] = defaultdict(list)
+    found: dict[str, list[OperationRun]] = defaultdict(list)
     routed: dict[str, tuple[str, ...]] = {}
     for row in rows:
         names = routed.get(row.machine) or routed.setdefault(
@@ -112,7 +121,7 @@ def _parts(
         )
         if machine in selected:
             run = PartRun(row.start, row.end, row.good_qty, row.scrap_qty, row.cycle_s)
-            found[machine].append(run)
+            found[machine].append(OperationRun(row.order_id, row.seq, run))
     return found
 
 
@@ -121,7 +130,8 @@ def oee_inputs(
 ) -> dict[str, MachineInputs]:
     """Every selected machine's state periods and part runs that matter for [lo, hi)."""
     selected = set(machine_ids)
-    parts = _parts(session, plant, selected, lo, hi)
+    by_operation = operation_runs(session, plant, selected, lo, hi)
+    parts = {m: [r.run for r in runs] for m, runs in by_operation.items()}
     starts = [run.start for runs in parts.values() for run in runs]
     earliest = datetime.fromtimestamp(min(starts), UTC) if starts else lo
     reach = max(min(lo, earliest), lo - REACH_BACK)

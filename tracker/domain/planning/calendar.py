@@ -243,3 +243,31 @@ def working_seconds(cal: Calendar, a: datetime, b: datetime) -> float:
     wt, lock = _shared(cal)
     with lock:
         return wt.between(xa, xb)
+
+
+def off_shift(cal: Calendar, a: datetime, b: datetime) -> list[tuple[datetime, datetime]]:
+    """The non-working intervals (off shift, breaks, holidays) in [a, b), in UTC, in order."""
+    xa, xb = _seconds(a, "a"), _seconds(b, "b")
+    if cal.always or xb <= xa:
+        return []
+    wt, lock = _shared(cal)
+    with lock:
+        working = wt.spans(xa, xb)
+    gaps, at = [], xa
+    for start, end in [*working, (xb, xb)]:
+        if start > at:
+            gaps.append((datetime.fromtimestamp(at, UTC), datetime.fromtimestamp(start, UTC)))
+        at = max(at, end)
+    return gaps
+
+
+def off_shift_kind(cal: Calendar, a: datetime, b: datetime) -> str:
+    """What the non-working interval [a, b) mostly is, judged at its middle: `holiday`,
+    `break` (within a shift) or `off shift`."""
+    middle = a + (b - a) / 2
+    if middle.astimezone(ZoneInfo(cal.timezone)).date() in cal.holidays:
+        return "holiday"
+    shifts = Calendar(cal.name, cal.timezone, cal.shifts)
+    if cal.shifts and next_working(shifts, middle) == middle.astimezone(UTC):
+        return "break"
+    return "off shift"

@@ -9,7 +9,6 @@
 const KEY = "shopfloor.key";
 const WHO = "shopfloor.who";
 const RANK = { late: 0, at_risk: 1, on_track: 2 };
-const SVG = "http://www.w3.org/2000/svg";
 
 const state = {
   orders: new Map(),
@@ -229,65 +228,7 @@ function render() {
   renderGantt();
 }
 
-/** Operations for the chart: the schedule endpoint's, else each order's own operations. */
-function ganttOperations() {
-  if (state.schedule) return state.schedule;
-  return [...state.orders.values()].flatMap((o) => o.operations.map((op) => ({ order_id: o.order_id, ...op, machine: op.planned_machine || op.machine })));
-}
-
-function svg(tag, attrs, ...children) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
-  node.append(...children);
-  return node;
-}
-
-function renderGantt() {
-  const now = Date.now();
-  const t = (iso) => (iso ? new Date(iso).getTime() : null);
-  const ops = ganttOperations().filter((op) => op.planned_start || op.started_at);
-  const box = $("#gantt");
-  if (!ops.length) return box.replaceChildren(el("p", { class: "muted" }, "Nothing scheduled yet."));
-  const times = ops.flatMap((op) => [t(op.planned_start), t(op.planned_end), t(op.started_at), t(op.completed_at)]).filter((x) => x !== null);
-  // the window: everything planned or done, within a day back and a week ahead
-  const t0 = Math.max(Math.min(now - 15 * 60000, ...times), now - 86400000);
-  const t1 = Math.min(Math.max(now + 15 * 60000, ...times), now + 7 * 86400000);
-  const machines = [...new Set(ops.map((op) => op.machine))].sort();
-  const label = 90, rowH = 34, top = 22;
-  const width = Math.max(box.clientWidth || 0, 640);
-  const height = top + machines.length * rowH + 4;
-  const x = (ms) => label + ((Math.min(Math.max(ms, t0), t1) - t0) / (t1 - t0)) * (width - label - 8);
-  const chart = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "planned and actual operations per machine" });
-  const step = [15, 30, 60, 120, 360, 720, 1440].map((m) => m * 60000).find((s) => (t1 - t0) / s <= 8) || 2880 * 60000;
-  for (let tick = Math.ceil(t0 / step) * step; tick <= t1; tick += step) {
-    chart.append(svg("line", { x1: x(tick), x2: x(tick), y1: top - 4, y2: height, class: "tick" }));
-    if (x(tick) + 70 < width) chart.append(svg("text", { x: x(tick) + 2, y: 12, class: "tick-label" }, fmtTime(new Date(tick).toISOString())));
-  }
-  machines.forEach((machine, row) => {
-    const y = top + row * rowH;
-    chart.append(svg("text", { x: 4, y: y + 20, class: "machine-label" }, machine));
-    chart.append(svg("line", { x1: 0, x2: width, y1: y + rowH, y2: y + rowH, class: "row-line" }));
-    for (const op of ops.filter((o) => o.machine === machine)) {
-      const status = (state.orders.get(op.order_id) || {}).schedule_status || "on_track";
-      const tip = `${op.order_id} ${op.name || op.seq}: planned ${fmtTime(op.planned_start)}–${fmtTime(op.planned_end)}, actual ${fmtTime(op.started_at)}–${op.completed_at ? fmtTime(op.completed_at) : "…"}`;
-      if (op.planned_start && op.planned_end) {
-        const x0 = x(t(op.planned_start));
-        chart.append(svg("rect", { x: x0, y: y + 3, width: Math.max(2, x(t(op.planned_end)) - x0), height: 12, class: "planned" }, svg("title", {}, tip)));
-      }
-      if (op.started_at) {
-        const x0 = x(t(op.started_at));
-        const end = op.completed_at ? t(op.completed_at) : now;
-        chart.append(svg("rect", { x: x0, y: y + 17, width: Math.max(2, x(end) - x0), height: 12, class: `actual s-${status}`, "data-order-id": op.order_id }, svg("title", {}, tip)));
-      }
-    }
-  });
-  chart.append(svg("line", { x1: x(now), x2: x(now), y1: top - 6, y2: height, class: "now-line" }));
-  chart.append(svg("text", { x: x(now) + 3, y: top - 8 + 10, class: "now-label" }, "now"));
-  box.replaceChildren(chart);
-}
-
 setInterval(() => later("render", 0, render), 30000); // the now-line and "late by" move on their own
-window.addEventListener("resize", () => later("gantt", 200, renderGantt));
 
 if (apiKey()) openBoard();
 else showLogin("");
