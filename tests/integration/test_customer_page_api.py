@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from tests.clock import Clock
 from tests.integration.api_keys import VIEWER, as_, create, make, wait_planned
+from tests.waiting import wait_for
 from tracker.bootstrap import Tracker
 from tracker.domain import commands
 from tracker.service_layer.bus import Changes
@@ -100,7 +101,14 @@ def test_a_range_that_moves_within_the_minute_is_still_304(
     tracker.bus.handle(commands.SetMachineState("saw-1", "e2", "DOWN", now))
     wait_planned(tracker, "SO-1")
     poll = {"Authorization": f"Bearer {token}"}
-    first = client.get("/api/v1/orders/SO-1/progress", headers=poll)
+    # the plan's forecast (P50/P90) is made after the plan, off the event path: news until then
+    first = wait_for(
+        lambda: (
+            (got := client.get("/api/v1/orders/SO-1/progress", headers=poll)).json()["eta_p50"]
+            and got
+        ),
+        "the order's forecast",
+    )
     earliest = datetime.fromisoformat(first.json()["eta_earliest"])
     assert isinstance(tracker.clock, Clock)
     # the projection (the range's start) moves by some seconds, within its minute

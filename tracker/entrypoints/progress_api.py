@@ -35,7 +35,8 @@ def etag_of(progress: OrderProgressPublic) -> str:
     poll within the same minute and with no news is answered 304.
     """
     content = progress.model_dump(mode="json", exclude=_VOLATILE)
-    for name in ("eta", "eta_earliest", "eta_latest"):  # the range moves with the ETA
+    # the range moves with the ETA; the forecast's P50/P90 with each plan
+    for name in ("eta", "eta_earliest", "eta_latest", "eta_p50", "eta_p90"):
         at = getattr(progress, name)
         content[name] = at.replace(second=0, microsecond=0).isoformat() if at else None
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()

@@ -111,9 +111,7 @@ def order_progress(
         "due_at": order.due_at,
         "on_time": eta <= order.due_at,
         **_for_customers(order, now, (projected, planned_eta), planned, states, down_allowance_s),
-        # the forecast's ETAs: half of the likely outcomes finish by P50, nine in ten by P90
-        "eta_p50": forecast.p50 if forecast is not None and order.is_open else None,
-        "eta_p90": forecast.p90 if forecast is not None and order.is_open else None,
+        **_forecast_etas(order, forecast),
         "schedule_status": order.schedule_status.value,
         "reasons": list(order.schedule_reasons),
         "created_at": order.created_at,
@@ -141,6 +139,15 @@ def order_progress(
         ],
         "last_update": last_update(order),
         "as_of": now,
+    }
+
+
+def _forecast_etas(order: Order, forecast: Forecast | None) -> dict[str, datetime | None]:
+    """The forecast's ETAs: half of the likely outcomes finish by P50, nine in ten by P90."""
+    known = forecast is not None and order.is_open
+    return {
+        "eta_p50": forecast.p50 if known and forecast is not None else None,
+        "eta_p90": forecast.p90 if known and forecast is not None else None,
     }
 
 
