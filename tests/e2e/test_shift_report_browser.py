@@ -144,6 +144,7 @@ def test_the_shift_report_page_shows_the_current_shift_downloads_csv_and_prints(
     assert driver.returncode == 0 and log.rstrip().endswith("ok"), log
     assert "2 orders, 3 downtime reasons" in log or "2 orders, 4 downtime reasons" in log, log
     assert "1 incidents" in log, log
+    assert "the report in German" in log, log
     # the README's picture: refreshed on request, or made when missing
     if os.environ.get("SHOPFLOOR_UPDATE_SCREENSHOTS") or not DOCS_SHOT.exists():
         shutil.copyfile(ARTIFACTS / "shift-report.png", DOCS_SHOT)
