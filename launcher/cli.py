@@ -65,6 +65,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from .bench.telemetry import main as bench_telemetry
 
         return bench_telemetry(args.bench_args)
+    if args.benchmark == "foresight":
+        from .bench.foresight import main as bench_foresight
+
+        return bench_foresight(args.bench_args)
     if args.benchmark == "failover":
         from .bench.failover import main as bench_failover
 

@@ -32,10 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
         "bench",
         help="benchmarks: `shopfloor bench gateway --help`, `shopfloor bench tracker`, "
         "`shopfloor bench schedule`, `shopfloor bench api`, `shopfloor bench telemetry`, "
-        "`shopfloor bench failover`",
+        "`shopfloor bench failover`, `shopfloor bench foresight`",
     )
     bench.add_argument(
-        "benchmark", choices=["gateway", "tracker", "schedule", "api", "telemetry", "failover"]
+        "benchmark",
+        choices=["gateway", "tracker", "schedule", "api", "telemetry", "failover", "foresight"],
     )
     bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="the benchmark's options")
     return parser

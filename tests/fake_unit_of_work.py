@@ -194,6 +194,9 @@ class FakePlanningReads:
     def machine_ids(self) -> set[str]:
         return set(self._uow.db.machines)
 
+    def machine_intervals(self, since: datetime) -> list[Any]:
+        return []  # the fake keeps no state history
+
 
 class FakeUnits:
     """What the bus is given to start units of work: fakes on one store."""

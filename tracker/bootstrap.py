@@ -31,6 +31,7 @@ from tracker.domain.alerts import AlertPolicy
 from tracker.domain.binding import MachineRules
 from tracker.domain.commands import OperationSpec
 from tracker.domain.downtime import DowntimeRules
+from tracker.domain.foresight.estimator import MachineRisk
 from tracker.domain.planning.model import Plan
 from tracker.domain.planning.quote import Quote
 from tracker.domain.routing import Plant
@@ -39,6 +40,7 @@ from tracker.entrypoints.mqtt_consumer import EventConsumer
 from tracker.instances import Handover, make_fanout, make_leader
 from tracker.plant import load_plant
 from tracker.service_layer.bus import Changes, MessageBus
+from tracker.service_layer.foresight import Foresight, ForesightPolicy
 from tracker.service_layer.machine_queues import read_machine_queues
 from tracker.service_layer.planning import Planner, PlanningPolicy
 from tracker.settings import TrackerSettings
@@ -74,6 +76,14 @@ def _machine_rules(settings: TrackerSettings, plant: Plant) -> MachineRules:
         machines=frozenset(plant.machines),
         downtime=DowntimeRules(plant.reasons, settings.downtime_min_s),
     )
+
+
+def _foresight_policy(settings: TrackerSettings) -> ForesightPolicy:
+    """Samples per forecast and every machine's prior failure figures (docs/foresight.md)."""
+    prior = MachineRisk(
+        settings.foresight_mtbf_s, settings.foresight_mttr_s, 0.5, settings.foresight_duration_cv
+    )
+    return ForesightPolicy(settings.foresight_samples, prior)
 
 
 class Tracker:
@@ -117,6 +127,7 @@ class Tracker:
             debounce_s=settings.replan_debounce_s,
             optimise=self._optimise,
         )
+        self.foresight = Foresight(self.planning_reads, _foresight_policy(settings))
         self.bus = MessageBus(
             SqlUnits(self.sessions),
             clock,
@@ -221,11 +232,22 @@ class Tracker:
         """The optimiser runs on the leader only (a follower keeps its dispatch plan)."""
         return optimise(*args, **kwargs) if self.leadership.is_leader() else None
 
-    def _replanned(self, _plan: Plan) -> None:
+    def _replanned(self, plan: Plan) -> None:
         """A new plan: on the leader, every open order is assessed against it (alerts follow),
-        and the machines' dispatch lists go out (on the publisher's thread)."""
-        if not self.leadership.is_leader():
-            return  # a follower's plan serves its own reads (ETAs, quotes, the board)
+        and the machines' dispatch lists go out (on the publisher's thread); on every instance
+        each open order's P(on time) is forecast (the planner's thread, off the event path)."""
+        # a follower's plan (and forecast) serves its own reads (ETAs, quotes, the board)
+        if self.leadership.is_leader():
+            self._assess_and_dispatch()
+        try:
+            self.foresight.refresh(plan, self.clock())
+        except Exception as exc:
+            _periodic.failed("foresight", exc, "forecasting open orders failed")
+        else:
+            _periodic.ok("foresight")
+
+    def _assess_and_dispatch(self) -> None:
+        """Every open order assessed against the plan, and the dispatch lists out."""
         self.check_orders()
         if self.dispatch_list_publisher is not None:
             self.dispatch_list_publisher.notify()

@@ -196,6 +196,16 @@ class TrackerSettings(BaseSettings):
     optimise_s: float = Field(default=0.0, ge=0, le=600)
     """CP-SAT time limit to improve each plan; needs `pip install 'shopfloor[optimize]'`; `0`: off
     """
+    foresight_samples: int = Field(default=300, ge=0, le=10_000)
+    """Monte Carlo samples per [P(on time)](foresight.md) forecast after each plan; `0`: off"""
+    foresight_mtbf_s: float = Field(default=8 * 3600.0, gt=0, le=10 * 365 * 86400.0)
+    """prior mean running time between a machine's failures, for P(on time)"""
+    foresight_mttr_s: float = Field(default=1800.0, gt=0, le=30 * 86400.0)
+    """prior mean repair time of a machine, for P(on time)"""
+    foresight_duration_cv: float = Field(default=0.05, ge=0, le=2)
+    """spread of an operation's time around its plan (standard deviation over the mean)"""
+    foresight_at_risk_below: float = Field(default=0.5, ge=0, le=1)
+    """`POST /api/v1/what-if` calls an order at risk when its P(on time) is below this"""
     # each machine's dispatch list from the plan, retained on shopfloor/{site}/dispatch/{machine},
     # at most this many jobs each (about 250 bytes a job)
     publish_dispatch: bool = True

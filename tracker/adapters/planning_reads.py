@@ -82,6 +82,15 @@ class SqlPlanningReads:
         stmt = select(o.order_id, o.due_at).where(o.status.in_(OPEN_STATUS_VALUES))
         return {r.order_id: r.due_at for r in self.session.execute(stmt)}
 
+    def machine_intervals(self, since: datetime) -> list[Any]:
+        """(machine_id, state, started_at, ended_at) of the RUNNING and DOWN intervals that
+        ended since `since`: what foresight learns each machine's failures from."""
+        t = orm.machine_states.c
+        stmt = select(t.machine_id, t.state, t.started_at, t.ended_at).where(
+            t.ended_at >= since, t.state.in_(("RUNNING", "DOWN"))
+        )
+        return list(self.session.execute(stmt))
+
     def machine_ids(self) -> set[str]:
         """Every machine the tracker has heard from."""
         return set(self.session.scalars(select(orm.machines.c.machine_id)))

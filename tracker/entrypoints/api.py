@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
 from tracker.bootstrap import Tracker
+from tracker.service_layer.what_if import what_if
 
 from . import (
     board_api,
@@ -21,6 +22,7 @@ from . import (
     progress_api,
     reports_api,
     web,
+    what_if_api,
 )
 from .auth import Access
 from .deps import AppParts
@@ -52,6 +54,16 @@ def app_parts(tracker: Tracker) -> AppParts:
         parked=tracker.parked,
         consumer=tracker.consumer,
         mqtt_connected=tracker.client.is_connected,
+        outlook=lambda: tracker.foresight.current,
+        what_if=lambda changes: what_if(
+            tracker.planning_reads,
+            tracker.plant,
+            tracker.clock(),
+            tracker.planner.policy,
+            tracker.foresight,
+            changes,
+            tracker.settings.foresight_at_risk_below,
+        ),
         role=lambda: tracker.leadership.role,
     )
 
@@ -93,6 +105,7 @@ def create_app(tracker: Tracker) -> FastAPI:
         dead_letters_api.router,
         oee_api.router,
         downtime_api.router,
+        what_if_api.router,
         reports_api.router,
         board_api.router,
         web.router,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Protocol, cast
+from typing import Annotated, Any, Protocol, cast
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +26,7 @@ from tracker.domain.planning.quote import Quote
 from tracker.domain.routing import Plant
 from tracker.entrypoints.mqtt_consumer import EventConsumer
 from tracker.service_layer.bus import MessageBus
+from tracker.service_layer.foresight import Outlook
 from tracker.service_layer.unit_of_work import PlanningSessions
 from tracker.settings import TrackerSettings
 
@@ -61,6 +62,10 @@ class AppParts:
     parked: ParkedMessages
     consumer: EventConsumer
     mqtt_connected: Callable[[], bool]
+    # P(on time), P50 and P90 of the open orders, made after each plan
+    outlook: Callable[[], Outlook] = Outlook
+    # what-if over the current state (`Tracker.what_if`); None: not offered
+    what_if: Callable[..., Any] | None = None
     role: Callable[[], str] = lambda: "leader"  # leader or follower of the singleton duties
 
 
@@ -98,6 +103,16 @@ async def clock(request: Request) -> Callable[[], datetime]:
 async def current_plan(request: Request) -> Plan | None:
     """The current plan (None until the first one is made)."""
     return parts(request).plans()
+
+
+async def current_outlook(request: Request) -> Outlook:
+    """The forecasts of the open orders (empty until the first plan's are made)."""
+    return parts(request).outlook()
+
+
+async def outlooks(request: Request) -> Callable[[], Outlook]:
+    """The open orders' forecasts as time goes on (a live stream outlasts many plans)."""
+    return parts(request).outlook
 
 
 async def plans(request: Request) -> Callable[[], Plan | None]:
@@ -156,6 +171,8 @@ Bus = Annotated[MessageBus, Depends(bus)]
 PlanningInputs = Annotated[PlanningSessions, Depends(planning_reads)]
 Clock = Annotated[Callable[[], datetime], Depends(clock)]
 CurrentPlan = Annotated[Plan | None, Depends(current_plan)]
+CurrentOutlook = Annotated[Outlook, Depends(current_outlook)]
+Outlooks = Annotated[Callable[[], Outlook], Depends(outlooks)]
 Plans = Annotated[Callable[[], Plan | None], Depends(plans)]
 PlantLayout = Annotated[Plant, Depends(plant)]
 Settings = Annotated[TrackerSettings, Depends(settings)]

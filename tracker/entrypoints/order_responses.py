@@ -78,6 +78,12 @@ class OrderProgressPublic(BaseModel):
         description="when the order last moved (lifecycle, an operation's start, count or end)"
     )
     as_of: datetime = Field(description="when this answer was computed (not part of the ETag)")
+    eta_p50: datetime | None = Field(
+        default=None, description="half of the likely outcomes finish by then (forecast)"
+    )
+    eta_p90: datetime | None = Field(
+        default=None, description="nine in ten of the likely outcomes finish by then (forecast)"
+    )
 
 
 class OrderPublic(OrderProgressPublic):
@@ -86,6 +92,12 @@ class OrderPublic(OrderProgressPublic):
     customer: str
     priority: int
     cancel_reason: str | None
+    p_on_time: float | None = Field(
+        default=None, description="probability of finishing by the due date (docs/foresight.md)"
+    )
+    p_on_time_reason: str | None = Field(
+        default=None, description="the machine that threatens the due date most, for people"
+    )
 
 
 class OrderRow(BaseModel):

@@ -20,6 +20,7 @@ from tracker.domain.routing import Plant, RoutingError
 from tracker.domain.schedule import ScheduleStatus
 from tracker.order_csv import DEFAULT_ZONE, named_zone
 from tracker.service_layer.bus import Changes, MessageBus
+from tracker.service_layer.foresight import Outlook
 from tracker.service_layer.handlers import ImportRejected, OrderExists, OrderNotFound
 from tracker.views.order_list import OrderFilter, list_orders
 from tracker.views.orders import machine_states, order_detail, read_order
@@ -29,6 +30,7 @@ from .deps import (
     VIEWER,
     Bus,
     Clock,
+    CurrentOutlook,
     CurrentPlan,
     Feed,
     PlantLayout,
@@ -202,20 +204,32 @@ def _import(
 
 
 def _detail(
-    session: Session, order_id: str, clock: Callable[[], datetime], plan: Plan | None
+    session: Session,
+    order_id: str,
+    clock: Callable[[], datetime],
+    plan: Plan | None,
+    outlook: Outlook | None = None,
 ) -> OrderPublic:
     found = read_order(session, order_id, plan)
     if found is None:
         raise _NOT_FOUND
     order, planned = found
     states = machine_states(session, order)
-    return OrderPublic.model_validate(order_detail(order, clock(), plan, planned, states))
+    forecast = outlook.of(order_id) if outlook is not None else None
+    detail = order_detail(order, clock(), plan, planned, states, forecast)
+    return OrderPublic.model_validate(detail)
 
 
 @router.get("/{order_id}", response_model=OrderPublic, dependencies=[VIEWER], responses=_MISSING)
-def order(order_id: OrderId, session: ReadSession, clock: Clock, plan: CurrentPlan) -> OrderPublic:
-    """The supervisor's view of one order."""
-    return _detail(session, order_id, clock, plan)
+def order(
+    order_id: OrderId,
+    session: ReadSession,
+    clock: Clock,
+    plan: CurrentPlan,
+    outlook: CurrentOutlook,
+) -> OrderPublic:
+    """The supervisor's view of one order, with its P(on time) once forecast."""
+    return _detail(session, order_id, clock, plan, outlook)
 
 
 class OrderLifecycle:

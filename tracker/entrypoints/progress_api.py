@@ -58,6 +58,7 @@ class ProgressDesk:
         # what the poll reads, kept here: one dependency per request rather than four (each
         # costs FastAPI a resolution, and the 304 answer on the event loop is that cheap)
         self.sessions, self.clock, self.plans = parts.read_sessions, parts.clock, parts.plans
+        self.outlook = parts.outlook
         self.per_ip = TokenBuckets(settings.progress_rate_per_ip, settings.progress_burst_per_ip)
         self.per_token = TokenBuckets(
             settings.progress_rate_per_token, settings.progress_burst_per_token
@@ -141,8 +142,9 @@ def _load(desk: ProgressDesk, order_id: str, given: str | None, plan: Plan | Non
     if found is None or found[0].token_hash != stored:  # rotated or gone in between
         return None
     order, planned = found
+    forecast = desk.outlook().of(order_id)
     progress = order_views.order_progress(
-        order, desk.clock(), plan, planned, states, desk.down_allowance_s
+        order, desk.clock(), plan, planned, states, desk.down_allowance_s, forecast
     )
     body = OrderProgressPublic.model_validate(progress)
     content = body.model_dump_json().encode()

@@ -19,9 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from tracker.change_feed import END, ChangeFeed
 from tracker.domain.planning.model import Plan
 from tracker.service_layer.bus import Changes
+from tracker.service_layer.foresight import Outlook
 from tracker.views import live as live_views
 
-from .deps import VIEWER, AppParts, Clock, Feed, Plans, ReadSessions, parts
+from .deps import VIEWER, AppParts, Clock, Feed, Outlooks, Plans, ReadSessions, parts
 from .request_models import MachineId
 
 log = logging.getLogger(__name__)
@@ -82,17 +83,19 @@ class EventSource:
         sessions: sessionmaker[Session],
         clock: Callable[[], datetime],
         plans: Callable[[], Plan | None],
+        outlook: Callable[[], Outlook] = Outlook,
     ) -> None:
         self._sessions = sessions  # read-only: the board never waits for the write lock
         self._clock = clock
         self._plans = plans
+        self._outlook = outlook
 
     def snapshot(self) -> dict[str, Any]:
         """Open orders, open alerts and every machine."""
         now, plan = self._clock(), self._plans()
         with self._sessions() as session:
             return {
-                "orders": live_views.open_orders(session, now, plan),
+                "orders": _foreseen(live_views.open_orders(session, now, plan), self._outlook()),
                 "alerts": live_views.open_alerts(session),
                 "machines": live_views.machines(session),
                 "as_of": now.isoformat(),
@@ -108,11 +111,23 @@ class EventSource:
                     "alerts": sorted(changes.alerts),
                     "machines": sorted(changes.machines),
                 },
-                "orders": live_views.orders(session, changes.orders, plan),
+                "orders": _foreseen(
+                    live_views.orders(session, changes.orders, plan), self._outlook()
+                ),
                 "alerts": live_views.alerts(session, changes.alerts),
                 "machines": live_views.machines(session, changes.machines),
                 "as_of": now.isoformat(),
             }
+
+
+def _foreseen(orders: list[dict[str, Any]], outlook: Outlook) -> list[dict[str, Any]]:
+    """Each order with its P(on time) and the machine that threatens it (None: no forecast;
+    the board shows the forecast of the order's last change)."""
+    for order in orders:
+        forecast = outlook.of(order["order_id"])
+        order["p_on_time"] = round(forecast.p_on_time, 3) if forecast is not None else None
+        order["p_on_time_reason"] = forecast.reason if forecast is not None else None
+    return orders
 
 
 async def event_stream(
@@ -170,10 +185,11 @@ async def events(
     sessions: ReadSessions,
     clock: Clock,
     plans: Plans,
+    outlook: Outlooks,
 ) -> StreamingResponse:
     """Live changes as Server-Sent Events: `snapshot`, `change`, `reload` (see docs/board.md)."""
     return StreamingResponse(
-        event_stream(feed, EventSource(sessions, clock, plans), HEARTBEAT_S),
+        event_stream(feed, EventSource(sessions, clock, plans, outlook), HEARTBEAT_S),
         media_type="text/event-stream",
         headers=_STREAM_HEADERS,
     )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tracker.adapters import orm
 from tracker.domain.delays import delay_of, eta_range
+from tracker.domain.foresight.estimator import Forecast
 from tracker.domain.model import Operation, Order
 from tracker.domain.planning.model import Plan
 from tracker.domain.schedule import STOPPED_STATES, eta_with_plan
@@ -86,6 +87,7 @@ def order_progress(
     planned: Planned | None = None,
     states: Mapping[str, str] | None = None,
     down_allowance_s: float = 0.0,
+    forecast: Forecast | None = None,
 ) -> dict[str, Any]:
     """Status, percent, per-operation state (planned and actual) and a fresh ETA for one order,
     with the customer's reason for a delay and an ETA range when it is uncertain (`delays`).
@@ -109,6 +111,9 @@ def order_progress(
         "due_at": order.due_at,
         "on_time": eta <= order.due_at,
         **_for_customers(order, now, (projected, planned_eta), planned, states, down_allowance_s),
+        # the forecast's ETAs: half of the likely outcomes finish by P50, nine in ten by P90
+        "eta_p50": forecast.p50 if forecast is not None and order.is_open else None,
+        "eta_p90": forecast.p90 if forecast is not None and order.is_open else None,
         "schedule_status": order.schedule_status.value,
         "reasons": list(order.schedule_reasons),
         "created_at": order.created_at,
@@ -184,10 +189,15 @@ def order_detail(
     plan: Plan | None = None,
     planned: Planned | None = None,
     states: Mapping[str, str] | None = None,
+    forecast: Forecast | None = None,
 ) -> dict[str, Any]:
-    """What a supervisor sees of one order: its progress, customer and why it was cancelled."""
+    """What a supervisor sees of one order: its progress, customer, why it was cancelled, and
+    its P(on time) with the machine that threatens it most."""
+    open_forecast = forecast if order.is_open else None
     return {
-        **order_progress(order, now, plan, planned, states),
+        **order_progress(order, now, plan, planned, states, forecast=forecast),
+        "p_on_time": round(open_forecast.p_on_time, 3) if open_forecast is not None else None,
+        "p_on_time_reason": open_forecast.reason if open_forecast is not None else None,
         "customer": order.customer,
         "priority": order.priority,
         "cancel_reason": order.cancel_reason,

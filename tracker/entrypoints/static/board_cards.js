@@ -75,7 +75,15 @@ function renderOrders() {
         "tr",
         { "data-order-id": o.order_id, "data-status": o.schedule_status, "data-unverified": blind.length ? "yes" : null, class: `row-${o.schedule_status}` },
         el("td", {}, el("strong", {}, o.order_id), el("div", { class: "muted small" }, `${o.customer} · ${o.product} ×${o.quantity}`)),
-        el("td", {}, statusBadge(o, blind), reasons.length ? el("div", { class: "small reasons" }, reasons.join("; ")) : null),
+        el(
+          "td",
+          {},
+          statusBadge(o, blind),
+          reasons.length ? el("div", { class: "small reasons" }, reasons.join("; ")) : null,
+          o.p_on_time != null
+            ? el("div", { class: "small muted", title: o.p_on_time_reason || "" }, t("board.p_on_time", { p: fmtPercent(100 * o.p_on_time, 0) }))
+            : null,
+        ),
         el("td", {}, bar(o.percent_complete), el("span", { class: "small" }, fmtPercent(o.percent_complete)), o.current_operation ? el("div", { class: "muted small" }, o.current_operation) : null),
         el("td", { class: "wide" }, fmtTime(o.eta)),
         el("td", { class: "wide" }, fmtTime(o.due_at)),
