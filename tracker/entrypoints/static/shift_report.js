@@ -72,7 +72,8 @@ async function openReport() {
 
 function choose(params) {
   const url = new URL(location.href);
-  url.search = new URLSearchParams(params).toString();
+  const lang = url.searchParams.get("lang"); // a forced language stays with the address
+  url.search = new URLSearchParams(lang ? { ...params, lang } : params).toString();
   history.replaceState(null, "", url);
   openReport();
 }
