@@ -13,7 +13,7 @@ const BASE = env("BASE_URL");
 const ARTIFACTS = env("ARTIFACTS");
 
 async function openBoard(browser, options) {
-  const page = await browser.newPage(options);
+  const page = await browser.newPage(options); // a context of its own: `locale` applies
   const errors = [];
   page.on("pageerror", (error) => errors.push(String(error)));
   await page.goto(`${BASE}/board`);
@@ -74,6 +74,28 @@ async function checkDesktop(browser) {
   await page.close();
 }
 
+/** The chart in a German browser: legend, zoom buttons, axis note and a tap's details. */
+async function checkGerman(browser) {
+  const { page, errors } = await openBoard(browser, { viewport: { width: 1280, height: 900 }, locale: "de-DE" });
+  const legend = await page.locator("#gantt .gantt-legend").textContent();
+  for (const want of ["geplant (Umriss)", "läuft", "Störung", "außerhalb der Schicht / Pause / Feiertag", "Stillstand", "jetzt"]) {
+    if (!legend.includes(want)) throw new Error(`the German legend lacks "${want}": ${legend}`);
+  }
+  const zoom = (await page.locator("#gantt .gantt-zoom").textContent()).trim();
+  if (zoom !== "nah24 Std.alles") throw new Error(`the German zoom buttons: ${zoom}`);
+  const note = await page.locator("#gantt .gantt-note").textContent();
+  if (!note.startsWith("Zeiten in Europe/Berlin")) throw new Error(`the German note: ${note}`);
+  await page.locator('#gantt g.actual[data-order-id="SO-2001"][data-seq="10"] rect.st-down').click();
+  const detail = await page.locator("#gantt .gantt-detail").textContent();
+  if (!/SO-2001\/10 weld: geplant .*tatsächlich .*läuft \d+ min, Störung 1[12] min/.test(detail)) throw new Error(`a tap in German says: ${detail}`);
+  const offShift = await page.locator("#gantt svg rect.off-shift").first().getAttribute("data-tip");
+  if (!/(außerhalb der Schicht|Pause|Feiertag) \(Kalender day\)/.test(offShift)) throw new Error(`off shift in German: ${offShift}`);
+  await page.locator("section.gantt").screenshot({ path: path.join(ARTIFACTS, "gantt-desktop-de.png") });
+  step(`the Gantt in German: ${legend}; a tap says: ${detail}`);
+  if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
+  await page.close();
+}
+
 async function checkPhone(browser) {
   const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
   const { page, errors } = await openBoard(browser, phone);
@@ -103,6 +125,7 @@ async function main() {
   const browser = await launch();
   try {
     await checkDesktop(browser);
+    await checkGerman(browser);
     await checkPhone(browser);
   } finally {
     await browser.close();

@@ -34,6 +34,32 @@ async function checkTargets(page) {
   if (small.length) throw new Error(`touch targets under 48px: ${small.join(", ")}`);
 }
 
+/** The same terminal in a German browser: labels, the job's figures and the classified stop. */
+async function checkGerman(browser, errors) {
+  const context = await browser.newContext({ locale: "de-DE", viewport: PHONE, hasTouch: true, isMobile: true });
+  const page = await context.newPage();
+  page.on("pageerror", (error) => errors.push(String(error)));
+  await signIn(page, env("OPERATOR_KEY"));
+  await page.locator("#job-progress", { hasText: "2 Ausschuss" }).waitFor({ timeout: 10000 });
+  const texts = {};
+  for (const selector of ["#job-title", "#stop-title", "#dispatch-title", "#scrap-submit", "#job-progress", "#stop"]) {
+    texts[selector] = (await page.locator(selector).textContent()).trim();
+  }
+  const want = {
+    "#job-title": "Auftrag", "#stop-title": "Stillstände", "#dispatch-title": "Nächste Aufträge",
+    "#scrap-submit": "Ausschuss melden", "#job-progress": "5 / 20 gut", "#stop": "Spindle fault (von terminal saw-1",
+  };
+  for (const [selector, text] of Object.entries(want)) {
+    if (!texts[selector].includes(text)) throw new Error(`${selector} shows "${texts[selector]}", not "${text}"`);
+  }
+  if (!(await page.locator('#stop-reasons button[data-reason="burr"]').textContent()).includes("Qualität")) {
+    throw new Error("the reason's category is not German");
+  }
+  await page.screenshot({ path: path.join(ARTIFACTS, "operator-terminal-de.png"), fullPage: true });
+  step(`the terminal in German: ${texts["#job-progress"]}; ${texts["#scrap-submit"]}`);
+  await context.close();
+}
+
 async function main() {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const browser = await launch();
@@ -90,6 +116,7 @@ async function main() {
     await refused.waitFor({ timeout: 10000 });
     if (!(await other.locator("#terminal").isHidden())) throw new Error("the terminal opened");
     step(`another machine's key is refused: ${await refused.textContent()}`);
+    await checkGerman(browser, errors);
 
     if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
     console.log("ok");

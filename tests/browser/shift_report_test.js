@@ -12,6 +12,31 @@ const { env, step, launch } = require("./driver");
 const BASE = env("BASE_URL");
 const ARTIFACTS = env("ARTIFACTS");
 
+/** The report in a German browser: labels, numbers in German, the CSV's header still English. */
+async function checkGerman(browser, errors) {
+  const context = await browser.newContext({ locale: "de-DE", viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  page.on("pageerror", (error) => errors.push(String(error)));
+  await page.goto(`${BASE}/reports/shift?line=${encodeURIComponent(env("LINE"))}`);
+  await page.fill("#key", env("API_KEY"));
+  await page.click("#login button[type=submit]");
+  await page.locator("#sheet").waitFor({ timeout: 15000 });
+  const text = async (selector) => (await page.locator(selector).textContent()).trim();
+  const title = await text("#title");
+  if (!title.startsWith(`Linie ${env("LINE")}`) || !title.includes("Schicht")) throw new Error(`German title: ${title}`);
+  const oee = await text("#k-oee");
+  if (!/^\d+,\d\s%$/.test(oee)) throw new Error(`German OEE tile: ${oee}`);
+  for (const [selector, want] of [["#output thead", "Arbeitsgang"], [".kpis", "Verfügbarkeit"], ["#incidents thead", "Quittiert von"], ["#csv", "CSV herunterladen"]]) {
+    if (!(await text(selector)).includes(want)) throw new Error(`${selector} lacks "${want}"`);
+  }
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#csv")]);
+  const csv = fs.readFileSync(await download.path(), "utf8");
+  if (!csv.startsWith("line,date,shift")) throw new Error(`the German page's CSV starts: ${csv.slice(0, 80)}`);
+  await page.screenshot({ path: path.join(ARTIFACTS, "shift-report-de.png"), fullPage: true });
+  step(`the report in German: ${title}, OEE ${oee}; the CSV stays English`);
+  await context.close();
+}
+
 async function main() {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const browser = await launch();
@@ -53,6 +78,7 @@ async function main() {
     step("printed without the controls, as PDF");
     const foreign = requests.filter((url) => !url.startsWith(BASE) && !url.startsWith("blob:"));
     if (foreign.length) throw new Error(`requests beyond the tracker (a CDN?): ${foreign.join(", ")}`);
+    await checkGerman(browser, errors);
     if (errors.length) throw new Error(`page errors: ${errors.join(" | ")}`);
     console.log("ok");
   } finally {

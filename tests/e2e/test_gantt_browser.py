@@ -125,6 +125,7 @@ def test_the_gantt_shows_what_happened_and_opens_on_now_on_a_phone(
     )
     assert "the weld bar is split: running, down, running" in log, log
     assert "on a phone the now-line is in view" in log, log
+    assert "the Gantt in German" in log, log
     # docs/board.md's picture: refreshed on request, or made when missing
     if os.environ.get("SHOPFLOOR_UPDATE_SCREENSHOTS") or not DOCS_SHOT.exists():
         shutil.copyfile(ARTIFACTS / "gantt-phone.png", DOCS_SHOT)

@@ -138,6 +138,7 @@ def test_an_operator_runs_a_job_and_classifies_its_stop_on_the_terminal(
     log = "".join(output)
     assert code == 0 and log.rstrip().endswith("ok"), f"browser driver exit {code}:\n{log}"
     assert "another machine's key is refused" in log
+    assert "the terminal in German" in log, log
 
     # what the terminal did, as the API has it: who, when, and the scrap in OEE quality
     (down,) = [

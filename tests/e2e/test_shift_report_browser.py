@@ -143,7 +143,10 @@ def test_the_shift_report_page_shows_the_current_shift_downloads_csv_and_prints(
     log = driver.stdout + driver.stderr
     assert driver.returncode == 0 and log.rstrip().endswith("ok"), log
     assert "2 orders, 3 downtime reasons" in log or "2 orders, 4 downtime reasons" in log, log
-    assert "1 incidents" in log, log
+    # cnc-1's open breakdown is always one; lathe-1's 12-minute stop is one more when the
+    # tracker's check runs while the replayed events have it DOWN (SO-2002 is at risk then)
+    assert "1 incidents" in log or "2 incidents" in log, log
+    assert "the report in German" in log, log
     # the README's picture: refreshed on request, or made when missing
     if os.environ.get("SHOPFLOOR_UPDATE_SCREENSHOTS") or not DOCS_SHOT.exists():
         shutil.copyfile(ARTIFACTS / "shift-report.png", DOCS_SHOT)

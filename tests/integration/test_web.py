@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -179,6 +180,26 @@ def test_the_board_and_its_files_are_served_without_a_key(client: TestClient) ->
         asset = client.get(f"/static/{name}")
         assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind)
     assert client.get("/static/web.py").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "script"),
+    [
+        ("/board", "board.js"),
+        ("/track/SO-1", "track.js"),
+        ("/operator/saw-1", "operator.js"),
+        ("/reports/shift", "shift_report.js"),
+    ],
+)
+def test_every_page_loads_its_translations_first_and_nothing_inline(
+    client: TestClient, path: str, script: str
+) -> None:
+    text = client.get(path).text
+    scripts = re.findall(r"<script([^>]*)>", text)
+    assert scripts[0] == ' src="/static/i18n.js"', scripts  # t() and LOCALE for what follows
+    assert all(s.startswith(' src="/static/') for s in scripts), scripts  # the CSP allows no other
+    assert f'<script src="/static/{script}">' in text
+    assert "<style" not in text and " style=" not in text
 
 
 def test_the_tracking_page_is_the_same_for_any_order_and_token(client: TestClient) -> None:

@@ -26,6 +26,7 @@ let stream = null; // the AbortController of the open event stream
 
 const $ = (selector) => document.querySelector(selector);
 translatePage(); // the static labels, in the browser's language (i18n.js)
+document.title = t("board.page_title");
 const apiKey = () => sessionStorage.getItem(KEY) || "";
 
 // ---- signing in -------------------------------------------------------------------------

@@ -11,10 +11,8 @@ const GANTT_HOUR = 3600e3;
 const GANTT_LAYOUT = { rowH: 48, axisH: 36, minPxPerHour: 110, planY: 5, planH: 18, actY: 27, actH: 14 };
 const GANTT_STATES = { RUNNING: "running", SETUP: "setup", IDLE: "idle", DOWN: "down", OFFLINE: "offline" };
 const GANTT_LEGEND = [
-  ["planned", "planned (outline)"], ["running", "running"], ["setup", "setup"], ["idle", "idle"],
-  ["down", "down"], ["offline", "offline"], ["unknown", "no state heard"],
-  ["off-shift", "off shift / break / holiday"], ["downtime", "downtime"], ["now", "now"],
-];
+  "planned", "running", "setup", "idle", "down", "offline", "unknown", "off-shift", "downtime", "now",
+].map((kind) => [kind, t(kind === "now" ? "board.now" : `gantt.legend.${kind}`)]);
 const gantt = {
   rows: null, // the last /api/v1/schedule/machines answer
   asked: null, // { from, to, at, machines }: what it was asked for, when, at which machine states
@@ -92,8 +90,8 @@ function zoneOffset(ms, zone) {
 /** The time axis: hour ticks in the plant's zone, a day line and date at each midnight. */
 function drawAxis(chart, g) {
   const step = [1 / 60, 2 / 60, 5 / 60, 10 / 60, 0.25, 0.5, 1, 2, 3, 6, 12, 24].map((h) => h * GANTT_HOUR).find((s) => (s / GANTT_HOUR) * g.pxPerHour >= 56) || 24 * GANTT_HOUR;
-  const hm = new Intl.DateTimeFormat([], { timeZone: g.zone, hour: "2-digit", minute: "2-digit" });
-  const day = new Intl.DateTimeFormat([], { timeZone: g.zone, weekday: "short", day: "numeric", month: "short" });
+  const hm = new Intl.DateTimeFormat(LOCALE, { timeZone: g.zone, hour: "2-digit", minute: "2-digit" });
+  const day = new Intl.DateTimeFormat(LOCALE, { timeZone: g.zone, weekday: "short", day: "numeric", month: "short" });
   const bottom = g.height;
   let lastDay = day.format(new Date(Date.now())); // today's date is in the corner already
   for (let local = Math.floor((g.t0 + zoneOffset(g.t0, g.zone) * 60000) / step) * step; ; local += step) {
@@ -114,12 +112,13 @@ function drawAxis(chart, g) {
 function drawShading(chart, g, row, y) {
   for (const s of row.off_shift || []) {
     const x0 = g.x(ganttMs(s.from));
-    chart.append(tipped(svgEl("rect", { x: x0, y, width: Math.max(1, g.x(ganttMs(s.to)) - x0), height: GANTT_LAYOUT.rowH, class: "off-shift" }), `${row.machine_id} ${s.kind || "off shift"} (calendar ${row.calendar}) ${fmtTime(s.from)}–${fmtTime(s.to)}`));
+    chart.append(tipped(svgEl("rect", { x: x0, y, width: Math.max(1, g.x(ganttMs(s.to)) - x0), height: GANTT_LAYOUT.rowH, class: "off-shift" }), t("gantt.off_tip", { machine: row.machine_id, kind: t(`gantt.off.${s.kind || "off shift"}`), calendar: row.calendar, from: fmtTime(s.from), to: fmtTime(s.to) })));
   }
   for (const d of row.downtime || []) {
     const x0 = g.x(ganttMs(d.from));
-    const why = d.reason || d.alarm_code || "no reason given";
-    const tip = `${row.machine_id} ${d.state === "DOWN" ? "down" : "idle with a job"} ${fmtTime(d.from)}–${d.open ? "now" : fmtTime(d.to)} (${fmtSpan(ganttMs(d.to) - ganttMs(d.from))}): ${why}`;
+    const why = d.reason || d.alarm_code || t("gantt.no_reason");
+    const what = t(d.state === "DOWN" ? "gantt.down" : "gantt.idle_job");
+    const tip = t("gantt.down_tip", { machine: row.machine_id, what, from: fmtTime(d.from), to: d.open ? t("board.now") : fmtTime(d.to), span: fmtSpan(ganttMs(d.to) - ganttMs(d.from)), why });
     chart.append(tipped(svgEl("rect", { x: x0, y, width: Math.max(2, g.x(ganttMs(d.to)) - x0), height: GANTT_LAYOUT.rowH, class: `downtime dt-${d.state}`, "data-machine-id": row.machine_id }), tip));
   }
 }
@@ -145,7 +144,7 @@ function pieces(row, machineId, a, b) {
   if (live && live.state_since) spans.push([Math.max(ganttMs(live.state_since), heard), Date.now(), live.state]);
   const out = [];
   let at = a;
-  for (const [from, to, st] of spans.filter(([f, t]) => t > a && f < b).sort((p, q) => p[0] - q[0])) {
+  for (const [from, to, st] of spans.filter(([f, until]) => until > a && f < b).sort((p, q) => p[0] - q[0])) {
     if (from > at) out.push([at, from, "unknown"]);
     const start = Math.max(from, at), end = Math.min(to, b);
     if (end > start) out.push([start, end, GANTT_STATES[st] || "unknown"]);
@@ -159,7 +158,7 @@ function drawOperation(chart, g, row, machineId, op, y) {
   const L = GANTT_LAYOUT;
   const short = `${op.order_id}/${op.seq}`;
   const text = `${short}${op.name ? ` ${op.name}` : ""}`;
-  const tip = `${text}: planned ${fmtTime(op.planned_start)}–${fmtTime(op.planned_end)}, actual ${fmtTime(op.started_at)}–${op.completed_at ? fmtTime(op.completed_at) : op.started_at ? "…" : "–"}`;
+  const tip = t("board.gantt_tip", { op: text, from: fmtTime(op.planned_start), to: fmtTime(op.planned_end), start: fmtTime(op.started_at), end: op.completed_at ? fmtTime(op.completed_at) : op.started_at ? "…" : "–" });
   const attrs = { "data-order-id": op.order_id, "data-seq": op.seq };
   const span = [Infinity, -Infinity]; // where the label may go: under its planned and actual bars
   const cover = (x0, x1) => { span[0] = Math.min(span[0], x0); span[1] = Math.max(span[1], x1); };
@@ -220,10 +219,10 @@ function ganttFrame(box) {
   let scroller = box.querySelector(".gantt-scroll");
   if (scroller) return scroller;
   const legend = el("div", { class: "legend gantt-legend small" }, ...GANTT_LEGEND.map(([kind, text]) => el("span", { class: "legend-item" }, el("span", { class: `swatch g-${kind}` }), text)));
-  scroller = el("div", { class: "gantt-scroll", tabindex: "0", "aria-label": "schedule chart, scrolls sideways" });
+  scroller = el("div", { class: "gantt-scroll", tabindex: "0", "aria-label": t("gantt.scroll_label") });
   for (const kind of ["pointerdown", "wheel", "touchstart", "keydown"]) scroller.addEventListener(kind, () => { gantt.userScrolled = true; }, { passive: true });
   const names = el("div", { class: "gantt-names" });
-  const zoom = el("span", { class: "gantt-zoom", role: "group", "aria-label": "hours in view" }, ...[["close", null], ["24 h", 24], ["all", Infinity]].map(([text, hours]) => el("button", { type: "button", "data-zoom": text, "aria-pressed": String(gantt.zoom === hours), onclick: (event) => zoomGantt(hours, event.target) }, text)));
+  const zoom = el("span", { class: "gantt-zoom", role: "group", "aria-label": t("gantt.zoom_label") }, ...[["close", null], ["24 h", 24], ["all", Infinity]].map(([name, hours]) => el("button", { type: "button", "data-zoom": name, "aria-pressed": String(gantt.zoom === hours), onclick: (event) => zoomGantt(hours, event.target) }, t(`gantt.zoom.${hours === 24 ? "24" : name}`))));
   const detail = el("p", { class: "gantt-detail small", role: "status" });
   scroller.addEventListener("click", (event) => {
     const hit = event.target.closest("[data-tip]");
@@ -248,7 +247,7 @@ function renderGantt() {
   const [t0, t1] = ganttWindow(ops, now);
   fetchGanttRows(t0, t1);
   const rows = ganttRows(ops);
-  if (!ops.length && !rows.length) return box.replaceChildren(el("p", { class: "muted" }, "Nothing scheduled yet."));
+  if (!ops.length && !rows.length) return box.replaceChildren(el("p", { class: "muted" }, t("board.nothing_scheduled")));
   const scroller = ganttFrame(box);
   const L = GANTT_LAYOUT;
   const view = scroller.clientWidth || 640;
@@ -257,7 +256,7 @@ function renderGantt() {
   const width = Math.ceil(((t1 - t0) / GANTT_HOUR) * pxPerHour) + 4;
   const height = L.axisH + rows.length * L.rowH + 2;
   const g = { t0, t1, pxPerHour, height, zone: ganttZone(), x: (ms) => ((Math.min(Math.max(ms, t0), t1) - t0) / GANTT_HOUR) * pxPerHour };
-  const chart = svgEl("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "planned and actual operations per machine" });
+  const chart = svgEl("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": t("gantt.chart_label") });
   const hatch = svgEl("pattern", { id: "gantt-hatch", width: 8, height: 8, patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" }, svgEl("rect", { width: 8, height: 8, class: "hatch-bg" }), svgEl("line", { x1: 0, y1: 0, x2: 0, y2: 8, class: "hatch-line" }));
   chart.append(svgEl("defs", {}, hatch));
   rows.forEach((row, i) => drawShading(chart, g, row, L.axisH + i * L.rowH));
@@ -269,17 +268,17 @@ function renderGantt() {
     drawLabels(chart, labels.filter(Boolean), y, width);
   });
   chart.append(svgEl("line", { x1: g.x(now), x2: g.x(now), y1: 2, y2: height, class: "now-line" }));
-  chart.append(svgEl("text", { x: g.x(now) + 4, y: 13, class: "now-label" }, "now"));
+  chart.append(svgEl("text", { x: g.x(now) + 4, y: 13, class: "now-label" }, t("board.now")));
   const left = scroller.scrollLeft;
   scroller.replaceChildren(chart);
   scroller.scrollLeft = gantt.userScrolled ? left : g.x(now) - view * 0.4; // some of the past too
   box.querySelector(".gantt-names").replaceChildren(
-    el("div", { class: "gantt-corner small", title: "today, plant time" }, new Intl.DateTimeFormat([], { timeZone: g.zone, weekday: "short", day: "numeric", month: "short" }).format(new Date(now))),
-    ...rows.map((r) => el("div", { class: "gantt-name", title: r.calendar ? `${r.machine_id}: calendar ${r.calendar}` : r.machine_id }, el("strong", {}, r.machine_id), r.calendar ? el("small", { class: "muted" }, r.calendar) : null)),
+    el("div", { class: "gantt-corner small", title: t("gantt.today") }, new Intl.DateTimeFormat(LOCALE, { timeZone: g.zone, weekday: "short", day: "numeric", month: "short" }).format(new Date(now))),
+    ...rows.map((r) => el("div", { class: "gantt-name", title: r.calendar ? t("gantt.calendar", { machine: r.machine_id, calendar: r.calendar }) : r.machine_id }, el("strong", {}, r.machine_id), r.calendar ? el("small", { class: "muted" }, r.calendar) : null)),
   );
-  const truncated = gantt.rows && gantt.rows.truncated ? " · only the newest state changes are shown" : "";
-  const more = width > view ? "; scroll sideways for more" : "";
-  box.querySelector(".gantt-note").textContent = `Times in ${g.zone || "your browser's time zone"}${more}${truncated}.`;
+  const truncated = gantt.rows && gantt.rows.truncated ? t("gantt.truncated") : "";
+  const more = width > view ? t("gantt.scroll_more") : "";
+  box.querySelector(".gantt-note").textContent = `${t("gantt.times_in", { zone: g.zone || t("gantt.browser_zone") })}${more}${truncated}.`;
 }
 
 window.addEventListener("resize", () => later("gantt", 200, renderGantt));

@@ -1,5 +1,6 @@
 "use strict";
-// Small helpers shared by the board and the tracking page (no framework, no build step).
+// Small helpers shared by the board, the tracking page and the operator terminal (no
+// framework, no build step). Load after i18n.js.
 
 /** An element with attributes (class, data-*, on* handlers) and children (nodes or text). */
 function el(tag, attrs = {}, ...children) {
@@ -16,28 +17,14 @@ function el(tag, attrs = {}, ...children) {
 }
 
 // Times read in the plant's time zone (the plant file's `timezone:`, put in the page's
-// <meta name="plant-timezone"> by the tracker), in the page's language (i18n.js; English
-// without it), so a browser elsewhere shows the same clock as the reasons and the floor.
+// <meta name="plant-timezone"> by the tracker), in the page's language (i18n.js, which every
+// page loads first: LOCALE and `t`), so a browser elsewhere shows the same clock as the
+// reasons and the floor.
 const PLANT_TZ = document.querySelector('meta[name="plant-timezone"]')?.content || "UTC";
-const FMT_LOCALE = typeof LOCALE === "string" ? LOCALE : "en";
-const ENGLISH = {
-  "unit.s": "{n} s",
-  "unit.min": "{n} min",
-  "unit.h": "{n} h",
-  "unit.d": "{n} d",
-  "slack.late": "{span} late",
-  "slack.spare": "{span} spare",
-};
-
-/** `t(key, vars)` of i18n.js when the page loads it, else the English of common.js's keys. */
-function tr(key, vars = {}) {
-  if (typeof t === "function") return t(key, vars);
-  return (ENGLISH[key] || key).replace(/\{(\w+)\}/g, (_, name) => String(vars[name]));
-}
 
 const _dayFormat = new Intl.DateTimeFormat("en-CA", { timeZone: PLANT_TZ, dateStyle: "short" });
-const _timeFormat = new Intl.DateTimeFormat(FMT_LOCALE, { timeZone: PLANT_TZ, hour: "2-digit", minute: "2-digit" });
-const _dateTimeFormat = new Intl.DateTimeFormat(FMT_LOCALE, {
+const _timeFormat = new Intl.DateTimeFormat(LOCALE, { timeZone: PLANT_TZ, hour: "2-digit", minute: "2-digit" });
+const _dateTimeFormat = new Intl.DateTimeFormat(LOCALE, {
   timeZone: PLANT_TZ, month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
 });
 
@@ -49,8 +36,8 @@ function fmtTime(iso, now = new Date()) {
   return (sameDay ? _timeFormat : _dateTimeFormat).format(at);
 }
 
-const _whole = new Intl.NumberFormat(FMT_LOCALE, { maximumFractionDigits: 0, useGrouping: false });
-const _tenths = new Intl.NumberFormat(FMT_LOCALE, {
+const _whole = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 0, useGrouping: false });
+const _tenths = new Intl.NumberFormat(LOCALE, {
   minimumFractionDigits: 1, maximumFractionDigits: 1, useGrouping: false,
 });
 
@@ -62,13 +49,13 @@ const _tenths = new Intl.NumberFormat(FMT_LOCALE, {
 function fmtSpan(ms) {
   const halfUp = (x) => Math.floor(x + 0.5);
   const s = halfUp(Math.abs(ms) / 1000);
-  if (s < 90) return tr("unit.s", { n: _whole.format(s) });
-  if (s < 90 * 60) return tr("unit.min", { n: _whole.format(halfUp(s / 60)) });
-  if (s < 48 * 3600) return tr("unit.h", { n: _tenths.format(halfUp(s / 360) / 10) });
-  return tr("unit.d", { n: _tenths.format(halfUp(s / 8640) / 10) });
+  if (s < 90) return t("unit.s", { n: _whole.format(s) });
+  if (s < 90 * 60) return t("unit.min", { n: _whole.format(halfUp(s / 60)) });
+  if (s < 48 * 3600) return t("unit.h", { n: _tenths.format(halfUp(s / 360) / 10) });
+  return t("unit.d", { n: _tenths.format(halfUp(s / 8640) / 10) });
 }
 
-const _percent = new Intl.NumberFormat(FMT_LOCALE, { style: "percent", maximumFractionDigits: 1 });
+const _percent = new Intl.NumberFormat(LOCALE, { style: "percent", maximumFractionDigits: 1 });
 
 /** A percentage (0-100) in the page's language: 14.3% or 14,3 %. */
 function fmtPercent(value) {
@@ -79,14 +66,10 @@ function fmtPercent(value) {
 function fmtSlack(eta, due) {
   if (!eta || !due) return "–";
   const ms = new Date(due) - new Date(eta);
-  return tr(ms < 0 ? "slack.late" : "slack.spare", { span: fmtSpan(ms) });
+  return t(ms < 0 ? "slack.late" : "slack.spare", { span: fmtSpan(ms) });
 }
 
-const STATUS_LABELS = {
-  on_track: typeof t === "function" ? t("status.on_track") : "on track",
-  at_risk: typeof t === "function" ? t("status.at_risk") : "at risk",
-  late: typeof t === "function" ? t("status.late") : "late",
-};
+const STATUS_LABELS = { on_track: t("status.on_track"), at_risk: t("status.at_risk"), late: t("status.late") };
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -12,7 +12,8 @@ const $ = (selector) => document.querySelector(selector);
 const apiKey = () => sessionStorage.getItem(KEY) || "";
 const state = { terminal: null, scrapReason: null, stopId: null, polls: 0, timer: null, shown: {} };
 
-document.title = `${MACHINE} · shopfloor terminal`;
+translatePage(); // the static labels, in the browser's language (i18n.js)
+document.title = t("op.page_title", { machine: MACHINE });
 $("#machine").textContent = MACHINE;
 
 // ---- talking to the tracker ---------------------------------------------------------------
@@ -31,12 +32,12 @@ async function request(method, path, body) {
 
 /** Why the tracker refused, in words. */
 function problem(got) {
-  if (got.status === 0) return "Could not reach the tracker. Check the network.";
+  if (got.status === 0) return t("op.unreachable");
   const detail = got.body && got.body.detail;
   const text = Array.isArray(detail) ? detail.map((d) => d.msg).join("; ") : detail;
-  if (got.status === 403) return `Not allowed: ${text || "this key may not do that"}.`;
-  if (got.status === 409) return `Not now: ${text || "conflict"}.`;
-  return text || `Refused (HTTP ${got.status}).`;
+  if (got.status === 403) return t("op.not_allowed", { detail: text || t("op.not_allowed_default") });
+  if (got.status === 409) return t("op.not_now", { detail: text || t("op.conflict") });
+  return text || t("board.refused", { status: got.status });
 }
 
 function say(text, error = false) {
@@ -64,7 +65,7 @@ $("#login").addEventListener("submit", (event) => {
   $("#key").value = "";
   open();
 });
-$("#signout").addEventListener("click", () => showLogin("Signed out."));
+$("#signout").addEventListener("click", () => showLogin(t("board.signed_out")));
 
 async function open() {
   state.polls = 0;
@@ -82,12 +83,12 @@ async function open() {
 async function refresh() {
   clearTimeout(state.timer);
   const got = await request("GET", `/api/v1/machines/${M}/terminal`);
-  if (got.status === 401) return showLogin("That key is not known here."), false;
+  if (got.status === 401) return showLogin(t("op.key_unknown")), false;
   if (got.status === 403) return showLogin(problem(got)), false;
-  if (got.status === 429) return showLogin("Too many wrong keys from this device: wait a minute, then try again."), false;
+  if (got.status === 429) return showLogin(t("op.too_many")), false;
   $("#live").classList.toggle("on", got.status === 200);
-  $("#live").textContent = got.status === 200 ? "live" : "offline";
-  if (got.status === 404) say(`Machine ${MACHINE} is not known to the tracker.`, true);
+  $("#live").textContent = t(got.status === 200 ? "board.live" : "board.offline");
+  if (got.status === 404) say(t("op.machine_unknown", { machine: MACHINE }), true);
   if (got.status === 200) {
     state.terminal = got.body;
     render();
@@ -112,15 +113,15 @@ function show(part, data, renderer) {
 }
 
 function render() {
-  const t = state.terminal;
+  const term = state.terminal;
   const badge = $("#state");
-  badge.textContent = t.state || "not heard";
-  badge.className = `state ${t.state || ""}`;
-  show("job", t.job, renderJob);
+  badge.textContent = term.state || t("op.not_heard");
+  badge.className = `state ${term.state || ""}`;
+  show("job", term.job, renderJob);
   // an open stop's duration goes on: drawn again every half minute
-  const tick = t.stops.some((s) => !s.ended_at) ? Math.floor(Date.now() / 30000) : 0;
-  show("stop", [t.stops, t.reasons, state.stopId, tick], renderStop);
-  show("scrap", [t.reasons, state.scrapReason, Boolean(t.job)], renderScrapReasons);
+  const tick = term.stops.some((s) => !s.ended_at) ? Math.floor(Date.now() / 30000) : 0;
+  show("stop", [term.stops, term.reasons, state.stopId, tick], renderStop);
+  show("scrap", [term.reasons, state.scrapReason, Boolean(term.job)], renderScrapReasons);
 }
 
 // ---- the parts of the page ----------------------------------------------------------------
@@ -129,27 +130,27 @@ function renderJob(job) {
   const box = $("#job");
   box.replaceChildren();
   if (!job) {
-    box.append(el("p", { class: "muted" }, "No job on this machine. Start one from Next jobs."));
+    box.append(el("p", { class: "muted" }, t("op.no_job")));
     return;
   }
   const share = job.quantity ? Math.min(100, (100 * job.good) / job.quantity) : 0;
   box.append(
     el("div", { class: "job-name" }, `${job.order_id} · ${job.operation} ${job.name}`),
-    el("div", { class: "muted" }, `${job.product}${job.bound ? "" : " · last job, ended"}`),
+    el("div", { class: "muted" }, job.bound ? job.product : `${job.product} · ${t("op.last_job")}`),
     el("div", { class: "bar", role: "progressbar", "aria-valuenow": Math.round(share), "aria-valuemin": 0, "aria-valuemax": 100 }, el("span", { style: null })),
     el("div", { class: "figures", id: "job-progress" },
-      el("span", {}, el("b", {}, `${job.good} / ${job.quantity}`), " good"),
-      el("span", {}, el("b", {}, String(job.scrap)), " scrap"),
-      el("span", {}, "due ", el("b", {}, fmtTime(job.due_at)))),
+      el("span", {}, el("b", {}, `${job.good} / ${job.quantity}`), ` ${t("op.good")}`),
+      el("span", {}, el("b", {}, String(job.scrap)), ` ${t("op.scrap_count")}`),
+      el("span", {}, `${t("op.due")} `, el("b", {}, fmtTime(job.due_at)))),
   );
   box.querySelector(".bar span").style.width = `${share}%`; // CSSOM: the policy allows no inline style attribute
   if (job.bound) {
-    box.append(el("button", { type: "button", id: "end-job", class: "big end", onclick: () => jobAction({ action: "end", order_id: job.order_id, operation: job.operation }) }, "End job"));
+    box.append(el("button", { type: "button", id: "end-job", class: "big end", onclick: () => jobAction({ action: "end", order_id: job.order_id, operation: job.operation }) }, t("board.end_job")));
   }
 }
 
 function reasonButton(reason, pressed, onclick) {
-  return el("button", { type: "button", "data-reason": reason.code, "aria-pressed": String(pressed), onclick }, reason.name, el("small", {}, reason.category.replace("_", " ")));
+  return el("button", { type: "button", "data-reason": reason.code, "aria-pressed": String(pressed), onclick }, reason.name, el("small", {}, t(`category.${reason.category}`)));
 }
 
 /** The stop the reason buttons classify: the one tapped, else the newest no person classified. */
@@ -160,17 +161,18 @@ function chosenStop(stops) {
 function stopLine(stop, reasons, chosen) {
   const open = !stop.ended_at;
   const ms = (open ? Date.now() : new Date(stop.ended_at)) - new Date(stop.started_at);
-  const lasted = ms < 60000 ? `${Math.max(0, Math.round(ms / 1000))}s` : fmtSpan(ms);
+  const lasted = fmtSpan(Math.max(0, ms));
   const known = reasons.find((r) => r.code === stop.reason);
+  const reason = known ? known.name : stop.reason;
   const why = stop.reason && stop.source === "person"
-    ? `${known ? known.name : stop.reason} (by ${stop.classified_by}, ${fmtTime(stop.classified_at)})`
-    : stop.reason ? `${known ? known.name : stop.reason}? (from its alarm)` : "not classified";
+    ? t("op.by", { reason, by: stop.classified_by, at: fmtTime(stop.classified_at) })
+    : stop.reason ? t("op.from_alarm", { reason }) : t("op.not_classified");
   return el("button", { type: "button", class: "stop", "data-stop": stop.id, "data-state": stop.state, "aria-pressed": String(chosen),
     onclick: () => { state.stopId = stop.id; render(); } },
-    el("b", {}, `${stop.state}${open ? " now" : ""}`),
+    el("b", {}, open ? `${stop.state} ${t("op.now")}` : stop.state),
     ` ${fmtTime(stop.started_at)}${open ? "" : `–${fmtTime(stop.ended_at)}`} (${lasted})`,
     el("small", { class: stop.source === "person" ? "" : "error" }, why),
-    stop.alarm_code ? el("small", {}, `alarm ${stop.alarm_code}: ${stop.alarm_text || ""}`) : null);
+    stop.alarm_code ? el("small", {}, t("op.alarm", { code: stop.alarm_code, text: stop.alarm_text || "" })) : null);
 }
 
 function renderStop([stops, reasons, stopId]) {
@@ -179,13 +181,13 @@ function renderStop([stops, reasons, stopId]) {
   box.replaceChildren();
   buttons.replaceChildren();
   if (!stops.length) {
-    box.append(el("p", { class: "muted" }, "No stop recorded."));
+    box.append(el("p", { class: "muted" }, t("op.no_stop")));
     return;
   }
   const chosen = chosenStop(stops);
   for (const stop of stops) box.append(stopLine(stop, reasons, stop === chosen));
-  box.append(el("p", { class: "small muted", id: "stop-hint" }, `Why did it stop? Tap a reason for the ${chosen.state} stop of ${fmtTime(chosen.started_at)}.`));
-  if (!reasons.length) buttons.append(el("p", { class: "muted" }, "The plant file lists no reasons."));
+  box.append(el("p", { class: "small muted", id: "stop-hint" }, t("op.why", { state: chosen.state, at: fmtTime(chosen.started_at) })));
+  if (!reasons.length) buttons.append(el("p", { class: "muted" }, t("op.no_reasons")));
   for (const reason of reasons) {
     const given = reason.code === chosen.reason && chosen.source === "person";
     buttons.append(reasonButton(reason, given, () => classify(chosen.id, reason)));
@@ -205,13 +207,13 @@ function renderScrapReasons([reasons, selected, hasJob]) {
   }
   const submit = $("#scrap-submit");
   submit.disabled = !selected || !hasJob;
-  submit.textContent = hasJob ? "Report scrap" : "Report scrap (no job yet)";
+  submit.textContent = t(hasJob ? "op.report_scrap" : "op.report_scrap_no_job");
 }
 
 function renderDispatch(jobs) {
   const list = $("#dispatch");
   list.replaceChildren();
-  if (!jobs.length) list.append(el("li", { class: "muted" }, "Nothing on this machine's dispatch list."));
+  if (!jobs.length) list.append(el("li", { class: "muted" }, t("op.no_dispatch")));
   const job = state.terminal && state.terminal.job;
   for (const next of jobs) {
     const key = `${next.order_id}/${next.operation}`;
@@ -219,21 +221,20 @@ function renderDispatch(jobs) {
     list.append(el("li", { "data-job": key },
       el("div", {},
         el("b", {}, `${key} ${next.name}`),
-        el("div", { class: "small muted" }, `${next.quantity} parts · due ${fmtTime(next.due_at)} · planned ${fmtTime(next.planned_start)}${next.ready ? "" : " · not ready"}`)),
-      el("button", { type: "button", "data-action": "start", disabled: running, onclick: () => jobAction({ action: "start", order_id: next.order_id, operation: next.operation }) }, running ? "Running" : "Start")));
+        el("div", { class: "small muted" }, t("op.next_line", { n: next.quantity, due: fmtTime(next.due_at), planned: fmtTime(next.planned_start) }) + (next.ready ? "" : t("op.not_ready")))),
+      el("button", { type: "button", "data-action": "start", disabled: running, onclick: () => jobAction({ action: "start", order_id: next.order_id, operation: next.operation }) }, t(running ? "op.running" : "board.start"))));
   }
 }
-
-const VERBS = { start: "started", end: "ended", scrap: "scrapped", classify: "classified" };
 
 function renderActions(actions) {
   const list = $("#actions");
   list.replaceChildren();
-  if (!actions.length) list.append(el("li", { class: "muted" }, "Nothing yet."));
+  if (!actions.length) list.append(el("li", { class: "muted" }, t("op.nothing_yet")));
   for (const a of actions) {
     const job = a.order_id ? `${a.order_id}/${a.operation}` : "";
-    const what = a.action === "scrap" ? `${a.quantity} × ${job} (${a.reason})` : a.action === "classify" ? `stop ${a.stop_id} as ${a.reason}` : job;
-    list.append(el("li", { "data-action": a.action }, `${fmtTime(a.at)} ${a.actor} ${VERBS[a.action] || a.action} ${what}`));
+    const vars = { at: fmtTime(a.at), actor: a.actor, job, n: a.quantity, reason: a.reason, stop: a.stop_id };
+    const known = ["start", "end", "scrap", "classify"].includes(a.action);
+    list.append(el("li", { "data-action": a.action }, known ? t(`op.did.${a.action}`, vars) : `${vars.at} ${a.actor} ${a.action} ${job}`));
   }
 }
 
@@ -249,22 +250,22 @@ async function act(method, path, body, done) {
 
 function jobAction(body) {
   return act("POST", `/api/v1/machines/${M}/job`, body, (bound) =>
-    body.action === "start" ? `Started ${bound.order_id}/${bound.operation}.` : `Ended ${body.order_id}/${body.operation}.`);
+    body.action === "start" ? t("op.started", { job: `${bound.order_id}/${bound.operation}` }) : t("op.ended", { job: `${body.order_id}/${body.operation}` }));
 }
 
 function classify(stopId, reason) {
-  return act("PUT", `/api/v1/downtime/${stopId}/reason`, { reason: reason.code }, () => `Stop classified: ${reason.name}.`);
+  return act("PUT", `/api/v1/downtime/${stopId}/reason`, { reason: reason.code }, () => t("op.classified", { reason: reason.name }));
 }
 
 $("#scrap-minus").addEventListener("click", () => { $("#scrap-qty").value = Math.max(1, Number($("#scrap-qty").value || 1) - 1); });
 $("#scrap-plus").addEventListener("click", () => { $("#scrap-qty").value = Math.min(100000, Number($("#scrap-qty").value || 0) + 1); });
 $("#scrap-submit").addEventListener("click", () => {
   const quantity = Number($("#scrap-qty").value);
-  if (!Number.isInteger(quantity) || quantity < 1) return say("Scrap is a whole number of parts, at least 1.", true);
+  if (!Number.isInteger(quantity) || quantity < 1) return say(t("op.scrap_whole"), true);
   return act("POST", `/api/v1/machines/${M}/scrap`, { quantity, reason: state.scrapReason }, (s) => {
     state.scrapReason = null;
     $("#scrap-qty").value = 1;
-    return `${s.quantity} scrapped on ${s.order_id}/${s.operation}: now ${s.good} good, ${s.scrap} scrap.`;
+    return t("op.scrapped", { n: s.quantity, job: `${s.order_id}/${s.operation}`, good: s.good, scrap: s.scrap });
   });
 });
 

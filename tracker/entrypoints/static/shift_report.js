@@ -8,6 +8,9 @@ const $ = (selector) => document.querySelector(selector);
 const apiKey = () => sessionStorage.getItem(KEY) || "";
 let current = null; // the last report shown
 
+translatePage(); // the static labels, in the browser's language (i18n.js)
+document.title = t("report.page_title");
+
 function showLogin(message) {
   sessionStorage.removeItem(KEY);
   $("#report").hidden = true;
@@ -23,7 +26,7 @@ $("#login").addEventListener("submit", (event) => {
   $("#key").value = "";
   openReport();
 });
-$("#signout").addEventListener("click", () => showLogin("Signed out."));
+$("#signout").addEventListener("click", () => showLogin(t("board.signed_out")));
 
 function query(format) {
   const params = new URLSearchParams(location.search);
@@ -48,17 +51,17 @@ async function openReport() {
   try {
     response = await fetchReport("json");
   } catch (error) {
-    $("#error").textContent = "The tracker does not answer.";
+    $("#error").textContent = t("report.no_answer");
     return;
   }
   if (response.status === 401 || response.status === 403) {
-    showLogin(response.status === 401 ? "That key is not valid." : "That key may not read reports.");
+    showLogin(t(response.status === 401 ? "report.key_invalid" : "report.key_forbidden"));
     return;
   }
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
     const detail = Array.isArray(body.detail) ? body.detail.map((d) => d.msg).join("; ") : body.detail;
-    $("#error").textContent = detail || `The tracker answered ${response.status}.`;
+    $("#error").textContent = detail || t("report.answered", { status: response.status });
     return;
   }
   current = await response.json();
@@ -69,7 +72,8 @@ async function openReport() {
 
 function choose(params) {
   const url = new URL(location.href);
-  url.search = new URLSearchParams(params).toString();
+  const lang = url.searchParams.get("lang"); // a forced language stays with the address
+  url.search = new URLSearchParams(lang ? { ...params, lang } : params).toString();
   history.replaceState(null, "", url);
   openReport();
 }
@@ -88,7 +92,7 @@ $("#print").addEventListener("click", () => window.print());
 $("#csv").addEventListener("click", async () => {
   const response = await fetchReport("csv");
   if (!response.ok) {
-    $("#error").textContent = `The CSV could not be made (${response.status}).`;
+    $("#error").textContent = t("report.csv_failed", { status: response.status });
     return;
   }
   const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
@@ -109,15 +113,18 @@ function option(value, text, selected) {
 
 // ---- the report --------------------------------------------------------------------------
 
-const pct = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)} %`);
-const num = (v, digits = 0) => (v === null || v === undefined ? "–" : Number(v).toFixed(digits));
-const parts = (v) => (Number.isInteger(v) ? String(v) : Number(v).toFixed(1));
+// numbers and times in the page's language (i18n.js's LOCALE); times in the shift calendar's zone
+const digits = (n) => new Intl.NumberFormat(LOCALE, { minimumFractionDigits: n, maximumFractionDigits: n, useGrouping: false });
+const _percent = new Intl.NumberFormat(LOCALE, { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const pct = (v) => (v === null || v === undefined ? "–" : _percent.format(v));
+const num = (v, n = 0) => (v === null || v === undefined ? "–" : digits(n).format(Number(v)));
+const parts = (v) => (Number.isInteger(v) ? String(v) : num(v, 1));
 
 function when(iso, zone) {
-  return new Date(iso).toLocaleString(undefined, { timeZone: zone, dateStyle: "medium", timeStyle: "short" });
+  return new Date(iso).toLocaleString(LOCALE, { timeZone: zone, dateStyle: "medium", timeStyle: "short" });
 }
 function clock(iso, zone) {
-  return new Date(iso).toLocaleTimeString(undefined, { timeZone: zone, hour: "2-digit", minute: "2-digit" });
+  return new Date(iso).toLocaleTimeString(LOCALE, { timeZone: zone, hour: "2-digit", minute: "2-digit" });
 }
 
 function cell(text, className) {
@@ -146,7 +153,7 @@ function fill(table, rows, columns, empty) {
 }
 
 function renderPicker(r) {
-  $("#line").replaceChildren(option("", "all machines", r.line === null), ...r.lines.map((l) => option(l, l, l === r.line)));
+  $("#line").replaceChildren(option("", t("report.all_machines"), r.line === null), ...r.lines.map((l) => option(l, l, l === r.line)));
   $("#date").value = r.date;
   const shifts = r.shifts.length ? r.shifts : [{ number: r.shift, from: r.from, to: r.to }];
   $("#shift").replaceChildren(
@@ -154,33 +161,28 @@ function renderPicker(r) {
   );
 }
 
-const LOSS_NAMES = {
-  unplanned_stop: "Unplanned stops (DOWN, IDLE)",
-  unknown: "Unknown (OFFLINE, no data)",
-  performance: "Slow cycles",
-  quality: "Scrap",
-};
+const lossName = (kind) => t(`report.loss.${kind}`);
 
 function render(r) {
   renderPicker(r);
   $("#sheet").hidden = false;
-  $("#title").textContent = `${r.line ? `Line ${r.line}` : "All machines"} · ${r.date} · shift ${r.shift}`;
+  $("#title").textContent = t(r.line ? "report.of_line" : "report.of_all", { line: r.line, date: r.date, shift: r.shift });
   $("#span").textContent = `${when(r.from, r.timezone)} – ${clock(r.to, r.timezone)} (${r.timezone})` +
-    (new Date(r.as_of) < new Date(r.to) ? ` · so far, as of ${clock(r.as_of, r.timezone)}` : "");
+    (new Date(r.as_of) < new Date(r.to) ? t("report.so_far", { at: clock(r.as_of, r.timezone) }) : "");
   for (const k of ["oee", "availability", "performance", "quality"]) $(`#k-${k}`).textContent = pct(r.total[k]);
   $("#k-good").textContent = parts(r.total.good);
   $("#k-scrap").textContent = parts(r.total.scrap);
   fill("#output", r.output.map((o) => [
     cell(o.order_id), cell(o.customer), cell(o.product), cell(`${o.seq} ${o.operation}`), cell(o.machine_id),
     cell(parts(o.good), "num"), cell(parts(o.scrap), "num"), cell(String(o.quantity), "num"),
-  ]), 8, "No parts were made in this shift.");
+  ]), 8, t("report.no_output"));
   fill("#machines", r.machines.map((m) => [
     cell(m.machine_id), cell(pct(m.oee), "num"), cell(pct(m.availability), "num"), cell(pct(m.performance), "num"),
     cell(pct(m.quality), "num"), cell(num(m.planned_min, 1), "num"), cell(num(m.run_min, 1), "num"),
-    cell(parts(m.good), "num"), cell(parts(m.scrap), "num"), cell(m.biggest_loss ? LOSS_NAMES[m.biggest_loss] : "–"),
-  ]), 10, "No machines on this line.");
+    cell(parts(m.good), "num"), cell(parts(m.scrap), "num"), cell(m.biggest_loss ? lossName(m.biggest_loss) : "–"),
+  ]), 10, t("report.no_machines"));
   fill("#oee-losses", Object.entries(r.total.losses_min).map(([k, v]) => [
-    cell(LOSS_NAMES[k] || k), cell(num(v, 1), "num"), cell(`${num(r.total.losses_pct[k], 1)} %`, "num"),
+    cell(lossName(k)), cell(num(v, 1), "num"), cell(pct(r.total.losses_pct[k] / 100), "num"),
   ]), 3, "");
   const most = Math.max(1e-9, ...r.losses.map((l) => l.minutes));
   fill("#losses", r.losses.map((l) => {
@@ -190,13 +192,13 @@ function render(r) {
     const td = cell("");
     td.append(bar);
     return [cell(l.name), cell(num(l.minutes, 1), "num"), cell(String(l.stops), "num"), td];
-  }), 4, "No downtime recorded.");
+  }), 4, t("report.no_downtime"));
   fill("#incidents", r.incidents.map((i) => [
     cell(String(i.id)), cell(i.machine_id), cell(i.cause + (i.reason_code ? ` ${i.reason_code}` : "")),
-    cell(clock(i.started_at, r.timezone)), cell(i.closed_at ? clock(i.closed_at, r.timezone) : "open"),
-    cell(i.state), cell(i.message), cell(i.acked_by || "–"),
-  ]), 8, "No incidents.");
-  $("#footer").textContent = `shopfloor · printed ${new Date().toLocaleString()} · output is each operation's share of its parts made in the shift; OEE as GET /api/v1/oee counts it.`;
+    cell(clock(i.started_at, r.timezone)), cell(i.closed_at ? clock(i.closed_at, r.timezone) : t("incident.open")),
+    cell(t(`incident.${i.state}`)), cell(i.message), cell(i.acked_by || "–"),
+  ]), 8, t("report.no_incidents"));
+  $("#footer").textContent = t("report.footer", { at: when(new Date().toISOString(), r.timezone) });
 }
 
 if (apiKey()) openReport();
