@@ -191,9 +191,13 @@ def _alert_keys(pair: Pair, via: TrackerProcess) -> set[tuple[int, int]]:
 
 def _first_part(pair: Pair, saw: Machine, order_id: str) -> int:
     """Counter 1, applied before anything is killed: a machine's first counter counts one part
-    only when it is the first applied (a plant's counters exist long before a failover)."""
+    only when it is the first applied (a plant's counters exist long before a failover). The
+    job's start is applied first: with two instances sharing the events, a cycle applied before
+    its job's start (sent just before it) stays unassigned (docs/high-availability.md)."""
+    operation = lambda: pair.get(pair.a, f"/api/v1/orders/{order_id}")["operations"][0]  # noqa: E731
+    wait_for(lambda: operation()["started_at"], timeout_s=15, what="the job's start")
     saw.send({"type": "cycle", "counter": 1, "cycle_time_s": 0.1})
-    good = lambda: pair.get(pair.a, f"/api/v1/orders/{order_id}")["operations"][0]["good_qty"]  # noqa: E731
+    good = lambda: operation()["good_qty"]  # noqa: E731
     wait_for(lambda: good() == 1, timeout_s=15, what="the first part")
     return 1
 

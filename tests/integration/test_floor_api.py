@@ -128,7 +128,11 @@ def test_the_schedule_shows_planned_and_actual_operations_per_machine(
 def test_readyz_names_the_part_that_is_not_ready(tracker: Tracker, client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     # a lone instance leads (on PostgreSQL once it holds the advisory lock)
-    wait_for(lambda: client.get("/readyz").json()["role"] == "leader", "the lone instance leads")
+    # and is ready once its MQTT client is connected and subscribed (a moment after start)
+    wait_for(
+        lambda: (r := client.get("/readyz").json())["role"] == "leader" and r["status"] == "ready",
+        "the lone instance leads and is ready",
+    )
     ready = client.get("/readyz").json()
     assert ready.pop("role") == "leader"
     assert ready == {"status": "ready", "database": "ok", "mqtt": "ok", "events": "ok"} | {

@@ -31,6 +31,18 @@ def test_a_person_binds_a_job_and_the_recent_unassigned_cycles_count_to_it() -> 
     assert uow.rebound
 
 
+def test_a_cycle_applied_before_its_jobs_start_counts_to_that_job() -> None:
+    # two trackers share a machine's events: its cycle (stamped after the job's start) can be
+    # applied before the job_start that was sent first
+    uow = _uow(MachineRules(machines=frozenset({"saw-1"})))
+    machine_handlers.record_cycle(commands.RecordCycle("saw-1", "c1", 1, T0 + MIN), uow, T0 + MIN)
+    start = commands.StartJob("saw-1", "j1", "SO-1", 10, T0)
+    machine_handlers.start_job(start, uow, T0 + MIN + timedelta(seconds=1))
+    operation = uow.db.orders["SO-1"].operations[0]
+    assert (operation.good_qty, operation.started_at) == (1, T0)
+    assert [row["assigned_order_id"] for row in uow.db.unassigned] == ["SO-1"]
+
+
 def test_binding_an_unknown_machine_or_job_is_refused() -> None:
     uow = _uow(MachineRules())
     with pytest.raises(job_binding.MachineNotFound):

@@ -94,11 +94,14 @@ class Backlog(NamedTuple):
     scrap: int
 
 
-def claimable(backlog: Iterable[Backlog], bound_at: datetime, window_s: float) -> list[Backlog]:
+def claimable(
+    backlog: Iterable[Backlog], bound_at: datetime, window_s: float, until: datetime | None = None
+) -> list[Backlog]:
     """The unassigned cycles a job bound at `bound_at` takes: from `window_s` before it up to
-    it, oldest first."""
+    it (or up to `until`: those stamped after the start, applied before it), oldest first."""
     since = bound_at - timedelta(seconds=window_s)
+    upper = max(bound_at, until) if until is not None else bound_at
     return sorted(
-        (b for b in backlog if since <= b.event_at <= bound_at and (b.good or b.scrap)),
+        (b for b in backlog if since <= b.event_at <= upper and (b.good or b.scrap)),
         key=lambda b: (b.event_at, b.row_id),
     )

@@ -45,7 +45,9 @@ def take_job(
     now: datetime,
 ) -> None:
     """Bind the machine to operation `seq` of `order` at `at`; its unassigned cycles from the
-    window before `at` are counted to it. Nothing happens when it is bound to it already."""
+    window before `at` are counted to it, and those stamped after `at` that were applied first
+    (a machine's events out of order: several trackers share them). Nothing happens when it is
+    bound to it already."""
     if (machine.order_id, machine.seq) == (order.order_id, seq):
         order.start_operation(seq, at)
         return
@@ -53,8 +55,11 @@ def take_job(
         drop_job(uow, machine, source, actor, at, now)
     window_s = uow.rules.unassigned_window_s
     since = at - timedelta(seconds=window_s)
-    backlog = claimable(uow.unassigned_backlog(machine.machine_id, since, at), at, window_s)
-    order.start_operation(seq, backlog[0].event_at if backlog else at)
+    until = max(at, now)
+    backlog = claimable(
+        uow.unassigned_backlog(machine.machine_id, since, until), at, window_s, until
+    )
+    order.start_operation(seq, min(backlog[0].event_at, at) if backlog else at)
     good = scrap = 0
     for cycle in backlog:
         good += order.record_good(seq, cycle.good, cycle.event_at, observe=False)
