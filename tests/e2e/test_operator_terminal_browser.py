@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.test_board_browser import ARTIFACTS, Machines
+from tests.browser_driver import ARTIFACTS, run_driver
+from tests.e2e.test_board_browser import Machines
 from tests.processes import served_tracker
 from tests.services import Mosquitto
 from tracker.auth.api_keys import hash_key
@@ -105,38 +105,19 @@ def test_an_operator_runs_a_job_and_classifies_its_stop_on_the_terminal(
     created = httpx.post(f"{api}/api/v1/orders", json=body, headers={"X-API-Key": admin})
     assert created.status_code == 201, created.text
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    driver = subprocess.Popen(
-        [node, str(DRIVER)],
-        cwd=DRIVER.parent,
-        env={
-            **os.environ,
-            "BASE_URL": api,
-            "MACHINE": "saw-1",
-            "ORDER_ID": ORDER,
-            "OPERATOR_KEY": TERMINAL_KEY,
-            "OTHER_KEY": OTHER_KEY,
-            "CHROMIUM": chromium,
-            "ARTIFACTS": str(ARTIFACTS),
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    timer = threading.Timer(150, driver.kill)  # a hung browser fails the test, never CI
-    timer.start()
-    output = []
-    try:
-        assert driver.stdout is not None
-        for line in driver.stdout:
-            output.append(line)
-            if line.strip() == "job-started":
-                threading.Thread(target=_run_then_stop, args=(mosquitto,), daemon=True).start()
-        code = driver.wait()
-    finally:
-        timer.cancel()
-    log = "".join(output)
-    assert code == 0 and log.rstrip().endswith("ok"), f"browser driver exit {code}:\n{log}"
+    def answer(line: str) -> None:
+        if line == "job-started":
+            threading.Thread(target=_run_then_stop, args=(mosquitto,), daemon=True).start()
+
+    settings = {
+        "BASE_URL": api,
+        "MACHINE": "saw-1",
+        "ORDER_ID": ORDER,
+        "OPERATOR_KEY": TERMINAL_KEY,
+        "OTHER_KEY": OTHER_KEY,
+        "CHROMIUM": chromium,
+    }
+    log = run_driver(node, DRIVER, settings, answer, timeout_s=150)
     assert "another machine's key is refused" in log
     assert "the terminal in German" in log, log
 
