@@ -16,6 +16,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from tests.browser_driver import run_driver
 from tests.processes import served_tracker
 from tests.services import Mosquitto
 from tracker.auth.api_keys import hash_key
@@ -24,7 +25,6 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "tests" / "browser" / "board_test.js"
-ARTIFACTS = ROOT / "test-artifacts"
 ORDER = "SO-1001"
 
 
@@ -153,45 +153,26 @@ def test_board_shows_an_order_turn_at_risk_when_its_machine_goes_down(
         for counter in range(1, 5):
             machines.send("saw-2", ago_s=300 - 60 * counter, type="cycle", counter=counter)
 
-        ARTIFACTS.mkdir(exist_ok=True)
-        driver = subprocess.Popen(
-            [node, str(DRIVER)],
-            cwd=DRIVER.parent,
-            env={
-                **os.environ,
-                "BASE_URL": api,
-                "API_KEY": key,
-                "ORDER_ID": ORDER,
-                "TOKEN": token,
-                "CHROMIUM": chromium,
-                "ARTIFACTS": str(ARTIFACTS),
-            },
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        def answer(line: str) -> None:
+            if line == "board-ready":
+                machines.send("saw-1", type="state", state="DOWN")
+                machines.send("saw-1", type="alarm", code="WF-204", message="wire feed blocked")
+            if line == "classify-please":
+                _classify_and_repair(api, machines)
+            if line == "stream-please":
+                threading.Thread(target=_busy_floor, args=(mosquitto,), daemon=True).start()
+
+        settings = {
+            "BASE_URL": api,
+            "API_KEY": key,
+            "ORDER_ID": ORDER,
+            "TOKEN": token,
+            "CHROMIUM": chromium,
+        }
         # the whole run is bounded: a hung browser fails the test instead of holding up CI
-        timer = threading.Timer(180, driver.kill)
-        timer.start()
-        output = []
-        try:
-            assert driver.stdout is not None
-            for line in driver.stdout:
-                output.append(line)
-                if line.strip() == "board-ready":
-                    machines.send("saw-1", type="state", state="DOWN")
-                    machines.send("saw-1", type="alarm", code="WF-204", message="wire feed blocked")
-                if line.strip() == "classify-please":
-                    _classify_and_repair(api, machines)
-                if line.strip() == "stream-please":
-                    threading.Thread(target=_busy_floor, args=(mosquitto,), daemon=True).start()
-            code = driver.wait()
-        finally:
-            timer.cancel()
+        log = run_driver(node, DRIVER, settings, answer, timeout_s=180)
     finally:
         machines.close()
-    log = "".join(output)
-    assert code == 0 and log.rstrip().endswith("ok"), f"browser driver exit {code}:\n{log}"
     assert "the order turned at risk live" in log and "the alert is acknowledged" in log
     assert "one acknowledgement took the incident and its alert" in log
     assert "the Pareto shows the classified stop" in log and "the cleared alert stays" in log

@@ -19,7 +19,8 @@ from gateway.settings import InfluxSettings
 from gateway.sinks import InfluxV1Sink, SqliteSink
 from launcher.services.influx import InfluxDB1
 from shopfloor.contract.payloads import TelemetryReading
-from tests.e2e.test_board_browser import ARTIFACTS, Machines
+from tests.browser_driver import ARTIFACTS
+from tests.e2e.test_board_browser import Machines
 from tests.processes import served_tracker
 from tests.services import Mosquitto
 

@@ -14,7 +14,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.e2e.test_board_browser import ARTIFACTS, Machines
+from tests.browser_driver import ARTIFACTS
+from tests.e2e.test_board_browser import Machines
 from tests.processes import served_tracker
 from tests.services import Mosquitto
 

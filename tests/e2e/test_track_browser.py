@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.e2e.test_board_browser import ARTIFACTS, Machines, _order
+from tests.browser_driver import ARTIFACTS
+from tests.e2e.test_board_browser import Machines, _order
 from tests.processes import served_tracker
 from tests.services import Mosquitto
 from tests.waiting import wait_for
