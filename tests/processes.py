@@ -62,15 +62,21 @@ class Process:
 
 @contextlib.contextmanager
 def served_tracker(
-    mosquitto: Mosquitto, log_dir: Path, name: str, settings: dict[str, str]
+    mosquitto: Mosquitto,
+    log_dir: Path,
+    name: str,
+    settings: dict[str, str],
+    database_url: str | None = None,
 ) -> Iterator[dict[str, str]]:
-    """`shopfloor migrate`, then `shopfloor tracker` on a fresh SQLite file, the broker and a
-    free port, with `settings` (SHOPFLOOR_* variables) on top; yields its `api` URL and `key`,
-    and stops it after, failing unless it exits cleanly."""
+    """`shopfloor migrate`, then `shopfloor tracker` on a fresh SQLite file (or on
+    `database_url`, migrated already), the broker and a free port, with `settings`
+    (SHOPFLOOR_* variables) on top; yields its `api` URL and `key`, and stops it after, failing
+    unless it exits cleanly."""
     api_key, port = secrets.token_urlsafe(24), free_port()
-    database_url = f"sqlite:///{log_dir / 'tracker.db'}"
-    migrate = Process("migrate", ["migrate"], {"SHOPFLOOR_DATABASE_URL": database_url}, log_dir)
-    assert migrate.proc.wait(60) == 0, migrate.log()
+    if database_url is None:
+        database_url = f"sqlite:///{log_dir / 'tracker.db'}"
+        migrate = Process("migrate", ["migrate"], {"SHOPFLOOR_DATABASE_URL": database_url}, log_dir)
+        assert migrate.proc.wait(60) == 0, migrate.log()
     process = Process(
         "tracker",
         ["tracker"],

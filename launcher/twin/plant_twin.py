@@ -124,15 +124,21 @@ class PlantTwin:
         check_s: float = 1800.0,
         replan_s: float = 300.0,
         hold_s: float = 900.0,
+        debounce_s: float = 0.0,
     ) -> TwinRun:
         """Play the scenario until every order is done (or `horizon_s` of plant time).
 
-        The tracker replans when the bus asks, at most every `replan_s` (its debounce), and
-        every `check_s` (the periodic check); part counts reach it within `hold_s`.
+        The tracker replans when the bus asks, at most every `replan_s`, once the bus has not
+        asked for `debounce_s` (the live planner's debounce), and every `check_s` (the periodic
+        check); part counts reach it within `hold_s`.
         """
         t0 = time.perf_counter()
         pending = sorted(self.scenario.orders, key=lambda o: o.at)
         elapsed, next_check, next_look, last_plan = 0.0, 0.0, 0.0, -replan_s
+        if debounce_s:
+            # a live tracker's start-up plan comes before any order (an empty one): the orders
+            # placed at the start wait for the debounce, as they do there
+            next_check = check_s
         while elapsed <= horizon_s:
             now = self.start + timedelta(seconds=elapsed)
             self.clock.now = now
@@ -143,7 +149,10 @@ class PlantTwin:
                 for cmd in placed:
                     self.traces[cmd.order_id] = OrderTrace(cmd.order_id, now, cmd.due_at)
             self._machines(now, step_s, hold_s)
-            asked = self.tracker.wanted and (bool(placed) or elapsed >= last_plan + replan_s)
+            quiet = now >= self.tracker.asked_at + timedelta(seconds=debounce_s)
+            asked = (
+                self.tracker.wanted and quiet and (bool(placed) or elapsed >= last_plan + replan_s)
+            )
             if asked or elapsed >= next_check:
                 self.tracker.replan()
                 next_check, last_plan = elapsed + check_s, elapsed

@@ -49,6 +49,16 @@ class OrderTrace:
         return found
 
 
+@dataclass(frozen=True)
+class OperationDone:
+    """One operation as the tracker recorded it by the end of a run."""
+
+    started_at: datetime | None
+    completed_at: datetime | None
+    good: int
+    scrap: int
+
+
 @dataclass
 class TwinRun:
     """A whole run: every order's trace and what the run cost."""

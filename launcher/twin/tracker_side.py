@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from device_sim.dispatch_board import DispatchBoard
+from tracker.adapters import orm
 from tracker.adapters.database import make_engine, read_session_factory, session_factory
 from tracker.adapters.migrations import upgrade
 from tracker.adapters.planning_reads import SqlPlanningSessions
@@ -32,6 +33,8 @@ from tracker.service_layer.bus import MessageBus
 from tracker.service_layer.machine_queues import read_machine_queues
 from tracker.service_layer.planning import Planner, PlanningPolicy
 from tracker.settings import TrackerSettings
+
+from .traces import OperationDone
 
 _template: dict[str, Path] = {}
 
@@ -95,7 +98,9 @@ class TwinTracker:
         self.read_sessions = read_session_factory(self.engine)
         self.plant = plant
         self.board = board
+        self.clock = clock
         self.wanted = True  # a replan is due (the bus asked for one)
+        self.asked_at = clock.now  # when the bus last asked (the planner's debounce counts from it)
         self.planning_reads = SqlPlanningSessions(self.read_sessions)
         self.planner = Planner(
             self.planning_reads,
@@ -116,6 +121,7 @@ class TwinTracker:
 
     def _want(self) -> None:
         self.wanted = True
+        self.asked_at = self.clock.now
 
     def replan(self) -> Plan:
         """Plan, check every open order against the plan, hand out changed dispatch lists."""
@@ -132,6 +138,20 @@ class TwinTracker:
     @property
     def plan(self) -> Plan | None:
         return self.planner.current
+
+    def operations(self) -> dict[tuple[str, int], OperationDone]:
+        """Every operation as the tracker recorded it, by (order, seq)."""
+        ops = orm.operations.c
+        query = select(
+            ops.order_id, ops.seq, ops.started_at, ops.completed_at, ops.good_qty, ops.scrap_qty
+        )
+        with self.read_sessions() as session:
+            return {
+                (r.order_id, r.seq): OperationDone(
+                    r.started_at, r.completed_at, r.good_qty, r.scrap_qty
+                )
+                for r in session.execute(query)
+            }
 
     def close(self) -> None:
         self.engine.dispose()
