@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.clock import T0, Clock
+from tests.fake_store import order
 from tests.waiting import wait_for
 from tracker.adapters.database import session_factory
 from tracker.adapters.unit_of_work import SqlUnitOfWork, SqlUnits
@@ -28,21 +29,8 @@ RULES = ScheduleRules(at_risk_rule=AtRiskRule.P_ON_TIME, at_risk_below=0.5, back
 
 
 def _create(bus: MessageBus) -> None:
-    """20 min of work, due in 2 h: on track by the rules."""
-    bus.handle(
-        commands.CreateOrder(
-            order_id="SO-1",
-            customer="ACME",
-            product="bracket",
-            quantity=10,
-            due_at=T0 + timedelta(hours=2),
-            token_hash="a" * 64,
-            operations=(
-                commands.OperationSpec(10, "cut", "saw-1", 0, 60.0),
-                commands.OperationSpec(20, "weld", "weld-1", 0, 60.0),
-            ),
-        )
-    )
+    """11 min of work on saw-1, due in 2 h: on track by the rules."""
+    bus.handle(order("SO-1", quantity=10, due_at=T0 + timedelta(hours=2), cycle_s=60.0))
 
 
 def _status(bus: MessageBus) -> tuple[str, list[str]]:
@@ -99,7 +87,7 @@ def test_the_tracker_assesses_each_plan_against_its_fresh_forecast(
     make_tracker: Callable[..., Tracker], clock: Clock
 ) -> None:
     # a machine that fails every minute for a day: the forecast gives the order no chance,
-    # while by the rules (20 min of work, due in 2 h) it is on track
+    # while by the rules (11 min of work, due in 2 h) it is on track
     tracker = make_tracker(
         "an-api-key-for-p-on-time",
         clock,
