@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import SimpleNamespace, TracebackType
 from typing import Any
@@ -23,6 +23,7 @@ from tracker.domain.alerts import Alert, AlertPolicy
 from tracker.domain.binding import MachineRules
 from tracker.domain.model import OperationState, Order
 from tracker.domain.planning.model import Plan
+from tracker.domain.schedule import OnTimeOdds
 from tracker.service_layer import handlers
 
 
@@ -35,11 +36,13 @@ class FakeUnitOfWork(FakeIncidents, FakeDowntime, FakeOperatorActions):
         policy: AlertPolicy | None = None,
         plan: Plan | None = None,
         rules: MachineRules | None = None,
+        odds: Mapping[str, OnTimeOdds] | None = None,
     ) -> None:
         self.store = store
         self.policy = policy or AlertPolicy()
         self.plan = plan
         self.rules = rules or MachineRules()
+        self.odds: Mapping[str, OnTimeOdds] = odds or {}
         self._w = Work(Tables())
 
     def __enter__(self) -> FakeUnitOfWork:
@@ -205,9 +208,13 @@ class FakeUnits:
         self.store = store or FakeStore()
 
     def __call__(
-        self, policy: AlertPolicy, plan: Plan | None, rules: MachineRules
+        self,
+        policy: AlertPolicy,
+        plan: Plan | None,
+        rules: MachineRules,
+        odds: Mapping[str, OnTimeOdds],
     ) -> FakeUnitOfWork:
-        return FakeUnitOfWork(self.store, policy, plan, rules)
+        return FakeUnitOfWork(self.store, policy, plan, rules, odds)
 
 
 def with_orders(*orders: commands.CreateOrder, **uow: Any) -> FakeUnitOfWork:

@@ -61,6 +61,9 @@ def _alert_policy(settings: TrackerSettings, plant: Plant) -> AlertPolicy:
         settings.behind_plan_ratio,
         settings.recovery_margin_s,
         ZoneInfo(plant.timezone),
+        settings.at_risk_rule,
+        settings.foresight_at_risk_below,
+        settings.foresight_back_on_track_above,
     )
     return AlertPolicy(rules, tuple(settings.webhook_keys()))
 
@@ -137,6 +140,7 @@ class Tracker:
             on_plan_change=self.planner.request,
             on_commit=self._committed,
             rules=_machine_rules(settings, self.plant),
+            odds=lambda: self.foresight.current.odds,
         )
         self.dispatch_list_publisher = self._dispatch_list_publisher()
         self.parked = ParkedMessages(self.sessions)
@@ -233,24 +237,23 @@ class Tracker:
         return optimise(*args, **kwargs) if self.leadership.is_leader() else None
 
     def _replanned(self, plan: Plan) -> None:
-        """A new plan: on the leader, every open order is assessed against it (alerts follow),
-        and the machines' dispatch lists go out (on the publisher's thread); on every instance
-        each open order's P(on time) is forecast (the planner's thread, off the event path)."""
+        """A new plan: on the leader, the machines' dispatch lists go out (on the publisher's
+        thread); on every instance each open order's P(on time) is forecast (the planner's
+        thread, off the event path); then, on the leader, every open order is assessed against
+        the plan and that forecast (alerts follow), so an order whose P(on time) crossed a
+        threshold changes status now, not at its next machine event."""
         # a follower's plan (and forecast) serves its own reads (ETAs, quotes, the board)
-        if self.leadership.is_leader():
-            self._assess_and_dispatch()
+        leader = self.leadership.is_leader()
+        if leader and self.dispatch_list_publisher is not None:
+            self.dispatch_list_publisher.notify()
         try:
             self.foresight.refresh(plan, self.clock())
         except Exception as exc:
             _periodic.failed("foresight", exc, "forecasting open orders failed")
         else:
             _periodic.ok("foresight")
-
-    def _assess_and_dispatch(self) -> None:
-        """Every open order assessed against the plan, and the dispatch lists out."""
-        self.check_orders()
-        if self.dispatch_list_publisher is not None:
-            self.dispatch_list_publisher.notify()
+        if leader:
+            self.check_orders()
 
     def replan(self) -> None:
         """The periodic replan (reality moves even when no event says so: time passes)."""

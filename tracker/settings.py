@@ -24,6 +24,7 @@ from shopfloor.mqtt import MqttSettings
 from tracker.auth.api_keys import ApiKeySpec, Role, hash_key
 from tracker.domain.binding import Binding, OfflineRule
 from tracker.domain.planning.model import Rule
+from tracker.domain.schedule import AtRiskRule
 from tracker.plant_logo import checked_logo
 from tracker.webhook_signatures import signing_key
 
@@ -157,6 +158,13 @@ class TrackerSettings(BaseSettings):
     """an order at risk or late is back on track only with this much more than the slack (no
     flapping)
     """
+    # `rules` (the three above, machine down) or `p_on_time` (the forecast's P(on time))
+    at_risk_rule: AtRiskRule = AtRiskRule.RULES
+    """what makes an open order at risk: `rules` (ETA within the slack, cycle over plan, machine
+    down) or `p_on_time` (its [P(on time)](foresight.md#the-p_on_time-at-risk-rule) below
+    `SHOPFLOOR_FORESIGHT_AT_RISK_BELOW`, the rules while it has no forecast); late is the ETA's
+    either way
+    """
     # alert webhooks (Slack/Teams incoming webhooks or any JSON receiver), a JSON list; unsigned
     webhook_urls: list[AnyHttpUrl] = Field(default_factory=list)
     """JSON list of alert webhook URLs (Slack/Teams-compatible body), unsigned"""
@@ -205,7 +213,13 @@ class TrackerSettings(BaseSettings):
     foresight_duration_cv: float = Field(default=0.05, ge=0, le=2)
     """spread of an operation's time around its plan (standard deviation over the mean)"""
     foresight_at_risk_below: float = Field(default=0.5, ge=0, le=1)
-    """`POST /api/v1/what-if` calls an order at risk when its P(on time) is below this"""
+    """an order is at risk when its P(on time) is below this: in `POST /api/v1/what-if`, and in its
+    status with `SHOPFLOOR_AT_RISK_RULE=p_on_time`
+    """
+    foresight_back_on_track_above: float = Field(default=0.7, ge=0, le=1)
+    """with `SHOPFLOOR_AT_RISK_RULE=p_on_time`, an order at risk or late is back on track only once
+    its P(on time) is this or more (no flapping); at least `SHOPFLOOR_FORESIGHT_AT_RISK_BELOW`
+    """
     # each machine's dispatch list from the plan, retained on shopfloor/{site}/dispatch/{machine},
     # at most this many jobs each (about 250 bytes a job)
     publish_dispatch: bool = True
@@ -308,6 +322,16 @@ class TrackerSettings(BaseSettings):
             raise ValueError(
                 f"webhook URLs given twice (SHOPFLOOR_WEBHOOK_URLS, SHOPFLOOR_WEBHOOKS): "
                 f"{len(repeated)} of them"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> TrackerSettings:
+        if self.foresight_back_on_track_above < self.foresight_at_risk_below:
+            raise ValueError(
+                f"SHOPFLOOR_FORESIGHT_BACK_ON_TRACK_ABOVE ({self.foresight_back_on_track_above}) "
+                f"must be at least SHOPFLOOR_FORESIGHT_AT_RISK_BELOW "
+                f"({self.foresight_at_risk_below}): an order back on track would be at risk"
             )
         return self
 

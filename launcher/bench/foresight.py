@@ -22,7 +22,8 @@ from typing import Any
 from launcher.twin.job_shop import job_shop
 from launcher.twin.plant_twin import PlantTwin
 from launcher.twin.traces import OrderTrace, TwinRun
-from launcher.twin.tracker_side import remove_dir, scratch_dir
+from launcher.twin.tracker_side import default_rules, remove_dir, scratch_dir
+from tracker.domain.schedule import AtRiskRule
 
 from .foresight_refresh import refresh_seconds
 from .foresight_report import report
@@ -54,6 +55,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--threshold", type=float, default=0.5, help="P(on time) rule: warn below this")
     p.add_argument("--clear", type=float, default=0.7, help="P(on time) rule: clear above this")
     p.add_argument(
+        "--at-risk-rule",
+        choices=[r.value for r in AtRiskRule],
+        default=AtRiskRule.RULES.value,
+        help="the tracker's SHOPFLOOR_AT_RISK_RULE: its status is the 'tracker' row",
+    )
+    p.add_argument(
         "--arrivals",
         action="store_true",
         help="forecast with orders still to come at the last day's pace (docs/foresight.md)",
@@ -62,14 +69,19 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def run_scenario(
-    seed: int, machines: int | None, orders_per_machine: float, arrivals: bool = False
+    seed: int,
+    machines: int | None,
+    orders_per_machine: float,
+    arrivals: bool = False,
+    at_risk_rule: str = AtRiskRule.RULES.value,
 ) -> TwinRun:
     """One seeded job shop through the twin (in a worker process)."""
     logging.disable(logging.WARNING)  # the tracker's alert and incident lines, per order
     workdir = scratch_dir()
     try:
         shop = job_shop(seed, machines, orders_per_machine)
-        return PlantTwin(shop, workdir, with_arrivals=arrivals).run()
+        rules = default_rules(AtRiskRule(at_risk_rule))
+        return PlantTwin(shop, workdir, rules, with_arrivals=arrivals).run()
     finally:
         remove_dir(workdir)
 
@@ -77,15 +89,11 @@ def run_scenario(
 def run_all(args: argparse.Namespace) -> list[TwinRun]:
     """Every scenario, `args.workers` at a time."""
     seeds = range(args.seed, args.seed + args.scenarios)
+    given = (args.machines, args.orders_per_machine, args.arrivals, args.at_risk_rule)
     if args.workers <= 1:
-        return [
-            run_scenario(s, args.machines, args.orders_per_machine, args.arrivals) for s in seeds
-        ]
+        return [run_scenario(s, *given) for s in seeds]
     with ProcessPoolExecutor(args.workers) as pool:
-        futures = [
-            pool.submit(run_scenario, s, args.machines, args.orders_per_machine, args.arrivals)
-            for s in seeds
-        ]
+        futures = [pool.submit(run_scenario, s, *given) for s in seeds]
         return [f.result() for f in futures]
 
 
@@ -102,7 +110,7 @@ def measure(argv: Sequence[str]) -> dict[str, Any]:
         f"({sum(r.plant_s for r in runs) / 86400:.1f} plant days, "
         f"{sum(r.events for r in runs):,} machine events, {sum(r.replans for r in runs):,} replans)"
     )
-    result = report(traces, args.threshold, args.clear)
+    result = report(traces, args.threshold, args.clear, args.at_risk_rule)
     refresh = refresh_seconds()
     print(f"P(on time) of 1,000 open orders after a replan: {refresh:.2f} s (target 2 s)")
     result["refresh_1000_orders_s"] = round(refresh, 2)

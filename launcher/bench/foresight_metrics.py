@@ -66,9 +66,12 @@ def tracker_warned(t: OrderTrace) -> datetime | None:
 
 
 def tracker_why(t: OrderTrace) -> str:
-    """The kind of the first warning's reason: machine down, behind plan, ETA near due."""
+    """The kind of the first warning's reason: P(on time) low, machine down, behind plan, ETA
+    near due."""
     look = t.first_warning()
     text = " ".join(look.reasons) if look is not None else ""
+    if look is not None and look.status == "at_risk" and "P(on time)" in text:
+        return "P(on time) low"  # the p_on_time rule (a late order's P is a side note)
     if " is DOWN" in text or " is OFFLINE" in text:
         return "machine down"
     if "over its planned" in text:

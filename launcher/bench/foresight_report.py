@@ -32,14 +32,16 @@ def _row(name: str, f: RuleFigures) -> str:
     )
 
 
-def report(traces: list[OrderTrace], threshold: float, clear: float) -> dict[str, Any]:
-    """Print the tables; returns the bench's JSON fields."""
+def report(
+    traces: list[OrderTrace], threshold: float, clear: float, at_risk_rule: str = "rules"
+) -> dict[str, Any]:
+    """Print the tables; returns the bench's JSON fields (the tracker's under `at_risk_rule`)."""
     late = sum(t.late for t in traces)
     rules = rule_figures(traces, tracker_warned, tracker_why)
     base = rule_figures(traces, baseline_warned, baseline_why)
     fore = rule_figures(traces, foresight_rule(threshold, clear), lambda _t: "P(on time) low")
     print(f"orders {len(traces)}, late {late}; lead = (due - first warning) / (due - release)")
-    print(_row("tracker rules", rules))
+    print(_row(f"tracker ({at_risk_rule})", rules))
     print(_row("static plan (baseline)", base))
     print(_row(f"P(on time) < {threshold:.2f}", fore))
     print("ETA error / elapsed time, median and p90, at 25/50/75% of each order's elapsed time:")
@@ -70,6 +72,7 @@ def report(traces: list[OrderTrace], threshold: float, clear: float) -> dict[str
     n = max(len(traces), 1)
     return {
         "bench": "foresight",
+        "at_risk_rule": at_risk_rule,
         "orders": len(traces),
         "late_orders": late,
         "recall": round(rules.recall, 3),

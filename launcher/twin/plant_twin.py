@@ -28,7 +28,7 @@ from tracker.domain import commands
 from tracker.domain.foresight.estimator import Forecast, MachineRisk, forecast
 from tracker.domain.foresight.learning import MachineHistory
 from tracker.domain.planning.model import Plan
-from tracker.domain.schedule import ScheduleRules
+from tracker.domain.schedule import AtRiskRule, ScheduleRules
 from tracker.entrypoints.event_messages import to_command
 
 from .arrivals import arrivals
@@ -103,6 +103,8 @@ class PlantTwin:
             for m in scenario.machines
         }
         self.history = {m.id: MachineHistory() for m in scenario.machines}
+        if rules is not None and rules.at_risk_rule is AtRiskRule.P_ON_TIME:
+            self.tracker.foresee = self._forecast  # the tracker's status takes P(on time)
         self.traces: dict[str, OrderTrace] = {}
         self.events = 0
         self._held: list[commands.Command] = []
@@ -115,6 +117,12 @@ class PlantTwin:
         if not self.arrivals:
             return learned
         return arrivals(learned, self.scenario, self.tracker.plant, self.start, now)
+
+    def _forecast(self, plan: Plan) -> dict[str, Forecast]:
+        """What the tracker's foresight would say after `plan`: its open orders' forecasts."""
+        now = self.clock.now
+        due = {o: self.traces[o].due_at for o in plan.etas if o in self.traces}
+        return self.foresee(plan, self.risks(now), due, now) if self.foresee is not None else {}
 
     def run(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -25,10 +25,11 @@ from tracker.adapters.unit_of_work import SqlUnits
 from tracker.domain import commands
 from tracker.domain.alerts import AlertPolicy
 from tracker.domain.binding import MachineRules
+from tracker.domain.foresight.estimator import Forecast
 from tracker.domain.planning.dispatch_lists import Queue, dispatch_list, news
 from tracker.domain.planning.model import Plan
 from tracker.domain.routing import Plant
-from tracker.domain.schedule import ScheduleRules
+from tracker.domain.schedule import AtRiskRule, OnTimeOdds, ScheduleRules
 from tracker.service_layer.bus import MessageBus
 from tracker.service_layer.machine_queues import read_machine_queues
 from tracker.service_layer.planning import Planner, PlanningPolicy
@@ -56,10 +57,15 @@ def _default(name: str) -> float:
     return value
 
 
-def default_rules() -> ScheduleRules:
-    """The at-risk rules with the tracker's default settings."""
+def default_rules(at_risk_rule: AtRiskRule = AtRiskRule.RULES) -> ScheduleRules:
+    """The at-risk rules with the tracker's default settings (and this at-risk rule)."""
     return ScheduleRules(
-        _default("at_risk_slack_s"), _default("behind_plan_ratio"), _default("recovery_margin_s")
+        _default("at_risk_slack_s"),
+        _default("behind_plan_ratio"),
+        _default("recovery_margin_s"),
+        at_risk_rule=at_risk_rule,
+        at_risk_below=_default("foresight_at_risk_below"),
+        back_on_track_above=_default("foresight_back_on_track_above"),
     )
 
 
@@ -115,7 +121,11 @@ class TwinTracker:
             plans=lambda: self.planner.current,
             on_plan_change=self._want,
             rules=MachineRules(machines=frozenset(plant.machines)),
+            odds=lambda: self.odds,
         )
+        # forecasts every open order of a new plan, as the tracker's foresight does (None: off)
+        self.foresee: Callable[[Plan], Mapping[str, Forecast]] | None = None
+        self.odds: Mapping[str, OnTimeOdds] = {}
         self._told: dict[str, Queue] = {}
         self.replans = 0
 
@@ -124,9 +134,12 @@ class TwinTracker:
         self.asked_at = self.clock.now
 
     def replan(self) -> Plan:
-        """Plan, check every open order against the plan, hand out changed dispatch lists."""
+        """Plan, forecast it, check every open order against both, hand out dispatch lists."""
         self.wanted = False
         plan = self.planner.replan()
+        if self.foresee is not None:
+            forecasts = self.foresee(plan).items()
+            self.odds = {order_id: OnTimeOdds(f.p_on_time, f.reason) for order_id, f in forecasts}
         self.bus.handle(commands.CheckOrders())
         queues = read_machine_queues(self.planning_reads, self.plant, plan, self._told)
         for machine in news(self._told, queues):

@@ -325,3 +325,26 @@ def test_the_plant_logo_is_an_image_file_of_bounded_size(
         monkeypatch.setenv("SHOPFLOOR_PLANT_LOGO", str(bad))
         error = _fails_naming(TrackerSettings, "SHOPFLOOR_PLANT_LOGO")
         assert why in str(error)
+
+
+def test_the_at_risk_rule_is_the_fixed_rules_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPFLOOR_API_KEY", GOOD_KEY)
+    assert TrackerSettings().at_risk_rule == "rules"
+    monkeypatch.setenv("SHOPFLOOR_AT_RISK_RULE", "p_on_time")
+    monkeypatch.setenv("SHOPFLOOR_FORESIGHT_BACK_ON_TRACK_ABOVE", "0.8")
+    settings = TrackerSettings()
+    assert (settings.at_risk_rule, settings.foresight_back_on_track_above) == ("p_on_time", 0.8)
+    monkeypatch.setenv("SHOPFLOOR_AT_RISK_RULE", "gut_feeling")
+    _fails_naming(TrackerSettings, "SHOPFLOOR_AT_RISK_RULE")
+
+
+def test_a_recovery_threshold_under_the_at_risk_one_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SHOPFLOOR_API_KEY", GOOD_KEY)
+    monkeypatch.setenv("SHOPFLOOR_FORESIGHT_AT_RISK_BELOW", "0.6")
+    monkeypatch.setenv("SHOPFLOOR_FORESIGHT_BACK_ON_TRACK_ABOVE", "0.5")
+    error = _fails_naming(TrackerSettings, "SHOPFLOOR_FORESIGHT_BACK_ON_TRACK_ABOVE")
+    assert "SHOPFLOOR_FORESIGHT_AT_RISK_BELOW (0.6)" in str(error)
+    monkeypatch.setenv("SHOPFLOOR_FORESIGHT_BACK_ON_TRACK_ABOVE", "0.6")  # equal: no hysteresis
+    assert TrackerSettings().foresight_back_on_track_above == 0.6

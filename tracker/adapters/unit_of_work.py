@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -15,6 +15,7 @@ from tracker.domain.binding import MachineRules
 from tracker.domain.machine import Machine
 from tracker.domain.model import Order
 from tracker.domain.planning.model import Plan
+from tracker.domain.schedule import OnTimeOdds
 
 from . import orm
 from .alert_outbox import SqlOutbox
@@ -50,6 +51,7 @@ class SqlUnitOfWork(
         policy: AlertPolicy | None = None,
         plan: Plan | None = None,
         rules: MachineRules | None = None,
+        odds: Mapping[str, OnTimeOdds] | None = None,
     ) -> None:
         self._factory = factory
         self.policy = policy or AlertPolicy()
@@ -57,6 +59,8 @@ class SqlUnitOfWork(
         self.plan = plan
         # how each machine's jobs bind and when it is OFFLINE
         self.rules = rules or MachineRules()
+        # each open order's forecast P(on time), for the p_on_time at-risk rule
+        self.odds: Mapping[str, OnTimeOdds] = odds or {}
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self._factory()
@@ -150,6 +154,10 @@ class SqlUnits:
     sessions: sessionmaker[Session]
 
     def __call__(
-        self, policy: AlertPolicy, plan: Plan | None, rules: MachineRules
+        self,
+        policy: AlertPolicy,
+        plan: Plan | None,
+        rules: MachineRules,
+        odds: Mapping[str, OnTimeOdds],
     ) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.sessions, policy, plan, rules)
+        return SqlUnitOfWork(self.sessions, policy, plan, rules, odds)

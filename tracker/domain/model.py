@@ -17,6 +17,7 @@ from .operation import OrderStatus as OrderStatus
 from .operation import remaining_work_s as remaining_work_s
 from .schedule import (
     ActiveOperation,
+    OnTimeOdds,
     ScheduleRules,
     ScheduleStatus,
     assess,
@@ -236,6 +237,7 @@ class Order:
         machine_states: Mapping[str, str],
         rules: ScheduleRules,
         planned_eta: datetime | None = None,
+        odds: OnTimeOdds | None = None,
     ) -> ScheduleStatus:
         """Set the schedule status, its reasons and the ETA; record an event when there is news.
 
@@ -264,7 +266,7 @@ class Order:
             if op is not None
             else None
         )
-        result = assess(eta, self.due_at, now, active, rules, self.schedule_status)
+        result = assess(eta, self.due_at, now, active, rules, self.schedule_status, odds)
         news = schedule_news(self.schedule_status, self.schedule_reasons, self.eta, result, eta)
         self.eta, self.schedule_status, self.schedule_reasons = (
             eta,

@@ -29,6 +29,13 @@ def worse(a: ScheduleStatus, b: ScheduleStatus) -> bool:
     return _RANK[a] > _RANK[b]
 
 
+class AtRiskRule(StrEnum):
+    """What makes an open order at risk (SHOPFLOOR_AT_RISK_RULE)."""
+
+    RULES = "rules"  # ETA within a slack of due, cycle over plan, machine down
+    P_ON_TIME = "p_on_time"  # its forecast P(on time) is low (the rules until it has one)
+
+
 @dataclass(frozen=True)
 class ScheduleRules:
     """When an order counts as at risk, and when it is back on track (hysteresis).
@@ -37,6 +44,9 @@ class ScheduleRules:
     is at risk or late is back on track only once its ETA is `at_risk_slack_s +
     recovery_margin_s` ahead of its due date and its operation runs within half the
     behind-plan ratio, so an ETA hovering at the threshold does not flap between the two.
+    With `at_risk_rule` p_on_time (SHOPFLOOR_AT_RISK_RULE) an order with a forecast is at risk
+    when its P(on time) is below `at_risk_below`, and back on track only at
+    `back_on_track_above` or more (SHOPFLOOR_FORESIGHT_AT_RISK_BELOW, _BACK_ON_TRACK_ABOVE).
     """
 
     at_risk_slack_s: float = 3600.0
@@ -44,6 +54,9 @@ class ScheduleRules:
     recovery_margin_s: float = 600.0
     # the plant's time zone (plant file `timezone:`): the times in the reasons read in it
     tz: tzinfo = UTC
+    at_risk_rule: AtRiskRule = AtRiskRule.RULES
+    at_risk_below: float = 0.5
+    back_on_track_above: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,14 @@ def eta_with_plan(projected: datetime, planned: datetime | None) -> datetime:
     return planned if planned is not None and planned > projected else projected
 
 
+@dataclass(frozen=True)
+class OnTimeOdds:
+    """An order's forecast P(on time) and what threatens it most (the foresight's reason)."""
+
+    p_on_time: float
+    reason: str | None = None
+
+
 def assess(
     eta: datetime,
     due_at: datetime,
@@ -79,32 +100,76 @@ def assess(
     active: ActiveOperation | None,
     rules: ScheduleRules,
     previous: ScheduleStatus = ScheduleStatus.ON_TRACK,
+    odds: OnTimeOdds | None = None,
 ) -> Assessment:
     """The status of an open order and every reason for it, worst first.
 
     `previous` is the status the order had: one that was not on track needs the recovery
     margin on top of the slack (and half the behind-plan ratio) to be on track again.
+    Late is always the ETA's (or the due date's) word; at risk is the rules', or with the
+    p_on_time rule and `odds` (the order's forecast) P(on time)'s alone (`odds_risk`).
     """
     recovering = previous is not ScheduleStatus.ON_TRACK
+    late: list[str] = []
+    if now > due_at:
+        passed = span((now - due_at).total_seconds())
+        late.append(f"due date {at(due_at, rules.tz)} passed {passed} ago")
+    margin = (due_at - eta).total_seconds()
+    if margin < 0:
+        late.append(
+            f"projected to finish {at(eta, rules.tz)}, {span(-margin)} after its due date "
+            f"{at(due_at, rules.tz)}"
+        )
+    if rules.at_risk_rule is AtRiskRule.P_ON_TIME and odds is not None:
+        risk = odds_risk(odds, rules, recovering)
+    else:
+        risk = _rule_risks(eta, due_at, active, rules, recovering)
+    if late:
+        return Assessment(ScheduleStatus.LATE, tuple(late + risk))
+    if risk:
+        return Assessment(ScheduleStatus.AT_RISK, tuple(risk))
+    return Assessment(ScheduleStatus.ON_TRACK, ())
+
+
+def odds_risk(odds: OnTimeOdds, rules: ScheduleRules, recovering: bool) -> list[str]:
+    """The p_on_time rule: at risk below `at_risk_below`; an order that was not on track stays
+    at risk until `back_on_track_above` (hysteresis). The reason: P(on time) and its threat."""
+    p = odds.p_on_time
+    threat = f": {odds.reason}" if odds.reason else ""
+    if p < rules.at_risk_below:
+        return [f"P(on time) {percent(p)}{threat}"]
+    if recovering and p < rules.back_on_track_above:
+        needs = percent(rules.back_on_track_above)
+        return [f"P(on time) {percent(p)}, not yet back on track (needs {needs}){threat}"]
+    return []
+
+
+def percent(p: float) -> str:
+    """A probability as whole percent, rounded down: 0.499 is 49%, never the 50% it is under."""
+    return f"{int(100 * p + 1e-9)}%"
+
+
+def _rule_risks(
+    eta: datetime,
+    due_at: datetime,
+    active: ActiveOperation | None,
+    rules: ScheduleRules,
+    recovering: bool,
+) -> list[str]:
+    """The rules: ETA within the slack of due, the operation behind plan, its machine stopped."""
 
     def _at(t: datetime) -> str:
         return at(t, rules.tz)
 
-    late: list[str] = []
     risk: list[str] = []
-    if now > due_at:
-        late.append(f"due date {_at(due_at)} passed {span((now - due_at).total_seconds())} ago")
     margin = (due_at - eta).total_seconds()
-    if margin < 0:
-        late.append(
-            f"projected to finish {_at(eta)}, {span(-margin)} after its due date {_at(due_at)}"
-        )
-    elif margin < rules.at_risk_slack_s:
+    # a margin below 0 is late, said by `assess`
+    if 0 <= margin < rules.at_risk_slack_s:
         risk.append(
             f"projected to finish {_at(eta)}, only {span(margin)} before its due date "
             f"{_at(due_at)} (slack {span(rules.at_risk_slack_s)})"
         )
-    elif recovering and margin < rules.at_risk_slack_s + rules.recovery_margin_s:
+    elif recovering and 0 <= margin < rules.at_risk_slack_s + rules.recovery_margin_s:
         risk.append(
             f"projected to finish {_at(eta)}, {span(margin)} before its due date "
             f"{_at(due_at)}: not yet back on track (needs "
@@ -125,11 +190,7 @@ def assess(
                 risk.append(
                     f"machine {machine} of operation {active.seq} ({active.name}) is {state}"
                 )
-    if late:
-        return Assessment(ScheduleStatus.LATE, tuple(late + risk))
-    if risk:
-        return Assessment(ScheduleStatus.AT_RISK, tuple(risk))
-    return Assessment(ScheduleStatus.ON_TRACK, ())
+    return risk
 
 
 def summary(order_id: str, status: ScheduleStatus, reasons: Sequence[str]) -> str:

@@ -50,7 +50,8 @@ def assess_touched_orders(uow: UnitOfWork, now: datetime) -> set[str]:
     plan = uow.plan
     for order in list(uow.seen):
         planned = plan.eta(order.order_id) if plan is not None else None
-        order.assess_schedule(now, _machines_of(order, uow), uow.policy.rules, planned)
+        odds = uow.odds.get(order.order_id)
+        order.assess_schedule(now, _machines_of(order, uow), uow.policy.rules, planned, odds)
     return availability
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -13,6 +13,7 @@ from tracker.domain.alerts import AlertPolicy
 from tracker.domain.binding import MachineRules
 from tracker.domain.model import DomainError
 from tracker.domain.planning.model import Plan
+from tracker.domain.schedule import OnTimeOdds
 
 from .alert_handlers import assess_touched_orders
 from .handlers import COMMAND_HANDLERS, EVENT_HANDLERS
@@ -84,6 +85,7 @@ class MessageBus:
         on_plan_change: Callable[[], None] = lambda: None,
         on_commit: Callable[[Changes], None] = lambda _changes: None,
         rules: MachineRules | None = None,
+        odds: Callable[[], Mapping[str, OnTimeOdds]] = dict,
     ) -> None:
         # starts the unit of work of each attempt (`SqlUnits` in production, a fake in tests)
         self.units = units
@@ -97,6 +99,8 @@ class MessageBus:
         self._on_commit = on_commit
         # each machine's job binding and offline rule
         self.rules = rules or MachineRules()
+        # each open order's P(on time) in the last forecast (the p_on_time at-risk rule's input)
+        self._odds = odds
 
     def handle(self, cmd: commands.Command) -> bool:
         """Apply `cmd`; False when it was a redelivered machine event and changed nothing."""
@@ -158,7 +162,7 @@ class MessageBus:
         what the commit changed.
         """
         left_out = refused or {}
-        with self.units(self.policy, self._plans(), self.rules) as uow:
+        with self.units(self.policy, self._plans(), self.rules, self._odds()) as uow:
             fresh = _claim_and_lock(uow, [c for i, c in enumerate(cmds) if i not in left_out], now)
             results = [
                 left_out[i] if i in left_out else self._once(i, cmd, uow, now, fresh, refused)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from tracker.domain.foresight.estimator import Forecast, MachineRisk, forecast
 from tracker.domain.foresight.learning import MachineHistory, histories
 from tracker.domain.planning.model import Plan
-from tracker.domain.schedule import STOPPED_STATES
+from tracker.domain.schedule import STOPPED_STATES, OnTimeOdds
 
 from .unit_of_work import PlanningSessions
 
@@ -32,6 +32,8 @@ class Outlook:
 
     plan: Plan | None = None
     orders: Mapping[str, Forecast] = field(default_factory=dict)
+    # what the schedule assessment takes of each (made once here: the event path looks up)
+    odds: Mapping[str, OnTimeOdds] = field(default_factory=dict)
 
     def of(self, order_id: str) -> Forecast | None:
         return self.orders.get(order_id)
@@ -73,7 +75,8 @@ class Foresight:
         # seeded by the plan's time: the same plan gives the same answer
         seed = int(plan.made_at.timestamp())
         orders = forecast(plan, due, risks, now, self.policy.samples, seed)
-        self.current = Outlook(plan, orders)
+        odds = {order_id: OnTimeOdds(f.p_on_time, f.reason) for order_id, f in orders.items()}
+        self.current = Outlook(plan, orders, odds)
         self.last_duration_s = time.perf_counter() - t0
         log.debug("forecast %d orders in %.2fs", len(orders), self.last_duration_s)
         return self.current

@@ -19,6 +19,7 @@ from tracker.domain.schedule import (
     ETA_UPDATE_MIN_S,
     ActiveOperation,
     Assessment,
+    OnTimeOdds,
     ScheduleRules,
     ScheduleStatus,
     assess,
@@ -47,7 +48,8 @@ def check_open_orders(uow: UnitOfWork, now: datetime, plan: Plan | None) -> int:
         remaining = ops.get(order.order_id)
         if not remaining:
             continue
-        eta, result, previous = _assess(order, remaining, states, bound, plan, now, rules)
+        odds = uow.odds.get(order.order_id)
+        eta, result, previous = _assess(order, remaining, states, bound, plan, now, rules, odds)
         if (
             result.status is not previous
             or schedule_news(previous, order.schedule_reasons, order.eta, result, eta) is not None
@@ -74,6 +76,7 @@ def _assess(
     plan: Plan | None,
     now: datetime,
     rules: ScheduleRules,
+    odds: OnTimeOdds | None = None,
 ) -> tuple[datetime, Assessment, ScheduleStatus]:
     """What `Order.assess_schedule` would conclude, from rows: (ETA, assessment, previous)."""
     work = sum(
@@ -98,4 +101,4 @@ def _assess(
         {mid: states[mid] for mid in machines if mid in states},
     )
     previous = ScheduleStatus(order.schedule_status)
-    return eta, assess(eta, order.due_at, now, active, rules, previous), previous
+    return eta, assess(eta, order.due_at, now, active, rules, previous, odds), previous

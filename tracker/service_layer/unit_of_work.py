@@ -7,7 +7,7 @@ Methods are grouped by the table they reach; `UnitOfWork` is all of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
@@ -19,6 +19,7 @@ from tracker.domain.incidents import AlarmNote, Incident
 from tracker.domain.machine import Machine, StateInterval
 from tracker.domain.model import Order
 from tracker.domain.planning.model import Plan
+from tracker.domain.schedule import OnTimeOdds
 
 # (machine id, state, bound order, bound operation) of one machine
 MachineRow = tuple[str, str, str | None, int | None]
@@ -165,6 +166,8 @@ class UnitOfWork(
 
     policy: AlertPolicy
     plan: Plan | None
+    # each open order's forecast P(on time) and its reason (the last outlook): look-ups only
+    odds: Mapping[str, OnTimeOdds]
     rules: MachineRules
     rebound: bool  # a job was bound or released other than by a job event
 
@@ -198,7 +201,11 @@ class UnitOfWorkFactory(Protocol):
     """Starts a unit of work (not entered yet) for one attempt of the bus."""
 
     def __call__(
-        self, policy: AlertPolicy, plan: Plan | None, rules: MachineRules
+        self,
+        policy: AlertPolicy,
+        plan: Plan | None,
+        rules: MachineRules,
+        odds: Mapping[str, OnTimeOdds],
     ) -> UnitOfWork: ...
 
 
