@@ -30,6 +30,26 @@ class PayloadError(ValueError):
         self.detail = detail
 
 
+class DuplicateKey(ValueError):
+    """A JSON object names one key twice: which value is meant depends on the parser."""
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's members as a dict (`object_pairs_hook`); raises DuplicateKey.
+
+    RFC 8259 leaves an object with a name given twice to each parser: Python keeps the last
+    value, other readers the first. Such a message is refused rather than read one way.
+    """
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKey(f"duplicate key {key[:100]!r}")
+            seen.add(key)
+    return out
+
+
 class MachineState(StrEnum):
     """The states a machine reports (PackML-like, reduced to what the tracker needs)."""
 
@@ -178,7 +198,7 @@ def _load_json(payload: bytes, max_bytes: int) -> Any:
     if len(payload) > max_bytes:
         raise PayloadError("oversized", f"{len(payload)} bytes, limit {max_bytes}")
     try:
-        return json.loads(payload, parse_constant=_reject_constant)
+        return json.loads(payload, parse_constant=_reject_constant, object_pairs_hook=unique_keys)
     except PayloadError:
         raise
     except (UnicodeDecodeError, ValueError) as exc:

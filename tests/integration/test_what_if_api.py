@@ -83,3 +83,36 @@ def test_the_order_detail_gives_p_on_time_and_the_progress_p50_p90(
     progress = client.get("/api/v1/orders/SO-1/progress", params={"token": token}).json()
     assert progress["eta_p90"] == detail["eta_p90"]
     assert "p_on_time" not in progress  # the customer gets dates, no internals
+
+
+def test_a_change_that_names_no_machine_or_order_of_the_plant_is_a_422_naming_it(
+    client: TestClient, tracker: Tracker
+) -> None:
+    _order(client, "SO-1", 3)
+    tracker.planner.replan()
+    body = {
+        "machines_down": [{"machine": "lathe-1", "for_s": 60}, {"machine": "lathe-9", "for_s": 60}],
+        "extra_shifts": [{"machine": "paint"}],
+        "priorities": [{"order_id": "SO-404", "priority": 9}],
+        "rush_orders": [
+            {
+                "order_id": "SO-1",
+                "product": "bracket",
+                "quantity": 1,
+                "operations": [
+                    {"seq": 10, "name": "turn", "machine": "lathe-1", "setup_s": 0, "cycle_s": 60}
+                ],
+            }
+        ],
+    }
+    response = client.post("/api/v1/what-if", json=body, headers=as_(SUPERVISOR))
+    assert response.status_code == 422, response.text
+    problems = {tuple(p["loc"]): p["msg"] for p in response.json()["detail"]}
+    assert problems == {
+        ("body", "machines_down", 1, "machine"): "no machine 'lathe-9' in the plant",
+        ("body", "extra_shifts", 0, "machine"): "no machine 'paint' in the plant",
+        ("body", "priorities", 0, "order_id"): "no open order 'SO-404'",
+        ("body", "rush_orders", 0, "order_id"): (
+            "order 'SO-1' exists already: name the rush order anew"
+        ),
+    }

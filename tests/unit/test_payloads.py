@@ -470,3 +470,27 @@ def test_counters_and_step_numbers_beyond_63_bits_are_refused(field: str) -> Non
     with pytest.raises(PayloadError) as excinfo:
         parse_event(json.dumps(body).encode())
     assert excinfo.value.reason == "schema"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"values": {"temp": 20.5, "temp": 999}}',
+        b'{"ts": 1, "ts": 2, "values": {"a": 1}}',
+    ],
+)
+def test_a_reading_that_names_a_key_twice_is_refused(payload: bytes) -> None:
+    with pytest.raises(PayloadError) as excinfo:
+        parse_telemetry(payload)
+
+    assert _reason(excinfo) == "invalid_json"
+    assert "duplicate key" in str(excinfo.value)
+
+
+def test_an_event_that_names_its_counter_twice_is_refused() -> None:
+    payload = b'{"event_id": "e1", "type": "cycle", "counter": 5, "counter": 500}'
+
+    with pytest.raises(PayloadError, match="duplicate key 'counter'") as excinfo:
+        parse_event(payload)
+
+    assert _reason(excinfo) == "invalid_json"

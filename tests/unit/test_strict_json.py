@@ -29,6 +29,11 @@ from tracker.entrypoints.strict_json import (
         (b'{"quantity": ' + b"9" * 5000 + b"}", "not valid JSON"),
         (b'{"a": ', "not valid JSON: Expecting value"),
         (b"\xff\xfe\xfa", "not valid JSON"),
+        (b'{"quantity": 1, "quantity": 1000000}', "duplicate key 'quantity'"),
+        (
+            b'{"routing": [{"machine": "a", "cycle_s": 1, "machine": "b"}]}',
+            "duplicate key 'machine'",
+        ),
     ],
 )
 def test_non_json_values_are_rejected_by_name(body: bytes, named: str) -> None:

@@ -1,4 +1,5 @@
-"""Request bodies as strict JSON (RFC 8259): no NaN or Infinity, nesting bounded; else a 422.
+"""Request bodies as strict JSON (RFC 8259): no NaN or Infinity, no key given twice in an
+object, nesting bounded; else a 422.
 
 Python's `json` reads `NaN`, `Infinity` and `1e999` as floats that no JSON answer can carry
 (rendering the 422 that names them failed with a 500), and recurses once per nesting level.
@@ -17,6 +18,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import Scope
+
+from shopfloor.contract.payloads import unique_keys
 
 # an order with its routing nests 3 deep, an import file 5
 MAX_DEPTH = 32
@@ -61,7 +64,9 @@ def _too_deep(value: Any, limit: int) -> bool:
 def loads(data: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
     """Parse strict JSON; raise JsonRejected naming the problem."""
     try:
-        value = json.loads(data, parse_constant=_no_constant, parse_float=_finite)
+        value = json.loads(
+            data, parse_constant=_no_constant, parse_float=_finite, object_pairs_hook=unique_keys
+        )
     except JsonRejected:
         raise
     except RecursionError:

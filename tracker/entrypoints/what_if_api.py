@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracker.domain.foresight.what_if import (
@@ -17,6 +18,7 @@ from tracker.domain.foresight.what_if import (
     MachineDown,
     RaisePriority,
     RushOrder,
+    UnknownTargets,
 )
 from tracker.domain.planning.model import PlanJob, PlanOperation
 from tracker.domain.routing import Plant, RoutingError
@@ -115,6 +117,27 @@ def _changes(body: WhatIfRequest, plant: Plant, now: datetime) -> list[Change]:
     return changes
 
 
+def _fields(body: WhatIfRequest) -> list[tuple[str | int, ...]]:
+    """Where each change of `_changes` came from in the body, in the same order."""
+    return (
+        [("body", "machines_down", k, "machine") for k in range(len(body.machines_down))]
+        + [("body", "extra_shifts", k, "machine") for k in range(len(body.extra_shifts))]
+        + [("body", "priorities", k, "order_id") for k in range(len(body.priorities))]
+        + [("body", "rush_orders", k, "order_id") for k in range(len(body.rush_orders))]
+    )
+
+
+def _unknown_422(body: WhatIfRequest, exc: UnknownTargets) -> RequestValidationError:
+    """FastAPI's 422 shape, naming the change that names nothing the plant has."""
+    where = _fields(body)
+    return RequestValidationError(
+        [
+            {"type": "value_error", "loc": where[k], "msg": msg, "input": None}
+            for k, msg in exc.problems
+        ]
+    )
+
+
 def _public(outcome: OrderOutcome) -> OrderOutcomePublic:
     before, after = outcome.before, outcome.after
     return OrderOutcomePublic(
@@ -148,6 +171,9 @@ def what_if(
         changes = _changes(body, plant, now)
     except RoutingError as exc:
         raise routing_422(exc) from None
-    outcomes = [_public(o) for o in run(changes)]
+    try:
+        outcomes = [_public(o) for o in run(changes)]
+    except UnknownTargets as exc:
+        raise _unknown_422(body, exc) from None
     changed = [o for o in outcomes if o.status_before != o.status_after]
     return WhatIfPublic(as_of=now, changed=changed, orders=outcomes)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tracker.domain.foresight.estimator import Forecast, forecast
-from tracker.domain.foresight.what_if import Change, apply, status_of
+from tracker.domain.foresight.what_if import Change, apply, check, status_of
 from tracker.domain.planning.dispatching_rules import schedule
 from tracker.domain.routing import Plant
 
@@ -42,10 +42,12 @@ def what_if(
     changes: Sequence[Change],
     at_risk_below: float,
 ) -> list[OrderOutcome]:
-    """Every open order (and rush order) with its forecast now and with `changes` made."""
+    """Every open order (and rush order) with its forecast now and with `changes` made;
+    raises UnknownTargets when a change names a machine or an order the plant does not have."""
     with reads() as opened:
         jobs, machines = planning_inputs(opened, plant, now, policy)
         states = {row.machine_id: row.state for row in opened.machine_rows()}
+    check(jobs, machines, changes)
     risks = {m: foresight.risks_of(m, s, now) for m, s in states.items()}
     for m in machines:
         risks.setdefault(m.machine_id, foresight.policy.prior)

@@ -48,6 +48,41 @@ class RushOrder:
 Change = MachineDown | ExtraShift | RaisePriority | RushOrder
 
 
+class UnknownTargets(ValueError):
+    """Changes that name a machine or an order the plant does not have: (change index, why)."""
+
+    def __init__(self, problems: list[tuple[int, str]]) -> None:
+        super().__init__("; ".join(why for _, why in problems))
+        self.problems = problems
+
+
+def check(
+    jobs: Sequence[PlanJob], machines: Sequence[PlanMachine], changes: Sequence[Change]
+) -> None:
+    """Raise UnknownTargets when a change names no machine or open order of the plant (an
+    answer computed without it would read as "nothing changes"), or a rush order reuses an id."""
+    known = {m.machine_id for m in machines}
+    orders = {j.order_id for j in jobs}
+    problems: list[tuple[int, str]] = []
+    for k, change in enumerate(changes):
+        match change:
+            case MachineDown(machine, _) if machine not in known:
+                problems.append((k, f"no machine {machine!r} in the plant"))
+            case ExtraShift(names) if not set(names) <= known:
+                missing = ", ".join(sorted(set(names) - known))
+                problems.append((k, f"no machine {missing!r} in the plant"))
+            case RaisePriority(order_id, _) if order_id not in orders:
+                problems.append((k, f"no open order {order_id!r}"))
+            case RushOrder(job) if job.order_id in orders:
+                problems.append(
+                    (k, f"order {job.order_id!r} exists already: name the rush order anew")
+                )
+            case RushOrder(job):
+                orders.add(job.order_id)
+    if problems:
+        raise UnknownTargets(problems)
+
+
 def apply(
     jobs: Sequence[PlanJob],
     machines: Sequence[PlanMachine],
