@@ -26,6 +26,7 @@ from tracker.adapters.planning_reads import SqlPlanningSessions
 from tracker.adapters.unit_of_work import SqlUnits
 from tracker.adapters.webhooks import WebhookSender
 from tracker.change_feed import ChangeFeed
+from tracker.customer_notify import CustomerNotify
 from tracker.domain import commands
 from tracker.domain.alerts import AlertPolicy
 from tracker.domain.binding import MachineRules
@@ -40,7 +41,7 @@ from tracker.entrypoints.mqtt_consumer import EventConsumer
 from tracker.instances import Handover, make_fanout, make_leader
 from tracker.plant import load_plant
 from tracker.service_layer.bus import Changes, MessageBus
-from tracker.service_layer.foresight import Foresight, ForesightPolicy
+from tracker.service_layer.foresight import Foresight, ForesightPolicy, Outlook
 from tracker.service_layer.machine_queues import read_machine_queues
 from tracker.service_layer.planning import Planner, PlanningPolicy
 from tracker.settings import TrackerSettings
@@ -128,6 +129,9 @@ class Tracker:
             optimise=self._optimise,
         )
         self.foresight = Foresight(self.planning_reads, _foresight_policy(settings))
+        self.notify_customers = CustomerNotify(
+            settings, self.plant.timezone, self.sessions, self.read_sessions, clock
+        )
         self.bus = MessageBus(
             SqlUnits(self.sessions),
             clock,
@@ -153,6 +157,7 @@ class Tracker:
         publishers = (self.alert_publisher, self.webhooks, self.dispatch_list_publisher)
         handover = Handover(self.planner, self.sessions, clock, publishers, self.check_orders)
         self.leadership = make_leader(settings, handover)  # and only it delivers and publishes
+        self.notify_customers.set_fence(self.leadership.confirm)
         self.scheduler = self._periodic_jobs()
 
     def _dispatch_list_publisher(self) -> DispatchListPublisher | None:
@@ -240,11 +245,22 @@ class Tracker:
         if self.leadership.is_leader():
             self._assess_and_dispatch()
         try:
-            self.foresight.refresh(plan, self.clock())
+            outlook = self.foresight.refresh(plan, self.clock())
         except Exception as exc:
             _periodic.failed("foresight", exc, "forecasting open orders failed")
+            return
+        _periodic.ok("foresight")
+        if self.leadership.is_leader():  # customers hear of moved promises from the leader
+            self._watch_promises(outlook)
+
+    def _watch_promises(self, outlook: Outlook) -> None:
+        """Customers' notices of the promises this forecast moved (customer-notifications.md)."""
+        try:
+            self.notify_customers.after_forecast(outlook)
+        except Exception as exc:
+            _periodic.failed("promises", exc, "watching customers' promises failed")
         else:
-            _periodic.ok("foresight")
+            _periodic.ok("promises")
 
     def _assess_and_dispatch(self) -> None:
         """Every open order assessed against the plan, and the dispatch lists out."""
@@ -299,6 +315,7 @@ class Tracker:
         self.client.loop_start()
         self.alert_publisher.start()
         self.webhooks.start()
+        self.notify_customers.start()
         if self.dispatch_list_publisher is not None:
             self.dispatch_list_publisher.start()
         self.scheduler.start()
@@ -315,6 +332,7 @@ class Tracker:
         self.planner.stop()
         self.alert_publisher.stop()
         self.webhooks.stop()
+        self.notify_customers.stop()
         if self.dispatch_list_publisher is not None:
             self.dispatch_list_publisher.stop()
         # the batch in hand is committed and acknowledged before the connection closes

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from tracker.auth.order_tokens import hash_token, token_matches
 from tracker.domain.planning.model import Plan
 from tracker.views import orders as order_views
+from tracker.views.link_tokens import link_opens
 
 from .deps import AppParts
 from .errors import problems
@@ -130,13 +131,16 @@ async def order_progress(
 
 
 def _load(desk: ProgressDesk, order_id: str, given: str | None, plan: Plan | None) -> Cached | None:
-    """The answer for a matching token; None for any miss, after the same work: one
-    indexed read of the token's hash and one constant-time compare (against a dummy
-    when there is no order). Only a matching token reads the order itself."""
+    """The answer for a matching token (the order's, or a notice's link token); None for any
+    miss, after the same work: two indexed reads (the order's token hash, the link tokens) and
+    constant-time compares (against a dummy when there is no order). Only a matching token
+    reads the order itself."""
     generation = desk.recent.generation(order_id)
     with desk.sessions() as session:
         stored = order_views.order_token_hash(session, order_id)
-        if not token_matches(given, stored):
+        # a notice's tracking link opens the order too (docs/customer-notifications.md)
+        opened = token_matches(given, stored)
+        if not link_opens(session, order_id, given, stored, desk.clock()) and not opened:
             return None
         found = order_views.read_order(session, order_id, plan)
         states = order_views.machine_states(session, found[0]) if found else {}
