@@ -7,6 +7,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import formatdate, make_msgid
 from typing import Literal
 
@@ -38,7 +39,7 @@ def message(server: SmtpServer, to: str, subject: str, text: str, html: str, ref
     mail["X-Shopfloor-Notice"] = ref
     mail.set_content(text)
     mail.add_alternative(html, subtype="html")
-    return mail.as_bytes()
+    return mail.as_bytes(policy=SMTP)  # CRLF line ends, as the protocol wants
 
 
 def send_mail(server: SmtpServer, to: str, body: bytes) -> None:
