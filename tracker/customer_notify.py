@@ -85,7 +85,8 @@ class CustomerNotify:
     def after_forecast(self, outlook: Outlook) -> int:
         """Step every watched order's promise with the new forecast; wake the senders when
         notices were queued; returns how many."""
-        books = partial(SqlPromiseBook, self._sessions, self._reads)
+        channels = tuple(sender.channel for sender in self.senders)
+        books = partial(SqlPromiseBook, self._sessions, self._reads, channels)
         queued = watch_promises(books, outlook, self._clock(), self.min_interval)
         if queued:
             for sender in self.senders:

@@ -199,3 +199,14 @@ def test_a_refused_notice_is_retried_later_and_counted(engine: Engine, bus: Mess
     with sessions() as session:
         row = session.execute(select(n.c.attempts, n.c.last_error, n.c.delivered_at)).one()
     assert (row.attempts, row.last_error, row.delivered_at) == (2, "HTTP 401", None)
+
+
+def test_without_an_smtp_server_no_email_notice_is_queued(engine: Engine, bus: MessageBus) -> None:
+    _order(bus)
+    sessions = session_factory(engine)
+    set_staff_contacts(sessions, "SO-1", ["a@x.test"], ("https://h.test/n", new_secret()), T0)
+    books = partial(SqlPromiseBook, sessions, read_session_factory(engine), ("webhook",))
+
+    assert watch_promises(books, _outlook(DUE + HOUR), T0, INTERVAL) == 1
+
+    assert [r.channel for r in _notices(engine)] == ["webhook"]

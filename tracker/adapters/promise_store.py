@@ -49,9 +49,15 @@ def notice_of(payload: str) -> PromiseNotice:
 class SqlPromiseBook:
     """`PromiseBook` (tracker/service_layer/promise_watch.py) on the tracker's database."""
 
-    def __init__(self, sessions: sessionmaker[Session], reads: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        reads: sessionmaker[Session],
+        channels: tuple[str, ...] = ("email", "webhook"),
+    ) -> None:
         self._sessions = sessions
         self._reads = reads
+        self._channels = channels  # email only with an SMTP server
         self._session: Session | None = None
 
     def __enter__(self) -> SqlPromiseBook:
@@ -105,11 +111,13 @@ class SqlPromiseBook:
             session.execute(insert(t).values(order_id=order_id, seen_at=now, **values))
 
     def add_notices(self, notice: PromiseNotice, now: datetime) -> int:
-        """One outbox row per contact of the order; returns how many."""
+        """One outbox row per contact of the order on a channel that sends; returns how many."""
         session = self._writer()
         c = orm.order_contacts.c
         contacts = session.execute(
-            select(c.id, c.channel).where(c.order_id == notice.order_id)
+            select(c.id, c.channel).where(
+                c.order_id == notice.order_id, c.channel.in_(self._channels)
+            )
         ).all()
         payload = notice_payload(notice)
         for contact in contacts:
