@@ -16,8 +16,7 @@ from tracker.adapters.order_contacts import (
     add_customer_email,
     set_staff_contacts,
 )
-from tracker.auth.order_tokens import token_matches
-from tracker.views.link_tokens import link_opens
+from tracker.views.link_tokens import token_opens
 from tracker.views.order_contacts import order_contacts
 from tracker.views.orders import order_token_hash
 
@@ -31,7 +30,7 @@ from .notification_models import (
     Subscribed,
     WebhookPublic,
 )
-from .progress_api import ProgressDesk, progress_desk
+from .progress_api import ProgressDesk, given_token, progress_desk
 from .request_models import OrderId
 
 _NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, detail="order not found")
@@ -129,9 +128,7 @@ async def subscribe(
 ) -> Subscribed:
     """The customer, with their order's token (or a notice's link), asks for its notices at
     an email address (at most 3 per order)."""
-    given = token
-    if authorization and authorization.lower().startswith("bearer "):
-        given = authorization[7:].strip()
+    given = given_token(authorization, token)
     desk.limit(request, given)
     added = await run_in_threadpool(_subscribe, desk, sessions, order_id, given, str(body.email))
     if added is None:
@@ -154,8 +151,6 @@ def _subscribe(
     """None for a wrong token (or no order), else whether the email was added."""
     now = desk.clock()
     with desk.sessions() as session:
-        stored = order_token_hash(session, order_id)
-        opened = token_matches(given, stored)
-        if not link_opens(session, order_id, given, stored, now) and not opened:
+        if not token_opens(session, order_id, given, order_token_hash(session, order_id), now):
             return None
     return add_customer_email(sessions, order_id, email, now, MAX_CUSTOMER_EMAILS)

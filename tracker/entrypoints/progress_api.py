@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from tracker.auth.order_tokens import hash_token, token_matches
 from tracker.domain.planning.model import Plan
 from tracker.views import orders as order_views
-from tracker.views.link_tokens import link_opens
+from tracker.views.link_tokens import token_opens
 
 from .deps import AppParts
 from .errors import problems
@@ -50,6 +50,13 @@ def none_match(header: str | None, etag: str) -> bool:
         return False
     tags = [t.strip() for t in header.split(",")]
     return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
+
+
+def given_token(authorization: str | None, token: str | None) -> str | None:
+    """The customer's token: a bearer's, else the tracking link's `?token=`."""
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return token
 
 
 class ProgressDesk:
@@ -107,9 +114,7 @@ async def order_progress(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Status, percent, ETA and operations of the token's order; poll with If-None-Match."""
-    given = token
-    if authorization and authorization.lower().startswith("bearer "):
-        given = authorization[7:].strip()
+    given = given_token(authorization, token)
     desk.limit(request, given)
     plan = desk.plans()
     cached = desk.recent.get(order_id, plan)
@@ -139,8 +144,7 @@ def _load(desk: ProgressDesk, order_id: str, given: str | None, plan: Plan | Non
     with desk.sessions() as session:
         stored = order_views.order_token_hash(session, order_id)
         # a notice's tracking link opens the order too (docs/customer-notifications.md)
-        opened = token_matches(given, stored)
-        if not link_opens(session, order_id, given, stored, desk.clock()) and not opened:
+        if not token_opens(session, order_id, given, stored, desk.clock()):
             return None
         found = order_views.read_order(session, order_id, plan)
         states = order_views.machine_states(session, found[0]) if found else {}
