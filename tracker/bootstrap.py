@@ -26,6 +26,7 @@ from tracker.adapters.planning_reads import SqlPlanningSessions
 from tracker.adapters.unit_of_work import SqlUnits
 from tracker.adapters.webhooks import WebhookSender
 from tracker.change_feed import ChangeFeed
+from tracker.customer_notify import CustomerNotify
 from tracker.domain import commands
 from tracker.domain.alerts import AlertPolicy
 from tracker.domain.binding import MachineRules
@@ -40,7 +41,7 @@ from tracker.entrypoints.mqtt_consumer import EventConsumer
 from tracker.instances import Handover, make_fanout, make_leader
 from tracker.plant import load_plant
 from tracker.service_layer.bus import Changes, MessageBus
-from tracker.service_layer.foresight import Foresight, ForesightPolicy
+from tracker.service_layer.foresight import Foresight, ForesightPolicy, Outlook
 from tracker.service_layer.machine_queues import read_machine_queues
 from tracker.service_layer.planning import Planner, PlanningPolicy
 from tracker.settings import TrackerSettings
@@ -131,6 +132,9 @@ class Tracker:
             optimise=self._optimise,
         )
         self.foresight = Foresight(self.planning_reads, _foresight_policy(settings))
+        self.notify_customers = CustomerNotify(
+            settings, self.plant.timezone, self.sessions, self.read_sessions, clock
+        )
         self.bus = MessageBus(
             SqlUnits(self.sessions),
             clock,
@@ -157,6 +161,7 @@ class Tracker:
         publishers = (self.alert_publisher, self.webhooks, self.dispatch_list_publisher)
         handover = Handover(self.planner, self.sessions, clock, publishers, self.check_orders)
         self.leadership = make_leader(settings, handover)  # and only it delivers and publishes
+        self.notify_customers.set_fence(self.leadership.confirm)
         self.scheduler = self._periodic_jobs()
 
     def _dispatch_list_publisher(self) -> DispatchListPublisher | None:
@@ -239,21 +244,33 @@ class Tracker:
     def _replanned(self, plan: Plan) -> None:
         """A new plan: on the leader, the machines' dispatch lists go out (on the publisher's
         thread); on every instance each open order's P(on time) is forecast (the planner's
-        thread, off the event path); then, on the leader, every open order is assessed against
-        the plan and that forecast (alerts follow), so an order whose P(on time) crossed a
-        threshold changes status now, not at its next machine event."""
+        thread, off the event path); then, on the leader, customers hear of the promises that
+        forecast moved, and every open order is assessed against the plan and that forecast
+        (alerts follow), so an order whose P(on time) crossed a threshold changes status now,
+        not at its next machine event."""
         # a follower's plan (and forecast) serves its own reads (ETAs, quotes, the board)
         leader = self.leadership.is_leader()
         if leader and self.dispatch_list_publisher is not None:
             self.dispatch_list_publisher.notify()
         try:
-            self.foresight.refresh(plan, self.clock())
+            outlook = self.foresight.refresh(plan, self.clock())
         except Exception as exc:
             _periodic.failed("foresight", exc, "forecasting open orders failed")
         else:
             _periodic.ok("foresight")
+            if leader:  # customers hear of moved promises from the leader
+                self._watch_promises(outlook)
         if leader:
             self.check_orders()
+
+    def _watch_promises(self, outlook: Outlook) -> None:
+        """Customers' notices of the promises this forecast moved (customer-notifications.md)."""
+        try:
+            self.notify_customers.after_forecast(outlook)
+        except Exception as exc:
+            _periodic.failed("promises", exc, "watching customers' promises failed")
+        else:
+            _periodic.ok("promises")
 
     def replan(self) -> None:
         """The periodic replan (reality moves even when no event says so: time passes)."""
@@ -302,6 +319,7 @@ class Tracker:
         self.client.loop_start()
         self.alert_publisher.start()
         self.webhooks.start()
+        self.notify_customers.start()
         if self.dispatch_list_publisher is not None:
             self.dispatch_list_publisher.start()
         self.scheduler.start()
@@ -318,6 +336,7 @@ class Tracker:
         self.planner.stop()
         self.alert_publisher.stop()
         self.webhooks.stop()
+        self.notify_customers.stop()
         if self.dispatch_list_publisher is not None:
             self.dispatch_list_publisher.stop()
         # the batch in hand is committed and acknowledged before the connection closes

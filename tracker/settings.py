@@ -283,6 +283,37 @@ class TrackerSettings(BaseSettings):
     """several trackers with the same group share the machine events (`$share/<group>/...`),
     each event applied by one of them; unset: every tracker gets every event
     """
+    public_url: AnyHttpUrl | None = None
+    """the tracker's address as customers reach it (`https://track.example.com`): tracking links
+    in [customer notifications](customer-notifications.md) point there; unset:
+    `http://<SHOPFLOOR_API_HOST>:<SHOPFLOOR_API_PORT>`
+    """
+    customer_notify_min_interval_s: float = Field(default=4 * 3600.0, ge=0, le=30 * 86400.0)
+    """an order's customers hear of its promise moving at most once per this many seconds (a
+    change within it waits for its end, and goes out only if it still stands)
+    """
+    customer_link_ttl_s: float = Field(default=30 * 86400.0, ge=60, le=366 * 86400.0)
+    """how long the tracking link in a notification works (the order's token rotated or revoked
+    ends it sooner)
+    """
+    smtp_host: str | None = Field(default=None, min_length=1, max_length=253)
+    """SMTP server for customers' email notifications; unset: no emails (webhooks still go)"""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    """its port (587 for `starttls`, 465 for `ssl`)"""
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    """`starttls` (upgrade a plain connection), `ssl` (TLS from the start) or `none` (a local
+    relay only)
+    """
+    smtp_username: str | None = Field(default=None, min_length=1, max_length=320)
+    """user to sign in as; unset: no sign-in"""
+    smtp_password: SecretStr | None = None
+    """its password (no default; never logged)"""
+    smtp_from: str | None = Field(default=None, min_length=3, max_length=320)
+    """the notifications' `From:` address, e.g. `Plant <orders@example.com>` (needed with
+    `SHOPFLOOR_SMTP_HOST`)
+    """
+    smtp_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    """timeout of one SMTP exchange"""
     # the machine charts' telemetry store
     telemetry: TelemetrySettings = TelemetrySettings()
     plant_name: str | None = Field(default=None, min_length=1, max_length=100)
@@ -333,6 +364,12 @@ class TrackerSettings(BaseSettings):
                 f"must be at least SHOPFLOOR_FORESIGHT_AT_RISK_BELOW "
                 f"({self.foresight_at_risk_below}): an order back on track would be at risk"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _smtp_sender(self) -> TrackerSettings:
+        if self.smtp_host is not None and self.smtp_from is None:
+            raise ValueError("SHOPFLOOR_SMTP_HOST needs SHOPFLOOR_SMTP_FROM (the From: address)")
         return self
 
     @field_validator("topic_template")

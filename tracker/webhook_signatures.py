@@ -32,3 +32,17 @@ def sign(key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
     """`webhook-signature`: `v1,` and the base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`."""
     mac = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
     return "v1," + base64.b64encode(mac).decode()
+
+
+def webhook_headers(msg_id: str, timestamp: int, body: bytes, key: bytes | None) -> dict[str, str]:
+    """One POST's headers: Standard Webhooks' id and timestamp (`Idempotency-Key` too), and the
+    signature when there is a key."""
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": msg_id,
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+    }
+    if key is not None:
+        headers["webhook-signature"] = sign(key, msg_id, timestamp, body)
+    return headers

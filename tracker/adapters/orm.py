@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Enum,
     Float,
@@ -308,6 +309,61 @@ alert_deliveries = Table(
     UniqueConstraint("alert_id", "version", "channel", "target"),
     UniqueConstraint("incident_id", "version", "channel", "target"),
     Index("ix_alert_deliveries_channel_delivered_at", "channel", "delivered_at"),
+)
+
+# customers' notices of a moved promise (docs/customer-notifications.md): who hears of an
+# order, what they last heard, the notices waiting to go out, and the links sent in them
+order_contacts = Table(
+    "order_contacts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", ForeignKey("orders.order_id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(20), nullable=False),  # "email" or "webhook"
+    Column("address", String(500), nullable=False),  # the email address or the URL
+    Column("secret", String(200)),  # a webhook's `whsec_` signing secret (never shown again)
+    Column("added_by", String(20), nullable=False),  # "staff" or "customer"
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("order_id", "channel", "address"),
+)
+
+order_promises = Table(
+    "order_promises",
+    metadata,
+    Column("order_id", ForeignKey("orders.order_id", ondelete="CASCADE"), primary_key=True),
+    Column("at_risk", Boolean, nullable=False),  # the latest forecast: P90 past the due date
+    Column("told", Boolean, nullable=False),  # what its customers last heard
+    Column("told_at", UTCDateTime),
+    Column("seen_at", UTCDateTime, nullable=False),
+)
+
+customer_notices = Table(
+    "customer_notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", ForeignKey("orders.order_id", ondelete="CASCADE"), nullable=False),
+    Column("contact_id", ForeignKey("order_contacts.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("payload", Text, nullable=False),  # JSON of the notice, without its link
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", Text),
+    Column("delivered_at", UTCDateTime),
+    Index("ix_customer_notices_channel_delivered_at", "channel", "delivered_at"),
+)
+
+# tracking links sent in notices: only the token's hash, valid until `expires_at` and while the
+# order's own token is the one it was minted under (rotating or revoking that ends them)
+order_link_tokens = Table(
+    "order_link_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column(
+        "order_id", ForeignKey("orders.order_id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("order_token_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
 )
 
 # machine events that parsed but could not be applied (a bug, data the database refuses): kept

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.webhook_signatures import sign
+from tracker.webhook_signatures import webhook_headers
 
 from .alert_publisher import OutboxWorker, subject_of
 
@@ -82,16 +82,7 @@ class WebhookSender(OutboxWorker):
     def headers(self, target: str, msg_id: str, body: bytes) -> dict[str, str]:
         """The headers of one attempt: Standard Webhooks' id, timestamp and signature."""
         timestamp = int(self._clock().timestamp())
-        headers = {
-            "Content-Type": "application/json",
-            "Idempotency-Key": msg_id,
-            "webhook-id": msg_id,
-            "webhook-timestamp": str(timestamp),
-        }
-        key = self._keys.get(target)
-        if key is not None:
-            headers["webhook-signature"] = sign(key, msg_id, timestamp, body)
-        return headers
+        return webhook_headers(msg_id, timestamp, body, self._keys.get(target))
 
     def send(self, row: Any) -> str | None:
         # the bytes signed are the bytes sent

@@ -15,6 +15,7 @@ from . import (
     floor_api,
     health,
     jobs_api,
+    notifications_api,
     oee_api,
     operator_api,
     orders_api,
@@ -74,7 +75,12 @@ def create_app(tracker: Tracker) -> FastAPI:
     # /docs and /redoc load Swagger UI and ReDoc from the package, not from a CDN: a plant
     # network often has no internet
     app = offline_app(title="shopfloor tracker", version="0.1.0", lifespan=tracker.lifespan)
-    metrics = ApiMetrics(tracker.consumer, tracker.read_sessions, tracker.leadership)
+    metrics = ApiMetrics(
+        tracker.consumer,
+        tracker.read_sessions,
+        tracker.leadership,
+        tracker.notify_customers.senders,
+    )
     # per app (tests build many apps in one process): routes find these through `deps.py`
     app.state.parts = app_parts(tracker)
     app.state.access = Access.from_settings(settings)
@@ -96,6 +102,7 @@ def create_app(tracker: Tracker) -> FastAPI:
         telemetry_router,
         orders_api.router,
         progress_api.router,
+        notifications_api.router,
         plant_api.router,
         floor_api.router,
         timeline_router,

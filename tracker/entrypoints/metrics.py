@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -11,6 +11,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tracker.adapters.customer_notices import NoticeSender
 from tracker.adapters.leadership import Leader
 from tracker.entrypoints.mqtt_consumer import EventConsumer
 from tracker.views.alerts import alerts_raised
@@ -27,6 +28,7 @@ class ApiMetrics:
         consumer: EventConsumer,
         read_sessions: sessionmaker[Session],
         leader: Leader | None = None,
+        notices: Sequence[NoticeSender] = (),
     ) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
@@ -44,6 +46,7 @@ class ApiMetrics:
         self.registry.register(_TrackerCollector(consumer, read_sessions))
         if leader is not None:
             self.registry.register(_LeadershipCollector(leader))
+        self.registry.register(_NoticeCollector(notices))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -69,6 +72,25 @@ class ApiMetrics:
                 self.requests.labels(route, scope["method"], str(status[0])).inc()
 
         return counted
+
+
+class _NoticeCollector(Collector):
+    """Customers' notices this instance sent, and attempts that failed, by channel."""
+
+    def __init__(self, senders: Sequence[NoticeSender]) -> None:
+        self._senders = senders
+
+    def collect(self) -> Iterator[Metric]:
+        notices = CounterMetricFamily(
+            "shopfloor_tracker_customer_notices",
+            "customers' promise notices by channel (email, webhook) and outcome: sent, or an "
+            "attempt failed (retried)",
+            labels=["channel", "outcome"],
+        )
+        for sender in self._senders:
+            notices.add_metric([sender.channel, "sent"], sender.sent)
+            notices.add_metric([sender.channel, "failed"], sender.failed)
+        yield notices
 
 
 class _LeadershipCollector(Collector):

@@ -19,6 +19,7 @@ from tracker.domain import commands
 from tracker.domain.routing import Plant, RoutingError
 from tracker.order_csv import DEFAULT_ZONE, UnreadableCsv, read_orders_csv
 
+from .notification_models import OrderNotifications
 from .order_commands import to_command
 from .request_models import OrderCreate
 from .strict_json import JsonRejected, loads
@@ -36,6 +37,8 @@ class ParsedImport:
 
     orders: list[tuple[int, commands.CreateOrder]] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)
+    # the contacts given with the orders (JSON imports: each order's `notifications`)
+    contacts: dict[str, OrderNotifications] = field(default_factory=dict)
     rejected: list[commands.RowProblem] = field(default_factory=list)
 
     def command(self, dry_run: bool = False) -> commands.ImportOrders:
@@ -121,3 +124,5 @@ def _add_row(parsed: ParsedImport, row: int, item: dict[str, Any], plant: Plant)
     else:
         parsed.orders.append((row, cmd))
         parsed.tokens[cmd.order_id] = token
+        if body.notifications is not None:
+            parsed.contacts[cmd.order_id] = body.notifications

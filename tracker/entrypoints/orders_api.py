@@ -1,4 +1,6 @@
 """Supervisors' order routes: create, import, list, read, change, cancel, ship, tokens."""
+# size: every staff route under /api/v1/orders but the notifications' on one router, the
+# creating ones storing the contacts given with the orders
 
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ from .deps import (
     TokenSessions,
 )
 from .errors import STAFF_ERRORS, problems, routing_422, unprocessable
+from .notifications_api import ContactBook, Contacts
 from .order_commands import to_command
 from .order_import import ParsedImport, UnreadableImport, parse_import
 from .order_responses import (
@@ -94,7 +97,7 @@ def _created(order_id: str, token: str) -> OrderCreated:
     dependencies=[SUPERVISOR],
     responses=problems(409),
 )
-def create_order(body: OrderCreate, bus: Bus, plant: PlantLayout) -> OrderCreated:
+def create_order(body: OrderCreate, bus: Bus, plant: PlantLayout, book: Contacts) -> OrderCreated:
     token = order_tokens.new_token()
     try:
         cmd = to_command(body, plant, order_tokens.hash_token(token))
@@ -106,6 +109,7 @@ def create_order(body: OrderCreate, bus: Bus, plant: PlantLayout) -> OrderCreate
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     except DomainError as exc:
         raise unprocessable(("body",), str(exc)) from None
+    book.keep(body.order_id, body.notifications)  # after the order: contacts name it
     return _created(body.order_id, token)
 
 
@@ -151,6 +155,7 @@ async def import_orders(
     settings: Settings,
     bus: Bus,
     plant: PlantLayout,
+    book: Contacts,
     dry_run: Annotated[
         bool, Query(description="check every row and place nothing (200, `imported` 0)")
     ] = False,
@@ -170,7 +175,7 @@ async def import_orders(
         raise HTTPException(413, detail=f"imports are limited to {max_bytes} bytes")
     if dry_run:
         response.status_code = status.HTTP_200_OK
-    return await run_in_threadpool(_import, media_type, data, bus, plant, dry_run, zone)
+    return await run_in_threadpool(_import, media_type, data, bus, plant, book, dry_run, zone)
 
 
 def _zone(name: str | None) -> tzinfo:
@@ -185,6 +190,7 @@ def _import(
     data: bytes,
     bus: MessageBus,
     plant: Plant,
+    book: ContactBook,
     dry_run: bool = False,
     zone: tzinfo = DEFAULT_ZONE,
 ) -> OrdersImported:
@@ -197,6 +203,8 @@ def _import(
         raise _rejected(f"nothing was imported: {exc}", exc.problems) from None
     if dry_run:
         return OrdersImported(imported=0, orders=[])
+    for order_id, contacts in parsed.contacts.items():
+        book.keep(order_id, contacts)
     return OrdersImported(
         imported=len(parsed.orders),
         orders=[_created(cmd.order_id, parsed.tokens[cmd.order_id]) for _, cmd in parsed.orders],

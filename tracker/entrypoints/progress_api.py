@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from tracker.auth.order_tokens import hash_token, token_matches
 from tracker.domain.planning.model import Plan
 from tracker.views import orders as order_views
+from tracker.views.link_tokens import token_opens
 
 from .deps import AppParts
 from .errors import problems
@@ -49,6 +50,13 @@ def none_match(header: str | None, etag: str) -> bool:
         return False
     tags = [t.strip() for t in header.split(",")]
     return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
+
+
+def given_token(authorization: str | None, token: str | None) -> str | None:
+    """The customer's token: a bearer's, else the tracking link's `?token=`."""
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return token
 
 
 class ProgressDesk:
@@ -106,9 +114,7 @@ async def order_progress(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Status, percent, ETA and operations of the token's order; poll with If-None-Match."""
-    given = token
-    if authorization and authorization.lower().startswith("bearer "):
-        given = authorization[7:].strip()
+    given = given_token(authorization, token)
     desk.limit(request, given)
     plan = desk.plans()
     cached = desk.recent.get(order_id, plan)
@@ -130,13 +136,15 @@ async def order_progress(
 
 
 def _load(desk: ProgressDesk, order_id: str, given: str | None, plan: Plan | None) -> Cached | None:
-    """The answer for a matching token; None for any miss, after the same work: one
-    indexed read of the token's hash and one constant-time compare (against a dummy
-    when there is no order). Only a matching token reads the order itself."""
+    """The answer for a matching token (the order's, or a notice's link token); None for any
+    miss, after the same work: two indexed reads (the order's token hash, the link tokens) and
+    constant-time compares (against a dummy when there is no order). Only a matching token
+    reads the order itself."""
     generation = desk.recent.generation(order_id)
     with desk.sessions() as session:
         stored = order_views.order_token_hash(session, order_id)
-        if not token_matches(given, stored):
+        # a notice's tracking link opens the order too (docs/customer-notifications.md)
+        if not token_opens(session, order_id, given, stored, desk.clock()):
             return None
         found = order_views.read_order(session, order_id, plan)
         states = order_views.machine_states(session, found[0]) if found else {}

@@ -17,6 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from .notification_models import OrderNotifications
+
 # text the databases can store (PostgreSQL refuses NUL characters)
 NO_NUL = r"^[^\x00]*$"
 # what a new order's id may be: letters, digits, `.`, `_` and `-`, starting with a letter or a
@@ -117,6 +119,9 @@ class OrderCreate(BaseModel):
         default=None,
         description='options of the product template, e.g. {"paint": "powder"} '
         'or "paint=powder;size=L"',
+    )
+    notifications: OrderNotifications | None = Field(
+        default=None, description="who hears when its promised date is at risk or back on time"
     )
 
 

@@ -117,7 +117,7 @@ def _changes(body: WhatIfRequest, plant: Plant, now: datetime) -> list[Change]:
     return changes
 
 
-def _fields(body: WhatIfRequest) -> list[tuple[str | int, ...]]:
+def _fields(body: WhatIfRequest) -> list[tuple[str, str, int, str]]:
     """Where each change of `_changes` came from in the body, in the same order."""
     return (
         [("body", "machines_down", k, "machine") for k in range(len(body.machines_down))]
