@@ -6,7 +6,8 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from shopfloor.contract.payloads import PayloadError, unique_keys
+from shopfloor.contract.json_objects import unique_keys
+from shopfloor.contract.payloads import PayloadError
 
 from .fields import CODERS, NON_FINITE, NUMBER, Coder, FieldType, FieldTypes, field_key, to_float
 from .timestamps import Clock, Precision

@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import Scope
 
-from shopfloor.contract.payloads import unique_keys
+from shopfloor.contract.json_objects import unique_keys
 
 # an order with its routing nests 3 deep, an import file 5
 MAX_DEPTH = 32
