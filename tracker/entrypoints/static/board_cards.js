@@ -80,8 +80,9 @@ function renderOrders() {
           {},
           statusBadge(o, blind),
           reasons.length ? el("div", { class: "small reasons" }, reasons.join("; ")) : null,
+          // rounded down as in the status reasons: 0.499 reads 49%, never the 50% it is under
           o.p_on_time != null
-            ? el("div", { class: "small muted", title: o.p_on_time_reason || "" }, t("board.p_on_time", { p: fmtPercent(100 * o.p_on_time, 0) }))
+            ? el("div", { class: "small muted", title: o.p_on_time_reason || "" }, t("board.p_on_time", { p: fmtPercent(Math.floor(100 * o.p_on_time + 1e-9)) }))
             : null,
         ),
         el("td", {}, bar(o.percent_complete), el("span", { class: "small" }, fmtPercent(o.percent_complete)), o.current_operation ? el("div", { class: "muted small" }, o.current_operation) : null),
