@@ -15,7 +15,7 @@ from .transaction_state import TransactionState
 
 
 @functools.cache
-def _open_alerts_of() -> Select[tuple[Alert]]:
+def _open_alerts_of() -> Select[Alert]:
     """The open alerts of some orders ("ids"), locked; built once, after the mapping."""
     a = orm.alerts.c
     return (

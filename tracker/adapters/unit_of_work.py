@@ -33,19 +33,19 @@ from .transaction_state import TransactionState
 
 
 @functools.cache
-def _lock_machines() -> Select[tuple[Machine]]:
+def _lock_machines() -> Select[Machine]:
     """Machines ("ids") locked in key order; built once, after the mapping."""
     m = orm.machines.c
-    ids = bindparam("ids", expanding=True)
-    return select(Machine).where(m.machine_id.in_(ids)).order_by(m.machine_id).with_for_update()
+    ids = m.machine_id.in_(bindparam("ids", expanding=True))
+    return select(Machine).where(ids).order_by(m.machine_id).with_for_update()
 
 
 @functools.cache
-def _lock_orders() -> Select[tuple[Order]]:
+def _lock_orders() -> Select[Order]:
     """Orders ("ids") locked in key order; built once, after the mapping."""
     o = orm.orders.c
-    ids = bindparam("ids", expanding=True)
-    return select(Order).where(o.order_id.in_(ids)).order_by(o.order_id).with_for_update()
+    ids = o.order_id.in_(bindparam("ids", expanding=True))
+    return select(Order).where(ids).order_by(o.order_id).with_for_update()
 
 
 class SqlUnitOfWork(
