@@ -92,9 +92,19 @@ def run_all(args: argparse.Namespace) -> list[TwinRun]:
     given = (args.machines, args.orders_per_machine, args.arrivals, args.at_risk_rule)
     if args.workers <= 1:
         return [run_scenario(s, *given) for s in seeds]
+    # the biggest plants first, so that no worker is left with a big one at the end
     with ProcessPoolExecutor(args.workers) as pool:
-        futures = [pool.submit(run_scenario, s, *given) for s in seeds]
-        return [f.result() for f in futures]
+        futures = {
+            s: pool.submit(run_scenario, s, *given)
+            for s in sorted(seeds, key=lambda s: -_size(s, args))
+        }
+        return [futures[s].result() for s in seeds]
+
+
+def _size(seed: int, args: argparse.Namespace) -> int:
+    """How much work a scenario is, roughly: machines x orders (cheap: the plant only)."""
+    shop = job_shop(seed, args.machines, args.orders_per_machine)
+    return len(shop.machines) * len(shop.orders)
 
 
 def measure(argv: Sequence[str]) -> dict[str, Any]:

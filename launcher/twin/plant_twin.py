@@ -46,6 +46,9 @@ Foresee = Callable[
 # what reaches the tracker at once: job starts and ends, machines stopping or coming back
 _URGENT = (commands.StartJob, commands.EndJob)
 _STOPS = {"DOWN", "OFFLINE"}
+# what a look reads of every order (built once)
+_o = orm.orders.c
+_LOOK = select(_o.order_id, _o.schedule_status, _o.schedule_reasons, _o.eta, _o.completed_at)
 
 
 def create_order(spec: OrderSpec, start: datetime) -> commands.CreateOrder:
@@ -209,15 +212,7 @@ class PlantTwin:
     def _look(self, now: datetime) -> int:
         """Record every order's status and ETA (and forecast); returns how many are open."""
         with self.tracker.read_sessions() as session:
-            rows = session.execute(
-                select(
-                    orm.orders.c.order_id,
-                    orm.orders.c.schedule_status,
-                    orm.orders.c.schedule_reasons,
-                    orm.orders.c.eta,
-                    orm.orders.c.completed_at,
-                )
-            ).all()
+            rows = session.execute(_LOOK).all()
         open_rows = [r for r in rows if r.completed_at is None]
         plan = self.tracker.plan
         forecasts: dict[str, Forecast] = {}

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from tracker.domain.alerts import Alert
 
 from . import orm
 from .transaction_state import TransactionState
+
+
+@functools.cache
+def _open_alerts_of() -> Select[Alert]:
+    """The open alerts of some orders ("ids"), locked; built once, after the mapping."""
+    a = orm.alerts.c
+    return (
+        select(Alert)
+        .where(a.order_id.in_(bindparam("ids", expanding=True)), a.state != "cleared")
+        .order_by(a.order_id, a.id)
+        .with_for_update()
+    )
 
 
 class SqlAlerts:
@@ -27,15 +40,8 @@ class SqlAlerts:
         wanted = sorted(set(order_ids) - self._tx.alerts_of.keys())
         if not wanted:
             return
-        a = orm.alerts.c
-        stmt = (
-            select(Alert)
-            .where(a.order_id.in_(wanted), a.state != "cleared")
-            .order_by(a.order_id, a.id)
-            .with_for_update()
-        )
         self._tx.alerts_of.update((order_id, []) for order_id in wanted)
-        for alert in self.session.scalars(stmt):
+        for alert in self.session.scalars(_open_alerts_of(), {"ids": wanted}):
             self._tx.alerts_of[alert.order_id].append(alert)
 
     def active_alert(self, order_id: str, kind: str) -> Alert | None:

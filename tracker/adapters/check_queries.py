@@ -14,6 +14,16 @@ from . import orm
 from .planning_reads import machine_rows, open_operations
 from .transaction_state import TransactionState
 
+_o = orm.orders.c
+# orders a machine event holds are skipped (it assesses them itself), so the check neither
+# waits, deadlocks nor writes over it; built once (no parameters), cache-keyed once
+_OPEN_ORDER_ROWS = (
+    select(_o.order_id, _o.due_at, _o.schedule_status, _o.schedule_reasons, _o.eta)
+    .where(_o.status.in_(OPEN_STATUS_VALUES))
+    .order_by(_o.order_id)
+    .with_for_update(skip_locked=True)
+)
+
 
 class SqlOrderChecks:
     """Order-check queries of `SqlUnitOfWork` (mixed in: it provides `session` and `_tx`)."""
@@ -24,17 +34,7 @@ class SqlOrderChecks:
     def open_order_rows(self) -> list[Any]:
         """(order_id, due_at, schedule_status, schedule_reasons, eta) of the open orders,
         locked in key order; orders another transaction holds are skipped."""
-        o = orm.orders.c
-        # orders a machine event holds are skipped (it assesses them itself), so the check
-        # neither waits, deadlocks nor writes over it
-        return list(
-            self.session.execute(
-                select(o.order_id, o.due_at, o.schedule_status, o.schedule_reasons, o.eta)
-                .where(o.status.in_(OPEN_STATUS_VALUES))
-                .order_by(o.order_id)
-                .with_for_update(skip_locked=True)
-            )
-        )
+        return list(self.session.execute(_OPEN_ORDER_ROWS))
 
     def machine_rows(self) -> list[Any]:
         return machine_rows(self.session)

@@ -13,6 +13,7 @@ from tracker.domain.machine import OFFLINE, Machine, StateInterval
 from tracker.service_layer.unit_of_work import MachineRow
 
 from . import orm
+from .planning_reads import MACHINE_ROWS
 from .transaction_state import TransactionState
 
 
@@ -82,11 +83,10 @@ class SqlMachines:
     def machines(self) -> list[MachineRow]:
         """(machine id, state, bound order, bound operation) of every machine, read once."""
         if self._tx.machines is None:
-            m = orm.machines.c
             # what this unit of work changed is taken from the session rather than flushed
             # first: a batch's changes are then written once, at commit
             with self.session.no_autoflush:
-                rows = self.session.execute(select(m.machine_id, m.state, m.order_id, m.seq))
+                rows = self.session.execute(MACHINE_ROWS)
                 found = {r[0]: (r[0], r[1], r[2], r[3]) for r in rows}
             for obj in [*self.session.identity_map.values(), *self.session.new]:
                 if isinstance(obj, Machine):

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from tracker.domain.model import OPEN_STATUS_VALUES, Order
 
 from . import orm
 from .transaction_state import TransactionState
+
+_o, _op, _m = orm.orders.c, orm.operations.c, orm.machines.c
+# the orders working on some machines ("ids"), by route and by binding, and which are open;
+# built once (the ids are a parameter)
+_BY_ROUTE = select(_op.order_id).where(
+    _op.machine.in_(bindparam("ids", expanding=True)), _op.state.in_(["active", "running"])
+)
+_BOUND = select(_m.order_id).where(
+    _m.machine_id.in_(bindparam("ids", expanding=True)), _m.order_id.is_not(None)
+)
+_OPEN_OF = select(_o.order_id).where(
+    _o.order_id.in_(bindparam("ids", expanding=True)), _o.status.in_(OPEN_STATUS_VALUES)
+)
 
 
 class SqlOrders:
@@ -58,20 +71,11 @@ class SqlOrders:
         """Open orders whose current operation is on (or bound to) one of these machines."""
         if not machine_ids:
             return []
-        op, m = orm.operations.c, orm.machines.c
-        by_route = select(op.order_id).where(
-            op.machine.in_(machine_ids), op.state.in_(["active", "running"])
-        )
-        by_binding = select(m.order_id).where(
-            m.machine_id.in_(machine_ids), m.order_id.is_not(None)
-        )
-        ids = sorted(set(self.session.scalars(by_route)) | set(self.session.scalars(by_binding)))
+        ms = {"ids": sorted(machine_ids)}
+        by_route, by_binding = self.session.scalars(_BY_ROUTE, ms), self.session.scalars(_BOUND, ms)
+        ids = sorted(set(by_route) | set(by_binding))
         if ids:  # shipped and cancelled orders are not assessed any more
-            oc = orm.orders.c
-            open_ids = select(oc.order_id).where(
-                oc.order_id.in_(ids), oc.status.in_(OPEN_STATUS_VALUES)
-            )
-            ids = sorted(self.session.scalars(open_ids))
+            ids = sorted(self.session.scalars(_OPEN_OF, {"ids": ids}))
         return [o for oid in ids if (o := self.get_order(oid, for_update=True)) is not None]
 
     def freeze_planned(

@@ -20,37 +20,47 @@ from tracker.domain.model import OPEN_STATUS_VALUES, OperationState
 
 from . import orm
 
+# the bulk reads take no parameters: built once, they are compiled and cache-keyed once too
+_o, _op, _m = orm.orders.c, orm.operations.c, orm.machines.c
+_OPEN_OPERATIONS = (
+    select(
+        _op.order_id,
+        _op.seq,
+        _op.name,
+        _op.machine,
+        _op.setup_s,
+        _op.cycle_s,
+        _op.quantity,
+        _op.good_qty,
+        _op.state,
+        _op.started_at,
+        _op.observed_cycle_s,
+    )
+    .join(orm.orders, _o.order_id == _op.order_id)
+    .where(_o.status.in_(OPEN_STATUS_VALUES), _op.state != OperationState.COMPLETED.value)
+    .order_by(_op.order_id, _op.seq)
+)
+MACHINE_ROWS = select(_m.machine_id, _m.state, _m.order_id, _m.seq)
+_ORDERS_TO_PLAN = (
+    select(_o.order_id, _o.due_at, _o.priority, _o.released_at, _o.created_at)
+    .where(_o.status.in_(OPEN_STATUS_VALUES))
+    .order_by(_o.order_id)
+)
+_DUE_DATES = select(_o.order_id, _o.due_at).where(_o.status.in_(OPEN_STATUS_VALUES))
+_MACHINE_IDS = select(_m.machine_id)
+
 
 def open_operations(session: Session) -> dict[str, list[Any]]:
     """The operations still to do of every open order, in routing order, by order id."""
-    o, op = orm.orders.c, orm.operations.c
     ops: dict[str, list[Any]] = defaultdict(list)
-    for row in session.execute(
-        select(
-            op.order_id,
-            op.seq,
-            op.name,
-            op.machine,
-            op.setup_s,
-            op.cycle_s,
-            op.quantity,
-            op.good_qty,
-            op.state,
-            op.started_at,
-            op.observed_cycle_s,
-        )
-        .join(orm.orders, o.order_id == op.order_id)
-        .where(o.status.in_(OPEN_STATUS_VALUES), op.state != OperationState.COMPLETED.value)
-        .order_by(op.order_id, op.seq)
-    ):
+    for row in session.execute(_OPEN_OPERATIONS):
         ops[row.order_id].append(row)
     return ops
 
 
 def machine_rows(session: Session) -> list[Any]:
     """(machine_id, state, order_id, seq) of every stored machine."""
-    m = orm.machines.c
-    return list(session.execute(select(m.machine_id, m.state, m.order_id, m.seq)))
+    return list(session.execute(MACHINE_ROWS))
 
 
 class SqlPlanningReads:
@@ -64,23 +74,14 @@ class SqlPlanningReads:
 
     def open_orders_to_plan(self) -> list[Any]:
         """(order_id, due_at, priority, released_at, created_at) of the open orders."""
-        o = orm.orders.c
-        return list(
-            self.session.execute(
-                select(o.order_id, o.due_at, o.priority, o.released_at, o.created_at)
-                .where(o.status.in_(OPEN_STATUS_VALUES))
-                .order_by(o.order_id)
-            )
-        )
+        return list(self.session.execute(_ORDERS_TO_PLAN))
 
     def open_operations(self) -> dict[str, list[Any]]:
         return open_operations(self.session)
 
     def open_due_dates(self) -> dict[str, datetime]:
         """The due date of every open order."""
-        o = orm.orders.c
-        stmt = select(o.order_id, o.due_at).where(o.status.in_(OPEN_STATUS_VALUES))
-        return {r.order_id: r.due_at for r in self.session.execute(stmt)}
+        return {r.order_id: r.due_at for r in self.session.execute(_DUE_DATES)}
 
     def machine_intervals(self, since: datetime) -> list[Any]:
         """(machine_id, state, started_at, ended_at) of the RUNNING and DOWN intervals that
@@ -93,7 +94,7 @@ class SqlPlanningReads:
 
     def machine_ids(self) -> set[str]:
         """Every machine the tracker has heard from."""
-        return set(self.session.scalars(select(orm.machines.c.machine_id)))
+        return set(self.session.scalars(_MACHINE_IDS))
 
 
 @dataclass(frozen=True)

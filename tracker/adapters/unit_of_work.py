@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.domain.alerts import Alert, AlertPolicy
@@ -29,6 +30,22 @@ from .operator_action_store import OperatorActionStore
 from .order_repository import SqlOrders
 from .processed_events import SqlProcessedEvents
 from .transaction_state import TransactionState
+
+
+@functools.cache
+def _lock_machines() -> Select[Machine]:
+    """Machines ("ids") locked in key order; built once, after the mapping."""
+    m = orm.machines.c
+    ids = m.machine_id.in_(bindparam("ids", expanding=True))
+    return select(Machine).where(ids).order_by(m.machine_id).with_for_update()
+
+
+@functools.cache
+def _lock_orders() -> Select[Order]:
+    """Orders ("ids") locked in key order; built once, after the mapping."""
+    o = orm.orders.c
+    ids = o.order_id.in_(bindparam("ids", expanding=True))
+    return select(Order).where(ids).order_by(o.order_id).with_for_update()
 
 
 class SqlUnitOfWork(
@@ -113,24 +130,13 @@ class SqlUnitOfWork(
         tx = self._tx
         wanted = sorted(set(machine_ids) - tx.locked_machines.keys())
         if wanted:
-            m = orm.machines.c
-            stmt = (
-                select(Machine)
-                .where(m.machine_id.in_(wanted))
-                .order_by(m.machine_id)
-                .with_for_update()
-            )
-            for machine in self.session.scalars(stmt):
+            for machine in self.session.scalars(_lock_machines(), {"ids": wanted}):
                 tx.locked_machines[machine.machine_id] = machine
             tx.unknown_machines.update(set(wanted) - tx.locked_machines.keys())
         bound = {m.order_id for m in tx.locked_machines.values() if m.order_id is not None}
         wanted = sorted((set(order_ids) | bound) - tx.locked_orders.keys())
         if wanted:
-            o = orm.orders.c
-            stmt_orders = (
-                select(Order).where(o.order_id.in_(wanted)).order_by(o.order_id).with_for_update()
-            )
-            for order in self.session.scalars(stmt_orders):
+            for order in self.session.scalars(_lock_orders(), {"ids": wanted}):
                 tx.locked_orders[order.order_id] = order
 
     @contextlib.contextmanager

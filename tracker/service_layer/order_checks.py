@@ -58,7 +58,9 @@ def check_open_orders(uow: UnitOfWork, now: datetime, plan: Plan | None) -> int:
         elif list(result.reasons) != list(order.schedule_reasons) or _moved(order.eta, eta):
             quiet.append({"o": order.order_id, "e": eta, "r": list(result.reasons)})
     uow.store_assessments(quiet)
-    for order_id in sorted(news):  # the bus assesses these through the domain
+    # the bus assesses these through the domain: loaded and locked in one query, in key order
+    uow.lock_for_batch((), news)
+    for order_id in sorted(news):
         uow.get_order(order_id, for_update=True)
     return len(news)
 
