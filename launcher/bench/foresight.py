@@ -52,8 +52,18 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument(
         "--orders-per-machine", type=float, default=3.0, help="orders released per machine"
     )
-    p.add_argument("--threshold", type=float, default=0.5, help="P(on time) rule: warn below this")
-    p.add_argument("--clear", type=float, default=0.7, help="P(on time) rule: clear above this")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="P(on time) rule (and the tracker's, in p_on_time mode): warn below this",
+    )
+    p.add_argument(
+        "--clear",
+        type=float,
+        default=0.7,
+        help="P(on time) rule (and the tracker's, in p_on_time mode): clear above this",
+    )
     p.add_argument(
         "--at-risk-rule",
         choices=[r.value for r in AtRiskRule],
@@ -65,7 +75,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         action="store_true",
         help="forecast with orders still to come at the last day's pace (docs/foresight.md)",
     )
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if not 0 <= args.threshold <= args.clear <= 1:
+        p.error("--threshold and --clear: 0 <= threshold <= clear <= 1")
+    return args
 
 
 def run_scenario(
@@ -74,13 +87,15 @@ def run_scenario(
     orders_per_machine: float,
     arrivals: bool = False,
     at_risk_rule: str = AtRiskRule.RULES.value,
+    thresholds: tuple[float, float] = (0.5, 0.7),
 ) -> TwinRun:
-    """One seeded job shop through the twin (in a worker process)."""
+    """One seeded job shop through the twin (in a worker process); `thresholds`: the
+    tracker's at-risk-below and back-on-track-above in p_on_time mode."""
     logging.disable(logging.WARNING)  # the tracker's alert and incident lines, per order
     workdir = scratch_dir()
     try:
         shop = job_shop(seed, machines, orders_per_machine)
-        rules = default_rules(AtRiskRule(at_risk_rule))
+        rules = default_rules(AtRiskRule(at_risk_rule), *thresholds)
         return PlantTwin(shop, workdir, rules, with_arrivals=arrivals).run()
     finally:
         remove_dir(workdir)
@@ -89,7 +104,13 @@ def run_scenario(
 def run_all(args: argparse.Namespace) -> list[TwinRun]:
     """Every scenario, `args.workers` at a time."""
     seeds = range(args.seed, args.seed + args.scenarios)
-    given = (args.machines, args.orders_per_machine, args.arrivals, args.at_risk_rule)
+    given = (
+        args.machines,
+        args.orders_per_machine,
+        args.arrivals,
+        args.at_risk_rule,
+        (args.threshold, args.clear),
+    )
     if args.workers <= 1:
         return [run_scenario(s, *given) for s in seeds]
     # the biggest plants first, so that no worker is left with a big one at the end

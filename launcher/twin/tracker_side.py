@@ -57,15 +57,26 @@ def _default(name: str) -> float:
     return value
 
 
-def default_rules(at_risk_rule: AtRiskRule = AtRiskRule.RULES) -> ScheduleRules:
-    """The at-risk rules with the tracker's default settings (and this at-risk rule)."""
+def default_rules(
+    at_risk_rule: AtRiskRule = AtRiskRule.RULES,
+    at_risk_below: float | None = None,
+    back_on_track_above: float | None = None,
+) -> ScheduleRules:
+    """The at-risk rules with the tracker's default settings (and this at-risk rule, and
+    these P(on time) thresholds when given)."""
     return ScheduleRules(
         _default("at_risk_slack_s"),
         _default("behind_plan_ratio"),
         _default("recovery_margin_s"),
         at_risk_rule=at_risk_rule,
-        at_risk_below=_default("foresight_at_risk_below"),
-        back_on_track_above=_default("foresight_back_on_track_above"),
+        at_risk_below=(
+            _default("foresight_at_risk_below") if at_risk_below is None else at_risk_below
+        ),
+        back_on_track_above=(
+            _default("foresight_back_on_track_above")
+            if back_on_track_above is None
+            else back_on_track_above
+        ),
     )
 
 
