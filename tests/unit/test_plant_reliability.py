@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -27,22 +26,24 @@ work_centers:
 """
 
 
-def _write(tmp_path: Path, text: str) -> Path:
+def _file(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "plant.yaml"
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    path.write_text(text.lstrip("\n"), encoding="utf-8")
     return path
 
 
-def _errors(path: Path) -> list[str]:
+def _problems(tmp_path: Path, text: str) -> tuple[Path, list[str]]:
+    """The file written, and the lines of the error loading it gives."""
+    path = _file(tmp_path, text)
     with pytest.raises(PlantFileError) as info:
         load_plant(path)
-    return str(info.value).splitlines()
+    return path, str(info.value).splitlines()
 
 
 def test_machines_take_their_own_figures_else_their_work_centers_field_by_field(
     tmp_path: Path,
 ) -> None:
-    plant = load_plant(_write(tmp_path, PLANT))
+    plant = load_plant(_file(tmp_path, PLANT))
     assert plant.reliability == {
         "press-1": Reliability(mtbf_s=20 * 3600.0, mttr_s=7200.0, duration_cv=0.08),
         # its own repair time, the bend center's MTBF and spread
@@ -59,8 +60,8 @@ def test_the_bounds_are_checked_and_reported_on_their_lines(tmp_path: Path) -> N
         .replace("duration_cv: 0.1", "duration_cv: -0.1")
         .replace("mtbf_h: 200", "mtbf_h: 90000")
     )
-    path = _write(tmp_path, text)
-    assert _errors(path) == [
+    path, problems = _problems(tmp_path, text)
+    assert problems == [
         f"{path}:3: machines.0.reliability.mtbf_h: Value error, must be more than 0 and at most "
         "87,600 h (10 years), not 0",
         f"{path}:5: machines.1.reliability.mttr_min: Value error, must be more than 0 and at most "
@@ -84,8 +85,7 @@ def test_the_bounds_are_checked_and_reported_on_their_lines(tmp_path: Path) -> N
     ],
 )
 def test_a_bad_figure_names_its_line(tmp_path: Path, figures: str, message: str) -> None:
-    path = _write(tmp_path, PLANT.replace("{mtbf_h: 200}", figures))
-    [error] = _errors(path)
+    path, [error] = _problems(tmp_path, PLANT.replace("{mtbf_h: 200}", figures))
     assert error.startswith(f"{path}:12: work_centers.laser.{message}")
 
 
@@ -93,10 +93,9 @@ def test_two_work_centers_that_disagree_on_a_machine_without_its_own_figure(
     tmp_path: Path,
 ) -> None:
     spare = "  spare: {machines: [press-2, laser-1], reliability: {mtbf_h: 50, mttr_min: 90}}\n"
-    text = PLANT + spare
-    path = _write(tmp_path, text)
+    path, problems = _problems(tmp_path, PLANT + spare)
     # press-2 agrees with bend on MTBF and has its own repair time; laser-1 has neither
-    assert _errors(path) == [
+    assert problems == [
         f"{path}:14: work_centers.spare.reliability.mtbf_h: machine laser-1 is also in laser "
         "with mtbf_h: 200; set reliability on the machine",
     ]
