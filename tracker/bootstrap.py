@@ -33,6 +33,7 @@ from tracker.domain.binding import MachineRules
 from tracker.domain.commands import OperationSpec
 from tracker.domain.downtime import DowntimeRules
 from tracker.domain.foresight.estimator import MachineRisk
+from tracker.domain.foresight.priors import Priors
 from tracker.domain.planning.model import Plan
 from tracker.domain.planning.quote import Quote
 from tracker.domain.routing import Plant
@@ -82,12 +83,13 @@ def _machine_rules(settings: TrackerSettings, plant: Plant) -> MachineRules:
     )
 
 
-def _foresight_policy(settings: TrackerSettings) -> ForesightPolicy:
-    """Samples per forecast and every machine's prior failure figures (docs/foresight.md)."""
-    prior = MachineRisk(
+def _foresight_policy(settings: TrackerSettings, plant: Plant) -> ForesightPolicy:
+    """Samples per forecast and every machine's prior failure figures: the plant file's for
+    the machines it gives figures for, else the settings' (docs/foresight.md)."""
+    default = MachineRisk(
         settings.foresight_mtbf_s, settings.foresight_mttr_s, 0.5, settings.foresight_duration_cv
     )
-    return ForesightPolicy(settings.foresight_samples, prior)
+    return ForesightPolicy(settings.foresight_samples, Priors.of_plant(default, plant.reliability))
 
 
 class Tracker:
@@ -131,7 +133,7 @@ class Tracker:
             debounce_s=settings.replan_debounce_s,
             optimise=self._optimise,
         )
-        self.foresight = Foresight(self.planning_reads, _foresight_policy(settings))
+        self.foresight = Foresight(self.planning_reads, _foresight_policy(settings, self.plant))
         self.notify_customers = CustomerNotify(
             settings, self.plant.timezone, self.sessions, self.read_sessions, clock
         )

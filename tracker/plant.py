@@ -29,6 +29,7 @@ from tracker.domain.routing import (
 )
 from tracker.plant_calendars import CalendarFile, ZoneName, to_calendar
 from tracker.plant_reasons import AlarmCode, ReasonFile, catalogue, reason_problems
+from tracker.plant_reliability import ReliabilityFile, reliabilities, reliability_conflicts
 
 # names end up in MQTT topics and in `machine=...;paint=...` option strings
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^/+#\s;=\[\]]+$")]
@@ -85,6 +86,8 @@ class MachineFile(_Strict):
     line: Name | None = None
     # the machine's alarm codes and the downtime reason each gives (over the plant-wide map)
     alarm_reasons: dict[AlarmCode, Name] = {}
+    # its prior for P(on time): MTBF, MTTR, spread (None: its work center's, else the settings')
+    reliability: ReliabilityFile | None = None
 
 
 def _as_machine(value: Any) -> Any:
@@ -96,6 +99,7 @@ class WorkCenterFile(_Strict):
     calendar: Name | None = None
     bind: Binding | None = None
     offline: OfflineRule | None = None
+    reliability: ReliabilityFile | None = None
 
 
 def _as_work_center(value: Any) -> Any:
@@ -149,6 +153,7 @@ def _reference_problems(plant: PlantFile) -> Iterator[tuple[Loc, str]]:
                 f"unknown calendar {work_center.calendar!r} (calendars: {known})",
             )
     yield from _setting_conflicts(plant)
+    yield from reliability_conflicts(*_reliability_sources(plant))
     yield from reason_problems(plant.reasons, plant.alarm_reasons, plant.machines)
     for name, product in plant.products.items():
         base: Loc = ("products", name)
@@ -247,7 +252,16 @@ def to_plant(plant: PlantFile) -> Plant:
         lines={m.id: m.line for m in plant.machines if m.line is not None},
         reasons=catalogue(plant.reasons, plant.alarm_reasons, plant.machines),
         timezone=plant.timezone,
+        reliability=reliabilities(*_reliability_sources(plant)),
     )
+
+
+def _reliability_sources(
+    plant: PlantFile,
+) -> tuple[dict[str, ReliabilityFile | None], dict[str, tuple[list[str], ReliabilityFile | None]]]:
+    """Each machine's own reliability figures, and each work center's machines and figures."""
+    own = {m.id: m.reliability for m in plant.machines}
+    return own, {name: (wc.machines, wc.reliability) for name, wc in plant.work_centers.items()}
 
 
 def _per_machine(plant: PlantFile, key: str) -> dict[str, str]:

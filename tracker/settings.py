@@ -207,11 +207,17 @@ class TrackerSettings(BaseSettings):
     foresight_samples: int = Field(default=300, ge=0, le=10_000)
     """Monte Carlo samples per [P(on time)](foresight.md) forecast after each plan; `0`: off"""
     foresight_mtbf_s: float = Field(default=8 * 3600.0, gt=0, le=10 * 365 * 86400.0)
-    """prior mean running time between a machine's failures, for P(on time)"""
+    """prior mean running time between a machine's failures, for P(on time), where the plant file
+    gives no `reliability: {mtbf_h}` for it
+    """
     foresight_mttr_s: float = Field(default=1800.0, gt=0, le=30 * 86400.0)
-    """prior mean repair time of a machine, for P(on time)"""
+    """prior mean repair time of a machine, for P(on time), where the plant file gives no
+    `reliability: {mttr_min}` for it
+    """
     foresight_duration_cv: float = Field(default=0.05, ge=0, le=2)
-    """spread of an operation's time around its plan (standard deviation over the mean)"""
+    """spread of an operation's time around its plan (standard deviation over the mean), where the
+    plant file gives no `reliability: {duration_cv}` for the machine
+    """
     foresight_at_risk_below: float = Field(default=0.5, ge=0, le=1)
     """an order is at risk when its P(on time) is below this: in `POST /api/v1/what-if`, and in its
     status with `SHOPFLOOR_AT_RISK_RULE=p_on_time`

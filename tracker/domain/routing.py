@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from .binding import Binding, OfflineRule
 from .commands import OperationSpec
 from .downtime import ReasonCatalogue
+from .foresight.priors import Reliability
 from .model import DomainError
 from .planning.model import ALWAYS, Calendar
 
@@ -75,6 +76,9 @@ class Plant:
     reasons: ReasonCatalogue = field(default_factory=ReasonCatalogue)
     # the plant's IANA time zone: times for people read in it
     timezone: str = "UTC"
+    # each machine's failure, repair and spread figures where the plant file gives them
+    # (its own, else its work center's): its prior for P(on time)
+    reliability: Mapping[str, Reliability] = field(default_factory=dict)
 
     def machines_for(self, name: str) -> tuple[str, ...]:
         """The machines that can work an operation routed to `name` (a work center or a machine).

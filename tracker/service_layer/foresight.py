@@ -1,9 +1,10 @@
 """P(on time), P50 and P90 of every open order, refreshed after each plan (off the event path).
 
 The forecast is the estimator's (tracker/domain/foresight/estimator.py) over the current plan,
-with each machine's failure and repair figures from the settings (the plant's prior) and its
-state now: a machine that is DOWN or OFFLINE is free again after a repair of mean MTTR. It is
-kept in memory with the plan it was made for, as the plan is.
+with each machine's failure and repair figures from its prior (the plant file's figures for it,
+else the settings') blended with its recent state history, and its state now: a machine that
+is DOWN or OFFLINE is free again after a repair of mean MTTR. It is kept in memory with the
+plan it was made for, as the plan is.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 
 from tracker.domain.foresight.estimator import Forecast, MachineRisk, forecast
 from tracker.domain.foresight.learning import MachineHistory, histories
+from tracker.domain.foresight.priors import Priors
 from tracker.domain.planning.model import Plan
 from tracker.domain.schedule import STOPPED_STATES, OnTimeOdds
 
@@ -44,7 +46,11 @@ class ForesightPolicy:
     """Samples per forecast (0: off) and the prior of every machine."""
 
     samples: int = 300
-    prior: MachineRisk = MachineRisk()
+    priors: Priors = Priors()
+
+    def prior(self, machine: str) -> MachineRisk:
+        """The machine's prior: the plant file's figures for it, else the settings'."""
+        return self.priors.of(machine)
 
 
 class Foresight:
@@ -69,9 +75,9 @@ class Foresight:
             since = now - timedelta(days=HISTORY_DAYS)
             self.learned = histories(tuple(r) for r in reads.machine_intervals(since))
         risks = {m: self.risks_of(m, state, now) for m, state in states.items()}
-        default = self.policy.prior
         for op in plan.operations.values():
-            risks.setdefault(op.machine, default)
+            if op.machine not in risks:
+                risks[op.machine] = self.policy.prior(op.machine)
         # seeded by the plan's time: the same plan gives the same answer
         seed = int(plan.made_at.timestamp())
         orders = forecast(plan, due, risks, now, self.policy.samples, seed)
@@ -82,10 +88,11 @@ class Foresight:
         return self.current
 
     def risks_of(self, machine: str, state: str, now: datetime) -> MachineRisk:
-        """A machine's figures: the prior blended with its recent history (learning.py), with
-        a repair still to come when it is stopped."""
+        """A machine's figures: its own prior blended with its recent history (learning.py),
+        with a repair still to come when it is stopped."""
+        prior = self.policy.prior(machine)
         history = self.learned.get(machine)
-        risk = self.policy.prior if history is None else history.risk(self.policy.prior, now)
+        risk = prior if history is None else history.risk(prior, now)
         if state in STOPPED_STATES:
             return replace(risk, down_left_s=risk.mttr_s)
         return risk

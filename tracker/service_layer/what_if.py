@@ -50,7 +50,8 @@ def what_if(
     check(jobs, machines, changes)
     risks = {m: foresight.risks_of(m, s, now) for m, s in states.items()}
     for m in machines:
-        risks.setdefault(m.machine_id, foresight.policy.prior)
+        if m.machine_id not in risks:
+            risks[m.machine_id] = foresight.policy.prior(m.machine_id)
     samples = max(foresight.policy.samples, 100)
     seed = int(now.timestamp())
     base = schedule(jobs, machines, now, policy.rule)
