@@ -35,6 +35,10 @@ OFFLINE_AFTER_S = 15 * 60.0
 CHECK_INTERVAL_S = 5 * 60.0
 # a stop shorter than this is no downtime record (the tracker's default, in plant time)
 DOWNTIME_MIN_S = 60.0
+# the foresight's prior of every machine (the tracker's defaults, in plant time): unscaled, a
+# 30-minute repair would be 30 plant hours at 60x and every order would read P(on time) 0%
+FORESIGHT_MTBF_S = TrackerSettings.model_fields["foresight_mtbf_s"].default
+FORESIGHT_MTTR_S = TrackerSettings.model_fields["foresight_mttr_s"].default
 
 
 class InfluxEnvironment(LauncherSettings):
@@ -156,22 +160,36 @@ def tracker(
         f"# written by `shopfloor demo` from scenario {scenario.name}\n"
         + yaml.safe_dump(scenario.plant_file(), sort_keys=False)
     )
+    settings = scaled_settings(speed, database_url, plant_file, scenario.site, api, mqtt, telemetry)
+    return Tracker(settings)
+
+
+def scaled_settings(
+    speed: float,
+    database_url: str,
+    plant_file: Path,
+    site: str,
+    api: tuple[str, int],
+    mqtt: MqttSettings,
+    telemetry: TelemetrySettings,
+) -> TrackerSettings:
+    """The demo tracker's settings: its margins, checks and priors in plant time / speed."""
     api_key, port = api
-    return Tracker(
-        TrackerSettings(
-            database_url=database_url,
-            api_key=SecretStr(api_key),
-            plant_file=plant_file,
-            site=scenario.site,
-            check_interval_s=min(30.0, max(1.0, CHECK_INTERVAL_S / speed)),
-            at_risk_slack_s=AT_RISK_SLACK_S / speed,
-            down_allowance_s=DOWN_ALLOWANCE_S / speed,
-            demo_speed=speed,
-            recovery_margin_s=RECOVERY_MARGIN_S / speed,
-            offline_after_s=max(5.0, OFFLINE_AFTER_S / speed),
-            downtime_min_s=DOWNTIME_MIN_S / speed,
-            api_port=port,
-            mqtt=mqtt,
-            telemetry=telemetry,
-        )
+    return TrackerSettings(
+        database_url=database_url,
+        api_key=SecretStr(api_key),
+        plant_file=plant_file,
+        site=site,
+        check_interval_s=min(30.0, max(1.0, CHECK_INTERVAL_S / speed)),
+        at_risk_slack_s=AT_RISK_SLACK_S / speed,
+        down_allowance_s=DOWN_ALLOWANCE_S / speed,
+        demo_speed=speed,
+        recovery_margin_s=RECOVERY_MARGIN_S / speed,
+        offline_after_s=max(5.0, OFFLINE_AFTER_S / speed),
+        downtime_min_s=DOWNTIME_MIN_S / speed,
+        foresight_mtbf_s=FORESIGHT_MTBF_S / speed,
+        foresight_mttr_s=FORESIGHT_MTTR_S / speed,
+        api_port=port,
+        mqtt=mqtt,
+        telemetry=telemetry,
     )
