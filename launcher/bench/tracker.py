@@ -85,11 +85,21 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument(
         "--oee-machines", type=int, default=OEE_MACHINES, help="machines of the OEE case's week"
     )
+    p.add_argument(
+        "--floor-commits",
+        type=int,
+        default=FLOOR_COMMITS,
+        help="bare INSERT + COMMITs per database for the floor",
+    )
     p.add_argument("--pg-server", default=postgres_server_url(), help="PostgreSQL server URL")
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args(argv)
-    if min(args.events, args.machines, args.orders, args.oee_machines) < 1 or args.budget_s <= 0:
-        p.error("--events, --machines, --orders and --oee-machines must be >= 1, --budget-s > 0")
+    counts = (args.events, args.machines, args.orders, args.oee_machines, args.floor_commits)
+    if min(counts) < 1 or args.budget_s <= 0:
+        p.error(
+            "--events, --machines, --orders, --oee-machines and --floor-commits must be >= 1, "
+            "--budget-s > 0"
+        )
     if args.evaluate_orders < args.orders:
         p.error("--evaluate-orders must be at least --orders")
     return args
@@ -125,7 +135,7 @@ def run_database(db: str, url: str, plan: Plan) -> None:
         name = f"events: tracker (batches of {BATCH_SIZE})"
         rate = apply_events(name, bus, plan.stream, plan.args.budget_s)
         plan.rows.append(Row(db, "events", rate))
-        plan.rows.append(Row(db, "floor", commit_floor(engine, FLOOR_COMMITS)))
+        plan.rows.append(Row(db, "floor", commit_floor(engine, plan.args.floor_commits)))
         grow_open_orders(engine, plan.args.evaluate_orders)
         n = open_orders(engine)
         plan.rows.append(Row(db, "evaluate", Rate("evaluate: CheckOrders", n, evaluate(bus))))

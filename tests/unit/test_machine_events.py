@@ -82,6 +82,53 @@ def test_scrap_counter_advances_scrap_by_its_delta_and_starts_from_its_first_val
     assert machine.count_cycle(12, _at(20), scrap_counter=7) == CycleCount(0, 2)
 
 
+def test_first_cycle_with_the_good_counter_at_zero_counts_its_part_as_scrap() -> None:
+    # a welder whose first part was scrap: counter 0, scrap counter 1 (seen in the OEE e2e test)
+    machine = Machine("weld-1")
+
+    assert machine.count_cycle(0, _at(0), scrap_counter=1) == CycleCount(0, 1)
+    assert machine.count_cycle(1, _at(10), scrap_counter=1) == CycleCount(1, 0)
+    assert machine.count_cycle(1, _at(20), scrap_counter=2) == CycleCount(0, 1)
+
+
+def test_first_cycle_counts_one_good_part_unless_only_scrap_was_ever_counted() -> None:
+    assert Machine("weld-1").count_cycle(1, _at(0), scrap_counter=0) == CycleCount(1, 0)
+    assert Machine("weld-1").count_cycle(0, _at(0), scrap_counter=0) == CycleCount(1, 0)
+    assert Machine("weld-1").count_cycle(0, _at(0)) == CycleCount(1, 0)
+    # both counters above 0: which one moved is unknown, and a part is good until shown scrap
+    assert Machine("weld-1").count_cycle(7, _at(0), scrap_counter=3) == CycleCount(1, 0)
+
+
+def test_first_baseline_counts_no_part_even_with_only_scrap_counted() -> None:
+    machine = Machine("weld-1")
+
+    assert machine.count_cycle(0, _at(0), scrap_counter=4, baseline=True).scrap == 0
+    assert machine.count_cycle(0, _at(10), scrap_counter=5) == CycleCount(0, 1)
+
+
+def test_scrap_counter_first_heard_beside_a_known_good_counter_counts_no_scrap() -> None:
+    machine = _counting(0)
+
+    assert machine.count_cycle(0, _at(10), scrap_counter=3) == CycleCount(0, 0, "repeated")
+
+
+def test_first_scrap_part_leaves_the_operation_open_until_its_good_parts_are_made() -> None:
+    # the tracker once counted a first scrap part as good: the operation completed a part early
+    # and the parts after it went uncounted (good capped at the quantity, one scrap lost)
+    op = Operation(10, "weld", "weld-1", setup_s=0, cycle_s=10, quantity=2)
+    order = Order("SO-1", "ACME", "x", 2, _at(3600), [op], created_at=T0)
+    order.release(T0)
+    machine = Machine("weld-1")
+
+    for i, (good, scrap) in enumerate([(0, 1), (1, 1), (1, 2), (2, 2)]):
+        count = machine.count_cycle(good, _at(10 * i), scrap_counter=scrap)
+        order.record_good(10, count.good, _at(10 * i))
+        order.record_scrap(10, count.scrap, _at(10 * i))
+        assert (op.good_qty, op.scrap_qty) == ([0, 1, 1, 2][i], [1, 1, 2, 2][i])
+
+    assert op.completed_at == _at(30)
+
+
 def test_scrap_counter_reset_counts_its_new_value() -> None:
     machine = Machine("press-1", last_counter=10, last_scrap_counter=9, last_count_at=T0)
 

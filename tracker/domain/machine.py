@@ -64,6 +64,15 @@ def _advance(
     return counter, "reset"
 
 
+def _first_part(counter: int, scrap_counter: int | None, baseline: bool) -> tuple[int, int]:
+    """What a machine's first cycle event counts (good, scrap): the one part it finished."""
+    if baseline:
+        return 0, 0  # counters as first seen: no part was finished with them
+    if counter == 0 and scrap_counter:
+        return 0, 1  # a good counter at 0 never counted a part: the one it reports is scrap
+    return 1, 0
+
+
 @dataclass(eq=False)
 class Machine:
     """A machine's state and since when, its PLC counters and the job it is bound to."""
@@ -108,9 +117,10 @@ class Machine:
     ) -> CycleCount:
         """Good and scrap parts made since the last counted cycle, from cumulative counters.
 
-        The first good counter a machine ever reports counts as one part (a cycle event is sent
-        when a part is finished; the previous value is unknown); a first scrap counter counts
-        none. An event older than the last counted one is stale and counts nothing: a later
+        The first cycle event a machine ever reports counts as one part (a cycle event is sent
+        when a part is finished; the previous values are unknown): a scrap part when its good
+        counter is 0 and its scrap counter is not (no good part was ever counted), else a
+        good one. An event older than the last counted one is stale and counts nothing: a later
         cumulative value already includes its parts. A counter below the last value is a wrap
         when the last value was near the declared `wrap` (counted across it), else a reset to
         0 (its value counted), but only from an event strictly newer than the last counted.
@@ -129,10 +139,15 @@ class Machine:
         if (lower or lower_scrap) and (self.last_count_at is None or at == self.last_count_at):
             self.stale_events += 1
             return CycleCount(0, 0, "stale: counter went back without a newer timestamp")
-        good, note = _advance(self.last_counter, counter, wrap, first=0 if baseline else 1)
+        first_good, first_scrap = _first_part(counter, scrap_counter, baseline)
+        if self.last_counter is not None:
+            first_scrap = 0  # a scrap counter first heard beside a known good counter
+        good, note = _advance(self.last_counter, counter, wrap, first=first_good)
         scrap, scrap_note = 0, None
         if scrap_counter is not None:
-            scrap, scrap_note = _advance(self.last_scrap_counter, scrap_counter, wrap, first=0)
+            scrap, scrap_note = _advance(
+                self.last_scrap_counter, scrap_counter, wrap, first=first_scrap
+            )
             self.last_scrap_counter = scrap_counter
         # newest accepted counters: anything older is already inside these cumulative values
         self.last_counter, self.last_count_at = counter, at
