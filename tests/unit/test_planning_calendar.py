@@ -166,7 +166,10 @@ INSTANTS = st.datetimes(
     max_value=datetime(2025, 12, 31),  # noqa: DTZ001
     timezones=st.just(UTC),
 )
-SECONDS = st.floats(min_value=0, max_value=500 * H, allow_nan=False)
+# work in whole milliseconds: a part below a float's resolution (8e-63 s after a day of work)
+# vanishes from the sum but not on its own, and at a shift's end that one moves to the next
+# shift; no plan has such work, and the property is about work, not float artefacts
+SECONDS = st.integers(min_value=0, max_value=int(500 * H * 1000)).map(lambda ms: ms / 1000)
 
 
 @settings(max_examples=200, deadline=None)
