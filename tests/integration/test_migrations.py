@@ -66,7 +66,9 @@ def test_every_migration_downgrades_to_an_empty_database_and_back(empty_database
     assert _differences(empty_database_url) == []
 
 
-def test_tracker_refuses_an_unmigrated_database_and_names_the_command(empty_database_url: str) -> None:
+def test_tracker_refuses_an_unmigrated_database_and_names_the_command(
+    empty_database_url: str,
+) -> None:
     url = make_url(empty_database_url)
     if url.drivername.startswith("postgresql"):
         url = url.set(password="pw-never-shown")  # trust auth ignores it; the message must hide it
