@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.databases import Databases
 from tests.services import (
     InfluxDB1,
     Mosquitto,
@@ -70,13 +71,39 @@ def pg_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    """The session's fresh databases: migrated once, then copied per test (tests/databases.py)."""
+    factory = Databases(tmp_path_factory.mktemp("databases"))
+    try:
+        yield factory
+    finally:
+        factory.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """SQLAlchemy URL of an empty database for one test: SQLite file, then fresh PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, databases: Databases
+) -> Iterator[str]:
+    """SQLAlchemy URL of a database of its own for one test, at the schema head and holding no
+    rows: SQLite file, then PostgreSQL."""
+    yield from _fresh(request.param, tmp_path, databases, migrated=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, databases: Databases
+) -> Iterator[str]:
+    """SQLAlchemy URL of an empty database (no tables) for one test: SQLite file, then
+    PostgreSQL (the migrations' own tests)."""
+    yield from _fresh(request.param, tmp_path, databases, migrated=False)
+
+
+def _fresh(kind: str, tmp_path: Path, databases: Databases, migrated: bool) -> Iterator[str]:
+    if kind == "sqlite":
+        yield databases.sqlite(tmp_path / "test.db", migrated)
     else:
-        with fresh_postgres_database() as url:
+        with databases.postgres(migrated) as url:
             yield url
 
 

@@ -19,7 +19,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy.engine import make_url
 
 from launcher.bench.tracker_pair import TcpProxy, TrackerProcess, tracker_env
-from tests.services import Mosquitto, fresh_postgres_database
+from tests.databases import Databases
+from tests.services import Mosquitto
 from tests.waiting import wait_for
 from tracker.adapters.migrations import upgrade
 
@@ -112,14 +113,15 @@ class Pair:
 
 
 @pytest.fixture
-def pair_of(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[Callable[..., Pair]]:
+def pair_of(
+    mosquitto: Mosquitto, tmp_path: Path, databases: Databases
+) -> Iterator[Callable[..., Pair]]:
     """Two trackers on a fresh PostgreSQL database, started together (start-up is the slow
     part); with `proxied=True` each reaches PostgreSQL through a TcpProxy of its own."""
     started: list[TrackerProcess] = []
     proxies: list[TcpProxy] = []
 
-    with fresh_postgres_database() as url:
-        upgrade(url)
+    with databases.postgres(migrated=True) as url:
 
         def make(proxied: bool = False) -> Pair:
             key, run = secrets.token_urlsafe(24), secrets.token_hex(3)

@@ -57,7 +57,7 @@ class DeadLetters:
 
 
 def test_network_faults_lose_nothing_count_nothing_twice_and_dead_letter_the_garbage(
-    tmp_path: Path, mosquitto: Mosquitto, influxdb1: InfluxDB1, database_url: str
+    tmp_path: Path, mosquitto: Mosquitto, influxdb1: InfluxDB1, empty_database_url: str
 ) -> None:
     database = f"scenario_{uuid.uuid4().hex[:8]}"
     influxdb1.create_database(database)
@@ -76,7 +76,7 @@ def test_network_faults_lose_nothing_count_nothing_twice_and_dead_letter_the_gar
             influxdb1.url,
             "--influx-v1",
             "--database-url",
-            database_url,
+            empty_database_url,
             "--data-dir",
             str(tmp_path / "data"),
             "--port",

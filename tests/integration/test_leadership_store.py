@@ -58,7 +58,8 @@ def instances(pg_url: str) -> Iterator[list[tuple[PgLeadership, Recorder]]]:
 def _backend_pids(pg_url: str) -> list[int]:
     with psycopg.connect(conninfo_of(pg_url), autocommit=True) as conn:
         rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE application_name = %s AND datname = current_database()",
             ("shopfloor-tracker-leadership",),
         ).fetchall()
     return [row[0] for row in rows]
@@ -79,7 +80,9 @@ def test_one_instance_leads_and_the_other_takes_over_when_its_connection_is_term
     # the leader's lock connection is cut (as a network partition would end it)
     with psycopg.connect(conninfo_of(pg_url), autocommit=True) as conn:
         (held,) = conn.execute(
+            # this test's database only: other tests (other workers) hold advisory locks too
             "SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted"
+            " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         ).fetchone() or (None,)
         assert held is not None
         conn.execute("SELECT pg_terminate_backend(%s)", (held,))

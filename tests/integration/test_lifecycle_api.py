@@ -150,10 +150,10 @@ def _alerts(bus: MessageBus) -> list[dict[str, Any]]:
         return alerts(uow.session)
 
 
-def test_orders_stored_before_the_lifecycle_get_their_known_times(database_url: str) -> None:
-    cfg = alembic_config(database_url)
+def test_orders_stored_before_the_lifecycle_get_their_known_times(empty_database_url: str) -> None:
+    cfg = alembic_config(empty_database_url)
     command.upgrade(cfg, "0003")
-    engine = make_engine(database_url)
+    engine = make_engine(empty_database_url)
     try:
         with engine.begin() as conn:
             conn.execute(

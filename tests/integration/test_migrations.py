@@ -39,35 +39,37 @@ def _differences(url: str) -> list[object]:
         engine.dispose()
 
 
-def test_models_and_migrations_agree(database_url: str) -> None:
-    upgrade(database_url)
+def test_models_and_migrations_agree(empty_database_url: str) -> None:
+    upgrade(empty_database_url)
 
-    assert _differences(database_url) == []
+    assert _differences(empty_database_url) == []
 
 
-def test_upgrade_is_idempotent(database_url: str) -> None:
+def test_upgrade_is_idempotent(empty_database_url: str) -> None:
     head = head_revision()
 
-    assert upgrade(database_url) == (None, head)
-    assert upgrade(database_url) == (head, head)
-    assert _differences(database_url) == []
+    assert upgrade(empty_database_url) == (None, head)
+    assert upgrade(empty_database_url) == (head, head)
+    assert _differences(empty_database_url) == []
 
 
-def test_every_migration_downgrades_to_an_empty_database_and_back(database_url: str) -> None:
-    upgrade(database_url)
-    command.downgrade(alembic_config(database_url), "base")
-    engine = make_engine(database_url)
+def test_every_migration_downgrades_to_an_empty_database_and_back(empty_database_url: str) -> None:
+    upgrade(empty_database_url)
+    command.downgrade(alembic_config(empty_database_url), "base")
+    engine = make_engine(empty_database_url)
     try:
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     finally:
         engine.dispose()
 
-    upgrade(database_url)
-    assert _differences(database_url) == []
+    upgrade(empty_database_url)
+    assert _differences(empty_database_url) == []
 
 
-def test_tracker_refuses_an_unmigrated_database_and_names_the_command(database_url: str) -> None:
-    url = make_url(database_url)
+def test_tracker_refuses_an_unmigrated_database_and_names_the_command(
+    empty_database_url: str,
+) -> None:
+    url = make_url(empty_database_url)
     if url.drivername.startswith("postgresql"):
         url = url.set(password="pw-never-shown")  # trust auth ignores it; the message must hide it
     settings = TrackerSettings(
@@ -83,9 +85,9 @@ def test_tracker_refuses_an_unmigrated_database_and_names_the_command(database_u
     assert "pw-never-shown" not in message
 
 
-def test_check_passes_once_migrated(database_url: str) -> None:
-    upgrade(database_url)
-    engine = make_engine(database_url)
+def test_check_passes_once_migrated(empty_database_url: str) -> None:
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
     try:
         check_migrated(engine)
     finally:
@@ -105,14 +107,14 @@ def test_a_revision_from_a_newer_release_is_named_as_such(tmp_path: Path) -> Non
         engine.dispose()
 
 
-def test_tables_made_before_migrations_are_stamped_when_they_match(database_url: str) -> None:
-    engine = make_engine(database_url)
+def test_tables_made_before_migrations_are_stamped_when_they_match(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
     try:
         orm.metadata.create_all(engine)  # how the tracker made its schema before migrations
         with pytest.raises(NotMigratedError):
             check_migrated(engine)
 
-        assert upgrade(database_url) == (None, head_revision())
+        assert upgrade(empty_database_url) == (None, head_revision())
         check_migrated(engine)
     finally:
         engine.dispose()

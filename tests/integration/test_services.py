@@ -17,6 +17,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.services import InfluxDB1, Mosquitto, Victoria
 from tests.waiting import wait_for
+from tracker.adapters import orm
+from tracker.adapters.database import make_engine
+from tracker.adapters.migrations import check_migrated
 
 pytestmark = pytest.mark.integration
 
@@ -96,11 +99,26 @@ def test_pg_url_is_a_usable_postgresql_database(pg_url: str) -> None:
 
 
 @pytest.mark.parametrize("run", [1, 2])
-def test_database_url_is_empty_in_every_test(database_url: str, run: int) -> None:
-    engine = sa.create_engine(database_url)
+def test_empty_database_url_is_empty_in_every_test(empty_database_url: str, run: int) -> None:
+    engine = sa.create_engine(empty_database_url)
     try:
         assert sa.inspect(engine).get_table_names() == []
         with engine.begin() as conn:
             conn.execute(sa.text("CREATE TABLE orders (id integer PRIMARY KEY)"))
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("run", [1, 2])
+def test_database_url_is_at_the_head_and_holds_no_rows_in_every_test(
+    database_url: str, run: int
+) -> None:
+    engine = make_engine(database_url)
+    try:
+        check_migrated(engine)
+        assert set(orm.metadata.tables) <= set(sa.inspect(engine).get_table_names())
+        with engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM orders")).scalar_one() == 0
+            conn.execute(sa.text("DROP TABLE operator_actions"))  # the next run gets its own
     finally:
         engine.dispose()
