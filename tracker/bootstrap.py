@@ -89,7 +89,11 @@ def _foresight_policy(settings: TrackerSettings, plant: Plant) -> ForesightPolic
     default = MachineRisk(
         settings.foresight_mtbf_s, settings.foresight_mttr_s, 0.5, settings.foresight_duration_cv
     )
-    return ForesightPolicy(settings.foresight_samples, Priors.of_plant(default, plant.reliability))
+    return ForesightPolicy(
+        settings.foresight_samples,
+        Priors.of_plant(default, plant.reliability),
+        settings.foresight_queue_cv,
+    )
 
 
 class Tracker:

@@ -218,7 +218,12 @@ class TrackerSettings(BaseSettings):
     """spread of an operation's time around its plan (standard deviation over the mean), where the
     plant file gives no `reliability: {duration_cv}` for the machine
     """
-    foresight_at_risk_below: float = Field(default=0.5, ge=0, le=1)
+    foresight_queue_cv: float = Field(default=0.6, ge=0, le=3)
+    """how much an order's waits for its planned starts may stretch (coefficient of variation of
+    a lognormal factor, never below 1): the plan moves as orders arrive and jump the queue; `0`:
+    the plan's starts are taken as sure (see [Foresight](foresight.md#how-it-is-computed))
+    """
+    foresight_at_risk_below: float = Field(default=0.3, ge=0, le=1)
     """an order is at risk when its P(on time) is below this: in `POST /api/v1/what-if`, and in its
     status with `SHOPFLOOR_AT_RISK_RULE=p_on_time`
     """

@@ -30,6 +30,7 @@ from tracker.domain.foresight.learning import MachineHistory
 from tracker.domain.planning.model import Plan
 from tracker.domain.schedule import AtRiskRule, ScheduleRules
 from tracker.entrypoints.event_messages import to_command
+from tracker.settings import TrackerSettings
 
 from .arrivals import arrivals
 from .traces import Look, OrderTrace, TwinRun
@@ -68,10 +69,16 @@ def create_order(spec: OrderSpec, start: datetime) -> commands.CreateOrder:
     )
 
 
+# the tracker's default spread of waits for planned starts (SHOPFLOOR_FORESIGHT_QUEUE_CV)
+QUEUE_CV: float = TrackerSettings.model_fields["foresight_queue_cv"].default
+
+
 def default_foresee(
     plan: Plan, risks: Mapping[str, MachineRisk], due: Mapping[str, datetime], now: datetime
 ) -> dict[str, Forecast]:
-    return forecast(plan, due, risks, now, samples=300, seed=int(now.timestamp()))
+    return forecast(
+        plan, due, risks, now, samples=300, seed=int(now.timestamp()), queue_cv=QUEUE_CV
+    )
 
 
 class PlantTwin:

@@ -137,3 +137,31 @@ def test_orders_still_to_come_go_ahead_when_due_first() -> None:
     assert got.p_on_time == pytest.approx(math.exp(-2), abs=0.01)
     late_due = {"SO-1": T0 + timedelta(minutes=30)}  # due before any arrival could be
     assert forecast(plan, late_due, {"m1": risk}, T0)["SO-1"].p50 == T0 + timedelta(hours=3)
+
+
+@pytest.mark.parametrize("slack_h", [-1.0, 0.0, 2.0])
+def test_a_wait_that_may_stretch_matches_the_lognormal_closed_form(slack_h: float) -> None:
+    # planned to start in 4 h and run 2 h on a machine that never fails; the wait is stretched
+    # by max(1, a lognormal factor of mean 1 and CV 0.6): on time when 4 h x it <= 4 h + slack
+    wait, work, cv = 4 * HOUR, 2 * HOUR, 0.6
+    risk = MachineRisk(mtbf_s=1e15, duration_cv=0.0)
+    due = T0 + timedelta(seconds=wait + work + slack_h * HOUR)
+    plan = _plan(("SO-1", 10, "m1", wait, wait + work))
+    got = forecast(plan, {"SO-1": due}, {"m1": risk}, T0, 40_000, queue_cv=cv)
+    sigma = math.sqrt(math.log1p(cv * cv))
+    x = (wait + slack_h * HOUR) / wait
+    expected = (
+        0.0 if x < 1 else 0.5 * (1 + math.erf((math.log(x) + sigma * sigma / 2) / (sigma * 2**0.5)))
+    )
+    assert got["SO-1"].p_on_time == pytest.approx(expected, abs=0.01)
+
+
+def test_a_queue_spread_of_zero_draws_nothing_more() -> None:
+    risk = MachineRisk(mtbf_s=6 * HOUR, mttr_s=HOUR)
+    plan = _plan(("SO-1", 10, "m1", HOUR, 3 * HOUR), ("SO-2", 10, "m1", 3 * HOUR, 5 * HOUR))
+    due = {"SO-1": T0 + timedelta(hours=4), "SO-2": T0 + timedelta(hours=6)}
+    plain = forecast(plan, due, {"m1": risk}, T0, 2_000, seed=7)
+    assert forecast(plan, due, {"m1": risk}, T0, 2_000, seed=7, queue_cv=0.0) == plain
+    # the order that waits longest spreads wider
+    spread = forecast(plan, due, {"m1": risk}, T0, 2_000, seed=7, queue_cv=0.6)
+    assert spread["SO-2"].p90 - spread["SO-2"].p50 > plain["SO-2"].p90 - plain["SO-2"].p50

@@ -47,6 +47,7 @@ class ForesightPolicy:
 
     samples: int = 300
     priors: Priors = Priors()
+    queue_cv: float = 0.0  # how much waits for planned starts spread (estimator.forecast)
 
     def prior(self, machine: str) -> MachineRisk:
         """The machine's prior: the plant file's figures for it, else the settings'."""
@@ -80,7 +81,7 @@ class Foresight:
                 risks[op.machine] = self.policy.prior(op.machine)
         # seeded by the plan's time: the same plan gives the same answer
         seed = int(plan.made_at.timestamp())
-        orders = forecast(plan, due, risks, now, self.policy.samples, seed)
+        orders = forecast(plan, due, risks, now, self.policy.samples, seed, self.policy.queue_cv)
         odds = {order_id: OnTimeOdds(f.p_on_time, f.reason) for order_id, f in orders.items()}
         self.current = Outlook(plan, orders, odds)
         self.last_duration_s = time.perf_counter() - t0

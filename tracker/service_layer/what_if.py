@@ -58,8 +58,9 @@ def what_if(
     changed_jobs, changed_machines = apply(jobs, machines, now, changes)
     hypothetical = schedule(changed_jobs, changed_machines, now, policy.rule)
     due = {job.order_id: job.due_at for job in changed_jobs}
-    before = forecast(base, due, risks, now, samples, seed)
-    after = forecast(hypothetical, due, risks, now, samples, seed)
+    spread = foresight.policy.queue_cv
+    before = forecast(base, due, risks, now, samples, seed, spread)
+    after = forecast(hypothetical, due, risks, now, samples, seed, spread)
     return [
         OrderOutcome(
             order_id,

@@ -62,8 +62,10 @@ def forecast(
     now: datetime,
     samples: int = 400,
     seed: int = 0,
+    queue_cv: float = 0.0,
 ) -> dict[str, Forecast]:
-    """The forecast of every order of `due` the plan has operations for."""
+    """The forecast of every order of `due` the plan has operations for; `queue_cv` spreads
+    each order's waits for its planned starts, as the plan moves when orders jump the queue."""
     rng = np.random.default_rng(seed)
     default = MachineRisk()
     ops = sorted(plan.operations.values(), key=lambda op: (op.start, op.order_id, op.seq))
@@ -92,6 +94,7 @@ def forecast(
             )
             free[machine] = left[0]
     zero = np.zeros(samples)
+    waits = _waits(rng, ops, samples, queue_cv)
     ready: dict[str, np.ndarray] = {}
     seen: dict[str, np.ndarray] = {}  # up to when each machine's arrivals were drawn
     due_s = {order_id: (at - now).total_seconds() for order_id, at in due.items()}
@@ -99,7 +102,8 @@ def forecast(
     for i, op in enumerate(ops):
         start = np.maximum(free.get(op.machine, zero), ready.get(op.order_id, zero))
         if op.machine not in down:
-            start = np.maximum(start, starts[i])
+            wait = waits.get(op.order_id, 1.0) if starts[i] > 0 else 1.0
+            start = np.maximum(start, starts[i] * wait)
         risk = of[i]
         if risk.arrivals_per_s > 0 and op.order_id in due_s:
             # orders released before this one starts, due before it: they go first
@@ -111,6 +115,21 @@ def forecast(
         finished[i] = start + took[i]
         free[op.machine] = ready[op.order_id] = finished[i]
     return _forecasts(ops, finished.mean(axis=1) - ends, ready, due, risks, now)
+
+
+def _waits(
+    rng: np.random.Generator, ops: list[PlannedOperation], samples: int, queue_cv: float
+) -> dict[str, np.ndarray]:
+    """Per order, the factor on its waits for planned starts in each sample: a lognormal of mean
+    1 and coefficient of variation `queue_cv`, never below 1 (a machine down or a queue ahead
+    is firm: work starts no sooner than planned); none when `queue_cv` is 0."""
+    if queue_cv <= 0:
+        return {}
+    sigma = math.sqrt(math.log1p(queue_cv * queue_cv))
+    return {
+        order_id: np.maximum(1.0, np.exp(sigma * rng.standard_normal(samples) - sigma * sigma / 2))
+        for order_id in sorted({op.order_id for op in ops})
+    }
 
 
 def _column(risks: list[MachineRisk], name: str) -> np.ndarray:
