@@ -14,6 +14,10 @@ from datetime import UTC, datetime, timedelta
 from tracker.domain.foresight.estimator import MachineRisk, forecast
 from tracker.domain.planning.dispatching_rules import schedule
 from tracker.domain.planning.model import PlanJob, PlanMachine, PlanOperation, Rule
+from tracker.settings import TrackerSettings
+
+# the tracker's default spread of waits, as the live refresh uses it
+QUEUE_CV: float = TrackerSettings.model_fields["foresight_queue_cv"].default
 
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 
@@ -38,5 +42,5 @@ def refresh_seconds(orders: int = 1_000, machines: int = 20, samples: int = 300)
     risks = {n: MachineRisk(mtbf_s=rng.uniform(4, 20) * 3600) for n in names}
     due = {job.order_id: job.due_at for job in jobs}
     t0 = time.perf_counter()
-    forecast(plan, due, risks, NOW, samples)
+    forecast(plan, due, risks, NOW, samples, queue_cv=QUEUE_CV)
     return time.perf_counter() - t0
