@@ -22,9 +22,8 @@ from typing import Any
 from launcher.twin.job_shop import job_shop
 from launcher.twin.plant_twin import PlantTwin
 from launcher.twin.traces import OrderTrace, TwinRun
-from launcher.twin.tracker_side import default_rules, remove_dir, scratch_dir
+from launcher.twin.tracker_side import default_rules, remove_dir, scratch_dir, setting_default
 from tracker.domain.schedule import AtRiskRule
-from tracker.settings import TrackerSettings
 
 from .foresight_refresh import refresh_seconds
 from .foresight_report import report
@@ -39,11 +38,6 @@ TARGETS = {
     "calibration_max_gap": 0.1,
     "refresh_1000_orders_s": 2.0,
 }
-
-
-def _setting(name: str) -> float:
-    """The tracker's default for one of its settings."""
-    return float(TrackerSettings.model_fields[name].default)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -61,13 +55,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument(
         "--threshold",
         type=float,
-        default=_setting("foresight_at_risk_below"),
+        default=setting_default("foresight_at_risk_below"),
         help="P(on time) rule (and the tracker's, in p_on_time mode): warn below this",
     )
     p.add_argument(
         "--clear",
         type=float,
-        default=_setting("foresight_back_on_track_above"),
+        default=setting_default("foresight_back_on_track_above"),
         help="P(on time) rule (and the tracker's, in p_on_time mode): clear above this",
     )
     p.add_argument(
@@ -93,7 +87,7 @@ def run_scenario(
     orders_per_machine: float,
     arrivals: bool = False,
     at_risk_rule: str = AtRiskRule.RULES.value,
-    thresholds: tuple[float, float] = (0.3, 0.7),
+    thresholds: tuple[float | None, float | None] = (None, None),
 ) -> TwinRun:
     """One seeded job shop through the twin (in a worker process); `thresholds`: the
     tracker's at-risk-below and back-on-track-above in p_on_time mode."""

@@ -11,13 +11,13 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
+from launcher.twin.tracker_side import setting_default
 from tracker.domain.foresight.estimator import MachineRisk, forecast
 from tracker.domain.planning.dispatching_rules import schedule
 from tracker.domain.planning.model import PlanJob, PlanMachine, PlanOperation, Rule
-from tracker.settings import TrackerSettings
 
 # the tracker's default spread of waits, as the live refresh uses it
-QUEUE_CV: float = TrackerSettings.model_fields["foresight_queue_cv"].default
+QUEUE_CV = setting_default("foresight_queue_cv")
 
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 

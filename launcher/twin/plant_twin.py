@@ -30,11 +30,10 @@ from tracker.domain.foresight.learning import MachineHistory
 from tracker.domain.planning.model import Plan
 from tracker.domain.schedule import AtRiskRule, ScheduleRules
 from tracker.entrypoints.event_messages import to_command
-from tracker.settings import TrackerSettings
 
 from .arrivals import arrivals
 from .traces import Look, OrderTrace, TwinRun
-from .tracker_side import TwinTracker, VirtualClock, fresh_database, plant_of
+from .tracker_side import TwinTracker, VirtualClock, fresh_database, plant_of, setting_default
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 TOKEN_HASH = "0" * 64
@@ -70,7 +69,7 @@ def create_order(spec: OrderSpec, start: datetime) -> commands.CreateOrder:
 
 
 # the tracker's default spread of waits for planned starts (SHOPFLOOR_FORESIGHT_QUEUE_CV)
-QUEUE_CV: float = TrackerSettings.model_fields["foresight_queue_cv"].default
+QUEUE_CV = setting_default("foresight_queue_cv")
 
 
 def default_foresee(

@@ -50,7 +50,7 @@ class VirtualClock:
         return self.now
 
 
-def _default(name: str) -> float:
+def setting_default(name: str) -> float:
     """A tracker setting's default: the twin judges the tracker as it ships."""
     value = TrackerSettings.model_fields[name].default
     assert isinstance(value, float)
@@ -65,15 +65,15 @@ def default_rules(
     """The at-risk rules with the tracker's default settings (and this at-risk rule, and
     these P(on time) thresholds when given)."""
     return ScheduleRules(
-        _default("at_risk_slack_s"),
-        _default("behind_plan_ratio"),
-        _default("recovery_margin_s"),
+        setting_default("at_risk_slack_s"),
+        setting_default("behind_plan_ratio"),
+        setting_default("recovery_margin_s"),
         at_risk_rule=at_risk_rule,
         at_risk_below=(
-            _default("foresight_at_risk_below") if at_risk_below is None else at_risk_below
+            setting_default("foresight_at_risk_below") if at_risk_below is None else at_risk_below
         ),
         back_on_track_above=(
-            _default("foresight_back_on_track_above")
+            setting_default("foresight_back_on_track_above")
             if back_on_track_above is None
             else back_on_track_above
         ),
@@ -123,7 +123,7 @@ class TwinTracker:
             self.planning_reads,
             plant,
             clock,
-            PlanningPolicy(down_allowance_s=_default("down_allowance_s")),
+            PlanningPolicy(down_allowance_s=setting_default("down_allowance_s")),
         )
         self.bus = MessageBus(
             SqlUnits(self.sessions),
